@@ -1,0 +1,21 @@
+// Dates: accepted as dd/mm/yyyy (how officers write them) or ISO yyyy-mm-dd;
+// stored ISO; shown dd/mm/yyyy. Pure functions, thread-safe.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ocop::dates {
+
+// ISO form of a valid calendar date given in either form, or nullopt.
+std::optional<std::string> ParseDate(std::string_view in);
+// dd/mm/yyyy form of an ISO date; returns the input unchanged if it is not one.
+std::string ToDisplay(std::string_view iso);
+// Days between two ISO dates (b - a). REQUIRES: both valid ISO dates.
+long DaysBetween(std::string_view a_iso, std::string_view b_iso);
+// Today's date in UTC+7 (Vietnam) as ISO, given a UNIX time in milliseconds.
+std::string IsoDateFromMillis(long long unix_ms);
+// yyyy-mm-ddThh:mm:ss.mmmZ for a UNIX time in milliseconds.
+std::string IsoTimestamp(long long unix_ms);
+
+}  // namespace ocop::dates

@@ -1,0 +1,511 @@
+#include "shared/forms.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <set>
+
+#include "shared/dates.h"
+#include "shared/embedded.h"
+#include "shared/ids.h"
+#include "shared/text.h"
+
+namespace ocop {
+
+using json::Array;
+using json::Object;
+using json::Var;
+
+const char* FieldTypeName(FieldType t) {
+  switch (t) {
+    case FieldType::kText: return "text";
+    case FieldType::kInteger: return "integer";
+    case FieldType::kNumber: return "number";
+    case FieldType::kBool: return "bool";
+    case FieldType::kDate: return "date";
+    case FieldType::kChoice: return "choice";
+    case FieldType::kMultiChoice: return "multichoice";
+    case FieldType::kRef: return "ref";
+    case FieldType::kList: return "list";
+  }
+  return "?";
+}
+
+const FieldDef* FormSchema::Field(const std::string& key) const {
+  for (const auto& f : fields)
+    if (f.key == key) return &f;
+  return nullptr;
+}
+
+// ---- schema loading ----
+
+namespace {
+
+Label ReadLabel(const Object::Ptr& o, const std::string& key) {
+  Label l;
+  if (o->has(key) && o->isObject(key)) {
+    auto lo = o->getObject(key);
+    l.vi = lo->optValue<std::string>("vi", "");
+    l.en = lo->optValue<std::string>("en", "");
+  }
+  return l;
+}
+
+Status ReadField(const Object::Ptr& o, FieldDef* f, const std::string& where) {
+  f->key = o->optValue<std::string>("key", "");
+  if (f->key.empty()) return Status::Invalid(where + ": a field has no key");
+  std::string type = o->optValue<std::string>("type", "");
+  static const std::map<std::string, FieldType> kTypes = {
+      {"text", FieldType::kText},     {"integer", FieldType::kInteger},
+      {"number", FieldType::kNumber}, {"bool", FieldType::kBool},
+      {"date", FieldType::kDate},     {"choice", FieldType::kChoice},
+      {"multichoice", FieldType::kMultiChoice}, {"ref", FieldType::kRef},
+      {"list", FieldType::kList}};
+  auto it = kTypes.find(type);
+  if (it == kTypes.end()) return Status::Invalid(where + ": field " + f->key + " has unknown type '" + type + "'");
+  f->type = it->second;
+  f->label = ReadLabel(o, "label");
+  f->help = ReadLabel(o, "help");
+  f->required = o->optValue<bool>("required", false);
+  f->system = o->optValue<bool>("system", false);
+  f->computed = o->optValue<bool>("computed", false);
+  f->multiline = o->optValue<bool>("multiline", false);
+  f->max_length = o->optValue<unsigned>("max_length", 0);
+  f->max_items = o->optValue<unsigned>("max_items", 0);
+  if (o->has("min")) f->has_min = true, f->min = o->getValue<double>("min");
+  if (o->has("max")) f->has_max = true, f->max = o->getValue<double>("max");
+  f->pattern = o->optValue<std::string>("pattern", "");
+  f->ref_form = o->optValue<std::string>("ref_form", "");
+  if (o->has("choices")) {
+    auto arr = o->getArray("choices");
+    for (size_t i = 0; i < arr->size(); ++i) {
+      auto co = arr->getObject(static_cast<unsigned>(i));
+      f->choices.push_back({co->getValue<std::string>("value"), ReadLabel(co, "label")});
+    }
+  }
+  if ((f->type == FieldType::kChoice || f->type == FieldType::kMultiChoice) && f->choices.empty())
+    return Status::Invalid(where + ": choice field " + f->key + " has no choices");
+  if (o->has("item_fields")) {
+    auto arr = o->getArray("item_fields");
+    for (size_t i = 0; i < arr->size(); ++i) {
+      FieldDef item;
+      Status s = ReadField(arr->getObject(static_cast<unsigned>(i)), &item, where + "." + f->key);
+      if (!s.ok()) return s;
+      f->item_fields.push_back(std::move(item));
+    }
+  }
+  if (f->type == FieldType::kList && f->item_fields.empty())
+    return Status::Invalid(where + ": list field " + f->key + " has no item_fields");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status FormCatalog::ParseSchema(const std::string& json_text, FormSchema* out) {
+  Object::Ptr o;
+  Status s = json::ParseObject(json_text, &o);
+  if (!s.ok()) return s;
+  try {
+    FormSchema schema;
+    schema.form = o->getValue<std::string>("form");
+    schema.version = o->getValue<int>("version");
+    schema.label = ReadLabel(o, "label");
+    auto st = o->getArray("statuses");
+    for (size_t i = 0; i < st->size(); ++i) schema.statuses.push_back(st->getElement<std::string>(static_cast<unsigned>(i)));
+    schema.initial_status = o->getValue<std::string>("initial_status");
+    schema.title_field = o->optValue<std::string>("title_field", "");
+    auto fields = o->getArray("fields");
+    std::set<std::string> keys;
+    for (size_t i = 0; i < fields->size(); ++i) {
+      FieldDef f;
+      s = ReadField(fields->getObject(static_cast<unsigned>(i)), &f, schema.form);
+      if (!s.ok()) return s;
+      if (!keys.insert(f.key).second) return Status::Invalid(schema.form + ": duplicate field " + f.key);
+      schema.fields.push_back(std::move(f));
+    }
+    // The workflow status is a field like any other, so it merges and conflicts
+    // like any other.
+    FieldDef status;
+    status.key = "status";
+    status.type = FieldType::kChoice;
+    status.system = true;
+    status.label = {"Trạng thái", "Status"};
+    for (const auto& v : schema.statuses) status.choices.push_back({v, {v, v}});
+    schema.fields.push_back(status);
+    if (std::find(schema.statuses.begin(), schema.statuses.end(), schema.initial_status) == schema.statuses.end())
+      return Status::Invalid(schema.form + ": initial_status is not one of statuses");
+    *out = std::move(schema);
+    return Status::Ok();
+  } catch (const Poco::Exception& e) {
+    return Status::Invalid("form schema: " + e.displayText());
+  }
+}
+
+Status FormCatalog::Add(FormSchema schema) {
+  auto it = forms_.find(schema.form);
+  if (it == forms_.end() || it->second.version < schema.version) forms_[schema.form] = std::move(schema);
+  return Status::Ok();
+}
+
+const FormSchema* FormCatalog::Find(const std::string& form) const {
+  auto it = forms_.find(form);
+  return it == forms_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> FormCatalog::Names() const {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : forms_) out.push_back(k);
+  return out;
+}
+
+const FormCatalog& FormCatalog::Default() {
+  static const FormCatalog catalog = [] {
+    FormCatalog c;
+    for (const auto& f : embedded::Files()) {
+      if (f.path.rfind("forms/", 0) != 0) continue;
+      FormSchema schema;
+      Status s = ParseSchema(f.content, &schema);
+      if (!s.ok()) {
+        std::fprintf(stderr, "broken embedded schema %s: %s\n", f.path.c_str(), s.message().c_str());
+        std::abort();
+      }
+      (void)c.Add(std::move(schema));
+    }
+    return c;
+  }();
+  return catalog;
+}
+
+// ---- values ----
+
+namespace {
+
+std::string Name(const FieldDef& f) { return "field '" + f.key + "'"; }
+
+bool MatchesPattern(const std::string& pattern, const std::string& s) {
+  if (pattern == "phone") {
+    // Vietnamese numbers: optional +84, then 8-11 digits; spaces and dots allowed.
+    std::string digits;
+    for (size_t i = 0; i < s.size(); ++i) {
+      char c = s[i];
+      if (c == '+' && i == 0) continue;
+      if (c == ' ' || c == '.' || c == '-') continue;
+      if (c < '0' || c > '9') return false;
+      digits.push_back(c);
+    }
+    return digits.size() >= 8 && digits.size() <= 12;
+  }
+  if (pattern == "digits_dashes") {
+    for (char c : s)
+      if (!((c >= '0' && c <= '9') || c == '-' || (c >= 'A' && c <= 'Z') || c == '/')) return false;
+    return !s.empty();
+  }
+  if (pattern == "hh_mm") {
+    if (s.size() != 5 || s[2] != ':') return false;
+    int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
+    return std::isdigit(static_cast<unsigned char>(s[0])) && std::isdigit(static_cast<unsigned char>(s[1])) &&
+           std::isdigit(static_cast<unsigned char>(s[3])) && std::isdigit(static_cast<unsigned char>(s[4])) &&
+           h < 24 && m < 60;
+  }
+  return true;
+}
+
+const char* PatternHint(const std::string& pattern) {
+  if (pattern == "phone") return "a phone number of 8 to 12 digits";
+  if (pattern == "digits_dashes") return "digits, capital letters, '-' and '/'";
+  if (pattern == "hh_mm") return "a time as hh:mm";
+  return "the expected format";
+}
+
+std::string FormatNumber(double d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", d);
+  return buf;
+}
+
+Status CheckRange(const FieldDef& f, double d) {
+  if (f.has_min && d < f.min) return Status::Invalid(Name(f) + ": " + FormatNumber(d) + " is below the minimum " + FormatNumber(f.min));
+  if (f.has_max && d > f.max) return Status::Invalid(Name(f) + ": " + FormatNumber(d) + " is above the maximum " + FormatNumber(f.max));
+  return Status::Ok();
+}
+
+bool IsChoice(const FieldDef& f, const std::string& v) {
+  for (const auto& c : f.choices)
+    if (c.value == v) return true;
+  return false;
+}
+
+std::string ChoiceList(const FieldDef& f) {
+  std::string s;
+  for (const auto& c : f.choices) s += (s.empty() ? "" : ", ") + c.value;
+  return s;
+}
+
+}  // namespace
+
+Status CheckValue(const FieldDef& f, const Var& in, Var* out) {
+  if (in.isEmpty()) {
+    *out = Var();
+    return Status::Ok();
+  }
+  switch (f.type) {
+    case FieldType::kText:
+    case FieldType::kRef:
+    case FieldType::kDate:
+    case FieldType::kChoice: {
+      if (!in.isString()) return Status::Invalid(Name(f) + ": expected a string, got " + json::ToText(in));
+      std::string s = in.convert<std::string>();
+      if (s.size() > kMaxTextBytes) return Status::Invalid(Name(f) + ": text longer than " + std::to_string(kMaxTextBytes) + " bytes");
+      if (!text::IsValidUtf8(s)) return Status::Invalid(Name(f) + ": text is not valid UTF-8");
+      s = text::ToNfc(s);
+      if (f.type == FieldType::kText) {
+        if (f.max_length && text::Length(s) > f.max_length)
+          return Status::Invalid(Name(f) + ": longer than " + std::to_string(f.max_length) + " characters");
+        if (!f.pattern.empty() && !s.empty() && !MatchesPattern(f.pattern, s))
+          return Status::Invalid(Name(f) + ": '" + s + "' is not " + PatternHint(f.pattern));
+        if (s.empty()) { *out = Var(); return Status::Ok(); }
+      } else if (f.type == FieldType::kRef) {
+        if (!ids::IsUuid(s)) return Status::Invalid(Name(f) + ": '" + s + "' is not a record id");
+      } else if (f.type == FieldType::kDate) {
+        auto iso = dates::ParseDate(s);
+        if (!iso) return Status::Invalid(Name(f) + ": '" + s + "' is not a date (dd/mm/yyyy or yyyy-mm-dd)");
+        s = *iso;
+      } else {
+        if (!IsChoice(f, s)) return Status::Invalid(Name(f) + ": '" + s + "' is not one of " + ChoiceList(f));
+      }
+      *out = s;
+      return Status::Ok();
+    }
+    case FieldType::kInteger: {
+      if (!in.isNumeric() || in.type() == typeid(bool)) return Status::Invalid(Name(f) + ": expected an integer, got " + json::ToText(in));
+      double d = in.convert<double>();
+      if (d != std::floor(d)) return Status::Invalid(Name(f) + ": expected a whole number, got " + FormatNumber(d));
+      Status s = CheckRange(f, d);
+      if (!s.ok()) return s;
+      *out = static_cast<Poco::Int64>(d);
+      return Status::Ok();
+    }
+    case FieldType::kNumber: {
+      if (!in.isNumeric() || in.type() == typeid(bool)) return Status::Invalid(Name(f) + ": expected a number, got " + json::ToText(in));
+      double d = in.convert<double>();
+      if (!std::isfinite(d)) return Status::Invalid(Name(f) + ": not a finite number");
+      Status s = CheckRange(f, d);
+      if (!s.ok()) return s;
+      *out = d;
+      return Status::Ok();
+    }
+    case FieldType::kBool:
+      if (in.type() != typeid(bool)) return Status::Invalid(Name(f) + ": expected true or false, got " + json::ToText(in));
+      *out = in;
+      return Status::Ok();
+    case FieldType::kMultiChoice: {
+      if (in.type() != typeid(Array::Ptr)) return Status::Invalid(Name(f) + ": expected a list of choices");
+      auto arr = in.extract<Array::Ptr>();
+      Array::Ptr norm = new Array;
+      std::set<std::string> seen;
+      for (size_t i = 0; i < arr->size(); ++i) {
+        Var e = arr->get(static_cast<unsigned>(i));
+        if (!e.isString()) return Status::Invalid(Name(f) + ": list items must be strings");
+        std::string v = e.convert<std::string>();
+        if (!IsChoice(f, v)) return Status::Invalid(Name(f) + ": '" + v + "' is not one of " + ChoiceList(f));
+        if (seen.insert(v).second) norm->add(v);
+      }
+      *out = norm;
+      return Status::Ok();
+    }
+    case FieldType::kList: {
+      if (in.type() != typeid(Array::Ptr)) return Status::Invalid(Name(f) + ": expected a list of objects");
+      auto arr = in.extract<Array::Ptr>();
+      if (f.max_items && arr->size() > f.max_items)
+        return Status::Invalid(Name(f) + ": more than " + std::to_string(f.max_items) + " items");
+      Array::Ptr norm = new Array;
+      for (size_t i = 0; i < arr->size(); ++i) {
+        Var e = arr->get(static_cast<unsigned>(i));
+        std::string where = Name(f) + " item " + std::to_string(i + 1);
+        if (e.type() != typeid(Object::Ptr)) return Status::Invalid(where + ": expected an object");
+        auto item = e.extract<Object::Ptr>();
+        Object::Ptr nitem = new Object;
+        std::vector<std::string> names;
+        item->getNames(names);
+        for (const auto& k : names) {
+          const FieldDef* sub = nullptr;
+          for (const auto& s : f.item_fields)
+            if (s.key == k) sub = &s;
+          // "item_id" gives an item identity so that lists merge item by item.
+          if (k == "item_id") {
+            Var idv = item->get(k);
+            if (!idv.isString() || !ids::IsUuid(idv.convert<std::string>()))
+              return Status::Invalid(where + ": item_id must be a record id");
+            nitem->set(k, idv);
+            continue;
+          }
+          if (!sub) return Status::Invalid(where + ": unknown key '" + k + "'");
+          Var v;
+          Status s = CheckValue(*sub, item->get(k), &v);
+          if (!s.ok()) return Status::Invalid(where + ": " + s.message());
+          if (!v.isEmpty()) nitem->set(k, v);
+        }
+        for (const auto& sub : f.item_fields)
+          if (sub.required && !nitem->has(sub.key))
+            return Status::Invalid(where + ": field '" + sub.key + "' is required");
+        if (item->has("value_vnd") && item->has("local_value_vnd") &&
+            nitem->getValue<double>("local_value_vnd") > nitem->getValue<double>("value_vnd"))
+          return Status::Invalid(where + ": local_value_vnd is larger than value_vnd");
+        if (!nitem->has("item_id")) nitem->set("item_id", ids::NewUuid());
+        norm->add(nitem);
+      }
+      *out = norm;
+      return Status::Ok();
+    }
+  }
+  return Status::Internal("unhandled field type");
+}
+
+Status ParseInput(const FieldDef& f, const std::string& typed_raw, Var* out) {
+  if (!text::IsValidUtf8(typed_raw)) return Status::Invalid(Name(f) + ": text is not valid UTF-8");
+  std::string typed = text::ToNfc(typed_raw);
+  // Trim surrounding spaces: they are never meaningful in a typed answer.
+  size_t a = typed.find_first_not_of(" \t\r\n"), b = typed.find_last_not_of(" \t\r\n");
+  typed = a == std::string::npos ? "" : typed.substr(a, b - a + 1);
+  if (typed.empty()) {
+    *out = Var();
+    return Status::Ok();
+  }
+  Var v;
+  switch (f.type) {
+    case FieldType::kInteger:
+    case FieldType::kNumber: {
+      // Accept Vietnamese thousands separators "1.500.000" for integers.
+      std::string t = typed;
+      if (f.type == FieldType::kInteger) {
+        std::string stripped;
+        for (char c : t)
+          if (c != '.' && c != ' ' && c != '_') stripped.push_back(c);
+        t = stripped;
+      } else {
+        for (auto& c : t)
+          if (c == ',') c = '.';
+      }
+      char* end = nullptr;
+      errno = 0;
+      double d = std::strtod(t.c_str(), &end);
+      if (t.empty() || *end != '\0' || errno == ERANGE)
+        return Status::Invalid(Name(f) + ": '" + typed + "' is not a number");
+      if (f.type == FieldType::kInteger) {
+        if (d != std::floor(d)) return Status::Invalid(Name(f) + ": '" + typed + "' is not a whole number");
+        v = static_cast<Poco::Int64>(d);
+      } else {
+        v = d;
+      }
+      break;
+    }
+    case FieldType::kBool: {
+      std::string t = text::Fold(typed);
+      if (t == "yes" || t == "true" || t == "1" || t == "co" || t == "y" || t == "c") v = true;
+      else if (t == "no" || t == "false" || t == "0" || t == "khong" || t == "n" || t == "k") v = false;
+      else return Status::Invalid(Name(f) + ": answer có/không (yes/no)");
+      break;
+    }
+    case FieldType::kChoice: {
+      v = typed;
+      if (!IsChoice(f, typed)) {
+        char* end = nullptr;
+        long n = std::strtol(typed.c_str(), &end, 10);
+        if (*end == '\0' && n >= 1 && n <= static_cast<long>(f.choices.size())) {
+          v = f.choices[static_cast<size_t>(n - 1)].value;
+        } else {
+          std::string ft = text::Fold(typed);
+          for (const auto& c : f.choices)
+            if (text::Fold(c.label.vi) == ft || text::Fold(c.label.en) == ft) v = c.value;
+        }
+      }
+      break;
+    }
+    case FieldType::kMultiChoice: {
+      Array::Ptr arr = new Array;
+      size_t pos = 0;
+      while (pos <= typed.size()) {
+        size_t comma = typed.find(',', pos);
+        std::string part = typed.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+        size_t pa = part.find_first_not_of(' '), pb = part.find_last_not_of(' ');
+        part = pa == std::string::npos ? "" : part.substr(pa, pb - pa + 1);
+        if (!part.empty()) {
+          Var one;
+          FieldDef single = f;
+          single.type = FieldType::kChoice;
+          Status s = ParseInput(single, part, &one);
+          if (!s.ok()) return s;
+          arr->add(one);
+        }
+        if (comma == std::string::npos) break;
+        pos = comma + 1;
+      }
+      v = arr;
+      break;
+    }
+    case FieldType::kList: {
+      Status s = json::Parse(typed, &v);
+      if (!s.ok()) return Status::Invalid(Name(f) + ": expected a JSON list of objects (" + s.message() + ")");
+      break;
+    }
+    default:
+      v = typed;
+  }
+  return CheckValue(f, v, out);
+}
+
+Status ValidateRecord(const FormSchema& schema, Object* fields, Completeness completeness,
+                      bool allow_system) {
+  std::vector<std::string> names;
+  fields->getNames(names);
+  for (const auto& k : names) {
+    const FieldDef* f = schema.Field(k);
+    if (!f) return Status::Invalid("form '" + schema.form + "' has no field '" + k + "'");
+    if (f->computed) {
+      fields->remove(k);  // recomputed by the domain layer; never trusted from input
+      continue;
+    }
+    if (f->system && !allow_system)
+      return Status::Invalid("field '" + k + "' is set by workflow commands, not directly");
+    Var v;
+    Status s = CheckValue(*f, fields->get(k), &v);
+    if (!s.ok()) return s;
+    if (v.isEmpty()) fields->remove(k);
+    else fields->set(k, v);
+  }
+  if (completeness == Completeness::kComplete) {
+    for (const auto& f : schema.fields)
+      if (f.required && !fields->has(f.key))
+        return Status::Invalid("field '" + f.key + "' (" + f.label.vi + " / " + f.label.en + ") is required");
+  }
+  if (fields->has("workers_total") && fields->has("workers_local") &&
+      fields->getValue<Poco::Int64>("workers_local") > fields->getValue<Poco::Int64>("workers_total"))
+    return Status::Invalid("field 'workers_local' is larger than 'workers_total'");
+  for (const char* part : {"workers_women", "workers_ethnic_minority"})
+    if (fields->has("workers_total") && fields->has(part) &&
+        fields->getValue<Poco::Int64>(part) > fields->getValue<Poco::Int64>("workers_total"))
+      return Status::Invalid(std::string("field '") + part + "' is larger than 'workers_total'");
+  return Status::Ok();
+}
+
+std::string DisplayValue(const FieldDef& f, const Var& v, const std::string& lang) {
+  if (v.isEmpty()) return "";
+  switch (f.type) {
+    case FieldType::kDate: return dates::ToDisplay(v.convert<std::string>());
+    case FieldType::kChoice: {
+      std::string s = v.convert<std::string>();
+      for (const auto& c : f.choices)
+        if (c.value == s && f.key != "status") return c.label.In(lang);
+      return s;
+    }
+    case FieldType::kBool: return v.extract<bool>() ? (lang == "en" ? "yes" : "có") : (lang == "en" ? "no" : "không");
+    case FieldType::kText:
+    case FieldType::kRef: return v.convert<std::string>();
+    case FieldType::kNumber: {
+      std::string s = json::ToText(v);
+      return s.size() > 2 && s.substr(s.size() - 2) == ".0" ? s.substr(0, s.size() - 2) : s;
+    }
+    default: return json::ToText(v);
+  }
+}
+
+}  // namespace ocop

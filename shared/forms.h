@@ -1,0 +1,105 @@
+// Form definitions (loaded from the versioned JSON files in schemas/forms/) and
+// the one validator that both the client and the server use.
+//
+// A record's fields are a JSON object: field key -> value. Every form also has
+// the system field "status" (its choices are the form's statuses). Values are
+// normalised on the way in: text to NFC, dates to ISO, numbers to their type.
+// Thread-safe once loaded: FormCatalog is immutable after construction.
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "shared/json.h"
+#include "shared/status.h"
+
+namespace ocop {
+
+struct Label {
+  std::string vi, en;
+  const std::string& In(const std::string& lang) const { return lang == "en" && !en.empty() ? en : vi; }
+};
+
+enum class FieldType { kText, kInteger, kNumber, kBool, kDate, kChoice, kMultiChoice, kRef, kList };
+const char* FieldTypeName(FieldType t);
+
+struct Choice {
+  std::string value;
+  Label label;
+};
+
+struct FieldDef {
+  std::string key;
+  FieldType type = FieldType::kText;
+  Label label;
+  Label help;
+  bool required = false;
+  bool system = false;    // set by workflow commands, not by --set
+  bool computed = false;  // derived (see localisation.h); never set from outside
+  bool multiline = false;
+  size_t max_length = 0;  // text, in code points; 0 = no limit beyond the global one
+  bool has_min = false, has_max = false;
+  double min = 0, max = 0;
+  std::string pattern;   // named pattern: "phone", "digits_dashes", "hh_mm"
+  std::string ref_form;  // for kRef
+  std::vector<Choice> choices;
+  std::vector<FieldDef> item_fields;  // for kList: each item is an object of these
+  size_t max_items = 0;
+};
+
+struct FormSchema {
+  std::string form;
+  int version = 0;
+  Label label;
+  std::vector<std::string> statuses;
+  std::string initial_status;
+  std::string title_field;
+  std::vector<FieldDef> fields;
+
+  const FieldDef* Field(const std::string& key) const;
+};
+
+// Limits that hold for every text whatever the schema says.
+constexpr size_t kMaxTextBytes = 16 * 1024;
+
+class FormCatalog {
+ public:
+  // Parses one form definition file.
+  static Status ParseSchema(const std::string& json_text, FormSchema* out);
+  // The catalog built from the embedded schemas/forms/*.json (highest version of
+  // each form). Aborts the program if an embedded file is broken: that is a
+  // build defect, caught by the tests.
+  static const FormCatalog& Default();
+
+  Status Add(FormSchema schema);
+  const FormSchema* Find(const std::string& form) const;
+  std::vector<std::string> Names() const;
+
+ private:
+  std::map<std::string, FormSchema> forms_;
+};
+
+// Checks `in` against `field` and writes the normalised value to `out`.
+// The message names the field and the rule broken. A null `in` is valid for a
+// field that is not required (it clears the field).
+Status CheckValue(const FieldDef& field, const json::Var& in, json::Var* out);
+
+// Converts what a person typed (a --set value or an interactive answer) into a
+// typed value and checks it. Dates dd/mm/yyyy or ISO; choices by value, by number
+// (1-based) or by label ignoring case and accents; booleans có/không/yes/no/true/
+// false/1/0; multichoice as a comma-separated list; lists as JSON arrays.
+// An empty string means "no value" (null).
+Status ParseInput(const FieldDef& field, const std::string& typed, json::Var* out);
+
+enum class Completeness { kPartial, kComplete };
+// Validates a whole record: unknown keys, each value, required fields (only when
+// kComplete), cross-field rules (local workers <= total, local value <= value).
+// Normalises values in place. `allow_system` lets workflow fields through.
+Status ValidateRecord(const FormSchema& schema, json::Object* fields, Completeness completeness,
+                      bool allow_system);
+
+// Display form of a value ("" for null): dates dd/mm/yyyy, choices by label.
+std::string DisplayValue(const FieldDef& field, const json::Var& v, const std::string& lang);
+
+}  // namespace ocop

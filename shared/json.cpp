@@ -1,0 +1,157 @@
+#include "shared/json.h"
+
+#include <Poco/JSON/Parser.h>
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace ocop::json {
+
+namespace {
+void Write(const Var& v, std::string* out);
+
+void WriteString(const std::string& s, std::string* out) {
+  out->push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      case '\b': out->append("\\b"); break;
+      case '\f': out->append("\\f"); break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out->append(buf);
+        } else {
+          out->push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+void WriteObject(const Object& o, std::string* out) {
+  // Poco::JSON::Object keeps keys in a std::map unless told otherwise: sorted.
+  std::vector<std::string> names;
+  o.getNames(names);
+  std::sort(names.begin(), names.end());
+  out->push_back('{');
+  bool first = true;
+  for (const auto& k : names) {
+    if (!first) out->push_back(',');
+    first = false;
+    WriteString(k, out);
+    out->push_back(':');
+    Write(o.get(k), out);
+  }
+  out->push_back('}');
+}
+
+void WriteArray(const Array& a, std::string* out) {
+  out->push_back('[');
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (i) out->push_back(',');
+    Write(a.get(static_cast<unsigned>(i)), out);
+  }
+  out->push_back(']');
+}
+
+void Write(const Var& v, std::string* out) {
+  if (v.isEmpty()) {
+    out->append("null");
+  } else if (v.type() == typeid(Object::Ptr)) {
+    auto p = v.extract<Object::Ptr>();
+    if (p) WriteObject(*p, out); else out->append("null");
+  } else if (v.type() == typeid(Object)) {
+    WriteObject(v.extract<Object>(), out);
+  } else if (v.type() == typeid(Array::Ptr)) {
+    auto p = v.extract<Array::Ptr>();
+    if (p) WriteArray(*p, out); else out->append("null");
+  } else if (v.type() == typeid(Array)) {
+    WriteArray(v.extract<Array>(), out);
+  } else if (v.isString()) {
+    WriteString(v.convert<std::string>(), out);
+  } else if (v.type() == typeid(bool)) {
+    out->append(v.extract<bool>() ? "true" : "false");
+  } else if (v.isNumeric()) {
+    if (v.type() == typeid(double) || v.type() == typeid(float)) {
+      double d = v.convert<double>();
+      if (!std::isfinite(d)) {
+        out->append("null");
+      } else if (d == std::floor(d) && std::fabs(d) < 1e15) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.1f", d);
+        out->append(buf);
+      } else {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.15g", d);
+        out->append(buf);
+      }
+    } else {
+      out->append(v.convert<std::string>());
+    }
+  } else {
+    WriteString(v.convert<std::string>(), out);
+  }
+}
+}  // namespace
+
+std::string ToText(const Var& v) {
+  std::string out;
+  Write(v, &out);
+  return out;
+}
+
+std::string ToText(const Object& o) {
+  std::string out;
+  WriteObject(o, &out);
+  return out;
+}
+
+Status Parse(const std::string& text, Var* out) {
+  try {
+    Poco::JSON::Parser parser;
+    *out = parser.parse(text);
+    return Status::Ok();
+  } catch (const Poco::Exception& e) {
+    return Status::Invalid("malformed JSON: " + e.message());
+  } catch (const std::exception& e) {
+    return Status::Invalid(std::string("malformed JSON: ") + e.what());
+  }
+}
+
+Status ParseObject(const std::string& text, Object::Ptr* out) {
+  Var v;
+  Status s = Parse(text, &v);
+  if (!s.ok()) return s;
+  if (v.type() != typeid(Object::Ptr)) return Status::Invalid("expected a JSON object");
+  *out = v.extract<Object::Ptr>();
+  return Status::Ok();
+}
+
+std::string Canonical(const std::string& text) {
+  if (text.empty()) return "null";
+  Var v;
+  if (!Parse(text, &v).ok()) return text;
+  return ToText(v);
+}
+
+std::string Quote(const std::string& s) {
+  std::string out;
+  WriteString(s, &out);
+  return out;
+}
+
+bool Equal(const Var& a, const Var& b) {
+  if (a.isEmpty() || b.isEmpty()) return a.isEmpty() && b.isEmpty();
+  if (a.isNumeric() && b.isNumeric() && a.type() != typeid(bool) && b.type() != typeid(bool))
+    return a.convert<double>() == b.convert<double>();
+  return ToText(a) == ToText(b);
+}
+
+}  // namespace ocop::json

@@ -1,0 +1,68 @@
+#include "shared/text.h"
+
+#include <utf8proc.h>
+
+#include <cstdlib>
+#include <memory>
+
+namespace ocop::text {
+
+namespace {
+std::string Map(std::string_view s, int options) {
+  utf8proc_uint8_t* out = nullptr;
+  auto n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(s.data()),
+                        static_cast<utf8proc_ssize_t>(s.size()), &out,
+                        static_cast<utf8proc_option_t>(options));
+  if (n < 0) return std::string();
+  std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> guard(out, &std::free);
+  return std::string(reinterpret_cast<char*>(out), static_cast<size_t>(n));
+}
+}  // namespace
+
+bool IsValidUtf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(s.data());
+  utf8proc_ssize_t left = static_cast<utf8proc_ssize_t>(s.size());
+  while (left > 0) {
+    utf8proc_int32_t cp;
+    auto n = utf8proc_iterate(p, left, &cp);
+    if (n <= 0 || cp < 0) return false;
+    p += n;
+    left -= n;
+  }
+  return true;
+}
+
+std::string ToNfc(std::string_view s) {
+  return Map(s, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+}
+
+std::string Fold(std::string_view s) {
+  std::string folded =
+      Map(s, UTF8PROC_STABLE | UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK | UTF8PROC_CASEFOLD);
+  // Unicode gives đ (U+0111) no decomposition, but Vietnamese readers treat it as d.
+  std::string out;
+  out.reserve(folded.size());
+  for (size_t i = 0; i < folded.size(); ++i) {
+    if (static_cast<unsigned char>(folded[i]) == 0xC4 && i + 1 < folded.size() &&
+        static_cast<unsigned char>(folded[i + 1]) == 0x91) {
+      out.push_back('d');
+      ++i;
+    } else {
+      out.push_back(folded[i]);
+    }
+  }
+  return out;
+}
+
+size_t Length(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+bool FoldedContains(std::string_view haystack, std::string_view needle) {
+  return Fold(haystack).find(Fold(needle)) != std::string::npos;
+}
+
+}  // namespace ocop::text

@@ -1,0 +1,27 @@
+// Encoding of sync messages: canonical JSON through cereal's JSON archive, and
+// gzip for the wire. Decoding never trusts its input: any malformed message
+// comes back as InvalidArgument, never as a crash.
+#pragma once
+#include <string>
+
+#include "shared/status.h"
+#include "sync/change.h"
+
+namespace ocop::sync {
+
+std::string EncodeJson(const ChangeSet& cs);
+std::string EncodeJson(const PushResult& r);
+std::string EncodeJson(const PullPage& p);
+Status DecodeJson(const std::string& text, ChangeSet* out);
+Status DecodeJson(const std::string& text, PushResult* out);
+Status DecodeJson(const std::string& text, PullPage* out);
+
+// Compact binary encoding (cereal portable binary), for comparison in bench/.
+std::string EncodeBinary(const ChangeSet& cs);
+Status DecodeBinary(const std::string& bytes, ChangeSet* out);
+
+std::string Gzip(const std::string& plain, int level = 6);
+// Inflates gzip data; refuses output beyond `max_out` bytes (zip bombs).
+Status Gunzip(const std::string& compressed, size_t max_out, std::string* out);
+
+}  // namespace ocop::sync
