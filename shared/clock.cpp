@@ -17,7 +17,7 @@ const SystemClock& SystemClock::Get() {
 }
 
 std::string HybridClock::Tick() {
-  int64_t now = wall_.NowMillis();
+  int64_t now = wall_->NowMillis();
   if (now > ms_) {
     ms_ = now;
     counter_ = 0;

@@ -37,7 +37,7 @@ class FakeClock final : public Clock {
 class HybridClock {
  public:
   explicit HybridClock(const Clock& wall, int64_t last_ms = 0, int32_t last_counter = 0)
-      : wall_(wall), ms_(last_ms), counter_(last_counter) {}
+      : wall_(&wall), ms_(last_ms), counter_(last_counter) {}
   // A timestamp later than every one issued or observed before.
   std::string Tick();
   // Moves past a remote timestamp. Ignores malformed input.
@@ -48,7 +48,7 @@ class HybridClock {
   static bool Decode(const std::string& s, int64_t* ms, int32_t* counter);
 
  private:
-  const Clock& wall_;
+  const Clock* wall_;
   int64_t ms_;
   int32_t counter_;
 };

@@ -54,6 +54,23 @@ std::string Fold(std::string_view s) {
   return out;
 }
 
+std::string SearchKey(std::string_view s) {
+  std::string f = Fold(s);
+  std::string out;
+  out.reserve(f.size());
+  auto is_letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c & 0x80); };
+  for (size_t i = 0; i < f.size(); ++i) {
+    if (f[i] == 'n' && i + 1 < f.size() && f[i + 1] == 'g' && (i + 2 == f.size() || !is_letter(f[i + 2])) && i > 0 &&
+        is_letter(f[i - 1])) {
+      out.push_back('n');
+      ++i;  // drop the g
+      continue;
+    }
+    out.push_back(f[i]);
+  }
+  return out;
+}
+
 size_t Length(std::string_view s) {
   size_t n = 0;
   for (unsigned char c : s)
@@ -62,7 +79,7 @@ size_t Length(std::string_view s) {
 }
 
 bool FoldedContains(std::string_view haystack, std::string_view needle) {
-  return Fold(haystack).find(Fold(needle)) != std::string::npos;
+  return SearchKey(haystack).find(SearchKey(needle)) != std::string::npos;
 }
 
 }  // namespace ocop::text

@@ -13,6 +13,10 @@ bool IsValidUtf8(std::string_view s);
 std::string ToNfc(std::string_view s);
 // Lower-case, diacritic-free form for search. REQUIRES: IsValidUtf8(s).
 std::string Fold(std::string_view s);
+// The key search compares: Fold(s), then every word-final "ng" written as "n".
+// Southern speech merges the finals -n and -ng, and officers type what they
+// hear, so `dong nhan` must find `Đôn Nhân` and `thanh lon` `Thanh long`.
+std::string SearchKey(std::string_view s);
 // Number of code points. REQUIRES: IsValidUtf8(s).
 size_t Length(std::string_view s);
 // Whether `needle` occurs in `haystack` once both are folded.

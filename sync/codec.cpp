@@ -8,7 +8,7 @@
 
 namespace ocop::sync {
 
-namespace {
+namespace internal {
 template <class T>
 std::string ToJson(const T& value) {
   std::ostringstream os;
@@ -33,7 +33,9 @@ Status FromJson(const std::string& text, T* out) {
     return Status::Invalid(std::string("malformed message: ") + e.what());
   }
 }
-}  // namespace
+}  // namespace internal
+using internal::FromJson;
+using internal::ToJson;
 
 std::string EncodeJson(const ChangeSet& cs) { return ToJson(cs); }
 std::string EncodeJson(const PushResult& r) { return ToJson(r); }
@@ -110,4 +112,11 @@ Status Gunzip(const std::string& in, size_t max_out, std::string* out) {
   return Status::Ok();
 }
 
+}  // namespace ocop::sync
+
+namespace ocop::sync {
+using internal::FromJson;
+using internal::ToJson;
+std::string EncodeJson(const Change& c) { return ToJson(c); }
+Status DecodeJson(const std::string& t, Change* out) { return FromJson(t, out); }
 }  // namespace ocop::sync

@@ -25,3 +25,9 @@ std::string Gzip(const std::string& plain, int level = 6);
 Status Gunzip(const std::string& compressed, size_t max_out, std::string* out);
 
 }  // namespace ocop::sync
+
+namespace ocop::sync {
+// One change, as stored in the client's outbox.
+std::string EncodeJson(const Change& c);
+Status DecodeJson(const std::string& text, Change* out);
+}  // namespace ocop::sync

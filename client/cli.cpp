@@ -1,0 +1,865 @@
+#include "client/cli.h"
+
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "client/form_prompt.h"
+#include "client/http_client.h"
+#include "client/local_store.h"
+#include "client/sync_client.h"
+#include "shared/dates.h"
+#include "shared/localisation.h"
+#include "shared/receipt.h"
+#include "shared/text.h"
+
+namespace ocop::client {
+
+using json::Object;
+using json::Var;
+
+namespace {
+
+constexpr int kExitUsage = 2;
+
+const char* kHelp = R"(ocop — ghi phiếu OCOP không cần mạng, đồng bộ khi có mạng
+      records OCOP forms offline and syncs them with the ocopd server
+
+Usage: ocop [--home DIR] [--json] [--lang vi|en] COMMAND [ARGS]
+
+Local (no network needed):
+  init --commune CODE [--server URL]   create this device's store for a commune
+  new FORM [--set KEY=VALUE]... [--from FILE|-]
+                                       record a form (idea, confirmation, visit);
+                                       with no values on a terminal, asks field by field
+  edit ID --set KEY=VALUE...           change fields (KEY= clears a field)
+  delete ID                            delete a record (synced as a tombstone)
+  show ID                              show one record
+  list [FORM] [--search TEXT] [--status S] [--conflicts] [--deleted] [--limit N]
+                                       list records; search ignores case and accents
+  history ID [--local]                 every change: who, when, device, old -> new
+  submit ID                            receive an idea form: receipt number, date
+  forms [FORM]                         the fields of each form
+  units                                the administrative units known to this device
+  status                               pending changes, last sync, open conflicts
+
+Online:
+  login --user NAME [--password-stdin] [--server URL]
+  logout
+  sync                                 push local changes, then pull the server's
+  conflicts list | show ID | resolve ID [--take FIELD=current|incoming]... [--set FIELD=VALUE]...
+                                       (administrators)
+
+Options:
+  --home DIR     where the store lives (or OCOP_HOME; default ~/.local/share/ocop)
+  --json         machine-readable output
+  --lang vi|en   language of labels and messages (default: vi, or en for an English locale)
+
+IDs may be shortened to any unique prefix of at least 8 characters.
+Exit codes: 0 done, 2 usage error, 3 invalid input, 4 not found, 5 no connection,
+6 refused by the server, 1 other failure.
+)";
+
+struct Args {
+  std::string command;
+  std::vector<std::string> positional;
+  std::multimap<std::string, std::string> options;  // --key VALUE
+  std::set<std::string> flags;                      // --flag
+
+  std::string Get(const std::string& k, const std::string& fallback = "") const {
+    auto it = options.find(k);
+    return it == options.end() ? fallback : it->second;
+  }
+  std::vector<std::string> All(const std::string& k) const {
+    std::vector<std::string> v;
+    auto [a, b] = options.equal_range(k);
+    for (auto it = a; it != b; ++it) v.push_back(it->second);
+    return v;
+  }
+  bool Has(const std::string& f) const { return flags.count(f) > 0; }
+};
+
+const std::set<std::string> kValueOptions = {"--home", "--lang", "--commune", "--server", "--user", "--set",
+                                             "--from", "--search", "--status", "--limit", "--take", "--reason"};
+const std::set<std::string> kFlags = {"--json", "--help", "--password-stdin", "--conflicts", "--deleted",
+                                      "--local", "--interactive", "--version"};
+
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+Args Parse(const std::vector<std::string>& argv) {
+  Args a;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    std::string arg = argv[i];
+    if (arg == "-h") arg = "--help";
+    if (arg.rfind("--", 0) == 0 && arg.size() > 2) {
+      std::string value;
+      size_t eq = arg.find('=');
+      bool inline_value = eq != std::string::npos;
+      if (inline_value) {
+        value = arg.substr(eq + 1);
+        arg = arg.substr(0, eq);
+      }
+      if (kValueOptions.count(arg)) {
+        if (!inline_value) {
+          if (i + 1 >= argv.size()) throw UsageError("option " + arg + " needs a value");
+          value = argv[++i];
+        }
+        a.options.emplace(arg, value);
+      } else if (kFlags.count(arg)) {
+        if (inline_value) throw UsageError("option " + arg + " takes no value");
+        a.flags.insert(arg);
+      } else {
+        throw UsageError("unknown option " + arg);
+      }
+    } else if (a.command.empty()) {
+      a.command = arg;
+    } else {
+      a.positional.push_back(arg);
+    }
+  }
+  return a;
+}
+
+std::string DefaultHome() {
+  if (const char* h = std::getenv("OCOP_HOME"); h && *h) return h;
+  const char* home = std::getenv("HOME");
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) return std::string(xdg) + "/ocop";
+  return std::string(home ? home : ".") + "/.local/share/ocop";
+}
+
+std::string DetectLang(const Args& a) {
+  std::string l = a.Get("--lang");
+  if (!l.empty()) {
+    if (l != "vi" && l != "en") throw UsageError("--lang must be vi or en");
+    return l;
+  }
+  for (const char* var : {"OCOP_LANG", "LC_ALL", "LC_MESSAGES", "LANG"}) {
+    const char* v = std::getenv(var);
+    if (v && *v) return std::string(v).rfind("en", 0) == 0 ? "en" : "vi";
+  }
+  return "vi";
+}
+
+class Cli {
+ public:
+  Cli(const Args& a, std::istream& in, std::ostream& out, std::ostream& err, bool in_tty, bool err_tty)
+      : a_(a), in_(in), out_(out), err_(err), in_tty_(in_tty), err_tty_(err_tty) {
+    home_ = a.Get("--home", DefaultHome());
+    lang_ = DetectLang(a);
+    json_ = a.Has("--json");
+  }
+
+  int Run() {
+    const std::string& c = a_.command;
+    if (c == "init") return Init();
+    if (c == "new") return New();
+    if (c == "edit") return Edit();
+    if (c == "delete") return Delete();
+    if (c == "show") return Show();
+    if (c == "list") return List();
+    if (c == "history") return History();
+    if (c == "submit") return Submit();
+    if (c == "forms") return Forms();
+    if (c == "units") return Units();
+    if (c == "status") return StatusCmd();
+    if (c == "login") return Login();
+    if (c == "logout") return Logout();
+    if (c == "sync") return Sync();
+    if (c == "conflicts") return Conflicts();
+    throw UsageError("unknown command '" + c + "' (see ocop --help)");
+  }
+
+ private:
+  std::string T(const char* vi, const char* en) const { return lang_ == "en" ? en : vi; }
+
+  int Fail(const Status& s) {
+    if (json_) {
+      err_ << "{\"error\":{\"code\":\"" << CodeName(s.code()) << "\",\"message\":" << json::Quote(s.message()) << "}}\n";
+    } else {
+      err_ << "ocop: " << s.message() << "\n";
+    }
+    return StatusExitCode(s.code());
+  }
+
+  Status OpenStore() {
+    if (store_) return Status::Ok();
+    return LocalStore::Open(home_, SystemClock::Get(), &store_);
+  }
+
+  void NeedPositional(size_t n, const char* what) {
+    if (a_.positional.size() < n) throw UsageError(std::string("missing ") + what + " (see ocop --help)");
+    if (a_.positional.size() > n) throw UsageError("unexpected argument '" + a_.positional[n] + "'");
+  }
+
+  // Accepts a full id or a unique prefix of at least 8 characters.
+  Status ResolveId(const std::string& given, std::string* id) {
+    if (given.size() == 36) {
+      *id = given;
+      return Status::Ok();
+    }
+    if (given.size() < 8) return Status::Invalid("id '" + given + "' is too short: give at least 8 characters");
+    for (char ch : given)
+      if (!(std::isxdigit(static_cast<unsigned char>(ch)) || ch == '-')) return Status::Invalid("'" + given + "' is not a record id");
+    auto st = store_->db().Prepare("SELECT id FROM records WHERE id LIKE ? LIMIT 2");
+    st.Bind(1, given + "%");
+    std::vector<std::string> found;
+    while (st.Step()) found.push_back(st.Text(0));
+    if (found.empty()) return Status::NotFound("no record with id '" + given + "'");
+    if (found.size() > 1) return Status::Invalid("id prefix '" + given + "' matches several records; give more characters");
+    *id = found[0];
+    return Status::Ok();
+  }
+
+  // --from FILE|- then --set KEY=VALUE pairs, typed by the form's schema.
+  Status CollectFields(const FormSchema& schema, Object* fields, bool* any) {
+    *any = false;
+    std::string from = a_.Get("--from");
+    if (!from.empty()) {
+      std::string text;
+      if (from == "-") {
+        std::stringstream ss;
+        ss << in_.rdbuf();
+        text = ss.str();
+      } else {
+        std::ifstream f(from, std::ios::binary);
+        if (!f) return Status::Invalid("cannot read " + from);
+        std::stringstream ss;
+        ss << f.rdbuf();
+        text = ss.str();
+      }
+      if (text.size() > 4 * 1024 * 1024) return Status::Invalid(from + " is larger than 4 MB");
+      if (!text::IsValidUtf8(text)) return Status::Invalid(from + " is not valid UTF-8");
+      Object::Ptr o;
+      Status s = json::ParseObject(text, &o);
+      if (!s.ok()) return Status::Invalid(from + ": " + s.message());
+      std::vector<std::string> names;
+      o->getNames(names);
+      for (const auto& k : names) {
+        if (!schema.Field(k)) return Status::Invalid("form '" + schema.form + "' has no field '" + k + "'");
+        fields->set(k, o->get(k));
+      }
+      *any = true;
+    }
+    for (const auto& kv : a_.All("--set")) {
+      size_t eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) return Status::Invalid("--set needs KEY=VALUE, got '" + kv + "'");
+      std::string key = kv.substr(0, eq), value = kv.substr(eq + 1);
+      const FieldDef* f = schema.Field(key);
+      if (!f) return Status::Invalid("form '" + schema.form + "' has no field '" + key + "'");
+      Var v;
+      Status s = ParseInput(*f, value, &v);
+      if (!s.ok()) return s;
+      fields->set(key, v);  // null clears on edit
+      *any = true;
+    }
+    return Status::Ok();
+  }
+
+  void PrintRecord(const Record& r) {
+    if (json_) {
+      out_ << json::ToText(*RecordToJson(r)) << "\n";
+      return;
+    }
+    const FormSchema* schema = store_->catalog().Find(r.form);
+    const Unit* unit = UnitTree::Sample().Find(r.unit);
+    out_ << (schema ? schema->label.In(lang_) : r.form) << "\n";
+    out_ << "  id: " << r.id << "\n";
+    out_ << "  " << T("Đơn vị", "Unit") << ": " << r.unit << (unit ? " " + unit->name : "") << "\n";
+    out_ << "  " << T("Trạng thái", "Status") << ": " << r.status();
+    if (r.deleted) out_ << T(" [đã xoá]", " [deleted]");
+    if (r.conflict) out_ << T(" [XUNG ĐỘT — chờ quản trị viên xử lý]", " [IN CONFLICT — awaiting an administrator]");
+    if (r.pending) out_ << T(" [chưa đồng bộ]", " [not yet synced]");
+    out_ << "\n";
+    if (!schema) return;
+    for (const auto& f : schema->fields) {
+      if (f.key == "status" || !r.fields.has(f.key)) continue;
+      Var v = r.fields.get(f.key);
+      if (f.type == FieldType::kList && v.type() == typeid(json::Array::Ptr)) {
+        auto arr = v.extract<json::Array::Ptr>();
+        out_ << "  " << f.label.In(lang_) << ":\n";
+        for (size_t i = 0; i < arr->size(); ++i) {
+          auto item = arr->getObject(static_cast<unsigned>(i));
+          out_ << "    " << (i + 1) << ".";
+          for (const auto& sub : f.item_fields)
+            if (item->has(sub.key)) out_ << " " << sub.label.In(lang_) << ": " << DisplayValue(sub, item->get(sub.key), lang_) << ";";
+          out_ << "\n";
+        }
+        continue;
+      }
+      std::string shown = DisplayValue(f, v, lang_);
+      if (f.key.find("ratio") != std::string::npos) {
+        std::ostringstream pct;
+        pct << std::fixed << std::setprecision(1) << v.convert<double>() * 100 << " %";
+        shown = pct.str();
+      }
+      out_ << "  " << f.label.In(lang_) << ": " << shown << "\n";
+    }
+    if (r.form == "confirmation") {
+      auto score = ScoreLocalisation(r.fields, LocalisationTable::Default());
+      out_ << "  " << T("Điểm: lao động ", "Points: labour ") << score.labour_points << T(", nguyên liệu ", ", raw materials ")
+           << score.material_points;
+      if (!score.rankable) out_ << T(" — không đủ điều kiện xếp hạng: ", " — cannot be ranked: ") << score.reason;
+      out_ << "\n";
+    }
+  }
+
+  int Init() {
+    NeedPositional(0, "");
+    std::string commune = a_.Get("--commune");
+    if (commune.empty()) throw UsageError("init needs --commune CODE (see `ocop units`)");
+    Status s = LocalStore::Init(home_, commune, a_.Get("--server"), UnitTree::Sample(), SystemClock::Get());
+    if (!s.ok()) return Fail(s);
+    const Unit* u = UnitTree::Sample().Find(commune);
+    if (json_) out_ << "{\"home\":" << json::Quote(home_) << ",\"commune\":" << json::Quote(commune) << "}\n";
+    else out_ << T("Đã tạo kho dữ liệu cho ", "Created the store for ") << u->name << " (" << commune << ") " << T("tại ", "in ") << home_ << "\n";
+    return 0;
+  }
+
+  int New() {
+    NeedPositional(1, "FORM (idea, confirmation or visit)");
+    Status s = OpenStore();
+    if (!s.ok()) return Fail(s);
+    const FormSchema* schema = store_->catalog().Find(a_.positional[0]);
+    if (!schema) return Fail(Status::Invalid("unknown form '" + a_.positional[0] + "' (choose idea, confirmation or visit)"));
+    Object fields;
+    bool any = false;
+    s = CollectFields(*schema, &fields, &any);
+    if (!s.ok()) return Fail(s);
+    if (a_.Has("--interactive") || (!any && in_tty_)) {
+      FormPrompter prompter(in_, json_ ? err_ : out_, lang_);
+      s = prompter.Fill(*schema, &fields);
+      if (!s.ok()) return Fail(s);
+    } else if (!any) {
+      throw UsageError("give the fields with --set KEY=VALUE or --from FILE (or run on a terminal to be asked)");
+    }
+    Record r;
+    s = store_->Create(schema->form, fields, &r);
+    if (!s.ok()) return Fail(s);
+    if (json_) out_ << json::ToText(*RecordToJson(r)) << "\n";
+    else if (!in_tty_) out_ << r.id << "\n";
+    else out_ << T("Đã lưu: ", "Saved: ") << r.id << "\n";
+    return 0;
+  }
+
+  int Edit() {
+    NeedPositional(1, "record ID");
+    Status s = OpenStore();
+    if (!s.ok()) return Fail(s);
+    std::string id;
+    s = ResolveId(a_.positional[0], &id);
+    if (!s.ok()) return Fail(s);
+    Record before;
+    s = store_->Get(id, &before);
+    if (!s.ok()) return Fail(s);
+    const FormSchema* schema = store_->catalog().Find(before.form);
+    Object changes;
+    bool any = false;
+    s = CollectFields(*schema, &changes, &any);
+    if (!s.ok()) return Fail(s);
+    if (!any) throw UsageError("edit needs --set KEY=VALUE (or --from FILE)");
+    Record after;
+    s = store_->Update(id, changes, &after);
+    if (!s.ok()) return Fail(s);
+    if (json_) out_ << json::ToText(*RecordToJson(after)) << "\n";
+    else out_ << T("Đã sửa: ", "Updated: ") << id << "\n";
+    return 0;
+  }
+
+  int Delete() {
+    NeedPositional(1, "record ID");
+    Status s = OpenStore();
+    if (!s.ok()) return Fail(s);
+    std::string id;
+    s = ResolveId(a_.positional[0], &id);
+    if (s.ok()) s = store_->Delete(id);
+    if (!s.ok()) return Fail(s);
+    if (json_) out_ << "{\"id\":" << json::Quote(id) << ",\"deleted\":true}\n";
+    else out_ << T("Đã xoá: ", "Deleted: ") << id << "\n";
+    return 0;
+  }
+
+  int Show() {
+    NeedPositional(1, "record ID");
+    Status s = OpenStore();
+    if (!s.ok()) return Fail(s);
+    std::string id;
+    s = ResolveId(a_.positional[0], &id);
+    Record r;
+    if (s.ok()) s = store_->Get(id, &r);
+    if (!s.ok()) return Fail(s);
+    PrintRecord(r);
+    return 0;
+  }
+
+  int List() {
+    if (a_.positional.size() > 1) throw UsageError("list takes at most one FORM");
+    Status s = OpenStore();
+    if (!s.ok()) return Fail(s);
+    ListQuery q;
+    if (!a_.positional.empty()) q.form = a_.positional[0];
+    q.search = a_.Get("--search");
+    q.status = a_.Get("--status");
+    q.conflicts_only = a_.Has("--conflicts");
+    q.include_deleted = a_.Has("--deleted");
+    std::string limit = a_.Get("--limit", "0");
+    char* end = nullptr;
+    long n = std::strtol(limit.c_str(), &end, 10);
+    if (*end || n < 0 || n > 10000000) throw UsageError("--limit must be a non-negative number");
+    q.limit = static_cast<int>(n);
+    std::vector<Record> rows;
+    s = store_->List(q, &rows);
+    if (!s.ok()) return Fail(s);
+    if (json_) {
+      out_ << "[";
+      for (size_t i = 0; i < rows.size(); ++i) out_ << (i ? "," : "") << json::ToText(*RecordToJson(rows[i]));
+      out_ << "]\n";
+      return 0;
+    }
+    for (const auto& r : rows) {
+      const FormSchema* schema = store_->catalog().Find(r.form);
+      std::string title;
+      if (schema && r.fields.has(schema->title_field)) title = DisplayValue(*schema->Field(schema->title_field), r.fields.get(schema->title_field), lang_);
+      if (r.fields.has("subject_name")) title += " — " + r.fields.getValue<std::string>("subject_name");
+      out_ << r.id << "  " << std::left << std::setw(12) << r.form << " " << std::setw(12) << r.status() << " "
+           << title << (r.conflict ? T("  [xung đột]", "  [conflict]") : "") << (r.deleted ? T("  [đã xoá]", "  [deleted]") : "")
+           << (r.pending ? " *" : "") << "\n";
+    }
+    out_ << rows.size() << T(" phiếu", " records") << (rows.empty() ? "" : T(" (* chưa đồng bộ)", " (* not yet synced)")) << "\n";
+    return 0;
+  }
+
+  int History() {
+    NeedPositional(1, "record ID");
+    Status s = OpenStore();
+    if (!s.ok()) return Fail(s);
+    std::string id;
+    s = ResolveId(a_.positional[0], &id);
+    if (!s.ok()) return Fail(s);
+    std::string note;
+    if (!a_.Has("--local") && !store_->Setting("token").empty() && !store_->Setting("server_url").empty()) {
+      HttpClient http(store_->Setting("server_url"), QuickHttp());
+      SyncClient sc(*store_, http);
+      Status fs = sc.FetchHistory(id);
+      if (!fs.ok()) note = T("(không lấy được lịch sử từ máy chủ: ", "(could not fetch the server's history: ") + fs.message() + ")";
+    }
+    std::vector<HistoryEntry> entries;
+    s = store_->History(id, &entries);
+    if (!s.ok()) return Fail(s);
+    if (json_) {
+      json::Array arr;
+      for (const auto& e : entries) {
+        Object::Ptr o = new Object;
+        o->set("change_id", e.change_id);
+        o->set("field", e.field);
+        o->set("old", e.old_value);
+        o->set("new", e.new_value);
+        o->set("author", e.author);
+        o->set("device", e.device);
+        o->set("at", e.at);
+        o->set("origin", e.origin);
+        arr.add(o);
+      }
+      out_ << json::ToText(Var(json::Array::Ptr(new json::Array(arr)))) << "\n";
+      return 0;
+    }
+    if (!note.empty()) err_ << note << "\n";
+    std::string last_change;
+    for (const auto& e : entries) {
+      if (e.change_id != last_change) {
+        std::string kind = e.origin.rfind("server:", 0) == 0 ? e.origin.substr(7) : "local";
+        out_ << e.at << "  " << e.author << T(" (thiết bị ", " (device ") << e.device.substr(0, 8) << ")  " << kind << "\n";
+        last_change = e.change_id;
+      }
+      out_ << "    " << e.field << ": " << e.old_value << " -> " << e.new_value << "\n";
+    }
+    return 0;
+  }
+
+  int Submit() {
+    NeedPositional(1, "record ID");
+    Status s = OpenStore();
+    if (!s.ok()) return Fail(s);
+    std::string id;
+    s = ResolveId(a_.positional[0], &id);
+    Record r;
+    if (s.ok()) s = store_->Get(id, &r);
+    if (!s.ok()) return Fail(s);
+    if (r.form != "idea") return Fail(Status::Invalid("only idea forms are submitted; this is a " + r.form));
+    if (r.status() != "draft" && r.status() != "returned")
+      return Fail(Status::Precondition("an idea form is submitted from draft or returned, not from " + r.status()));
+    std::string today = dates::IsoDateFromMillis(SystemClock::Get().NowMillis());
+    int year = std::atoi(today.substr(0, 4).c_str());
+    Object changes;
+    changes.set("status", "submitted");
+    changes.set("received_on", today);
+    std::string user = store_->Setting("user");
+    if (!user.empty()) changes.set("received_by", user);
+    std::string warning;
+    if (!r.fields.has("receipt_no")) {
+      std::optional<int64_t> n;
+      s = store_->NextReceipt(year, &n);
+      if (!s.ok()) return Fail(s);
+      if (n) changes.set("receipt_no", FormatReceipt(UnitTree::Sample(), store_->commune(), year, *n));
+      else warning = T("chưa có dải số phiếu: số phiếu sẽ được cấp sau khi đồng bộ (ocop sync, rồi ocop submit lại)",
+                       "no receipt numbers reserved yet: sync, then run submit again to number this form");
+    }
+    Record after;
+    s = store_->Update(id, changes, &after, /*allow_system=*/true);
+    if (!s.ok()) return Fail(s);
+    if (json_) out_ << json::ToText(*RecordToJson(after)) << "\n";
+    else out_ << T("Đã tiếp nhận: ", "Received: ") << id << "  " << (after.fields.has("receipt_no") ? after.fields.getValue<std::string>("receipt_no") : "") << "\n";
+    if (!warning.empty()) err_ << "ocop: " << warning << "\n";
+    return 0;
+  }
+
+  int Forms() {
+    const FormCatalog& cat = FormCatalog::Default();
+    std::vector<std::string> names = a_.positional.empty() ? cat.Names() : a_.positional;
+    for (const auto& n : names) {
+      const FormSchema* s = cat.Find(n);
+      if (!s) return Fail(Status::Invalid("unknown form '" + n + "'"));
+      out_ << s->form << " (v" << s->version << "): " << s->label.In(lang_) << "\n";
+      for (const auto& f : s->fields) {
+        out_ << "  " << std::left << std::setw(28) << f.key << std::setw(12) << FieldTypeName(f.type)
+             << (f.required ? "* " : "  ") << f.label.In(lang_);
+        if (f.system) out_ << T(" [hệ thống]", " [system]");
+        if (f.computed) out_ << T(" [tự tính]", " [computed]");
+        if (!f.choices.empty() && f.key != "status") {
+          out_ << " {";
+          for (size_t i = 0; i < f.choices.size(); ++i) out_ << (i ? ", " : "") << f.choices[i].value;
+          out_ << "}";
+        }
+        out_ << "\n";
+      }
+    }
+    return 0;
+  }
+
+  int Units() {
+    const UnitTree& t = UnitTree::Sample();
+    if (json_) {
+      json::Array arr;
+      for (const auto& [code, u] : t.all()) {
+        Object::Ptr o = new Object;
+        o->set("code", u.code);
+        o->set("name", u.name);
+        o->set("level", u.level);
+        o->set("parent", u.parent);
+        arr.add(o);
+      }
+      out_ << json::ToText(Var(json::Array::Ptr(new json::Array(arr)))) << "\n";
+      return 0;
+    }
+    std::function<void(const std::string&, int)> walk = [&](const std::string& code, int depth) {
+      for (const Unit* c : t.Children(code)) {
+        out_ << std::string(depth * 2, ' ') << c->code << "  " << c->name << " (" << c->level << ")\n";
+        walk(c->code, depth + 1);
+      }
+    };
+    walk("", 0);
+    return 0;
+  }
+
+  int StatusCmd() {
+    Status s = OpenStore();
+    if (!s.ok()) return Fail(s);
+    StoreInfo info;
+    s = store_->Info(&info);
+    if (!s.ok()) return Fail(s);
+    if (json_) {
+      Object o;
+      o.set("device", info.device_id);
+      o.set("commune", info.commune);
+      o.set("server", info.server_url);
+      o.set("user", info.user);
+      o.set("records", info.records);
+      o.set("pending_changes", info.pending_changes);
+      o.set("open_conflicts", info.conflicts);
+      o.set("last_sync", info.last_sync);
+      o.set("cursor", info.cursor);
+      out_ << json::ToText(o) << "\n";
+      return 0;
+    }
+    out_ << T("Thiết bị: ", "Device: ") << info.device_id << "\n"
+         << T("Xã: ", "Commune: ") << info.commune << "\n"
+         << T("Máy chủ: ", "Server: ") << (info.server_url.empty() ? "-" : info.server_url) << "\n"
+         << T("Người dùng: ", "User: ") << (info.user.empty() ? T("(chưa đăng nhập)", "(not logged in)") : info.user) << "\n"
+         << T("Số phiếu: ", "Records: ") << info.records << "\n"
+         << T("Thay đổi chờ đồng bộ: ", "Changes waiting to sync: ") << info.pending_changes << "\n"
+         << T("Xung đột đang mở: ", "Open conflicts: ") << info.conflicts << "\n"
+         << T("Đồng bộ lần cuối: ", "Last sync: ") << (info.last_sync.empty() ? T("chưa bao giờ", "never") : info.last_sync) << "\n";
+    return 0;
+  }
+
+  HttpOptions QuickHttp() const {
+    HttpOptions o;
+    const char* attempts = std::getenv("OCOP_HTTP_ATTEMPTS");
+    if (attempts) o.max_attempts = std::max(1, std::atoi(attempts));
+    const char* backoff = std::getenv("OCOP_HTTP_BACKOFF_MS");
+    if (backoff) o.backoff_initial_ms = std::max(0, std::atoi(backoff));
+    return o;
+  }
+
+  Status NeedServer(std::string* url) {
+    Status s = OpenStore();
+    if (!s.ok()) return s;
+    std::string given = a_.Get("--server");
+    if (!given.empty()) {
+      if (given.rfind("http://", 0) != 0 && given.rfind("https://", 0) != 0)
+        return Status::Invalid("server URL must start with http:// or https://");
+      s = store_->SetSetting("server_url", given);
+      if (!s.ok()) return s;
+    }
+    *url = store_->Setting("server_url");
+    if (url->empty()) return Status::Invalid("no server set: pass --server URL (once)");
+    return Status::Ok();
+  }
+
+  std::string ReadPassword() {
+    std::string pw;
+    if (a_.Has("--password-stdin")) {
+      std::getline(in_, pw);
+      if (!pw.empty() && pw.back() == '\r') pw.pop_back();
+      return pw;
+    }
+    if (!in_tty_) throw UsageError("no terminal to ask for the password: use --password-stdin");
+    err_ << T("Mật khẩu: ", "Password: ") << std::flush;
+    termios old{};
+    bool restore = tcgetattr(0, &old) == 0;
+    if (restore) {
+      termios quiet = old;
+      quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+      tcsetattr(0, TCSANOW, &quiet);
+    }
+    std::getline(in_, pw);
+    if (restore) tcsetattr(0, TCSANOW, &old);
+    err_ << "\n";
+    return pw;
+  }
+
+  int Login() {
+    NeedPositional(0, "");
+    std::string user = a_.Get("--user");
+    if (user.empty()) throw UsageError("login needs --user NAME");
+    std::string url;
+    Status s = NeedServer(&url);
+    if (!s.ok()) return Fail(s);
+    std::string pw = ReadPassword();
+    HttpClient http(url, QuickHttp());
+    SyncClient sc(*store_, http);
+    s = sc.Login(user, pw);
+    if (!s.ok()) return Fail(s);
+    if (json_) out_ << "{\"user\":" << json::Quote(user) << ",\"role\":" << json::Quote(store_->Setting("role")) << "}\n";
+    else out_ << T("Đã đăng nhập: ", "Logged in: ") << user << " (" << store_->Setting("role") << ")\n";
+    return 0;
+  }
+
+  int Logout() {
+    std::string url;
+    Status s = NeedServer(&url);
+    if (!s.ok()) return Fail(s);
+    HttpClient http(url, QuickHttp());
+    SyncClient sc(*store_, http);
+    s = sc.Logout();
+    if (!s.ok()) return Fail(s);
+    if (!json_) out_ << T("Đã đăng xuất\n", "Logged out\n");
+    else out_ << "{}\n";
+    return 0;
+  }
+
+  int Sync() {
+    NeedPositional(0, "");
+    std::string url;
+    Status s = NeedServer(&url);
+    if (!s.ok()) return Fail(s);
+    HttpClient http(url, QuickHttp());
+    SyncClient sc(*store_, http);
+    SyncReport report;
+    bool show_progress = err_tty_ && !json_;
+    s = sc.Sync(&report, [&](const std::string& msg) {
+      if (show_progress) err_ << "\r" << msg << "   " << std::flush;
+    });
+    if (show_progress) err_ << "\r" << std::string(60, ' ') << "\r" << std::flush;
+    if (!s.ok()) return Fail(s);
+    if (json_) {
+      Object o;
+      o.set("sent", report.changes_sent);
+      o.set("applied", report.changes_applied);
+      o.set("merged", report.changes_merged);
+      o.set("in_conflict", report.changes_in_conflict);
+      o.set("received", report.records_received);
+      o.set("open_conflicts", report.open_conflicts);
+      o.set("pending", report.pending_after);
+      o.set("requests", report.http.requests);
+      o.set("bytes_sent", report.http.bytes_sent);
+      o.set("bytes_received", report.http.bytes_received);
+      out_ << json::ToText(o) << "\n";
+      return 0;
+    }
+    out_ << T("Đã gửi ", "Sent ") << report.changes_sent << T(" thay đổi", " changes") << " (" << report.changes_applied
+         << T(" áp dụng, ", " applied, ") << report.changes_merged << T(" gộp, ", " merged, ") << report.changes_in_conflict
+         << T(" xung đột)", " in conflict)") << "; " << T("nhận ", "received ") << report.records_received
+         << T(" phiếu", " records") << "; " << report.http.requests << T(" lượt gọi máy chủ", " requests") << "\n";
+    if (report.open_conflicts > 0)
+      out_ << T("Phiếu đang xung đột: ", "Records in conflict: ") << report.open_conflicts
+           << T(" (ocop list --conflicts)", " (ocop list --conflicts)") << "\n";
+    return 0;
+  }
+
+  int Conflicts() {
+    if (a_.positional.empty()) throw UsageError("conflicts needs list, show ID or resolve ID");
+    std::string sub = a_.positional[0];
+    std::string url;
+    Status s = NeedServer(&url);
+    if (!s.ok()) return Fail(s);
+    std::string token = store_->Setting("token");
+    if (token.empty()) return Fail(Status::Unauth("not logged in: run `ocop login --user NAME` first"));
+    HttpClient http(url, QuickHttp());
+    http.set_token(token);
+    std::string resp;
+    if (sub == "list") {
+      if (a_.positional.size() != 1) throw UsageError("conflicts list takes no argument");
+      s = http.Call("GET", "/v1/conflicts", "", &resp);
+      if (!s.ok()) return Fail(s);
+      if (json_) {
+        out_ << resp << "\n";
+        return 0;
+      }
+      Object::Ptr o;
+      if (!json::ParseObject(resp, &o).ok()) return Fail(Status::Unavailable("unreadable answer"));
+      auto arr = o->getArray("conflicts");
+      std::map<std::string, std::vector<std::string>> by_record;
+      for (size_t i = 0; i < arr->size(); ++i) {
+        auto c = arr->getObject(static_cast<unsigned>(i));
+        by_record[c->getValue<std::string>("record_id")].push_back(c->getValue<std::string>("field"));
+      }
+      for (const auto& [rid, fields] : by_record) {
+        out_ << rid << " ";
+        for (const auto& f : fields) out_ << " " << f;
+        out_ << "\n";
+      }
+      out_ << by_record.size() << T(" phiếu đang xung đột\n", " records in conflict\n");
+      return 0;
+    }
+    if (a_.positional.size() != 2) throw UsageError("conflicts " + sub + " needs a record ID");
+    std::string id = a_.positional[1];
+    if (id.size() != 36) {
+      s = ResolveId(id, &id);
+      if (!s.ok()) return Fail(s);
+    }
+    if (sub == "show") {
+      s = http.Call("GET", "/v1/conflicts/" + id, "", &resp);
+      if (!s.ok()) return Fail(s);
+      if (json_) {
+        out_ << resp << "\n";
+        return 0;
+      }
+      Object::Ptr o;
+      if (!json::ParseObject(resp, &o).ok()) return Fail(Status::Unavailable("unreadable answer"));
+      out_ << "id: " << id << "  (" << o->getValue<std::string>("form") << ", " << o->getValue<std::string>("unit") << ")\n";
+      auto arr = o->getArray("conflicts");
+      for (size_t i = 0; i < arr->size(); ++i) {
+        auto c = arr->getObject(static_cast<unsigned>(i));
+        auto cur = c->getObject("current_by"), inc = c->getObject("incoming_by");
+        out_ << "  " << c->getValue<std::string>("field") << "\n"
+             << "    " << T("gốc      ", "base     ") << c->getValue<std::string>("base") << "\n"
+             << "    " << T("hiện tại ", "current  ") << c->getValue<std::string>("current") << "   ("
+             << cur->getValue<std::string>("author") << ")\n"
+             << "    " << T("gửi đến  ", "incoming ") << c->getValue<std::string>("incoming") << "   ("
+             << inc->getValue<std::string>("author") << ", " << inc->getValue<std::string>("device").substr(0, 8) << ")\n";
+      }
+      return 0;
+    }
+    if (sub == "resolve") {
+      json::Array::Ptr decisions = new json::Array;
+      for (const auto& kv : a_.All("--take")) {
+        size_t eq = kv.find('=');
+        if (eq == std::string::npos) throw UsageError("--take needs FIELD=current|incoming");
+        Object::Ptr d = new Object;
+        d->set("field", kv.substr(0, eq));
+        d->set("take", kv.substr(eq + 1));
+        decisions->add(d);
+      }
+      for (const auto& kv : a_.All("--set")) {
+        size_t eq = kv.find('=');
+        if (eq == std::string::npos) throw UsageError("--set needs FIELD=VALUE");
+        std::string field = kv.substr(0, eq), value = kv.substr(eq + 1);
+        Var v;
+        Record r;
+        if (store_->Get(id, &r).ok()) {
+          const FormSchema* schema = store_->catalog().Find(r.form);
+          const FieldDef* f = schema ? schema->Field(field) : nullptr;
+          if (f) {
+            s = ParseInput(*f, value, &v);
+            if (!s.ok()) return Fail(s);
+          } else {
+            v = value;
+          }
+        } else {
+          v = value;
+        }
+        Object::Ptr d = new Object;
+        d->set("field", field);
+        d->set("take", "value");
+        d->set("value", v);
+        decisions->add(d);
+      }
+      if (decisions->size() == 0) throw UsageError("resolve needs --take FIELD=current|incoming or --set FIELD=VALUE");
+      Object body;
+      body.set("decisions", decisions);
+      s = http.Call("POST", "/v1/conflicts/" + id + "/resolve", json::ToText(body), &resp);
+      if (!s.ok()) return Fail(s);
+      if (json_) out_ << resp << "\n";
+      else out_ << T("Đã xử lý xung đột của ", "Resolved the conflict of ") << id << T(" (đồng bộ để nhận kết quả)\n", " (sync to receive it)\n");
+      return 0;
+    }
+    throw UsageError("conflicts needs list, show ID or resolve ID");
+  }
+
+  const Args& a_;
+  std::istream& in_;
+  std::ostream& out_;
+  std::ostream& err_;
+  bool in_tty_, err_tty_;
+  std::string home_, lang_;
+  bool json_ = false;
+  std::unique_ptr<LocalStore> store_;
+};
+
+}  // namespace
+
+int RunCli(const std::vector<std::string>& argv, std::istream& in, std::ostream& out, std::ostream& err,
+           bool stdin_is_tty, bool stderr_is_tty) {
+  try {
+    Args a = Parse(argv);
+    if (a.Has("--version")) {
+      out << "ocop 0.1.0\n";
+      return 0;
+    }
+    if (a.Has("--help") || a.command.empty() || a.command == "help") {
+      out << kHelp;
+      return a.command.empty() && !a.Has("--help") ? kExitUsage : 0;
+    }
+    Cli cli(a, in, out, err, stdin_is_tty, stderr_is_tty);
+    return cli.Run();
+  } catch (const UsageError& e) {
+    err << "ocop: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    err << "ocop: unexpected error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace ocop::client

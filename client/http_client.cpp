@@ -1,0 +1,151 @@
+#include "client/http_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "shared/json.h"
+#include "sync/codec.h"
+
+namespace ocop::client {
+
+namespace {
+struct Received {
+  std::string body;
+  std::string content_encoding;
+};
+
+size_t OnBody(char* data, size_t size, size_t n, void* user) {
+  static_cast<Received*>(user)->body.append(data, size * n);
+  return size * n;
+}
+
+size_t OnHeader(char* data, size_t size, size_t n, void* user) {
+  std::string line(data, size * n);
+  std::string lower = line;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string key = "content-encoding:";
+  if (lower.compare(0, key.size(), key) == 0) {
+    std::string v = lower.substr(key.size());
+    v.erase(0, v.find_first_not_of(" \t"));
+    v.erase(v.find_last_not_of(" \t\r\n") + 1);
+    static_cast<Received*>(user)->content_encoding = v;
+  }
+  return size * n;
+}
+
+struct CurlGlobal {
+  CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+  ~CurlGlobal() { curl_global_cleanup(); }
+};
+}  // namespace
+
+HttpClient::HttpClient(std::string base_url, HttpOptions options) : base_url_(std::move(base_url)), options_(options) {
+  static CurlGlobal global;
+  while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
+  curl_ = curl_easy_init();
+}
+
+HttpClient::~HttpClient() {
+  if (curl_) curl_easy_cleanup(static_cast<CURL*>(curl_));
+}
+
+Status HttpClient::Call(const std::string& method, const std::string& path, const std::string& body,
+                        std::string* response) {
+  long delay = options_.backoff_initial_ms;
+  Status last;
+  for (int attempt = 1; attempt <= std::max(1, options_.max_attempts); ++attempt) {
+    bool retryable = false;
+    last = Once(method, path, body, response, &retryable);
+    if (last.ok() || !retryable) return last;
+    if (attempt < options_.max_attempts) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+      delay = std::min(delay * 2, options_.backoff_max_ms);
+    }
+  }
+  return last;
+}
+
+Status HttpClient::Once(const std::string& method, const std::string& path, const std::string& body,
+                        std::string* response, bool* retryable) {
+  CURL* c = static_cast<CURL*>(curl_);
+  if (!c) return Status::Internal("libcurl failed to initialise");
+  curl_easy_reset(c);
+  std::string url = base_url_ + path;
+  Received rec;
+  std::string payload = body;
+  struct curl_slist* headers = nullptr;
+  headers = curl_slist_append(headers, "Content-Type: application/json");
+  headers = curl_slist_append(headers, "Accept-Encoding: gzip");
+  headers = curl_slist_append(headers, "Expect:");
+  if (!token_.empty()) headers = curl_slist_append(headers, ("Authorization: Bearer " + token_).c_str());
+  if (payload.size() >= options_.gzip_threshold) {
+    payload = sync::Gzip(body, 6);
+    headers = curl_slist_append(headers, "Content-Encoding: gzip");
+  }
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
+  if (method != "GET") {
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload.data());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
+  }
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, OnBody);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &rec);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, OnHeader);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &rec);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, options_.connect_timeout_s);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, options_.low_speed_bytes);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, options_.low_speed_time_s);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_NOPROXY, "127.0.0.1,localhost,::1");
+  ++stats_.requests;
+  CURLcode rc = curl_easy_perform(c);
+  curl_slist_free_all(headers);
+  curl_off_t up = 0, down = 0;
+  curl_easy_getinfo(c, CURLINFO_SIZE_UPLOAD_T, &up);
+  curl_easy_getinfo(c, CURLINFO_SIZE_DOWNLOAD_T, &down);
+  stats_.bytes_sent += up;
+  stats_.bytes_received += down;
+  if (rc != CURLE_OK) {
+    *retryable = true;
+    return Status::Unavailable(std::string("no connection to ") + base_url_ + ": " + curl_easy_strerror(rc));
+  }
+  long status = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  std::string text;
+  if (rec.content_encoding == "gzip") {
+    Status s = sync::Gunzip(rec.body, 512 * 1024 * 1024, &text);
+    if (!s.ok()) {
+      *retryable = true;
+      return Status::Unavailable("server answer was cut short: " + s.message());
+    }
+  } else {
+    text = std::move(rec.body);
+  }
+  if (status >= 200 && status < 300) {
+    *response = std::move(text);
+    return Status::Ok();
+  }
+  *retryable = status >= 500 || status == 429;
+  // The server's error body says what was wrong.
+  json::Object::Ptr o;
+  Code code = status == 401 ? Code::kUnauthenticated
+              : status == 403 ? Code::kPermissionDenied
+              : status == 404 ? Code::kNotFound
+              : status >= 500 ? Code::kUnavailable
+                              : Code::kInvalidArgument;
+  std::string message = "server answered HTTP " + std::to_string(status);
+  if (json::ParseObject(text, &o).ok() && o->has("error") && o->isObject("error")) {
+    auto e = o->getObject("error");
+    Code named;
+    if (CodeFromName(e->optValue<std::string>("code", ""), &named)) code = named;
+    message = e->optValue<std::string>("message", message);
+  }
+  if (status >= 500) code = Code::kUnavailable;
+  return Status(code, message);
+}
+
+}  // namespace ocop::client

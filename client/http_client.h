@@ -1,0 +1,56 @@
+// A small libcurl client for the ocopd API: JSON in and out, gzip both ways
+// (handled here, so bytes on the wire are counted exactly), timeouts that suit
+// slow links (a connect timeout and a low-speed limit rather than a total time
+// limit), and retries with exponential backoff on network errors, 5xx and 429 —
+// never on other 4xx, which would fail the same way again.
+// Not thread-safe: one per thread.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "shared/status.h"
+
+namespace ocop::client {
+
+struct HttpOptions {
+  long connect_timeout_s = 10;
+  long low_speed_bytes = 50;  // abort a transfer slower than this...
+  long low_speed_time_s = 30;   // ...for this long
+  int max_attempts = 4;
+  long backoff_initial_ms = 500;
+  long backoff_max_ms = 8000;
+  size_t gzip_threshold = 1024;  // compress request bodies from this size on
+};
+
+struct HttpStats {
+  int64_t requests = 0;  // HTTP exchanges attempted, retries included
+  int64_t bytes_sent = 0;
+  int64_t bytes_received = 0;
+};
+
+class HttpClient {
+ public:
+  HttpClient(std::string base_url, HttpOptions options = {});
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  void set_token(std::string token) { token_ = std::move(token); }
+  // Sends `body` (JSON, may be empty for GET) and returns the answer's body.
+  // A non-2xx answer becomes a Status with the server's code and message;
+  // network failure after all attempts becomes kUnavailable.
+  Status Call(const std::string& method, const std::string& path, const std::string& body, std::string* response);
+  const HttpStats& stats() const { return stats_; }
+
+ private:
+  Status Once(const std::string& method, const std::string& path, const std::string& body, std::string* response,
+              bool* retryable);
+  std::string base_url_;
+  HttpOptions options_;
+  std::string token_;
+  void* curl_ = nullptr;
+  HttpStats stats_;
+};
+
+}  // namespace ocop::client

@@ -1,0 +1,619 @@
+#include "client/local_store.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <map>
+
+#include "shared/dates.h"
+#include "shared/ids.h"
+#include "shared/localisation.h"
+#include "shared/text.h"
+#include "sync/codec.h"
+#include "sync/merge.h"
+
+namespace ocop::client {
+
+using json::Object;
+using json::Var;
+
+std::string Record::status() const { return fields.has("status") ? fields.getValue<std::string>("status") : ""; }
+
+std::string LocalStore::DbPath(const std::string& home) { return home + "/ocop.db"; }
+
+namespace {
+
+Status MakeDirs(const std::string& path) {
+  std::string cur;
+  for (size_t i = 0; i <= path.size(); ++i) {
+    if (i == path.size() || path[i] == '/') {
+      if (!cur.empty() && mkdir(cur.c_str(), 0700) != 0 && errno != EEXIST)
+        return Status::Internal("cannot create directory " + cur);
+    }
+    if (i < path.size()) cur.push_back(path[i]);
+  }
+  return Status::Ok();
+}
+
+bool FileExists(const std::string& p) {
+  struct stat st;
+  return stat(p.c_str(), &st) == 0;
+}
+
+Object ParseFields(const std::string& text) {
+  Object::Ptr o;
+  if (!json::ParseObject(text, &o).ok() || !o) return Object();
+  return *o;
+}
+
+const char* kRecordColumns =
+    "SELECT r.id, r.form, r.unit, r.fields, r.deleted, r.conflict, r.server_version, r.created_at, "
+    "r.updated_at, EXISTS(SELECT 1 FROM outbox o WHERE o.record_id = r.id) FROM records r ";
+
+}  // namespace
+
+std::string SearchText(const FormSchema& schema, const Object& fields) {
+  std::string all;
+  for (const auto& f : schema.fields) {
+    if (!fields.has(f.key)) continue;
+    if (f.type == FieldType::kText || f.type == FieldType::kRef) {
+      all += fields.getValue<std::string>(f.key);
+      all += " | ";
+    } else if (f.type == FieldType::kChoice && f.key != "status") {
+      all += DisplayValue(f, fields.get(f.key), "vi") + " | ";
+    } else if (f.type == FieldType::kList) {
+      all += json::ToText(fields.get(f.key)) + " | ";
+    }
+  }
+  return text::SearchKey(all);
+}
+
+json::Object::Ptr RecordToJson(const Record& r) {
+  Object::Ptr o = new Object;
+  o->set("id", r.id);
+  o->set("form", r.form);
+  o->set("unit", r.unit);
+  o->set("status", r.status());
+  Object::Ptr fields = new Object(r.fields);
+  o->set("fields", fields);
+  o->set("conflict", r.conflict);
+  o->set("deleted", r.deleted);
+  o->set("pending", r.pending);
+  o->set("version", r.server_version);
+  o->set("created_at", r.created_at);
+  o->set("updated_at", r.updated_at);
+  return o;
+}
+
+Status LocalStore::Init(const std::string& home, const std::string& commune, const std::string& server_url,
+                        const UnitTree& units, const Clock& clock) {
+  const Unit* u = units.Find(commune);
+  if (!u) return Status::Invalid("unknown commune code '" + commune + "' (see `ocop units`)");
+  if (!units.Children(commune).empty())
+    return Status::Invalid("unit " + commune + " (" + u->name + ") is not a commune: it has units below it");
+  if (!server_url.empty() && server_url.rfind("http://", 0) != 0 && server_url.rfind("https://", 0) != 0)
+    return Status::Invalid("server URL must start with http:// or https://");
+  Status s = MakeDirs(home);
+  if (!s.ok()) return s;
+  if (FileExists(DbPath(home))) return Status(Code::kAlreadyExists, "a store already exists in " + home);
+  sql::Db db;
+  s = db.Open(DbPath(home));
+  if (!s.ok()) return s;
+  s = db.Migrate("client");
+  if (!s.ok()) return s;
+  sql::Transaction tx(&db);
+  auto put = db.Prepare("INSERT INTO settings(key, value) VALUES (?, ?)");
+  std::string now = dates::IsoTimestamp(clock.NowMillis());
+  for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{
+           {"device_id", ids::NewUuid()}, {"commune", commune}, {"server_url", server_url},
+           {"created_at", now}, {"cursor", "0"}}) {
+    s = put.Bind(1, k).Bind(2, v).Run();
+    if (!s.ok()) return s;
+  }
+  return tx.Commit();
+}
+
+Status LocalStore::Open(const std::string& home, const Clock& clock, std::unique_ptr<LocalStore>* out) {
+  if (!FileExists(DbPath(home)))
+    return Status::Precondition("no local store in " + home + "; run `ocop init --commune CODE` first");
+  std::unique_ptr<LocalStore> store(new LocalStore(clock));
+  Status s = store->db_.Open(DbPath(home));
+  if (!s.ok()) return s;
+  s = store->db_.Migrate("client");
+  if (!s.ok()) return s;
+  s = store->Load();
+  if (!s.ok()) return s;
+  *out = std::move(store);
+  return Status::Ok();
+}
+
+Status LocalStore::Load() {
+  device_id_ = Setting("device_id");
+  commune_ = Setting("commune");
+  if (device_id_.empty() || commune_.empty()) return Status::Internal("local store has no device id or commune");
+  int64_t ms = std::atoll(Setting("hlc_ms", "0").c_str());
+  int32_t counter = std::atoi(Setting("hlc_counter", "0").c_str());
+  hlc_ = HybridClock(clock_, ms, counter);
+  return Status::Ok();
+}
+
+std::string LocalStore::Setting(const std::string& key, const std::string& fallback) {
+  auto st = db_.Prepare("SELECT value FROM settings WHERE key = ?");
+  st.Bind(1, key);
+  return st.Step() ? st.Text(0) : fallback;
+}
+
+Status LocalStore::SetSetting(const std::string& key, const std::string& value) {
+  return db_.Prepare("INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+      .Bind(1, key)
+      .Bind(2, value)
+      .Run();
+}
+
+Status LocalStore::SaveHlc() {
+  Status s = SetSetting("hlc_ms", std::to_string(hlc_.last_ms()));
+  if (!s.ok()) return s;
+  return SetSetting("hlc_counter", std::to_string(hlc_.last_counter()));
+}
+
+std::string LocalStore::Author() {
+  std::string user = Setting("user");
+  return user.empty() ? "local@" + device_id_.substr(0, 8) : user;
+}
+
+std::string LocalStore::NowIso() const { return dates::IsoTimestamp(clock_.NowMillis()); }
+
+Status LocalStore::ReadRecord(sql::Stmt& st, Record* r) {
+  r->id = st.Text(0);
+  r->form = st.Text(1);
+  r->unit = st.Text(2);
+  r->fields = ParseFields(st.Text(3));
+  r->deleted = st.Int(4) != 0;
+  r->conflict = st.Int(5) != 0;
+  r->server_version = st.Int(6);
+  r->created_at = st.Text(7);
+  r->updated_at = st.Text(8);
+  r->pending = st.Int(9) != 0;
+  return Status::Ok();
+}
+
+Status LocalStore::Get(const std::string& id, Record* out) {
+  auto st = db_.Prepare(std::string(kRecordColumns) + "WHERE r.id = ?");
+  st.Bind(1, id);
+  if (!st.Step()) {
+    if (!st.status().ok()) return st.status();
+    return Status::NotFound("no record with id '" + id + "'");
+  }
+  return ReadRecord(st, out);
+}
+
+Status LocalStore::WriteChange(const Record& before, const Record& after, const std::string& op,
+                               const std::vector<sync::FieldChange>& fields) {
+  sync::Change c;
+  c.change_id = ids::NewUuid();
+  c.record_id = after.id;
+  c.form = after.form;
+  c.unit = after.unit;
+  c.op = op;
+  c.base_version = before.server_version;
+  c.fields = fields;
+  c.author = Author();
+  c.device = device_id_;
+  c.hlc = hlc_.Tick();
+  Status s = db_.Prepare("INSERT INTO outbox(change_id, record_id, body) VALUES (?, ?, ?)")
+                 .Bind(1, c.change_id)
+                 .Bind(2, c.record_id)
+                 .Bind(3, sync::EncodeJson(c))
+                 .Run();
+  if (!s.ok()) return s;
+  auto hist = db_.Prepare(
+      "INSERT INTO history(record_id, change_id, field, old_value, new_value, author, device, at, origin) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'local')");
+  std::string now = NowIso();
+  auto add = [&](const std::string& key, const std::string& o, const std::string& n) {
+    return hist.Bind(1, c.record_id).Bind(2, c.change_id).Bind(3, key).Bind(4, o).Bind(5, n)
+        .Bind(6, c.author).Bind(7, c.device).Bind(8, now).Run();
+  };
+  if (op == sync::op::kDelete) {
+    s = add("_deleted", "false", "true");
+    if (!s.ok()) return s;
+  }
+  for (const auto& f : fields) {
+    s = add(f.key, f.old_value, f.new_value);
+    if (!s.ok()) return s;
+  }
+  return SaveHlc();
+}
+
+Status LocalStore::Create(const std::string& form, Object fields, Record* out) {
+  const FormSchema* schema = catalog_->Find(form);
+  if (!schema) return Status::Invalid("unknown form '" + form + "' (choose idea, confirmation or visit)");
+  Status s = ValidateRecord(*schema, &fields, Completeness::kComplete, /*allow_system=*/false);
+  if (!s.ok()) return s;
+  fields.set("status", schema->initial_status);
+  ApplyComputedFields(form, &fields);
+
+  Record r;
+  r.id = ids::NewUuid();
+  r.form = form;
+  r.unit = commune_;
+  r.fields = fields;
+  r.created_at = r.updated_at = NowIso();
+  r.pending = true;
+  std::vector<sync::FieldChange> changes;
+  std::vector<std::string> names;
+  fields.getNames(names);
+  for (const auto& k : names) changes.push_back({k, "null", json::ToText(fields.get(k))});
+
+  sql::Transaction tx(&db_);
+  if (!tx.status().ok()) return tx.status();
+  s = db_.Prepare("INSERT INTO records(id, form, unit, fields, created_at, updated_at, search_text) VALUES (?,?,?,?,?,?,?)")
+          .Bind(1, r.id).Bind(2, form).Bind(3, r.unit).Bind(4, json::ToText(fields))
+          .Bind(5, r.created_at).Bind(6, r.updated_at).Bind(7, SearchText(*schema, fields))
+          .Run();
+  if (!s.ok()) return s;
+  Record none;
+  s = WriteChange(none, r, sync::op::kCreate, changes);
+  if (!s.ok()) return s;
+  s = tx.Commit();
+  if (!s.ok()) return s;
+  *out = r;
+  return Status::Ok();
+}
+
+Status LocalStore::Update(const std::string& id, const Object& changes, Record* out, bool allow_system) {
+  Record before;
+  Status s = Get(id, &before);
+  if (!s.ok()) return s;
+  if (before.deleted) return Status::Precondition("record " + id + " is deleted");
+  const FormSchema* schema = catalog_->Find(before.form);
+  if (!schema) return Status::Internal("record " + id + " has unknown form " + before.form);
+  Object merged(before.fields);
+  std::vector<std::string> names;
+  changes.getNames(names);
+  for (const auto& k : names) {
+    const FieldDef* f = schema->Field(k);
+    if (!f) return Status::Invalid("form '" + before.form + "' has no field '" + k + "'");
+    if (f->computed) return Status::Invalid("field '" + k + "' is computed and cannot be set");
+    if (f->system && !allow_system) return Status::Invalid("field '" + k + "' is set by workflow commands, not directly");
+    Var v = changes.get(k);
+    if (v.isEmpty()) merged.remove(k);
+    else merged.set(k, v);
+  }
+  s = ValidateRecord(*schema, &merged, Completeness::kComplete, /*allow_system=*/true);
+  if (!s.ok()) return s;
+  ApplyComputedFields(before.form, &merged);
+
+  std::vector<sync::FieldChange> diff;
+  std::vector<std::string> keys;
+  before.fields.getNames(keys);
+  std::vector<std::string> after_keys;
+  merged.getNames(after_keys);
+  keys.insert(keys.end(), after_keys.begin(), after_keys.end());
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  for (const auto& k : keys) {
+    std::string o = before.fields.has(k) ? json::ToText(before.fields.get(k)) : "null";
+    std::string n = merged.has(k) ? json::ToText(merged.get(k)) : "null";
+    if (o != n) diff.push_back({k, o, n});
+  }
+  Record after = before;
+  after.fields = merged;
+  if (diff.empty()) {
+    *out = after;
+    return Status::Ok();
+  }
+  after.updated_at = NowIso();
+  after.pending = true;
+  sql::Transaction tx(&db_);
+  if (!tx.status().ok()) return tx.status();
+  s = db_.Prepare("UPDATE records SET fields = ?, updated_at = ?, search_text = ? WHERE id = ?")
+          .Bind(1, json::ToText(merged)).Bind(2, after.updated_at).Bind(3, SearchText(*schema, merged)).Bind(4, id)
+          .Run();
+  if (!s.ok()) return s;
+  s = WriteChange(before, after, sync::op::kUpdate, diff);
+  if (!s.ok()) return s;
+  s = tx.Commit();
+  if (!s.ok()) return s;
+  *out = after;
+  return Status::Ok();
+}
+
+Status LocalStore::Delete(const std::string& id) {
+  Record before;
+  Status s = Get(id, &before);
+  if (!s.ok()) return s;
+  if (before.deleted) return Status::Precondition("record " + id + " is already deleted");
+  Record after = before;
+  after.deleted = true;
+  sql::Transaction tx(&db_);
+  if (!tx.status().ok()) return tx.status();
+  s = db_.Prepare("UPDATE records SET deleted = 1, updated_at = ? WHERE id = ?").Bind(1, NowIso()).Bind(2, id).Run();
+  if (!s.ok()) return s;
+  s = WriteChange(before, after, sync::op::kDelete, {});
+  if (!s.ok()) return s;
+  return tx.Commit();
+}
+
+namespace {
+std::string EscapeLike(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+}  // namespace
+
+Status LocalStore::List(const ListQuery& q, std::vector<Record>* out) {
+  std::string where = " WHERE 1=1";
+  std::vector<std::string> params;
+  if (!q.include_deleted) where += " AND r.deleted = 0";
+  if (!q.form.empty()) {
+    if (!catalog_->Find(q.form)) return Status::Invalid("unknown form '" + q.form + "' (choose idea, confirmation or visit)");
+    where += " AND r.form = ?";
+    params.push_back(q.form);
+  }
+  if (!q.status.empty()) {
+    where += " AND json_extract(r.fields, '$.status') = ?";
+    params.push_back(q.status);
+  }
+  if (q.conflicts_only) where += " AND r.conflict = 1";
+  if (!q.search.empty()) {
+    if (!text::IsValidUtf8(q.search)) return Status::Invalid("search text is not valid UTF-8");
+    std::string folded = text::SearchKey(q.search);
+    size_t pos = 0;
+    while (pos < folded.size()) {
+      size_t sp = folded.find(' ', pos);
+      std::string word = folded.substr(pos, sp == std::string::npos ? std::string::npos : sp - pos);
+      if (!word.empty()) {
+        where += " AND r.search_text LIKE ? ESCAPE '\\'";
+        params.push_back("%" + EscapeLike(word) + "%");
+      }
+      if (sp == std::string::npos) break;
+      pos = sp + 1;
+    }
+  }
+  std::string sqltext = std::string(kRecordColumns) + where + " ORDER BY r.created_at DESC, r.id";
+  if (q.limit > 0) sqltext += " LIMIT " + std::to_string(q.limit);
+  auto st = db_.Prepare(sqltext);
+  for (size_t i = 0; i < params.size(); ++i) st.Bind(static_cast<int>(i + 1), params[i]);
+  out->clear();
+  while (st.Step()) {
+    Record r;
+    ReadRecord(st, &r);
+    out->push_back(std::move(r));
+  }
+  return st.status();
+}
+
+Status LocalStore::History(const std::string& id, std::vector<HistoryEntry>* out) {
+  Record r;
+  Status s = Get(id, &r);
+  if (!s.ok()) return s;
+  // Server entries first (they are authoritative once synced); a local entry is
+  // shown only while the server has not reported the same change.
+  auto st = db_.Prepare(
+      "SELECT change_id, field, old_value, new_value, author, device, at, origin FROM history h "
+      "WHERE record_id = ? AND (origin LIKE 'server%' OR NOT EXISTS (SELECT 1 FROM history s WHERE "
+      "s.origin LIKE 'server%' AND s.record_id = h.record_id AND s.field = h.field AND s.change_id = h.change_id)) "
+      "ORDER BY at, id");
+  st.Bind(1, id);
+  out->clear();
+  while (st.Step())
+    out->push_back({st.Text(0), st.Text(1), st.Text(2), st.Text(3), st.Text(4), st.Text(5), st.Text(6), st.Text(7)});
+  return st.status();
+}
+
+Status LocalStore::AddServerHistory(const std::string& record_id, const std::vector<HistoryEntry>& entries) {
+  sql::Transaction tx(&db_);
+  if (!tx.status().ok()) return tx.status();
+  Status s = db_.Prepare("DELETE FROM history WHERE record_id = ? AND origin LIKE 'server%'").Bind(1, record_id).Run();
+  if (!s.ok()) return s;
+  auto ins = db_.Prepare(
+      "INSERT INTO history(record_id, change_id, field, old_value, new_value, author, device, at, origin) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'server')");
+  for (const auto& e : entries) {
+    s = ins.Bind(1, record_id).Bind(2, e.change_id).Bind(3, e.field).Bind(4, e.old_value).Bind(5, e.new_value)
+            .Bind(6, e.author).Bind(7, e.device).Bind(8, e.at).Run();
+    if (!s.ok()) return s;
+  }
+  return tx.Commit();
+}
+
+Status LocalStore::NextReceipt(int year, std::optional<int64_t>* out) {
+  auto st = db_.Prepare("SELECT next, last FROM receipt_blocks WHERE commune = ? AND year = ? AND next <= last ORDER BY next LIMIT 1");
+  st.Bind(1, commune_).Bind(2, year);
+  if (!st.Step()) {
+    *out = std::nullopt;
+    return st.status();
+  }
+  int64_t next = st.Int(0);
+  Status s = db_.Prepare("UPDATE receipt_blocks SET next = next + 1 WHERE commune = ? AND year = ? AND next = ?")
+                 .Bind(1, commune_).Bind(2, year).Bind(3, next).Run();
+  if (!s.ok()) return s;
+  *out = next;
+  return Status::Ok();
+}
+
+Status LocalStore::AddReceiptBlock(const std::string& commune, int year, int64_t first, int64_t last) {
+  if (first <= 0 || last < first) return Status::Invalid("bad receipt block");
+  return db_.Prepare("INSERT OR IGNORE INTO receipt_blocks(commune, year, next, last) VALUES (?, ?, ?, ?)")
+      .Bind(1, commune).Bind(2, year).Bind(3, first).Bind(4, last).Run();
+}
+
+Status LocalStore::ReceiptNumbersLeft(int year, int64_t* out) {
+  auto st = db_.Prepare("SELECT COALESCE(SUM(last - next + 1), 0) FROM receipt_blocks WHERE commune = ? AND year = ? AND next <= last");
+  st.Bind(1, commune_).Bind(2, year);
+  *out = st.Step() ? st.Int(0) : 0;
+  return st.status();
+}
+
+// ---- sync ----
+
+Status LocalStore::NextChangeSet(size_t max_changes, sync::ChangeSet* out, bool* has) {
+  *has = false;
+  {
+    auto st = db_.Prepare("SELECT body FROM inflight ORDER BY created_at LIMIT 1");
+    if (st.Step()) {
+      Status s = sync::DecodeJson(st.Text(0), out);
+      if (!s.ok()) return Status::Internal("stored change set is unreadable: " + s.message());
+      *has = true;
+      return Status::Ok();
+    }
+  }
+  // Group the pending changes by record, in the order records were first touched.
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<sync::Change>> by_record;
+  std::map<std::string, std::vector<int64_t>> seqs;
+  {
+    auto st = db_.Prepare("SELECT seq, record_id, body FROM outbox WHERE changeset_id IS NULL ORDER BY seq");
+    while (st.Step()) {
+      std::string rid = st.Text(1);
+      if (!by_record.count(rid)) {
+        if (order.size() >= max_changes) continue;  // this record waits for the next change set
+        order.push_back(rid);
+      }
+      sync::Change c;
+      Status s = sync::DecodeJson(st.Text(2), &c);
+      if (!s.ok()) return Status::Internal("outbox entry unreadable: " + s.message());
+      by_record[rid].push_back(std::move(c));
+      seqs[rid].push_back(st.Int(0));
+    }
+    if (!st.status().ok()) return st.status();
+  }
+  if (order.empty()) return Status::Ok();
+  sync::ChangeSet cs;
+  cs.id = ids::NewUuid();
+  cs.device = device_id_;
+  auto version = db_.Prepare("SELECT server_version FROM records WHERE id = ?");
+  for (const auto& rid : order) {
+    for (auto& c : sync::Coalesce(by_record[rid])) {
+      version.Bind(1, rid);
+      if (version.Step()) c.base_version = version.Int(0);
+      version.Reset();
+      cs.changes.push_back(std::move(c));
+    }
+  }
+  sql::Transaction tx(&db_);
+  if (!tx.status().ok()) return tx.status();
+  auto mark = db_.Prepare("UPDATE outbox SET changeset_id = ? WHERE seq = ?");
+  for (const auto& rid : order)
+    for (int64_t seq : seqs[rid]) {
+      Status s = mark.Bind(1, cs.id).Bind(2, seq).Run();
+      if (!s.ok()) return s;
+    }
+  if (cs.changes.empty()) {
+    // Everything cancelled out (created and deleted before any push).
+    Status s = db_.Prepare("DELETE FROM outbox WHERE changeset_id = ?").Bind(1, cs.id).Run();
+    if (!s.ok()) return s;
+    return tx.Commit();
+  }
+  Status s = db_.Prepare("INSERT INTO inflight(changeset_id, body, created_at) VALUES (?, ?, ?)")
+                 .Bind(1, cs.id).Bind(2, sync::EncodeJson(cs)).Bind(3, NowIso()).Run();
+  if (!s.ok()) return s;
+  s = tx.Commit();
+  if (!s.ok()) return s;
+  *out = std::move(cs);
+  *has = true;
+  return Status::Ok();
+}
+
+Status LocalStore::AckChangeSet(const sync::PushResult& result) {
+  sql::Transaction tx(&db_);
+  if (!tx.status().ok()) return tx.status();
+  auto bump = db_.Prepare(
+      "UPDATE records SET server_version = ? WHERE id = ? AND server_version = ? - 1");
+  auto conflict = db_.Prepare("UPDATE records SET conflict = 1 WHERE id = ?");
+  for (const auto& o : result.outcomes) {
+    Status s;
+    if (o.result == sync::outcome::kApplied) s = bump.Bind(1, o.version).Bind(2, o.record_id).Bind(3, o.version).Run();
+    else if (o.result == sync::outcome::kConflict) s = conflict.Bind(1, o.record_id).Run();
+    if (!s.ok()) return s;
+  }
+  Status s = db_.Prepare("DELETE FROM outbox WHERE changeset_id = ?").Bind(1, result.changeset_id).Run();
+  if (!s.ok()) return s;
+  s = db_.Prepare("DELETE FROM inflight WHERE changeset_id = ?").Bind(1, result.changeset_id).Run();
+  if (!s.ok()) return s;
+  hlc_.Observe(result.server_hlc);
+  s = SaveHlc();
+  if (!s.ok()) return s;
+  return tx.Commit();
+}
+
+Status LocalStore::ApplyPullPage(const sync::PullPage& page) {
+  sql::Transaction tx(&db_);
+  if (!tx.status().ok()) return tx.status();
+  auto pending = db_.Prepare("SELECT body FROM outbox WHERE record_id = ? ORDER BY seq");
+  auto created = db_.Prepare("SELECT created_at FROM records WHERE id = ?");
+  auto upsert = db_.Prepare(
+      "INSERT INTO records(id, form, unit, fields, deleted, server_version, server_fields, server_deleted, conflict, "
+      "created_at, updated_at, search_text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+      "form = excluded.form, unit = excluded.unit, fields = excluded.fields, deleted = excluded.deleted, "
+      "server_version = excluded.server_version, server_fields = excluded.server_fields, "
+      "server_deleted = excluded.server_deleted, conflict = excluded.conflict, updated_at = excluded.updated_at, "
+      "search_text = excluded.search_text");
+  std::string now = NowIso();
+  for (const auto& rs : page.records) {
+    const FormSchema* schema = catalog_->Find(rs.form);
+    Object fields = ParseFields(rs.fields);
+    bool deleted = rs.deleted;
+    // Rebase this device's unacknowledged edits on top of the server's state.
+    pending.Bind(1, rs.id);
+    std::vector<sync::Change> mine;
+    while (pending.Step()) {
+      sync::Change c;
+      if (sync::DecodeJson(pending.Text(0), &c).ok()) mine.push_back(std::move(c));
+    }
+    pending.Reset();
+    for (const auto& c : sync::Coalesce(mine)) {
+      if (c.op == sync::op::kDelete) deleted = true;
+      for (const auto& f : c.fields) {
+        Var v;
+        if (json::Parse(f.new_value, &v).ok()) {
+          if (v.isEmpty()) fields.remove(f.key);
+          else fields.set(f.key, v);
+        }
+      }
+    }
+    created.Bind(1, rs.id);
+    std::string created_at = created.Step() ? created.Text(0) : now;
+    created.Reset();
+    Status s = upsert.Bind(1, rs.id).Bind(2, rs.form).Bind(3, rs.unit).Bind(4, json::ToText(fields))
+                   .Bind(5, deleted ? 1 : 0).Bind(6, rs.version).Bind(7, rs.fields).Bind(8, rs.deleted ? 1 : 0)
+                   .Bind(9, rs.conflict ? 1 : 0).Bind(10, created_at).Bind(11, now)
+                   .Bind(12, schema ? SearchText(*schema, fields) : std::string())
+                   .Run();
+    if (!s.ok()) return s;
+  }
+  Status s = SetSetting("cursor", std::to_string(page.cursor));
+  if (!s.ok()) return s;
+  if (page.receipt_last > 0) {
+    s = AddReceiptBlock(commune_, page.receipt_year, page.receipt_first, page.receipt_last);
+    if (!s.ok()) return s;
+  }
+  hlc_.Observe(page.server_hlc);
+  s = SaveHlc();
+  if (!s.ok()) return s;
+  return tx.Commit();
+}
+
+Status LocalStore::Info(StoreInfo* out) {
+  out->device_id = device_id_;
+  out->commune = commune_;
+  out->server_url = Setting("server_url");
+  out->user = Setting("user");
+  out->cursor = std::atoll(Setting("cursor", "0").c_str());
+  out->last_sync = Setting("last_sync");
+  auto count = [&](const char* q) {
+    auto st = db_.Prepare(q);
+    return st.Step() ? st.Int(0) : 0;
+  };
+  out->pending_changes = count("SELECT COUNT(*) FROM outbox");
+  out->records = count("SELECT COUNT(*) FROM records WHERE deleted = 0");
+  out->conflicts = count("SELECT COUNT(*) FROM records WHERE conflict = 1");
+  return Status::Ok();
+}
+
+}  // namespace ocop::client

@@ -1,0 +1,128 @@
+// The client's local store: records, the outbox of field-level changes, local
+// history and sync state, in one SQLite file under the device's home.
+//
+// Every write is one transaction that updates the record, appends its changes to
+// the outbox and to history together, and is durable (WAL, synchronous=FULL)
+// once the call returns: a power cut after "saved" loses nothing.
+// Not thread-safe: one LocalStore per process.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "shared/clock.h"
+#include "shared/forms.h"
+#include "shared/json.h"
+#include "shared/sqlite.h"
+#include "shared/status.h"
+#include "shared/units.h"
+#include "sync/change.h"
+
+namespace ocop::client {
+
+struct Record {
+  std::string id;
+  std::string form;
+  std::string unit;
+  json::Object fields;
+  bool deleted = false;
+  bool conflict = false;
+  bool pending = false;  // has changes not yet acknowledged by the server
+  int64_t server_version = 0;
+  std::string created_at, updated_at;
+  std::string status() const;
+};
+
+struct HistoryEntry {
+  std::string change_id, field, old_value, new_value, author, device, at, origin;
+};
+
+struct ListQuery {
+  std::string form;    // empty: all
+  std::string search;  // words, each must occur (case and accents ignored)
+  std::string status;  // empty: any
+  bool conflicts_only = false;
+  bool include_deleted = false;
+  int limit = 0;  // 0: no limit
+};
+
+struct StoreInfo {
+  std::string device_id, commune, server_url, user;
+  int64_t pending_changes = 0;
+  int64_t records = 0;
+  int64_t conflicts = 0;
+  int64_t cursor = 0;
+  std::string last_sync;
+};
+
+class LocalStore {
+ public:
+  // Creates the store in `home` for a commune of `units`. Fails if one exists.
+  static Status Init(const std::string& home, const std::string& commune, const std::string& server_url,
+                     const UnitTree& units, const Clock& clock);
+  // Opens an existing store.
+  static Status Open(const std::string& home, const Clock& clock, std::unique_ptr<LocalStore>* out);
+  static std::string DbPath(const std::string& home);
+
+  // Records a new form. `fields` are validated (complete) and normalised; status
+  // is the form's initial status. Returns the stored record.
+  Status Create(const std::string& form, json::Object fields, Record* out);
+  // Sets fields (a null value clears the field). Validated against the merged record.
+  Status Update(const std::string& id, const json::Object& changes, Record* out, bool allow_system = false);
+  // Marks the record deleted (a tombstone that syncs).
+  Status Delete(const std::string& id);
+  Status Get(const std::string& id, Record* out);
+  Status List(const ListQuery& q, std::vector<Record>* out);
+  Status History(const std::string& id, std::vector<HistoryEntry>* out);
+  // Gives out the next receipt number for the commune and year, or nullopt if the
+  // device holds no block (see shared/receipt.h).
+  Status NextReceipt(int year, std::optional<int64_t>* out);
+  Status AddReceiptBlock(const std::string& commune, int year, int64_t first, int64_t last);
+  Status ReceiptNumbersLeft(int year, int64_t* out);
+
+  // ---- sync ----
+  // The change set to send: the one already in flight if the server has not
+  // answered it, else a new one from up to `max_changes` pending changes
+  // (coalesced per record). *has = false when there is nothing to send.
+  Status NextChangeSet(size_t max_changes, sync::ChangeSet* out, bool* has);
+  // Applies the server's answer: drops the acknowledged changes and the in-flight
+  // mark, notes new record versions. One transaction.
+  Status AckChangeSet(const sync::PushResult& result);
+  // Applies a pulled page and its cursor in one transaction. Pending local edits
+  // stay on top of the pulled state.
+  Status ApplyPullPage(const sync::PullPage& page);
+  Status AddServerHistory(const std::string& record_id, const std::vector<HistoryEntry>& entries);
+
+  Status Info(StoreInfo* out);
+  std::string Setting(const std::string& key, const std::string& fallback = "");
+  Status SetSetting(const std::string& key, const std::string& value);
+  const std::string& device_id() const { return device_id_; }
+  const std::string& commune() const { return commune_; }
+  const FormCatalog& catalog() const { return *catalog_; }
+  sql::Db& db() { return db_; }
+
+ private:
+  LocalStore(const Clock& clock) : clock_(clock), hlc_(clock) {}
+  Status Load();
+  std::string Author();
+  std::string NowIso() const;
+  Status ReadRecord(sql::Stmt& st, Record* out);
+  Status WriteChange(const Record& before, const Record& after, const std::string& op,
+                     const std::vector<sync::FieldChange>& fields);
+  Status SaveHlc();
+
+  const Clock& clock_;
+  HybridClock hlc_;
+  sql::Db db_;
+  const FormCatalog* catalog_ = &FormCatalog::Default();
+  std::string device_id_, commune_;
+};
+
+// Folded text used for search: every text value of the record, folded.
+std::string SearchText(const FormSchema& schema, const json::Object& fields);
+// The JSON object `ocop show --json` prints.
+json::Object::Ptr RecordToJson(const Record& r);
+
+}  // namespace ocop::client

@@ -1,0 +1,153 @@
+#include "client/sync_client.h"
+
+#include "shared/dates.h"
+#include "sync/codec.h"
+
+namespace ocop::client {
+
+using json::Object;
+
+Status SyncClient::Login(const std::string& user, const std::string& password) {
+  Object req;
+  req.set("user", user);
+  req.set("password", password);
+  req.set("device", store_.device_id());
+  std::string resp;
+  Status s = http_.Call("POST", "/v1/login", json::ToText(req), &resp);
+  if (!s.ok()) return s;
+  Object::Ptr o;
+  s = json::ParseObject(resp, &o);
+  if (!s.ok()) return Status::Unavailable("unreadable login answer: " + s.message());
+  std::string role = o->optValue<std::string>("role", ""), unit = o->optValue<std::string>("unit", "");
+  if (role == "officer" && unit != store_.commune())
+    return Status::Denied("user " + user + " is an officer of unit " + unit + ", but this device records for commune " +
+                          store_.commune());
+  for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{
+           {"token", o->optValue<std::string>("token", "")}, {"token_expires", o->optValue<std::string>("expires_at", "")},
+           {"user", o->optValue<std::string>("user", user)}, {"role", role}, {"user_unit", unit}}) {
+    s = store_.SetSetting(k, v);
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status SyncClient::Logout() {
+  std::string token = store_.Setting("token");
+  if (!token.empty()) {
+    http_.set_token(token);
+    std::string resp;
+    Status s = http_.Call("POST", "/v1/logout", "{}", &resp);
+    if (!s.ok() && s.code() != Code::kUnauthenticated) return s;
+  }
+  return store_.SetSetting("token", "");
+}
+
+Status SyncClient::Sync(SyncReport* report, const Progress& progress) {
+  std::string token = store_.Setting("token");
+  if (token.empty()) return Status::Unauth("not logged in: run `ocop login --user NAME` first");
+  http_.set_token(token);
+  Status s = Push(report, progress);
+  if (s.ok()) s = Pull(report, progress);
+  report->http = http_.stats();
+  StoreInfo info;
+  (void)store_.Info(&info);
+  report->pending_after = info.pending_changes;
+  report->open_conflicts = info.conflicts;
+  if (!s.ok()) {
+    if (s.code() == Code::kUnavailable)
+      return Status::Unavailable("no connection (" + s.message() + "); " + std::to_string(info.pending_changes) +
+                                 " changes waiting");
+    return s;
+  }
+  return store_.SetSetting("last_sync", dates::IsoTimestamp(SystemClock::Get().NowMillis()));
+}
+
+Status SyncClient::Push(SyncReport* report, const Progress& progress) {
+  // Bounded: each round either empties part of the outbox or fails.
+  for (int round = 0; round < 1000000; ++round) {
+    sync::ChangeSet cs;
+    bool has = false;
+    Status s = store_.NextChangeSet(options_.push_batch, &cs, &has);
+    if (!s.ok() || !has) return s;
+    std::string resp;
+    s = http_.Call("POST", "/v1/push", sync::EncodeJson(cs), &resp);
+    if (!s.ok()) {
+      if (s.code() != Code::kUnavailable && s.code() != Code::kUnauthenticated)
+        return Status(s.code(), "the server refused change set " + cs.id + ": " + s.message());
+      return s;
+    }
+    sync::PushResult result;
+    s = sync::DecodeJson(resp, &result);
+    if (!s.ok()) return Status::Unavailable("unreadable push answer: " + s.message());
+    if (result.changeset_id != cs.id) return Status::Unavailable("push answer is for another change set");
+    s = store_.AckChangeSet(result);
+    if (!s.ok()) return s;
+    report->changes_sent += static_cast<int64_t>(cs.changes.size());
+    for (const auto& o : result.outcomes) {
+      if (o.result == sync::outcome::kApplied) ++report->changes_applied;
+      else if (o.result == sync::outcome::kMerged) ++report->changes_merged;
+      else if (o.result == sync::outcome::kConflict) {
+        ++report->changes_in_conflict;
+        report->conflict_records.push_back(o.record_id);
+      }
+    }
+    if (progress) progress("sent " + std::to_string(report->changes_sent) + " changes");
+  }
+  return Status::Internal("push did not finish");
+}
+
+Status SyncClient::Pull(SyncReport* report, const Progress& progress) {
+  int year = std::atoi(dates::IsoDateFromMillis(SystemClock::Get().NowMillis()).substr(0, 4).c_str());
+  for (int page_no = 0; page_no < 10000000; ++page_no) {
+    Object req;
+    req.set("since", static_cast<Poco::Int64>(std::atoll(store_.Setting("cursor", "0").c_str())));
+    req.set("limit", options_.pull_limit);
+    if (page_no == 0 && store_.Setting("role") == "officer") {
+      int64_t left = 0;
+      Status s = store_.ReceiptNumbersLeft(year, &left);
+      if (!s.ok()) return s;
+      if (left < options_.receipt_low_water) {
+        req.set("reserve_receipts", options_.receipt_block);
+        req.set("receipt_year", year);
+      }
+    }
+    std::string resp;
+    Status s = http_.Call("POST", "/v1/pull", json::ToText(req), &resp);
+    if (!s.ok()) return s;
+    sync::PullPage page;
+    s = sync::DecodeJson(resp, &page);
+    if (!s.ok()) return Status::Unavailable("unreadable pull answer: " + s.message());
+    s = store_.ApplyPullPage(page);
+    if (!s.ok()) return s;
+    report->records_received += static_cast<int64_t>(page.records.size());
+    ++report->pages;
+    if (progress && page.more) progress("received " + std::to_string(report->records_received) + " records");
+    if (!page.more) return Status::Ok();
+  }
+  return Status::Internal("pull did not finish");
+}
+
+Status SyncClient::FetchHistory(const std::string& record_id) {
+  std::string token = store_.Setting("token");
+  if (token.empty()) return Status::Unauth("not logged in");
+  http_.set_token(token);
+  std::string resp;
+  Status s = http_.Call("GET", "/v1/records/" + record_id + "/history", "", &resp);
+  if (!s.ok()) return s;
+  Object::Ptr o;
+  s = json::ParseObject(resp, &o);
+  if (!s.ok()) return Status::Unavailable("unreadable history answer");
+  std::vector<HistoryEntry> entries;
+  auto arr = o->getArray("entries");
+  for (size_t i = 0; arr && i < arr->size(); ++i) {
+    auto e = arr->getObject(static_cast<unsigned>(i));
+    std::string kind = e->optValue<std::string>("kind", "");
+    entries.push_back({e->optValue<std::string>("change_id", ""), e->optValue<std::string>("field", ""),
+                       e->optValue<std::string>("old", ""), e->optValue<std::string>("new", ""),
+                       e->optValue<std::string>("author", ""), e->optValue<std::string>("device", ""),
+                       e->optValue<std::string>("at", ""), "server:" + kind});
+  }
+  return store_.AddServerHistory(record_id, entries);
+}
+
+}  // namespace ocop::client

@@ -1,0 +1,459 @@
+#include "server/http_api.h"
+
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/StreamCopier.h>
+#include <Poco/URI.h>
+
+#include <istream>
+#include <vector>
+
+#include "shared/dates.h"
+#include "shared/text.h"
+#include "sync/codec.h"
+
+namespace ocop::server {
+
+using Poco::Net::HTTPRequestHandler;
+using Poco::Net::HTTPResponse;
+using Poco::Net::HTTPServerRequest;
+using Poco::Net::HTTPServerResponse;
+using json::Object;
+
+namespace {
+
+std::string ErrorBody(const Status& s) {
+  return std::string("{\"error\":{\"code\":\"") + CodeName(s.code()) + "\",\"message\":" + json::Quote(s.message()) + "}}";
+}
+
+// Shared plumbing of every endpoint.
+class ApiHandler : public HTTPRequestHandler {
+ public:
+  ApiHandler(SyncService& service, const ApiOptions& options, ApiStats& stats)
+      : service_(service), options_(options), stats_(stats) {}
+
+  void handleRequest(HTTPServerRequest& req, HTTPServerResponse& resp) override {
+    ++stats_.requests;
+    accepts_gzip_ = req.get("Accept-Encoding", "").find("gzip") != std::string::npos;
+    Status s;
+    try {
+      s = Handle(req, resp);
+    } catch (const std::exception& e) {
+      s = Status::Internal(std::string("unexpected error: ") + e.what());
+    }
+    if (!s.ok()) {
+      ++stats_.errors;
+      if (!resp.sent()) Send(resp, StatusHttpCode(s.code()), ErrorBody(s));
+    }
+  }
+
+ protected:
+  virtual Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) = 0;
+
+  // Reads the body within the size limits, inflating gzip, and checks it is UTF-8.
+  Status ReadBody(HTTPServerRequest& req, std::string* out) {
+    if (req.getContentLength() != HTTPServerRequest::UNKNOWN_CONTENT_LENGTH &&
+        req.getContentLength64() > static_cast<Poco::Int64>(options_.max_body_bytes))
+      return Status(Code::kPayloadTooLarge, "request body is larger than " + std::to_string(options_.max_body_bytes) + " bytes");
+    std::string raw;
+    std::istream& in = req.stream();
+    char buf[65536];
+    while (in) {
+      in.read(buf, sizeof buf);
+      raw.append(buf, static_cast<size_t>(in.gcount()));
+      if (raw.size() > options_.max_body_bytes)
+        return Status(Code::kPayloadTooLarge, "request body is larger than " + std::to_string(options_.max_body_bytes) + " bytes");
+    }
+    std::string enc = req.get("Content-Encoding", "");
+    if (enc == "gzip") {
+      Status s = sync::Gunzip(raw, options_.max_inflated_bytes, out);
+      if (!s.ok()) return s;
+    } else if (enc.empty() || enc == "identity") {
+      *out = std::move(raw);
+    } else {
+      return Status::Invalid("unsupported Content-Encoding '" + enc + "' (use gzip or none)");
+    }
+    if (!text::IsValidUtf8(*out)) return Status::Invalid("request body is not valid UTF-8");
+    return Status::Ok();
+  }
+
+  Status ReadObject(HTTPServerRequest& req, Object::Ptr* out) {
+    std::string body;
+    Status s = ReadBody(req, &body);
+    if (!s.ok()) return s;
+    if (body.empty()) return Status::Invalid("request body is empty; expected a JSON object");
+    return json::ParseObject(body, out);
+  }
+
+  Status Auth(HTTPServerRequest& req, AuthUser* user) {
+    std::string h = req.get("Authorization", "");
+    const std::string prefix = "Bearer ";
+    if (h.compare(0, prefix.size(), prefix) != 0) return Status::Unauth("missing 'Authorization: Bearer <token>' header; log in first");
+    return service_.Authenticate(h.substr(prefix.size()), user);
+  }
+
+  void Send(HTTPServerResponse& resp, int status, const std::string& body) {
+    resp.setStatus(static_cast<HTTPResponse::HTTPStatus>(status));
+    resp.setContentType("application/json; charset=utf-8");
+    if (accepts_gzip_ && body.size() > 1024) {
+      std::string z = sync::Gzip(body, 6);
+      resp.set("Content-Encoding", "gzip");
+      resp.setContentLength64(static_cast<Poco::Int64>(z.size()));
+      resp.send().write(z.data(), static_cast<std::streamsize>(z.size()));
+    } else {
+      resp.setContentLength64(static_cast<Poco::Int64>(body.size()));
+      resp.send().write(body.data(), static_cast<std::streamsize>(body.size()));
+    }
+  }
+  Status SendOk(HTTPServerResponse& resp, const std::string& body) {
+    Send(resp, 200, body);
+    return Status::Ok();
+  }
+
+  // Reads a typed member of a request object, with a clear error.
+  template <class T>
+  static Status Member(const Object::Ptr& o, const std::string& key, bool required, T* out) {
+    if (!o->has(key) || o->get(key).isEmpty()) {
+      return required ? Status::Invalid("missing '" + key + "'") : Status::Ok();
+    }
+    json::Var v = o->get(key);
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (!v.isString()) return Status::Invalid("'" + key + "' must be a string");
+      *out = v.convert<std::string>();
+    } else {
+      if (!v.isInteger() || v.type() == typeid(bool)) return Status::Invalid("'" + key + "' must be an integer");
+      Poco::Int64 n = v.convert<Poco::Int64>();
+      if (n < std::numeric_limits<T>::min() || n > std::numeric_limits<T>::max()) return Status::Invalid("'" + key + "' is out of range");
+      *out = static_cast<T>(n);
+    }
+    return Status::Ok();
+  }
+
+  SyncService& service_;
+  const ApiOptions& options_;
+  ApiStats& stats_;
+  bool accepts_gzip_ = false;
+};
+
+class HealthHandler final : public ApiHandler {
+  using ApiHandler::ApiHandler;
+  Status Handle(HTTPServerRequest&, HTTPServerResponse& resp) override {
+    if (!service_.Healthy()) return Status::Unavailable("store is not answering");
+    return SendOk(resp, "{\"status\":\"ok\",\"requests\":" + std::to_string(stats_.requests.load()) +
+                            ",\"errors\":" + std::to_string(stats_.errors.load()) + "}");
+  }
+};
+
+class LoginHandler final : public ApiHandler {
+  using ApiHandler::ApiHandler;
+  Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) override {
+    Object::Ptr o;
+    Status s = ReadObject(req, &o);
+    if (!s.ok()) return s;
+    std::string user, password, device;
+    if (!(s = Member(o, "user", true, &user)).ok() || !(s = Member(o, "password", true, &password)).ok() ||
+        !(s = Member(o, "device", false, &device)).ok())
+      return s;
+    LoginResult r;
+    s = service_.Login(user, password, device, &r);
+    if (!s.ok()) return s;
+    Object out;
+    out.set("token", r.token);
+    out.set("expires_at", dates::IsoTimestamp(r.expires_ms));
+    out.set("user", r.user);
+    out.set("role", r.role);
+    out.set("unit", r.unit);
+    return SendOk(resp, json::ToText(out));
+  }
+};
+
+class LogoutHandler final : public ApiHandler {
+  using ApiHandler::ApiHandler;
+  Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) override {
+    std::string h = req.get("Authorization", "");
+    if (h.rfind("Bearer ", 0) != 0) return Status::Unauth("missing bearer token");
+    Status s = service_.Logout(h.substr(7));
+    if (!s.ok()) return s;
+    return SendOk(resp, "{}");
+  }
+};
+
+class MeHandler final : public ApiHandler {
+  using ApiHandler::ApiHandler;
+  Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) override {
+    AuthUser u;
+    Status s = Auth(req, &u);
+    if (!s.ok()) return s;
+    Object out;
+    out.set("user", u.name);
+    out.set("role", u.role);
+    out.set("unit", u.unit);
+    return SendOk(resp, json::ToText(out));
+  }
+};
+
+class PushHandler final : public ApiHandler {
+  using ApiHandler::ApiHandler;
+  Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) override {
+    AuthUser u;
+    Status s = Auth(req, &u);
+    if (!s.ok()) return s;
+    std::string body;
+    s = ReadBody(req, &body);
+    if (!s.ok()) return s;
+    sync::ChangeSet cs;
+    s = sync::DecodeJson(body, &cs);
+    if (!s.ok()) return s;
+    sync::PushResult r;
+    s = service_.Push(u, cs, &r);
+    if (!s.ok()) return s;
+    return SendOk(resp, sync::EncodeJson(r));
+  }
+};
+
+class PullHandler final : public ApiHandler {
+  using ApiHandler::ApiHandler;
+  Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) override {
+    AuthUser u;
+    Status s = Auth(req, &u);
+    if (!s.ok()) return s;
+    Object::Ptr o;
+    s = ReadObject(req, &o);
+    if (!s.ok()) return s;
+    PullRequest pr;
+    if (!(s = Member(o, "since", false, &pr.since)).ok() || !(s = Member(o, "limit", false, &pr.limit)).ok() ||
+        !(s = Member(o, "reserve_receipts", false, &pr.reserve_receipts)).ok() ||
+        !(s = Member(o, "receipt_year", false, &pr.receipt_year)).ok())
+      return s;
+    sync::PullPage page;
+    s = service_.Pull(u, pr, &page);
+    if (!s.ok()) return s;
+    return SendOk(resp, sync::EncodeJson(page));
+  }
+};
+
+Object::Ptr AuditToJson(const AuditRow& a) {
+  Object::Ptr o = new Object;
+  o->set("change_id", a.change_id);
+  o->set("field", a.field);
+  o->set("old", a.old_value);
+  o->set("new", a.new_value);
+  o->set("author", a.author);
+  o->set("device", a.device);
+  o->set("hlc", a.hlc);
+  o->set("at", a.at);
+  o->set("kind", a.kind);
+  return o;
+}
+
+class HistoryHandler final : public ApiHandler {
+ public:
+  HistoryHandler(SyncService& s, const ApiOptions& o, ApiStats& st, std::string id)
+      : ApiHandler(s, o, st), id_(std::move(id)) {}
+  Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) override {
+    AuthUser u;
+    Status s = Auth(req, &u);
+    if (!s.ok()) return s;
+    std::vector<AuditRow> rows;
+    s = service_.History(u, id_, &rows);
+    if (!s.ok()) return s;
+    json::Array::Ptr arr = new json::Array;
+    for (const auto& a : rows) arr->add(AuditToJson(a));
+    Object out;
+    out.set("record_id", id_);
+    out.set("entries", arr);
+    return SendOk(resp, json::ToText(out));
+  }
+
+ private:
+  std::string id_;
+};
+
+Object::Ptr ConflictToJson(const ConflictRow& c) {
+  Object::Ptr o = new Object;
+  o->set("id", c.id);
+  o->set("record_id", c.record_id);
+  o->set("field", c.field);
+  o->set("base", c.base_value);
+  o->set("current", c.current_value);
+  o->set("incoming", c.incoming_value);
+  Object::Ptr cur = new Object;
+  cur->set("author", c.current_author);
+  cur->set("device", c.current_device);
+  cur->set("change_id", c.current_change_id);
+  o->set("current_by", cur);
+  Object::Ptr inc = new Object;
+  inc->set("author", c.incoming_author);
+  inc->set("device", c.incoming_device);
+  inc->set("change_id", c.incoming_change_id);
+  inc->set("hlc", c.incoming_hlc);
+  o->set("incoming_by", inc);
+  o->set("created_at", c.created_at);
+  return o;
+}
+
+class ConflictListHandler final : public ApiHandler {
+  using ApiHandler::ApiHandler;
+  Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) override {
+    AuthUser u;
+    Status s = Auth(req, &u);
+    if (!s.ok()) return s;
+    std::vector<ConflictRow> rows;
+    s = service_.ListConflicts(u, &rows);
+    if (!s.ok()) return s;
+    json::Array::Ptr arr = new json::Array;
+    for (const auto& c : rows) arr->add(ConflictToJson(c));
+    Object out;
+    out.set("conflicts", arr);
+    return SendOk(resp, json::ToText(out));
+  }
+};
+
+class ConflictShowHandler final : public ApiHandler {
+ public:
+  ConflictShowHandler(SyncService& s, const ApiOptions& o, ApiStats& st, std::string id)
+      : ApiHandler(s, o, st), id_(std::move(id)) {}
+  Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) override {
+    AuthUser u;
+    Status s = Auth(req, &u);
+    if (!s.ok()) return s;
+    StoredRecord rec;
+    std::vector<ConflictRow> rows;
+    s = service_.ConflictsOf(u, id_, &rec, &rows);
+    if (!s.ok()) return s;
+    json::Array::Ptr arr = new json::Array;
+    for (const auto& c : rows) arr->add(ConflictToJson(c));
+    Object out;
+    out.set("record_id", rec.id);
+    out.set("form", rec.form);
+    out.set("unit", rec.unit);
+    out.set("fields", rec.fields);
+    out.set("deleted", rec.deleted);
+    out.set("conflicts", arr);
+    return SendOk(resp, json::ToText(out));
+  }
+
+ private:
+  std::string id_;
+};
+
+class ResolveHandler final : public ApiHandler {
+ public:
+  ResolveHandler(SyncService& s, const ApiOptions& o, ApiStats& st, std::string id)
+      : ApiHandler(s, o, st), id_(std::move(id)) {}
+  Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) override {
+    AuthUser u;
+    Status s = Auth(req, &u);
+    if (!s.ok()) return s;
+    Object::Ptr o;
+    s = ReadObject(req, &o);
+    if (!s.ok()) return s;
+    if (!o->has("decisions") || !o->isArray("decisions")) return Status::Invalid("missing 'decisions' (a list)");
+    auto arr = o->getArray("decisions");
+    std::vector<FieldResolution> decisions;
+    for (size_t i = 0; i < arr->size(); ++i) {
+      if (!arr->isObject(static_cast<unsigned>(i))) return Status::Invalid("each decision must be an object");
+      auto d = arr->getObject(static_cast<unsigned>(i));
+      FieldResolution fr;
+      if (!(s = Member(d, "field", true, &fr.field)).ok() || !(s = Member(d, "take", true, &fr.take)).ok()) return s;
+      if (fr.take == "value") {
+        if (!d->has("value")) return Status::Invalid("decision for '" + fr.field + "' takes a value but gives none");
+        fr.value = json::ToText(d->get("value"));
+      }
+      decisions.push_back(fr);
+    }
+    sync::RecordState rs;
+    s = service_.Resolve(u, id_, decisions, &rs);
+    if (!s.ok()) return s;
+    Object out;
+    out.set("record_id", rs.id);
+    out.set("version", rs.version);
+    out.set("fields", rs.fields);
+    out.set("deleted", rs.deleted);
+    return SendOk(resp, json::ToText(out));
+  }
+
+ private:
+  std::string id_;
+};
+
+class UsersHandler final : public ApiHandler {
+  using ApiHandler::ApiHandler;
+  Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) override {
+    AuthUser u;
+    Status s = Auth(req, &u);
+    if (!s.ok()) return s;
+    if (!u.IsAdmin()) return Status::Denied("only administrators manage accounts");
+    Object::Ptr o;
+    s = ReadObject(req, &o);
+    if (!s.ok()) return s;
+    std::string name, role, unit, password;
+    if (!(s = Member(o, "name", true, &name)).ok() || !(s = Member(o, "role", true, &role)).ok() ||
+        !(s = Member(o, "unit", true, &unit)).ok() || !(s = Member(o, "password", true, &password)).ok())
+      return s;
+    if (!service_.units().IsWithin(unit, u.unit)) return Status::Denied("unit " + unit + " is outside your scope");
+    s = service_.AddUser(name, role, unit, password);
+    if (!s.ok()) return s;
+    return SendOk(resp, "{\"created\":" + json::Quote(name) + "}");
+  }
+};
+
+class ErrorHandler final : public ApiHandler {
+ public:
+  ErrorHandler(SyncService& s, const ApiOptions& o, ApiStats& st, Status error)
+      : ApiHandler(s, o, st), error_(std::move(error)) {}
+  Status Handle(HTTPServerRequest&, HTTPServerResponse&) override { return error_; }
+
+ private:
+  Status error_;
+};
+
+std::vector<std::string> Segments(const std::string& path) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < path.size()) {
+    size_t slash = path.find('/', pos);
+    if (slash == std::string::npos) slash = path.size();
+    if (slash > pos) out.push_back(path.substr(pos, slash - pos));
+    pos = slash + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+Poco::Net::HTTPRequestHandler* ApiRouter::createRequestHandler(const HTTPServerRequest& req) {
+  std::string path;
+  try {
+    path = Poco::URI(req.getURI()).getPath();
+  } catch (const Poco::Exception&) {
+    return new ErrorHandler(service_, options_, stats_, Status::Invalid("malformed request URI"));
+  }
+  const std::string& m = req.getMethod();
+  auto seg = Segments(path);
+  auto method_is = [&](const char* want) { return m == want; };
+  auto wrong_method = [&]() {
+    return new ErrorHandler(service_, options_, stats_,
+                            Status(Code::kInvalidArgument, "method " + m + " is not allowed on " + path));
+  };
+  if (seg.size() == 1 && seg[0] == "healthz") return method_is("GET") ? static_cast<HTTPRequestHandler*>(new HealthHandler(service_, options_, stats_)) : wrong_method();
+  if (seg.size() >= 2 && seg[0] == "v1") {
+    const std::string& r = seg[1];
+    if (seg.size() == 2 && r == "login") return method_is("POST") ? static_cast<HTTPRequestHandler*>(new LoginHandler(service_, options_, stats_)) : wrong_method();
+    if (seg.size() == 2 && r == "logout") return method_is("POST") ? static_cast<HTTPRequestHandler*>(new LogoutHandler(service_, options_, stats_)) : wrong_method();
+    if (seg.size() == 2 && r == "me") return method_is("GET") ? static_cast<HTTPRequestHandler*>(new MeHandler(service_, options_, stats_)) : wrong_method();
+    if (seg.size() == 2 && r == "push") return method_is("POST") ? static_cast<HTTPRequestHandler*>(new PushHandler(service_, options_, stats_)) : wrong_method();
+    if (seg.size() == 2 && r == "pull") return method_is("POST") ? static_cast<HTTPRequestHandler*>(new PullHandler(service_, options_, stats_)) : wrong_method();
+    if (seg.size() == 2 && r == "users") return method_is("POST") ? static_cast<HTTPRequestHandler*>(new UsersHandler(service_, options_, stats_)) : wrong_method();
+    if (seg.size() == 4 && r == "records" && seg[3] == "history")
+      return method_is("GET") ? static_cast<HTTPRequestHandler*>(new HistoryHandler(service_, options_, stats_, seg[2])) : wrong_method();
+    if (seg.size() == 2 && r == "conflicts") return method_is("GET") ? static_cast<HTTPRequestHandler*>(new ConflictListHandler(service_, options_, stats_)) : wrong_method();
+    if (seg.size() == 3 && r == "conflicts") return method_is("GET") ? static_cast<HTTPRequestHandler*>(new ConflictShowHandler(service_, options_, stats_, seg[2])) : wrong_method();
+    if (seg.size() == 4 && r == "conflicts" && seg[3] == "resolve")
+      return method_is("POST") ? static_cast<HTTPRequestHandler*>(new ResolveHandler(service_, options_, stats_, seg[2])) : wrong_method();
+  }
+  return new ErrorHandler(service_, options_, stats_, Status::NotFound("no endpoint " + m + " " + path));
+}
+
+}  // namespace ocop::server

@@ -1,0 +1,40 @@
+// The HTTP edge of ocopd: one Poco HTTPRequestHandler per endpoint, routed by
+// ApiRouter. Handlers parse and check the request, call one SyncService method
+// and render the answer; errors are JSON {"error": {"code", "message"}} with the
+// HTTP status of the code (shared/status.h). The API is documented in docs/api.md.
+#pragma once
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+
+#include <atomic>
+#include <string>
+
+#include "server/sync_service.h"
+
+namespace ocop::server {
+
+struct ApiOptions {
+  size_t max_body_bytes = 32 * 1024 * 1024;      // as received (possibly gzip)
+  size_t max_inflated_bytes = 128 * 1024 * 1024;  // after gunzip
+};
+
+// Counters shown by /healthz.
+struct ApiStats {
+  std::atomic<int64_t> requests{0};
+  std::atomic<int64_t> errors{0};
+};
+
+// The factory creates a new handler per request (Poco deletes it afterwards).
+// It does not own the service, which must outlive the HTTP server.
+class ApiRouter final : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  ApiRouter(SyncService& service, ApiOptions options) : service_(service), options_(options) {}
+  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest& request) override;
+  ApiStats& stats() { return stats_; }
+
+ private:
+  SyncService& service_;
+  ApiOptions options_;
+  ApiStats stats_;
+};
+
+}  // namespace ocop::server

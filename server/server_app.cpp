@@ -1,0 +1,220 @@
+#include "server/server_app.h"
+
+#include <Poco/AutoPtr.h>
+#include <Poco/ConsoleChannel.h>
+#include <Poco/FileChannel.h>
+#include <Poco/FormattingChannel.h>
+#include <Poco/Logger.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/PatternFormatter.h>
+#include <Poco/SplitterChannel.h>
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionSet.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "server/http_api.h"
+#include "server/sqlite_server_store.h"
+#include "server/sync_service.h"
+#include "shared/forms.h"
+
+namespace ocop::server {
+
+using Poco::Util::Option;
+using Poco::Util::OptionSet;
+
+OcopdApp::OcopdApp() { setUnixOptions(true); }
+
+void OcopdApp::initialize(Poco::Util::Application& self) {
+  if (config().hasProperty("ocopd.config")) loadConfiguration(config().getString("ocopd.config"));
+  ServerApplication::initialize(self);
+}
+
+void OcopdApp::defineOptions(OptionSet& options) {
+  ServerApplication::defineOptions(options);
+  options.addOption(Option("help", "h", "show this help and exit"));
+  options.addOption(Option("config", "c", "read settings from FILE (properties format; see docs/server.md)")
+                        .argument("FILE").binding("ocopd.config"));
+  options.addOption(Option("port", "p", "listen on port N (0: any free port; default 8080)").argument("N").binding("server.port"));
+  options.addOption(Option("host", "", "listen on address ADDR (default 127.0.0.1; 0.0.0.0 for every interface)")
+                        .argument("ADDR").binding("server.host"));
+  options.addOption(Option("data-dir", "d", "keep the store in DIR (default ./ocopd-data)").argument("DIR").binding("server.data_dir"));
+  options.addOption(Option("threads", "", "serve with N threads (default 16)").argument("N").binding("server.threads"));
+  options.addOption(Option("max-body", "", "refuse request bodies over N bytes (default 33554432)").argument("N").binding("server.max_body_bytes"));
+  options.addOption(Option("log-file", "", "also log to FILE, rotated at 10 MB").argument("FILE").binding("log.file"));
+  options.addOption(Option("add-user", "", "create account NAME (password read from standard input) and exit").argument("NAME"));
+  options.addOption(Option("role", "", "role of the new account: officer, coordinator or admin").argument("ROLE"));
+  options.addOption(Option("unit", "", "unit code of the new account").argument("CODE"));
+  options.addOption(Option("import-units", "", "merge the units of a CSV FILE into the store and exit").argument("FILE"));
+}
+
+void OcopdApp::handleOption(const std::string& name, const std::string& value) {
+  ServerApplication::handleOption(name, value);
+  if (name == "help") {
+    help_ = true;
+    stopOptionsProcessing();
+  } else if (name == "add-user") {
+    add_user_ = value;
+  } else if (name == "role") {
+    role_ = value;
+  } else if (name == "unit") {
+    unit_ = value;
+  } else if (name == "import-units") {
+    import_units_ = value;
+  }
+}
+
+void OcopdApp::SetupLogging() {
+  Poco::AutoPtr<Poco::SplitterChannel> splitter(new Poco::SplitterChannel);
+  Poco::AutoPtr<Poco::PatternFormatter> fmt(new Poco::PatternFormatter("%Y-%m-%dT%H:%M:%S.%iZ %p %t"));
+  Poco::AutoPtr<Poco::FormattingChannel> console(new Poco::FormattingChannel(fmt, new Poco::ConsoleChannel));
+  splitter->addChannel(console);
+  std::string file = config().getString("log.file", "");
+  if (!file.empty()) {
+    Poco::AutoPtr<Poco::FileChannel> fc(new Poco::FileChannel(file));
+    fc->setProperty("rotation", config().getString("log.rotation", "10 M"));
+    fc->setProperty("archive", "timestamp");
+    fc->setProperty("purgeCount", config().getString("log.keep", "5"));
+    splitter->addChannel(new Poco::FormattingChannel(fmt, fc));
+  }
+  Poco::Logger::root().setChannel(splitter);
+  Poco::Logger::root().setLevel(config().getString("log.level", "information"));
+}
+
+namespace {
+
+Status OpenService(Poco::Util::LayeredConfiguration& config, std::unique_ptr<SqliteServerStore>* store,
+                   std::unique_ptr<SyncService>* service) {
+  std::string dir = config.getString("server.data_dir", "ocopd-data");
+  Status s = SqliteServerStore::Open(dir, store);
+  if (!s.ok()) return s;
+  UnitTree units;
+  s = (*store)->LoadUnits(&units);
+  if (!s.ok()) return s;
+  if (units.size() == 0) {
+    // A new store starts with the sample unit tree; import the official list with --import-units.
+    s = (*store)->SaveUnits(UnitTree::Sample());
+    if (!s.ok()) return s;
+    units = UnitTree::Sample();
+  }
+  ServiceLimits limits;
+  limits.pbkdf2_iterations = config.getInt("auth.pbkdf2_iterations", limits.pbkdf2_iterations);
+  limits.token_ttl_ms = config.getInt64("auth.token_ttl_hours", 24 * 30) * 3600 * 1000;
+  *service = std::make_unique<SyncService>(**store, std::move(units), FormCatalog::Default(), SystemClock::Get(), limits);
+  return Status::Ok();
+}
+
+std::string ReadPasswordFromStdin() {
+  std::string line;
+  std::getline(std::cin, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+}  // namespace
+
+int OcopdApp::AddUser() {
+  if (role_.empty() || unit_.empty()) {
+    std::cerr << "ocopd: --add-user needs --role officer|coordinator|admin and --unit CODE\n";
+    return EXIT_USAGE;
+  }
+  std::unique_ptr<SqliteServerStore> store;
+  std::unique_ptr<SyncService> service;
+  Status s = OpenService(config(), &store, &service);
+  if (s.ok()) {
+    if (isatty(0)) std::cerr << "Password for " << add_user_ << ": " << std::flush;
+    std::string password = ReadPasswordFromStdin();
+    s = service->AddUser(add_user_, role_, unit_, password);
+  }
+  if (!s.ok()) {
+    std::cerr << "ocopd: " << s.message() << "\n";
+    return s.code() == Code::kInvalidArgument ? EXIT_DATAERR : EXIT_SOFTWARE;
+  }
+  std::cout << "created " << role_ << " " << add_user_ << " for unit " << unit_ << "\n";
+  return EXIT_OK;
+}
+
+int OcopdApp::ImportUnits() {
+  std::ifstream in(import_units_, std::ios::binary);
+  if (!in) {
+    std::cerr << "ocopd: cannot read " << import_units_ << "\n";
+    return EXIT_NOINPUT;
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  UnitTree units;
+  Status s = UnitTree::ParseCsv(buf.str(), &units);
+  std::unique_ptr<SqliteServerStore> store;
+  std::unique_ptr<SyncService> service;
+  if (s.ok()) s = OpenService(config(), &store, &service);
+  if (s.ok()) s = store->SaveUnits(units);
+  if (!s.ok()) {
+    std::cerr << "ocopd: " << s.message() << "\n";
+    return EXIT_DATAERR;
+  }
+  std::cout << "imported " << units.size() << " units\n";
+  return EXIT_OK;
+}
+
+int OcopdApp::main(const std::vector<std::string>& args) {
+  if (help_) {
+    Poco::Util::HelpFormatter help(options());
+    help.setCommand(commandName());
+    help.setUsage("[--config FILE] [--port N] [--data-dir DIR]\n"
+                  "       ocopd --add-user NAME --role officer|coordinator|admin --unit CODE < password");
+    help.setHeader("The OCOP sync server: receives change sets from ocop clients, merges them field by field, "
+                   "queues conflicts for administrators, and serves pulls. API: /v1 (docs/api.md); health: GET /healthz.");
+    help.format(std::cout);
+    return EXIT_OK;
+  }
+  if (!args.empty()) {
+    std::cerr << "ocopd: unexpected argument '" << args.front() << "' (see ocopd --help)\n";
+    return EXIT_USAGE;
+  }
+  if (!add_user_.empty()) return AddUser();
+  if (!import_units_.empty()) return ImportUnits();
+
+  SetupLogging();
+  auto& log = Poco::Logger::get("ocopd");
+  std::unique_ptr<SqliteServerStore> store;
+  std::unique_ptr<SyncService> service;
+  Status s = OpenService(config(), &store, &service);
+  if (!s.ok()) {
+    log.error("cannot open the store: " + s.message());
+    return EXIT_SOFTWARE;
+  }
+  int port = config().getInt("server.port", 8080);
+  if (port < 0 || port > 65535) {
+    std::cerr << "ocopd: --port must be between 0 and 65535\n";
+    return EXIT_USAGE;
+  }
+  std::string host = config().getString("server.host", "127.0.0.1");
+  ApiOptions api;
+  api.max_body_bytes = static_cast<size_t>(config().getInt64("server.max_body_bytes", static_cast<Poco::Int64>(api.max_body_bytes)));
+  Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(host, static_cast<Poco::UInt16>(port)), 128);
+  Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
+  params->setMaxThreads(config().getInt("server.threads", 16));
+  params->setMaxQueued(config().getInt("server.max_queued", 256));
+  params->setKeepAlive(true);
+  params->setTimeout(Poco::Timespan(config().getInt("server.timeout_seconds", 60), 0));
+  Poco::ThreadPool pool(2, params->getMaxThreads());
+  Poco::Net::HTTPServer server(new ApiRouter(*service, api), pool, socket, params);
+  server.start();
+  std::string url = "http://" + socket.address().toString();
+  log.information("ocopd listening on " + url + " (data in " + config().getString("server.data_dir", "ocopd-data") + ")");
+  std::cout << "ocopd listening on " << url << std::endl;
+  waitForTerminationRequest();
+  log.information("stopping: finishing requests in flight");
+  server.stopAll(false);
+  pool.joinAll();
+  log.information("stopped");
+  return EXIT_OK;
+}
+
+}  // namespace ocop::server

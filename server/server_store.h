@@ -1,0 +1,103 @@
+// Storage behind the server. The sync logic (sync_service.h) speaks only to this
+// interface, so another engine can be added without touching it; the embedded
+// default is SQLite (sqlite_server_store.h).
+//
+// Thread-safety: every method may be called from any request thread. Writes go
+// through RunWrite, which runs its function inside one serialised transaction:
+// all of it commits, durably, or none of it does.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "shared/status.h"
+#include "shared/units.h"
+
+namespace ocop::server {
+
+struct UserRow {
+  std::string name, role, unit, password_hash;
+  bool disabled = false;
+};
+
+struct TokenRow {
+  std::string token_hash, user, device;
+  int64_t expires_ms = 0;
+  bool revoked = false;
+};
+
+struct StoredRecord {
+  std::string id, form, unit, unit_path;
+  std::string fields = "{}";  // canonical JSON
+  bool deleted = false, conflict = false;
+  int64_t version = 0, seq = 0;
+  std::string updated_hlc, updated_by, created_at, updated_at;
+};
+
+struct AuditRow {
+  std::string record_id, change_id, field, old_value, new_value, author, device, hlc, at, kind;
+};
+
+struct ConflictRow {
+  std::string id, record_id, field, base_value, current_value, incoming_value;
+  std::string current_author, current_device, current_change_id;
+  std::string incoming_author, incoming_device, incoming_change_id, incoming_hlc;
+  std::string created_at, resolved_at, resolved_by, resolution;
+};
+
+// Operations available inside one write transaction.
+class WriteTxn {
+ public:
+  virtual ~WriteTxn() = default;
+  // The stored answer to a change set already applied, if any.
+  virtual Status FindChangeSet(const std::string& id, std::string* response, bool* found) = 0;
+  virtual Status SaveChangeSet(const std::string& id, const std::string& user, const std::string& device,
+                               const std::string& response) = 0;
+  virtual Status FindChange(const std::string& change_id, std::string* result, int64_t* version, bool* found) = 0;
+  virtual Status SaveChange(const std::string& change_id, const std::string& changeset_id,
+                            const std::string& record_id, const std::string& result, int64_t version) = 0;
+  virtual Status GetRecord(const std::string& id, StoredRecord* out, bool* found) = 0;
+  // Inserts or replaces; gives the record the next seq (written back to `rec`).
+  virtual Status PutRecord(StoredRecord* rec) = 0;
+  virtual Status AddAudit(const AuditRow& row) = 0;
+  // Who last set `field` of the record (from the audit trail).
+  virtual Status LastAuthor(const std::string& record_id, const std::string& field, AuditRow* out, bool* found) = 0;
+  virtual Status AddConflict(const ConflictRow& row) = 0;
+  virtual Status OpenConflicts(const std::string& record_id, std::vector<ConflictRow>* out) = 0;
+  virtual Status ResolveConflict(const std::string& id, const std::string& by, const std::string& at,
+                                 const std::string& resolution) = 0;
+  // Reserves `count` receipt numbers for (commune, year): [*first, *last].
+  virtual Status ReserveReceipts(const std::string& commune, int year, int count, int64_t* first, int64_t* last) = 0;
+};
+
+class ServerStore {
+ public:
+  virtual ~ServerStore() = default;
+
+  virtual Status CreateUser(const UserRow& user) = 0;
+  virtual Status GetUser(const std::string& name, UserRow* out) = 0;
+  virtual Status ListUsers(std::vector<UserRow>* out) = 0;
+  virtual Status SaveToken(const TokenRow& token) = 0;
+  virtual Status GetToken(const std::string& token_hash, TokenRow* out) = 0;
+  virtual Status RevokeToken(const std::string& token_hash) = 0;
+
+  virtual Status LoadUnits(UnitTree* out) = 0;
+  virtual Status SaveUnits(const UnitTree& units) = 0;
+
+  virtual Status RunWrite(const std::function<Status(WriteTxn&)>& fn) = 0;
+
+  // Records with seq > since whose unit_path starts with `path_prefix`, in seq
+  // order, at most `limit`; *more tells whether others follow.
+  virtual Status ReadSince(const std::string& path_prefix, int64_t since, int limit, std::vector<StoredRecord>* out,
+                           bool* more) = 0;
+  virtual Status GetRecord(const std::string& id, StoredRecord* out, bool* found) = 0;
+  virtual Status Audit(const std::string& record_id, std::vector<AuditRow>* out) = 0;
+  // Conflicts (open only, or all) of records under `path_prefix`.
+  virtual Status ListConflicts(const std::string& path_prefix, bool open_only, std::vector<ConflictRow>* out) = 0;
+  virtual Status GetConflict(const std::string& id, ConflictRow* out, bool* found) = 0;
+  // True when the store can serve (for /healthz).
+  virtual bool Healthy() = 0;
+};
+
+}  // namespace ocop::server

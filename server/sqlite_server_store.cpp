@@ -1,0 +1,390 @@
+#include "server/sqlite_server_store.h"
+
+#include <sys/stat.h>
+
+namespace ocop::server {
+
+namespace {
+
+const char* kRecordCols =
+    "id, form, unit, unit_path, fields, deleted, conflict, version, seq, updated_hlc, updated_by, created_at, "
+    "updated_at";
+
+void ReadRecord(sql::Stmt& st, StoredRecord* r) {
+  r->id = st.Text(0);
+  r->form = st.Text(1);
+  r->unit = st.Text(2);
+  r->unit_path = st.Text(3);
+  r->fields = st.Text(4);
+  r->deleted = st.Int(5) != 0;
+  r->conflict = st.Int(6) != 0;
+  r->version = st.Int(7);
+  r->seq = st.Int(8);
+  r->updated_hlc = st.Text(9);
+  r->updated_by = st.Text(10);
+  r->created_at = st.Text(11);
+  r->updated_at = st.Text(12);
+}
+
+const char* kConflictCols =
+    "id, record_id, field, base_value, current_value, incoming_value, current_author, current_device, "
+    "current_change_id, incoming_author, incoming_device, incoming_change_id, incoming_hlc, created_at, "
+    "COALESCE(resolved_at, ''), COALESCE(resolved_by, ''), COALESCE(resolution, '')";
+
+void ReadConflict(sql::Stmt& st, ConflictRow* c) {
+  std::string* f[] = {&c->id, &c->record_id, &c->field, &c->base_value, &c->current_value, &c->incoming_value,
+                      &c->current_author, &c->current_device, &c->current_change_id, &c->incoming_author,
+                      &c->incoming_device, &c->incoming_change_id, &c->incoming_hlc, &c->created_at,
+                      &c->resolved_at, &c->resolved_by, &c->resolution};
+  for (int i = 0; i < 17; ++i) *f[i] = st.Text(i);
+}
+
+// The upper bound of a prefix range: "/26/" -> "/260" ('/' + 1 == '0').
+std::string PrefixEnd(std::string prefix) {
+  if (prefix.empty()) return "\x7f";
+  prefix.back() = static_cast<char>(prefix.back() + 1);
+  return prefix;
+}
+
+class SqliteWriteTxn final : public WriteTxn {
+ public:
+  explicit SqliteWriteTxn(sql::Db* db) : db_(db) {}
+
+  Status FindChangeSet(const std::string& id, std::string* response, bool* found) override {
+    auto st = db_->Prepare("SELECT response FROM changesets WHERE id = ?");
+    st.Bind(1, id);
+    *found = st.Step();
+    if (*found) *response = st.Text(0);
+    return st.status();
+  }
+  Status SaveChangeSet(const std::string& id, const std::string& user, const std::string& device,
+                       const std::string& response) override {
+    return db_->Prepare("INSERT INTO changesets(id, user, device, response, received_at) VALUES (?,?,?,?,datetime('now'))")
+        .Bind(1, id).Bind(2, user).Bind(3, device).Bind(4, response).Run();
+  }
+  Status FindChange(const std::string& change_id, std::string* result, int64_t* version, bool* found) override {
+    auto st = db_->Prepare("SELECT result, version FROM changes WHERE change_id = ?");
+    st.Bind(1, change_id);
+    *found = st.Step();
+    if (*found) *result = st.Text(0), *version = st.Int(1);
+    return st.status();
+  }
+  Status SaveChange(const std::string& change_id, const std::string& changeset_id, const std::string& record_id,
+                    const std::string& result, int64_t version) override {
+    return db_->Prepare("INSERT INTO changes(change_id, changeset_id, record_id, result, version) VALUES (?,?,?,?,?)")
+        .Bind(1, change_id).Bind(2, changeset_id).Bind(3, record_id).Bind(4, result).Bind(5, version).Run();
+  }
+  Status GetRecord(const std::string& id, StoredRecord* out, bool* found) override {
+    auto st = db_->Prepare(std::string("SELECT ") + kRecordCols + " FROM records WHERE id = ?");
+    st.Bind(1, id);
+    *found = st.Step();
+    if (*found) ReadRecord(st, out);
+    return st.status();
+  }
+  Status PutRecord(StoredRecord* r) override {
+    if (next_seq_ == 0) {
+      auto st = db_->Prepare("SELECT COALESCE(MAX(seq), 0) FROM records");
+      next_seq_ = st.Step() ? st.Int(0) + 1 : 1;
+    }
+    r->seq = next_seq_++;
+    return db_->Prepare(
+               "INSERT INTO records(id, form, unit, unit_path, fields, deleted, conflict, version, seq, updated_hlc, "
+               "updated_by, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+               "fields = excluded.fields, deleted = excluded.deleted, conflict = excluded.conflict, "
+               "version = excluded.version, seq = excluded.seq, updated_hlc = excluded.updated_hlc, "
+               "updated_by = excluded.updated_by, updated_at = excluded.updated_at")
+        .Bind(1, r->id).Bind(2, r->form).Bind(3, r->unit).Bind(4, r->unit_path).Bind(5, r->fields)
+        .Bind(6, r->deleted ? 1 : 0).Bind(7, r->conflict ? 1 : 0).Bind(8, r->version).Bind(9, r->seq)
+        .Bind(10, r->updated_hlc).Bind(11, r->updated_by).Bind(12, r->created_at).Bind(13, r->updated_at)
+        .Run();
+  }
+  Status AddAudit(const AuditRow& a) override {
+    if (!audit_stmt_.status().ok() || !prepared_audit_) {
+      audit_stmt_ = db_->Prepare(
+          "INSERT INTO audit(record_id, change_id, field, old_value, new_value, author, device, hlc, at, kind) "
+          "VALUES (?,?,?,?,?,?,?,?,?,?)");
+      prepared_audit_ = true;
+    }
+    return audit_stmt_.Bind(1, a.record_id).Bind(2, a.change_id).Bind(3, a.field).Bind(4, a.old_value)
+        .Bind(5, a.new_value).Bind(6, a.author).Bind(7, a.device).Bind(8, a.hlc).Bind(9, a.at).Bind(10, a.kind)
+        .Run();
+  }
+  Status LastAuthor(const std::string& record_id, const std::string& field, AuditRow* out, bool* found) override {
+    auto st = db_->Prepare(
+        "SELECT change_id, author, device, hlc, at FROM audit WHERE record_id = ? AND field = ? AND kind != 'conflict' "
+        "ORDER BY id DESC LIMIT 1");
+    st.Bind(1, record_id).Bind(2, field);
+    *found = st.Step();
+    if (*found) {
+      out->change_id = st.Text(0);
+      out->author = st.Text(1);
+      out->device = st.Text(2);
+      out->hlc = st.Text(3);
+      out->at = st.Text(4);
+    }
+    return st.status();
+  }
+  Status AddConflict(const ConflictRow& c) override {
+    return db_->Prepare(
+               "INSERT INTO conflicts(id, record_id, field, base_value, current_value, incoming_value, current_author, "
+               "current_device, current_change_id, incoming_author, incoming_device, incoming_change_id, incoming_hlc, "
+               "created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+        .Bind(1, c.id).Bind(2, c.record_id).Bind(3, c.field).Bind(4, c.base_value).Bind(5, c.current_value)
+        .Bind(6, c.incoming_value).Bind(7, c.current_author).Bind(8, c.current_device).Bind(9, c.current_change_id)
+        .Bind(10, c.incoming_author).Bind(11, c.incoming_device).Bind(12, c.incoming_change_id)
+        .Bind(13, c.incoming_hlc).Bind(14, c.created_at)
+        .Run();
+  }
+  Status OpenConflicts(const std::string& record_id, std::vector<ConflictRow>* out) override {
+    auto st = db_->Prepare(std::string("SELECT ") + kConflictCols +
+                           " FROM conflicts WHERE record_id = ? AND resolved_at IS NULL ORDER BY created_at, id");
+    st.Bind(1, record_id);
+    out->clear();
+    while (st.Step()) {
+      ConflictRow c;
+      ReadConflict(st, &c);
+      out->push_back(std::move(c));
+    }
+    return st.status();
+  }
+  Status ResolveConflict(const std::string& id, const std::string& by, const std::string& at,
+                         const std::string& resolution) override {
+    return db_->Prepare("UPDATE conflicts SET resolved_at = ?, resolved_by = ?, resolution = ? WHERE id = ?")
+        .Bind(1, at).Bind(2, by).Bind(3, resolution).Bind(4, id).Run();
+  }
+  Status ReserveReceipts(const std::string& commune, int year, int count, int64_t* first, int64_t* last) override {
+    Status s = db_->Prepare("INSERT OR IGNORE INTO receipt_counters(commune, year, next) VALUES (?, ?, 1)")
+                   .Bind(1, commune).Bind(2, year).Run();
+    if (!s.ok()) return s;
+    auto st = db_->Prepare("SELECT next FROM receipt_counters WHERE commune = ? AND year = ?");
+    st.Bind(1, commune).Bind(2, year);
+    if (!st.Step()) return Status::Internal("receipt counter missing");
+    *first = st.Int(0);
+    *last = *first + count - 1;
+    return db_->Prepare("UPDATE receipt_counters SET next = ? WHERE commune = ? AND year = ?")
+        .Bind(1, *last + 1).Bind(2, commune).Bind(3, year).Run();
+  }
+
+ private:
+  sql::Db* db_;
+  int64_t next_seq_ = 0;
+  sql::Stmt audit_stmt_;
+  bool prepared_audit_ = false;
+};
+
+}  // namespace
+
+Status SqliteServerStore::Open(const std::string& dir, std::unique_ptr<SqliteServerStore>* out) {
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return Status::Internal("cannot create data directory " + dir);
+  std::unique_ptr<SqliteServerStore> store(new SqliteServerStore);
+  store->path_ = dir + "/ocopd.db";
+  Status s = store->writer_.Open(store->path_);
+  if (!s.ok()) return s;
+  s = store->writer_.Migrate("server");
+  if (!s.ok()) return s;
+  *out = std::move(store);
+  return Status::Ok();
+}
+
+std::unique_ptr<sql::Db> SqliteServerStore::AcquireReader(Status* s) {
+  {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    if (!pool_.empty()) {
+      auto db = std::move(pool_.back());
+      pool_.pop_back();
+      return db;
+    }
+  }
+  auto db = std::make_unique<sql::Db>();
+  *s = db->Open(path_);
+  return db;
+}
+
+void SqliteServerStore::ReleaseReader(std::unique_ptr<sql::Db> db) {
+  std::lock_guard<std::mutex> lock(pool_mu_);
+  if (pool_.size() < 16) pool_.push_back(std::move(db));
+}
+
+class SqliteServerStore::Reader {
+ public:
+  explicit Reader(SqliteServerStore* store) : store_(store) { db_ = store->AcquireReader(&status_); }
+  ~Reader() {
+    if (status_.ok()) store_->ReleaseReader(std::move(db_));
+  }
+  sql::Db* operator->() { return db_.get(); }
+  const Status& status() const { return status_; }
+
+ private:
+  SqliteServerStore* store_;
+  std::unique_ptr<sql::Db> db_;
+  Status status_;
+};
+
+Status SqliteServerStore::CreateUser(const UserRow& u) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  Status s = writer_.Prepare("INSERT INTO users(name, role, unit, password_hash, disabled, created_at) VALUES (?,?,?,?,?,datetime('now'))")
+                 .Bind(1, u.name).Bind(2, u.role).Bind(3, u.unit).Bind(4, u.password_hash).Bind(5, u.disabled ? 1 : 0)
+                 .Run();
+  if (s.code() == Code::kAlreadyExists) return Status(Code::kAlreadyExists, "user '" + u.name + "' already exists");
+  return s;
+}
+
+Status SqliteServerStore::GetUser(const std::string& name, UserRow* out) {
+  Reader db(this);
+  if (!db.status().ok()) return db.status();
+  auto st = db->Prepare("SELECT name, role, unit, password_hash, disabled FROM users WHERE name = ?");
+  st.Bind(1, name);
+  if (!st.Step()) return st.status().ok() ? Status::NotFound("no user '" + name + "'") : st.status();
+  *out = {st.Text(0), st.Text(1), st.Text(2), st.Text(3), st.Int(4) != 0};
+  return Status::Ok();
+}
+
+Status SqliteServerStore::ListUsers(std::vector<UserRow>* out) {
+  Reader db(this);
+  if (!db.status().ok()) return db.status();
+  auto st = db->Prepare("SELECT name, role, unit, '', disabled FROM users ORDER BY name");
+  out->clear();
+  while (st.Step()) out->push_back({st.Text(0), st.Text(1), st.Text(2), "", st.Int(4) != 0});
+  return st.status();
+}
+
+Status SqliteServerStore::SaveToken(const TokenRow& t) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  return writer_.Prepare("INSERT INTO tokens(token_hash, user, device, expires_ms, revoked, created_at) VALUES (?,?,?,?,0,datetime('now'))")
+      .Bind(1, t.token_hash).Bind(2, t.user).Bind(3, t.device).Bind(4, t.expires_ms).Run();
+}
+
+Status SqliteServerStore::GetToken(const std::string& token_hash, TokenRow* out) {
+  Reader db(this);
+  if (!db.status().ok()) return db.status();
+  auto st = db->Prepare("SELECT token_hash, user, device, expires_ms, revoked FROM tokens WHERE token_hash = ?");
+  st.Bind(1, token_hash);
+  if (!st.Step()) return st.status().ok() ? Status::NotFound("no such token") : st.status();
+  *out = {st.Text(0), st.Text(1), st.Text(2), st.Int(3), st.Int(4) != 0};
+  return Status::Ok();
+}
+
+Status SqliteServerStore::RevokeToken(const std::string& token_hash) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  return writer_.Prepare("UPDATE tokens SET revoked = 1 WHERE token_hash = ?").Bind(1, token_hash).Run();
+}
+
+Status SqliteServerStore::LoadUnits(UnitTree* out) {
+  Reader db(this);
+  if (!db.status().ok()) return db.status();
+  auto st = db->Prepare("SELECT code, name, level, parent, valid_from, valid_to FROM units");
+  UnitTree tree;
+  while (st.Step()) {
+    Status s = tree.Add({st.Text(0), st.Text(1), st.Text(2), st.Text(3), st.Text(4), st.Text(5)});
+    if (!s.ok()) return s;
+  }
+  if (!st.status().ok()) return st.status();
+  *out = std::move(tree);
+  return Status::Ok();
+}
+
+Status SqliteServerStore::SaveUnits(const UnitTree& units) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  sql::Transaction tx(&writer_);
+  if (!tx.status().ok()) return tx.status();
+  auto st = writer_.Prepare(
+      "INSERT INTO units(code, name, level, parent, valid_from, valid_to) VALUES (?,?,?,?,?,?) ON CONFLICT(code) DO "
+      "UPDATE SET name = excluded.name, level = excluded.level, parent = excluded.parent, "
+      "valid_from = excluded.valid_from, valid_to = excluded.valid_to");
+  for (const auto& [code, u] : units.all()) {
+    Status s = st.Bind(1, u.code).Bind(2, u.name).Bind(3, u.level).Bind(4, u.parent).Bind(5, u.valid_from)
+                   .Bind(6, u.valid_to).Run();
+    if (!s.ok()) return s;
+  }
+  return tx.Commit();
+}
+
+Status SqliteServerStore::RunWrite(const std::function<Status(WriteTxn&)>& fn) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  sql::Transaction tx(&writer_);
+  if (!tx.status().ok()) return tx.status();
+  SqliteWriteTxn txn(&writer_);
+  Status s = fn(txn);
+  if (!s.ok()) return s;  // the Transaction rolls back
+  return tx.Commit();
+}
+
+Status SqliteServerStore::ReadSince(const std::string& prefix, int64_t since, int limit,
+                                    std::vector<StoredRecord>* out, bool* more) {
+  Reader db(this);
+  if (!db.status().ok()) return db.status();
+  auto st = db->Prepare(std::string("SELECT ") + kRecordCols +
+                        " FROM records WHERE seq > ? AND unit_path >= ? AND unit_path < ? ORDER BY seq LIMIT ?");
+  st.Bind(1, since).Bind(2, prefix).Bind(3, PrefixEnd(prefix)).Bind(4, static_cast<int64_t>(limit) + 1);
+  out->clear();
+  while (st.Step()) {
+    StoredRecord r;
+    ReadRecord(st, &r);
+    out->push_back(std::move(r));
+  }
+  *more = static_cast<int>(out->size()) > limit;
+  if (*more) out->pop_back();
+  return st.status();
+}
+
+Status SqliteServerStore::GetRecord(const std::string& id, StoredRecord* out, bool* found) {
+  Reader db(this);
+  if (!db.status().ok()) return db.status();
+  auto st = db->Prepare(std::string("SELECT ") + kRecordCols + " FROM records WHERE id = ?");
+  st.Bind(1, id);
+  *found = st.Step();
+  if (*found) ReadRecord(st, out);
+  return st.status();
+}
+
+Status SqliteServerStore::Audit(const std::string& record_id, std::vector<AuditRow>* out) {
+  Reader db(this);
+  if (!db.status().ok()) return db.status();
+  auto st = db->Prepare(
+      "SELECT record_id, change_id, field, old_value, new_value, author, device, hlc, at, kind FROM audit "
+      "WHERE record_id = ? ORDER BY id");
+  st.Bind(1, record_id);
+  out->clear();
+  while (st.Step())
+    out->push_back({st.Text(0), st.Text(1), st.Text(2), st.Text(3), st.Text(4), st.Text(5), st.Text(6), st.Text(7),
+                    st.Text(8), st.Text(9)});
+  return st.status();
+}
+
+Status SqliteServerStore::ListConflicts(const std::string& prefix, bool open_only, std::vector<ConflictRow>* out) {
+  Reader db(this);
+  if (!db.status().ok()) return db.status();
+  std::string q = std::string("SELECT ") + kConflictCols +
+                  " FROM conflicts c WHERE EXISTS (SELECT 1 FROM records r WHERE r.id = c.record_id AND "
+                  "r.unit_path >= ? AND r.unit_path < ?)";
+  if (open_only) q += " AND resolved_at IS NULL";
+  q += " ORDER BY created_at, id";
+  auto st = db->Prepare(q);
+  st.Bind(1, prefix).Bind(2, PrefixEnd(prefix));
+  out->clear();
+  while (st.Step()) {
+    ConflictRow c;
+    ReadConflict(st, &c);
+    out->push_back(std::move(c));
+  }
+  return st.status();
+}
+
+Status SqliteServerStore::GetConflict(const std::string& id, ConflictRow* out, bool* found) {
+  Reader db(this);
+  if (!db.status().ok()) return db.status();
+  auto st = db->Prepare(std::string("SELECT ") + kConflictCols + " FROM conflicts WHERE id = ?");
+  st.Bind(1, id);
+  *found = st.Step();
+  if (*found) ReadConflict(st, out);
+  return st.status();
+}
+
+bool SqliteServerStore::Healthy() {
+  Reader db(this);
+  if (!db.status().ok()) return false;
+  auto st = db->Prepare("SELECT 1");
+  return st.Step();
+}
+
+}  // namespace ocop::server

@@ -1,0 +1,50 @@
+// The embedded default ServerStore: one SQLite file in the data directory (WAL,
+// synchronous=FULL). One connection for writes, serialised by a mutex (SQLite
+// allows one writer; queuing here avoids busy-wait polling), and a small pool of
+// read connections that see committed snapshots concurrently.
+#pragma once
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "server/server_store.h"
+#include "shared/sqlite.h"
+
+namespace ocop::server {
+
+class SqliteServerStore final : public ServerStore {
+ public:
+  // Opens (creating and migrating) `dir`/ocopd.db.
+  static Status Open(const std::string& dir, std::unique_ptr<SqliteServerStore>* out);
+
+  Status CreateUser(const UserRow& user) override;
+  Status GetUser(const std::string& name, UserRow* out) override;
+  Status ListUsers(std::vector<UserRow>* out) override;
+  Status SaveToken(const TokenRow& token) override;
+  Status GetToken(const std::string& token_hash, TokenRow* out) override;
+  Status RevokeToken(const std::string& token_hash) override;
+  Status LoadUnits(UnitTree* out) override;
+  Status SaveUnits(const UnitTree& units) override;
+  Status RunWrite(const std::function<Status(WriteTxn&)>& fn) override;
+  Status ReadSince(const std::string& path_prefix, int64_t since, int limit, std::vector<StoredRecord>* out,
+                   bool* more) override;
+  Status GetRecord(const std::string& id, StoredRecord* out, bool* found) override;
+  Status Audit(const std::string& record_id, std::vector<AuditRow>* out) override;
+  Status ListConflicts(const std::string& path_prefix, bool open_only, std::vector<ConflictRow>* out) override;
+  Status GetConflict(const std::string& id, ConflictRow* out, bool* found) override;
+  bool Healthy() override;
+
+ private:
+  class Reader;  // RAII lease of a read connection
+  std::unique_ptr<sql::Db> AcquireReader(Status* s);
+  void ReleaseReader(std::unique_ptr<sql::Db> db);
+
+  std::string path_;
+  std::mutex write_mu_;
+  sql::Db writer_;
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<sql::Db>> pool_;
+};
+
+}  // namespace ocop::server

@@ -1,0 +1,413 @@
+#include "server/sync_service.h"
+
+#include <set>
+
+#include "server/password.h"
+#include "shared/dates.h"
+#include "shared/ids.h"
+#include "shared/localisation.h"
+#include "shared/text.h"
+#include "sync/codec.h"
+#include "sync/merge.h"
+
+namespace ocop::server {
+
+using json::Object;
+using json::Var;
+
+sync::RecordState ToRecordState(const StoredRecord& r) {
+  sync::RecordState s;
+  s.id = r.id;
+  s.form = r.form;
+  s.unit = r.unit;
+  s.version = r.version;
+  s.deleted = r.deleted;
+  s.conflict = r.conflict;
+  s.fields = r.fields;
+  s.updated_hlc = r.updated_hlc;
+  s.updated_by = r.updated_by;
+  return s;
+}
+
+SyncService::SyncService(ServerStore& store, UnitTree units, const FormCatalog& catalog, const Clock& clock,
+                         ServiceLimits limits)
+    : store_(store), units_(std::move(units)), catalog_(catalog), clock_(clock), limits_(limits), hlc_(clock) {}
+
+std::string SyncService::NowIso() const { return dates::IsoTimestamp(clock_.NowMillis()); }
+
+std::string SyncService::Tick() {
+  std::lock_guard<std::mutex> lock(hlc_mu_);
+  return hlc_.Tick();
+}
+
+bool SyncService::InScope(const AuthUser& user, const std::string& unit_path) const {
+  return unit_path.compare(0, user.unit_path.size(), user.unit_path) == 0;
+}
+
+// ---- accounts ----
+
+Status SyncService::AddUser(const std::string& name, const std::string& role, const std::string& unit,
+                            const std::string& password) {
+  if (name.empty() || name.size() > 64) return Status::Invalid("user name must be 1 to 64 characters");
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'))
+      return Status::Invalid("user name may hold only letters, digits, '.', '_' and '-'");
+  if (role != "officer" && role != "coordinator" && role != "admin")
+    return Status::Invalid("role must be officer, coordinator or admin");
+  const Unit* u = units_.Find(unit);
+  if (!u) return Status::Invalid("unknown unit code '" + unit + "'");
+  bool leaf = units_.Children(unit).empty();
+  if (role == "officer" && !leaf) return Status::Invalid("an officer belongs to a commune; " + unit + " has units below it");
+  if (role == "coordinator" && leaf) return Status::Invalid("a coordinator belongs to a unit above communes; " + unit + " is a commune");
+  if (password.size() < 8) return Status::Invalid("password must have at least 8 characters");
+  return store_.CreateUser({name, role, unit, HashPassword(password, limits_.pbkdf2_iterations), false});
+}
+
+Status SyncService::Login(const std::string& user, const std::string& password, const std::string& device,
+                          LoginResult* out) {
+  UserRow row;
+  Status s = store_.GetUser(user, &row);
+  // The same answer for a wrong name and a wrong password: no user enumeration.
+  if (!s.ok() || row.disabled || !VerifyPassword(password, row.password_hash)) {
+    if (s.code() != Code::kNotFound && !s.ok()) return s;
+    return Status::Unauth("wrong user name or password");
+  }
+  std::string token = NewToken();
+  TokenRow t{HashToken(token), row.name, device, clock_.NowMillis() + limits_.token_ttl_ms, false};
+  s = store_.SaveToken(t);
+  if (!s.ok()) return s;
+  *out = {token, t.expires_ms, row.name, row.role, row.unit};
+  return Status::Ok();
+}
+
+Status SyncService::Authenticate(const std::string& bearer, AuthUser* out) {
+  if (bearer.empty()) return Status::Unauth("missing bearer token; log in first");
+  if (bearer.size() != 64) return Status::Unauth("malformed token");
+  TokenRow t;
+  Status s = store_.GetToken(HashToken(bearer), &t);
+  if (s.code() == Code::kNotFound) return Status::Unauth("unknown token; log in again");
+  if (!s.ok()) return s;
+  if (t.revoked) return Status::Unauth("token was revoked; log in again");
+  if (t.expires_ms <= clock_.NowMillis()) return Status::Unauth("token expired; log in again");
+  UserRow u;
+  s = store_.GetUser(t.user, &u);
+  if (!s.ok() || u.disabled) return Status::Unauth("account is disabled");
+  out->name = u.name;
+  out->role = u.role;
+  out->unit = u.unit;
+  out->device = t.device;
+  // Scope is the user's unit and everything below it, administrators included.
+  out->unit_path = units_.Path(u.unit);
+  return Status::Ok();
+}
+
+Status SyncService::Logout(const std::string& bearer) {
+  AuthUser u;
+  Status s = Authenticate(bearer, &u);
+  if (!s.ok()) return s;
+  return store_.RevokeToken(HashToken(bearer));
+}
+
+// ---- push ----
+
+Status SyncService::CheckChange(const AuthUser& user, WriteTxn& txn, sync::Change* c) {
+  const FormSchema* schema = catalog_.Find(c->form);
+  if (!schema) return Status::Invalid("record " + c->record_id + ": unknown form '" + c->form + "'");
+  StoredRecord existing;
+  bool found = false;
+  Status s = txn.GetRecord(c->record_id, &existing, &found);
+  if (!s.ok()) return s;
+  std::string path;
+  if (found) {
+    if (existing.form != c->form) return Status::Invalid("record " + c->record_id + " is a '" + existing.form + "' form, not '" + c->form + "'");
+    if (existing.unit != c->unit) return Status::Invalid("record " + c->record_id + " belongs to unit " + existing.unit + "; a change cannot move it");
+    path = existing.unit_path;
+  } else {
+    if (c->op != sync::op::kCreate)
+      return Status::NotFound("record " + c->record_id + " does not exist on the server (" + c->op + " before create)");
+    if (!units_.Find(c->unit)) return Status::Invalid("record " + c->record_id + ": unknown unit '" + c->unit + "'");
+    if (!units_.Children(c->unit).empty())
+      return Status::Invalid("record " + c->record_id + ": unit " + c->unit + " is not a commune");
+    path = units_.Path(c->unit);
+  }
+  if (!InScope(user, path))
+    return Status::Denied("record " + c->record_id + " (unit " + c->unit + ") is outside the scope of user " + user.name);
+  // Values: known fields, valid, normalised. Computed fields are dropped: the
+  // server computes them itself after the merge.
+  std::vector<sync::FieldChange> kept;
+  for (auto& f : c->fields) {
+    if (f.key == "_deleted") continue;
+    const FieldDef* def = schema->Field(f.key);
+    if (!def) return Status::Invalid("record " + c->record_id + ": form '" + c->form + "' has no field '" + f.key + "'");
+    if (def->computed) continue;
+    Var in, norm;
+    s = json::Parse(f.new_value, &in);
+    if (!s.ok()) return Status::Invalid("record " + c->record_id + ": field '" + f.key + "': " + s.message());
+    s = CheckValue(*def, in, &norm);
+    if (!s.ok()) return Status::Invalid("record " + c->record_id + ": " + s.message());
+    f.new_value = json::ToText(norm);
+    f.old_value = json::Canonical(f.old_value);
+    kept.push_back(f);
+  }
+  c->fields = std::move(kept);
+  if (c->op == sync::op::kCreate && !found) {
+    Object fields;
+    for (const auto& f : c->fields) {
+      Var v;
+      (void)json::Parse(f.new_value, &v);
+      if (!v.isEmpty()) fields.set(f.key, v);
+    }
+    s = ValidateRecord(*schema, &fields, Completeness::kComplete, /*allow_system=*/true);
+    if (!s.ok()) return Status::Invalid("record " + c->record_id + ": " + s.message());
+  }
+  c->author = user.name;  // never trust the client's word for who it is
+  return Status::Ok();
+}
+
+Status SyncService::Push(const AuthUser& user, const sync::ChangeSet& cs_in, sync::PushResult* out) {
+  Status s = sync::ValidateChangeSet(cs_in, limits_.max_changes_per_push);
+  if (!s.ok()) return s;
+  sync::ChangeSet cs = cs_in;
+  std::string now = NowIso();
+  std::string server_hlc = Tick();
+  return store_.RunWrite([&](WriteTxn& txn) -> Status {
+    std::string stored;
+    bool seen = false;
+    Status st = txn.FindChangeSet(cs.id, &stored, &seen);
+    if (!st.ok()) return st;
+    if (seen) return sync::DecodeJson(stored, out);  // exactly once: the first answer again
+
+    // Check everything before changing anything: a change set is applied whole or not at all.
+    std::set<std::string> ids;
+    for (auto& c : cs.changes) {
+      if (!ids.insert(c.change_id).second) return Status::Invalid("change " + c.change_id + " appears twice");
+      st = CheckChange(user, txn, &c);
+      if (!st.ok()) return st;
+    }
+
+    sync::PushResult result;
+    result.changeset_id = cs.id;
+    result.server_hlc = server_hlc;
+    for (const auto& c : cs.changes) {
+      sync::ChangeOutcome oc;
+      oc.change_id = c.change_id;
+      oc.record_id = c.record_id;
+      bool dup = false;
+      st = txn.FindChange(c.change_id, &oc.result, &oc.version, &dup);
+      if (!st.ok()) return st;
+      if (dup) {
+        result.outcomes.push_back(oc);
+        continue;
+      }
+      StoredRecord rec;
+      bool found = false;
+      st = txn.GetRecord(c.record_id, &rec, &found);
+      if (!st.ok()) return st;
+      sync::CurrentRecord cur;
+      cur.exists = found;
+      if (found) {
+        cur.deleted = rec.deleted;
+        cur.version = rec.version;
+        Object::Ptr f;
+        if (json::ParseObject(rec.fields, &f).ok()) cur.fields = *f;
+      } else {
+        rec.id = c.record_id;
+        rec.form = c.form;
+        rec.unit = c.unit;
+        rec.unit_path = units_.Path(c.unit);
+        rec.created_at = now;
+      }
+      sync::MergeResult m = sync::Merge(cur, c);
+      ApplyComputedFields(c.form, &m.fields);
+      std::string new_fields = json::ToText(m.fields);
+      bool conflict_now = !m.conflicts.empty();
+      bool changed = !found || new_fields != rec.fields || m.deleted != rec.deleted || (conflict_now && !rec.conflict);
+      if (changed) {
+        rec.fields = new_fields;
+        rec.deleted = m.deleted;
+        rec.conflict = rec.conflict || conflict_now;
+        rec.version = rec.version + 1;
+        rec.updated_hlc = c.hlc;
+        rec.updated_by = user.name;
+        rec.updated_at = now;
+        st = txn.PutRecord(&rec);
+        if (!st.ok()) return st;
+      }
+      for (const auto& f : m.applied) {
+        st = txn.AddAudit({c.record_id, c.change_id, f.key, f.old_value, f.new_value, user.name, c.device, c.hlc, now, c.op});
+        if (!st.ok()) return st;
+      }
+      for (const auto& fc : m.conflicts) {
+        AuditRow last;
+        bool has_last = false;
+        st = txn.LastAuthor(c.record_id, fc.key, &last, &has_last);
+        if (!st.ok()) return st;
+        ConflictRow row{ids::NewUuid(), c.record_id, fc.key, fc.base, fc.current, fc.incoming,
+                        has_last ? last.author : rec.updated_by, has_last ? last.device : "",
+                        has_last ? last.change_id : "", user.name, c.device, c.change_id, c.hlc, now, "", "", ""};
+        st = txn.AddConflict(row);
+        if (!st.ok()) return st;
+        st = txn.AddAudit({c.record_id, c.change_id, fc.key, fc.base, fc.incoming, user.name, c.device, c.hlc, now, "conflict"});
+        if (!st.ok()) return st;
+        oc.conflict_fields.push_back(fc.key);
+      }
+      switch (m.kind) {
+        case sync::MergeResult::Kind::kApplied: oc.result = sync::outcome::kApplied; break;
+        case sync::MergeResult::Kind::kConflict: oc.result = sync::outcome::kConflict; break;
+        default: oc.result = sync::outcome::kMerged;
+      }
+      oc.version = rec.version;
+      st = txn.SaveChange(c.change_id, cs.id, c.record_id, oc.result, oc.version);
+      if (!st.ok()) return st;
+      result.outcomes.push_back(std::move(oc));
+    }
+    st = txn.SaveChangeSet(cs.id, user.name, cs.device, sync::EncodeJson(result));
+    if (!st.ok()) return st;
+    *out = std::move(result);
+    return Status::Ok();
+  });
+}
+
+// ---- pull ----
+
+Status SyncService::Pull(const AuthUser& user, const PullRequest& req, sync::PullPage* out) {
+  if (req.since < 0) return Status::Invalid("'since' must not be negative");
+  if (req.limit < 1 || req.limit > limits_.max_pull_limit)
+    return Status::Invalid("'limit' must be between 1 and " + std::to_string(limits_.max_pull_limit));
+  if (req.reserve_receipts < 0 || req.reserve_receipts > 1000)
+    return Status::Invalid("'reserve_receipts' must be between 0 and 1000");
+  std::vector<StoredRecord> rows;
+  bool more = false;
+  Status s = store_.ReadSince(user.unit_path, req.since, req.limit, &rows, &more);
+  if (!s.ok()) return s;
+  sync::PullPage page;
+  page.records.reserve(rows.size());
+  for (const auto& r : rows) page.records.push_back(ToRecordState(r));
+  page.cursor = rows.empty() ? req.since : rows.back().seq;
+  page.more = more;
+  page.server_hlc = Tick();
+  if (req.reserve_receipts > 0 && user.role == "officer") {
+    int year = req.receipt_year;
+    if (year < 2018 || year > 2100) return Status::Invalid("'receipt_year' must be a year between 2018 and 2100");
+    int64_t first = 0, last = 0;
+    s = store_.RunWrite([&](WriteTxn& txn) {
+      return txn.ReserveReceipts(user.unit, year, req.reserve_receipts, &first, &last);
+    });
+    if (!s.ok()) return s;
+    page.receipt_year = year;
+    page.receipt_first = first;
+    page.receipt_last = last;
+  }
+  *out = std::move(page);
+  return Status::Ok();
+}
+
+Status SyncService::History(const AuthUser& user, const std::string& record_id, std::vector<AuditRow>* out) {
+  if (!ids::IsUuid(record_id)) return Status::Invalid("'" + record_id + "' is not a record id");
+  StoredRecord rec;
+  bool found = false;
+  Status s = store_.GetRecord(record_id, &rec, &found);
+  if (!s.ok()) return s;
+  if (!found || !InScope(user, rec.unit_path)) return Status::NotFound("no record " + record_id + " in your scope");
+  return store_.Audit(record_id, out);
+}
+
+// ---- conflicts ----
+
+Status SyncService::ListConflicts(const AuthUser& user, std::vector<ConflictRow>* out) {
+  return store_.ListConflicts(user.unit_path, /*open_only=*/true, out);
+}
+
+Status SyncService::ConflictsOf(const AuthUser& user, const std::string& record_id, StoredRecord* record,
+                                std::vector<ConflictRow>* open) {
+  if (!ids::IsUuid(record_id)) return Status::Invalid("'" + record_id + "' is not a record id");
+  bool found = false;
+  Status s = store_.GetRecord(record_id, record, &found);
+  if (!s.ok()) return s;
+  if (!found || !InScope(user, record->unit_path)) return Status::NotFound("no record " + record_id + " in your scope");
+  return store_.RunWrite([&](WriteTxn& txn) { return txn.OpenConflicts(record_id, open); });
+}
+
+Status SyncService::Resolve(const AuthUser& user, const std::string& record_id,
+                            const std::vector<FieldResolution>& decisions, sync::RecordState* out) {
+  if (!user.IsAdmin()) return Status::Denied("only administrators resolve conflicts");
+  if (!ids::IsUuid(record_id)) return Status::Invalid("'" + record_id + "' is not a record id");
+  std::string now = NowIso();
+  std::string hlc = Tick();
+  std::string change_id = ids::NewUuid();
+  return store_.RunWrite([&](WriteTxn& txn) -> Status {
+    StoredRecord rec;
+    bool found = false;
+    Status s = txn.GetRecord(record_id, &rec, &found);
+    if (!s.ok()) return s;
+    if (!found || !InScope(user, rec.unit_path)) return Status::NotFound("no record " + record_id + " in your scope");
+    std::vector<ConflictRow> open;
+    s = txn.OpenConflicts(record_id, &open);
+    if (!s.ok()) return s;
+    if (open.empty()) return Status::Precondition("record " + record_id + " has no open conflict");
+    const FormSchema* schema = catalog_.Find(rec.form);
+    if (!schema) return Status::Internal("record has unknown form");
+    Object::Ptr fields;
+    s = json::ParseObject(rec.fields, &fields);
+    if (!s.ok()) return Status::Internal("stored record unreadable");
+    // The newest open conflict of each field is the one to decide.
+    std::map<std::string, const ConflictRow*> by_field;
+    for (const auto& c : open) by_field[c.field] = &c;
+    std::map<std::string, const FieldResolution*> chosen;
+    for (const auto& d : decisions) {
+      if (!by_field.count(d.field)) return Status::Invalid("field '" + d.field + "' is not in conflict");
+      if (d.take != "current" && d.take != "incoming" && d.take != "value")
+        return Status::Invalid("field '" + d.field + "': take must be current, incoming or value");
+      chosen[d.field] = &d;
+    }
+    for (const auto& [field, row] : by_field)
+      if (!chosen.count(field)) return Status::Invalid("field '" + field + "' is in conflict and needs a decision");
+    bool deleted = rec.deleted;
+    for (const auto& [field, d] : chosen) {
+      const ConflictRow* row = by_field[field];
+      std::string value_text = d->take == "current" ? row->current_value
+                               : d->take == "incoming" ? row->incoming_value
+                                                        : d->value;
+      Var v;
+      s = json::Parse(value_text, &v);
+      if (!s.ok()) return Status::Invalid("field '" + field + "': " + s.message());
+      std::string old_text;
+      if (field == "_deleted") {
+        if (v.type() != typeid(bool)) return Status::Invalid("field '_deleted' takes true or false");
+        old_text = deleted ? "true" : "false";
+        deleted = v.extract<bool>();
+      } else {
+        const FieldDef* def = schema->Field(field);
+        if (!def) return Status::Invalid("unknown field '" + field + "'");
+        Var norm;
+        s = CheckValue(*def, v, &norm);
+        if (!s.ok()) return s;
+        old_text = fields->has(field) ? json::ToText(fields->get(field)) : "null";
+        if (norm.isEmpty()) fields->remove(field);
+        else fields->set(field, norm);
+        value_text = json::ToText(norm);
+      }
+      s = txn.AddAudit({record_id, change_id, field, old_text, value_text, user.name, user.device, hlc, now, "resolve"});
+      if (!s.ok()) return s;
+    }
+    for (const auto& c : open) {
+      std::string how = chosen[c.field]->take;
+      s = txn.ResolveConflict(c.id, user.name, now, how);
+      if (!s.ok()) return s;
+    }
+    ApplyComputedFields(rec.form, fields.get());
+    rec.fields = json::ToText(*fields);
+    rec.deleted = deleted;
+    rec.conflict = false;
+    rec.version += 1;
+    rec.updated_hlc = hlc;
+    rec.updated_by = user.name;
+    rec.updated_at = now;
+    s = txn.PutRecord(&rec);
+    if (!s.ok()) return s;
+    *out = ToRecordState(rec);
+    return Status::Ok();
+  });
+}
+
+}  // namespace ocop::server

@@ -1,0 +1,97 @@
+// The server's core: accounts and sessions, push (apply a change set exactly
+// once, merging field by field), pull (pages of record states in the caller's
+// scope), history, and the conflict queue. HTTP handlers parse, call one method
+// here, and render the answer; every rule lives here.
+//
+// Thread-safe: methods may run concurrently; writes are serialised by the store.
+#pragma once
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "server/server_store.h"
+#include "shared/clock.h"
+#include "shared/forms.h"
+#include "shared/json.h"
+#include "shared/units.h"
+#include "sync/change.h"
+
+namespace ocop::server {
+
+struct AuthUser {
+  std::string name, role, unit, unit_path, device;
+  bool IsAdmin() const { return role == "admin"; }
+};
+
+struct LoginResult {
+  std::string token;
+  int64_t expires_ms = 0;
+  std::string user, role, unit;
+};
+
+struct PullRequest {
+  int64_t since = 0;
+  int limit = 1000;
+  int reserve_receipts = 0;  // officers: ask for a block of receipt numbers
+  int receipt_year = 0;
+};
+
+// An administrator's decision for one conflicting field.
+struct FieldResolution {
+  std::string field;
+  std::string take;   // "current", "incoming" or "value"
+  std::string value;  // canonical JSON when take == "value"
+};
+
+struct ServiceLimits {
+  size_t max_changes_per_push = 5000;
+  int max_pull_limit = 5000;
+  int64_t token_ttl_ms = 30LL * 24 * 3600 * 1000;
+  int pbkdf2_iterations = 210000;
+};
+
+class SyncService {
+ public:
+  SyncService(ServerStore& store, UnitTree units, const FormCatalog& catalog, const Clock& clock,
+              ServiceLimits limits = {});
+
+  Status AddUser(const std::string& name, const std::string& role, const std::string& unit,
+                 const std::string& password);
+  Status Login(const std::string& user, const std::string& password, const std::string& device, LoginResult* out);
+  Status Authenticate(const std::string& bearer_token, AuthUser* out);
+  Status Logout(const std::string& bearer_token);
+
+  Status Push(const AuthUser& user, const sync::ChangeSet& cs, sync::PushResult* out);
+  Status Pull(const AuthUser& user, const PullRequest& req, sync::PullPage* out);
+  Status History(const AuthUser& user, const std::string& record_id, std::vector<AuditRow>* out);
+
+  // Records in conflict that the user may see, with their open conflict rows.
+  Status ListConflicts(const AuthUser& user, std::vector<ConflictRow>* out);
+  Status ConflictsOf(const AuthUser& user, const std::string& record_id, StoredRecord* record,
+                     std::vector<ConflictRow>* open);
+  // Applies an administrator's decisions as a new change (audited, synced to
+  // every client in scope). Every open conflict of the record must be decided.
+  Status Resolve(const AuthUser& user, const std::string& record_id, const std::vector<FieldResolution>& decisions,
+                 sync::RecordState* out);
+
+  const UnitTree& units() const { return units_; }
+  bool Healthy() { return store_.Healthy(); }
+
+ private:
+  Status CheckChange(const AuthUser& user, WriteTxn& txn, sync::Change* c);
+  bool InScope(const AuthUser& user, const std::string& unit_path) const;
+  std::string NowIso() const;
+  std::string Tick();
+
+  ServerStore& store_;
+  UnitTree units_;
+  const FormCatalog& catalog_;
+  const Clock& clock_;
+  ServiceLimits limits_;
+  std::mutex hlc_mu_;
+  HybridClock hlc_;
+};
+
+sync::RecordState ToRecordState(const StoredRecord& r);
+
+}  // namespace ocop::server
