@@ -116,6 +116,15 @@ std::string ToText(const Object& o) {
 Status Parse(const std::string& text, Var* out) {
   try {
     Poco::JSON::Parser parser;
+    size_t first = text.find_first_not_of(" \t\r\n");
+    if (first != std::string::npos && text[first] != '{' && text[first] != '[') {
+      // A bare scalar ("1", "\"x\"", "null"): parse it as the one element of a list.
+      Var wrapped = parser.parse("[" + text + "]");
+      auto arr = wrapped.extract<Array::Ptr>();
+      if (!arr || arr->size() != 1) return Status::Invalid("malformed JSON: expected one value");
+      *out = arr->get(0);
+      return Status::Ok();
+    }
     *out = parser.parse(text);
     return Status::Ok();
   } catch (const Poco::Exception& e) {

@@ -1,0 +1,199 @@
+#include "shared/forms.h"
+
+#include <gtest/gtest.h>
+
+namespace ocop {
+namespace {
+
+using json::Var;
+
+const FormSchema& Idea() { return *FormCatalog::Default().Find("idea"); }
+const FormSchema& Confirmation() { return *FormCatalog::Default().Find("confirmation"); }
+const FormSchema& Visit() { return *FormCatalog::Default().Find("visit"); }
+
+Status Typed(const FormSchema& s, const std::string& key, const std::string& typed, Var* out) {
+  return ParseInput(*s.Field(key), typed, out);
+}
+bool Accepts(const FormSchema& s, const std::string& key, const std::string& typed) {
+  Var v;
+  return Typed(s, key, typed, &v).ok();
+}
+
+json::Object ValidIdea() {
+  json::Object o;
+  o.set("subject_name", "HTX Ổi Đôn Nhân");
+  o.set("subject_kind", "cooperative");
+  o.set("product_name", "Ổi Đôn Nhân");
+  o.set("product_group", Poco::Int64(1));
+  o.set("description", "Ổi giòn ngọt");
+  return o;
+}
+
+TEST(FormsTest, CatalogHasTheThreeFormsWithContractKeys) {
+  for (const char* k : {"subject_name", "subject_kind", "product_name", "product_group", "description"})
+    EXPECT_NE(Idea().Field(k), nullptr) << k;
+  for (const char* k : {"idea_id", "year", "workers_total", "workers_local", "materials", "local_labour_ratio",
+                        "local_material_ratio"})
+    EXPECT_NE(Confirmation().Field(k), nullptr) << k;
+  for (const char* k : {"visited_on", "purpose", "findings", "latitude", "longitude"})
+    EXPECT_NE(Visit().Field(k), nullptr) << k;
+  EXPECT_EQ(Idea().statuses, (std::vector<std::string>{"draft", "submitted", "returned", "accepted", "selected", "not_selected"}));
+  auto materials = Confirmation().Field("materials");
+  for (const char* k : {"name", "value_vnd", "local_value_vnd", "origin"}) {
+    bool found = false;
+    for (const auto& f : materials->item_fields) found |= f.key == k;
+    EXPECT_TRUE(found) << k;
+  }
+}
+
+TEST(FormsTest, IntegerRangeBothSides) {
+  EXPECT_FALSE(Accepts(Idea(), "product_group", "0"));
+  EXPECT_TRUE(Accepts(Idea(), "product_group", "1"));
+  EXPECT_TRUE(Accepts(Idea(), "product_group", "6"));
+  EXPECT_FALSE(Accepts(Idea(), "product_group", "7"));
+  EXPECT_FALSE(Accepts(Idea(), "product_group", "1.5"));
+  EXPECT_FALSE(Accepts(Idea(), "product_group", "một"));
+  Var v;
+  EXPECT_TRUE(Typed(Idea(), "retail_price_vnd", "1.500.000", &v).ok());
+  EXPECT_EQ(v.convert<Poco::Int64>(), 1500000);
+}
+
+TEST(FormsTest, NumberRangeBothSides) {
+  EXPECT_TRUE(Accepts(Visit(), "latitude", "-90"));
+  EXPECT_FALSE(Accepts(Visit(), "latitude", "-90.0001"));
+  EXPECT_TRUE(Accepts(Visit(), "latitude", "90"));
+  EXPECT_FALSE(Accepts(Visit(), "latitude", "90.5"));
+  EXPECT_TRUE(Accepts(Visit(), "longitude", "105,42"));  // decimal comma
+  EXPECT_FALSE(Accepts(Visit(), "longitude", "180.1"));
+}
+
+TEST(FormsTest, TextLengthBothSides) {
+  const FieldDef& f = *Idea().Field("subject_name");
+  ASSERT_EQ(f.max_length, 200u);
+  std::string exactly(200, 'a');
+  Var v;
+  EXPECT_TRUE(CheckValue(f, Var(exactly), &v).ok());
+  EXPECT_FALSE(CheckValue(f, Var(exactly + "a"), &v).ok());
+  // Length counts characters, not bytes: 200 Vietnamese letters fit.
+  std::string viet;
+  for (int i = 0; i < 200; ++i) viet += "ộ";
+  EXPECT_TRUE(CheckValue(f, Var(viet), &v).ok());
+}
+
+TEST(FormsTest, TextIsStoredAsNfc) {
+  Var v;
+  ASSERT_TRUE(CheckValue(*Idea().Field("subject_name"), Var(std::string("\xC4\x90o\xCC\x82n Nha\xCC\x82n")), &v).ok());
+  EXPECT_EQ(v.convert<std::string>(), "Đôn Nhân");
+}
+
+TEST(FormsTest, InvalidUtf8IsRefused) {
+  Var v;
+  Status s = CheckValue(*Idea().Field("subject_name"), Var(std::string("\xC3(")), &v);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("UTF-8"), std::string::npos);
+}
+
+TEST(FormsTest, ChoicesByValueNumberOrLabel) {
+  Var v;
+  ASSERT_TRUE(Typed(Idea(), "subject_kind", "household", &v).ok());
+  EXPECT_EQ(v.convert<std::string>(), "household");
+  ASSERT_TRUE(Typed(Idea(), "subject_kind", "2", &v).ok());
+  EXPECT_EQ(v.convert<std::string>(), "cooperative");
+  ASSERT_TRUE(Typed(Idea(), "subject_kind", "hop tac xa", &v).ok());
+  EXPECT_EQ(v.convert<std::string>(), "cooperative");
+  Status s = Typed(Idea(), "subject_kind", "company", &v);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("enterprise"), std::string::npos);  // lists the choices
+  EXPECT_FALSE(Accepts(Idea(), "subject_kind", "5"));
+}
+
+TEST(FormsTest, MultiChoiceAndBool) {
+  Var v;
+  ASSERT_TRUE(Typed(Idea(), "support_needed", "training, 4", &v).ok());
+  EXPECT_EQ(json::ToText(v), "[\"training\",\"trademark\"]");
+  EXPECT_FALSE(Accepts(Idea(), "support_needed", "training,magic"));
+  ASSERT_TRUE(Typed(Idea(), "is_new_idea", "có", &v).ok());
+  EXPECT_TRUE(v.extract<bool>());
+  ASSERT_TRUE(Typed(Idea(), "is_new_idea", "không", &v).ok());
+  EXPECT_FALSE(v.extract<bool>());
+  EXPECT_FALSE(Accepts(Idea(), "is_new_idea", "maybe"));
+}
+
+TEST(FormsTest, PatternsAndDates) {
+  EXPECT_TRUE(Accepts(Idea(), "phone", "0912 345 678"));
+  EXPECT_TRUE(Accepts(Idea(), "phone", "+84912345678"));
+  EXPECT_FALSE(Accepts(Idea(), "phone", "1234567"));
+  EXPECT_FALSE(Accepts(Idea(), "phone", "09123abc78"));
+  EXPECT_TRUE(Accepts(Visit(), "visited_at", "23:59"));
+  EXPECT_FALSE(Accepts(Visit(), "visited_at", "24:00"));
+  Var v;
+  ASSERT_TRUE(Typed(Visit(), "visited_on", "05/03/2026", &v).ok());
+  EXPECT_EQ(v.convert<std::string>(), "2026-03-05");
+  EXPECT_FALSE(Accepts(Visit(), "visited_on", "31/02/2026"));
+  EXPECT_FALSE(Accepts(Confirmation(), "idea_id", "not-an-id"));
+}
+
+TEST(FormsTest, WrongJsonTypesAreRefused) {
+  Var v;
+  EXPECT_FALSE(CheckValue(*Idea().Field("product_group"), Var(std::string("1")), &v).ok());
+  EXPECT_FALSE(CheckValue(*Idea().Field("product_group"), Var(true), &v).ok());
+  EXPECT_FALSE(CheckValue(*Idea().Field("subject_name"), Var(Poco::Int64(3)), &v).ok());
+  EXPECT_FALSE(CheckValue(*Idea().Field("is_new_idea"), Var(Poco::Int64(1)), &v).ok());
+}
+
+TEST(FormsTest, RecordRequiresFieldsAndRefusesUnknownOnes) {
+  json::Object o = ValidIdea();
+  EXPECT_TRUE(ValidateRecord(Idea(), &o, Completeness::kComplete, false).ok());
+  json::Object missing = ValidIdea();
+  missing.remove("product_name");
+  Status s = ValidateRecord(Idea(), &missing, Completeness::kComplete, false);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("product_name"), std::string::npos);
+  EXPECT_TRUE(ValidateRecord(Idea(), &missing, Completeness::kPartial, false).ok());
+  json::Object unknown = ValidIdea();
+  unknown.set("colour", "red");
+  s = ValidateRecord(Idea(), &unknown, Completeness::kComplete, false);
+  EXPECT_NE(s.message().find("colour"), std::string::npos);
+  json::Object system = ValidIdea();
+  system.set("receipt_no", "1/PĐK-26-253-2026");
+  EXPECT_FALSE(ValidateRecord(Idea(), &system, Completeness::kComplete, false).ok());
+  EXPECT_TRUE(ValidateRecord(Idea(), &system, Completeness::kComplete, true).ok());
+}
+
+TEST(FormsTest, CrossFieldRules) {
+  json::Object o;
+  o.set("idea_id", "01a20b70-f8e5-74cb-b587-824a74cea41e");
+  o.set("year", Poco::Int64(2026));
+  o.set("workers_total", Poco::Int64(10));
+  o.set("workers_local", Poco::Int64(10));
+  EXPECT_TRUE(ValidateRecord(Confirmation(), &o, Completeness::kComplete, false).ok());
+  o.set("workers_local", Poco::Int64(11));
+  EXPECT_FALSE(ValidateRecord(Confirmation(), &o, Completeness::kComplete, false).ok());
+}
+
+TEST(FormsTest, MaterialsListItemsAreChecked) {
+  const FieldDef& f = *Confirmation().Field("materials");
+  Var v;
+  ASSERT_TRUE(ParseInput(f, R"([{"name":"Ổi","value_vnd":100,"local_value_vnd":100,"origin":"commune"}])", &v).ok());
+  auto item = v.extract<json::Array::Ptr>()->getObject(0);
+  EXPECT_TRUE(item->has("item_id"));  // items get an identity so lists merge by item
+  Status s = ParseInput(f, R"([{"name":"Ổi","value_vnd":100,"local_value_vnd":101,"origin":"commune"}])", &v);
+  EXPECT_NE(s.message().find("local_value_vnd"), std::string::npos);
+  s = ParseInput(f, R"([{"name":"Ổi","value_vnd":100,"local_value_vnd":1,"origin":"mars"}])", &v);
+  EXPECT_NE(s.message().find("origin"), std::string::npos);
+  s = ParseInput(f, R"([{"value_vnd":100,"local_value_vnd":1,"origin":"commune"}])", &v);
+  EXPECT_NE(s.message().find("name"), std::string::npos);
+  s = ParseInput(f, R"({"name":"x"})", &v);
+  EXPECT_FALSE(s.ok());
+}
+
+TEST(FormsTest, SchemaFilesAreCheckedWhenLoaded) {
+  FormSchema s;
+  EXPECT_FALSE(FormCatalog::ParseSchema("{", &s).ok());
+  EXPECT_FALSE(FormCatalog::ParseSchema(R"({"form":"x","version":1,"statuses":["a"],"initial_status":"b","fields":[]})", &s).ok());
+  EXPECT_FALSE(FormCatalog::ParseSchema(R"({"form":"x","version":1,"statuses":["a"],"initial_status":"a","fields":[{"key":"k","type":"blob"}]})", &s).ok());
+  EXPECT_TRUE(FormCatalog::ParseSchema(R"({"form":"x","version":1,"statuses":["a"],"initial_status":"a","fields":[{"key":"k","type":"text"}]})", &s).ok());
+}
+
+}  // namespace
+}  // namespace ocop
