@@ -523,19 +523,26 @@ Status LocalStore::NextChangeSet(size_t max_changes, sync::ChangeSet* out, bool*
 Status LocalStore::AckChangeSet(const sync::PushResult& result) {
   sql::Transaction tx(&db_);
   if (!tx.status().ok()) return tx.status();
-  auto bump = db_.Prepare(
-      "UPDATE records SET server_version = ? WHERE id = ? AND server_version = ? - 1");
   auto conflict = db_.Prepare("UPDATE records SET conflict = 1 WHERE id = ?");
   for (const auto& o : result.outcomes) {
-    Status s;
-    if (o.result == sync::outcome::kApplied) s = bump.Bind(1, o.version).Bind(2, o.record_id).Bind(3, o.version).Run();
-    else if (o.result == sync::outcome::kConflict) s = conflict.Bind(1, o.record_id).Run();
+    if (o.result != sync::outcome::kConflict) continue;
+    Status s = conflict.Bind(1, o.record_id).Run();
     if (!s.ok()) return s;
   }
   Status s = db_.Prepare("DELETE FROM outbox WHERE changeset_id = ?").Bind(1, result.changeset_id).Run();
   if (!s.ok()) return s;
   s = db_.Prepare("DELETE FROM inflight WHERE changeset_id = ?").Bind(1, result.changeset_id).Run();
   if (!s.ok()) return s;
+  // A pull may already have brought the server's state after these changes
+  // (when an earlier answer was lost): with nothing left pending, the record
+  // shows that state rather than this device's possibly older overlay.
+  auto refresh = db_.Prepare(
+      "UPDATE records SET fields = server_fields, deleted = server_deleted WHERE id = ? AND server_fields IS NOT NULL "
+      "AND server_version >= ? AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.record_id = records.id)");
+  for (const auto& o : result.outcomes) {
+    s = refresh.Bind(1, o.record_id).Bind(2, o.version).Run();
+    if (!s.ok()) return s;
+  }
   hlc_.Observe(result.server_hlc);
   s = SaveHlc();
   if (!s.ok()) return s;

@@ -1,1 +1,134 @@
+#include "client/cli.h"
 
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "shared/json.h"
+#include "tests/client/test_home.h"
+
+namespace ocop::client {
+namespace {
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  Result Run(std::vector<std::string> args, const std::string& input = "") {
+    args.insert(args.begin(), {"--home", dir_.path(), "--lang", "en"});
+    std::istringstream in(input);
+    std::ostringstream out, err;
+    int code = RunCli(args, in, out, err, false, false);
+    return {code, out.str(), err.str()};
+  }
+  std::string NewIdea(const std::string& product) {
+    auto r = Run({"new", "idea", "--set", "subject_name=Hộ bà Lan", "--set", "subject_kind=household", "--set",
+                  "product_name=" + product, "--set", "product_group=1", "--set", "description=Ngon"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    std::string id = r.out.substr(0, r.out.find('\n'));
+    EXPECT_EQ(id.size(), 36u);
+    return id;
+  }
+  testing::TempDir dir_;
+};
+
+TEST_F(CliTest, UsageErrorsExitTwo) {
+  EXPECT_EQ(Run({}).code, 2);
+  EXPECT_EQ(Run({"frobnicate"}).code, 2);
+  EXPECT_EQ(Run({"list", "--bogus"}).code, 2);
+  EXPECT_EQ(Run({"init"}).code, 2);
+  EXPECT_EQ(Run({"--help"}).code, 0);
+}
+
+TEST_F(CliTest, RecordListSearchShowEditDeleteHistory) {
+  ASSERT_EQ(Run({"init", "--commune", "08800"}).code, 0);
+  std::string a = NewIdea("Thanh long ruột đỏ");
+  std::string b = NewIdea("Ổi Đôn Nhân");
+
+  auto list = Run({"list", "--json", "--search", "thanh long"});
+  ASSERT_EQ(list.code, 0);
+  json::Var v;
+  ASSERT_TRUE(json::Parse(list.out, &v).ok());
+  auto arr = v.extract<json::Array::Ptr>();
+  ASSERT_EQ(arr->size(), 1u);
+  EXPECT_EQ(arr->getObject(0)->getValue<std::string>("id"), a);
+
+  auto show = Run({"show", b, "--json"});
+  ASSERT_EQ(show.code, 0);
+  json::Object::Ptr o;
+  ASSERT_TRUE(json::ParseObject(show.out, &o).ok());
+  for (const char* k : {"id", "form", "unit", "status", "fields", "conflict"}) EXPECT_TRUE(o->has(k)) << k;
+  EXPECT_EQ(o->getValue<std::string>("status"), "draft");
+  EXPECT_FALSE(o->getValue<bool>("conflict"));
+  EXPECT_EQ(o->getObject("fields")->getValue<std::string>("product_name"), "Ổi Đôn Nhân");
+
+  EXPECT_EQ(Run({"edit", b.substr(0, 30), "--set", "phone=0912345678"}).code, 0);  // a prefix works
+  auto hist = Run({"history", b, "--json", "--local"});
+  ASSERT_EQ(hist.code, 0);
+  EXPECT_NE(hist.out.find("0912345678"), std::string::npos);
+
+  EXPECT_EQ(Run({"delete", a}).code, 0);
+  list = Run({"list", "idea", "--json"});
+  ASSERT_TRUE(json::Parse(list.out, &v).ok());
+  EXPECT_EQ(v.extract<json::Array::Ptr>()->size(), 1u);
+}
+
+TEST_F(CliTest, BadInputIsRefusedAndNothingIsStored) {
+  ASSERT_EQ(Run({"init", "--commune", "08800"}).code, 0);
+  auto r = Run({"new", "recipe", "--set", "a=b"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("unknown form"), std::string::npos);
+  r = Run({"new", "idea", "--set", "colour=red"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("colour"), std::string::npos);
+  r = Run({"new", "idea", "--set", "subject_name=A", "--set", "subject_kind=household", "--set", "product_name=B",
+           "--set", "product_group=9", "--set", "description=C"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("maximum 6"), std::string::npos);
+  r = Run({"new", "idea", "--set", "subject_name=A"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("required"), std::string::npos);
+  r = Run({"show", "01a20b70-0000-7000-8000-000000000000"});
+  EXPECT_EQ(r.code, 4);
+  r = Run({"new", "idea", "--from", "-"}, "{not json");
+  EXPECT_EQ(r.code, 3);
+  auto list = Run({"list", "--json"});
+  EXPECT_EQ(list.out, "[]\n");
+}
+
+TEST_F(CliTest, FromFileAndStdin) {
+  ASSERT_EQ(Run({"init", "--commune", "08800"}).code, 0);
+  auto r = Run({"new", "visit", "--json", "--from", "-"},
+               R"({"visited_on":"24/11/2026","purpose":"advice","findings":"Tốt","latitude":21.4,"longitude":105.5})");
+  ASSERT_EQ(r.code, 0) << r.err;
+  json::Object::Ptr o;
+  ASSERT_TRUE(json::ParseObject(r.out, &o).ok());
+  EXPECT_EQ(o->getObject("fields")->getValue<std::string>("visited_on"), "2026-11-24");
+}
+
+TEST_F(CliTest, SubmitWithoutReceiptBlockSaysSo) {
+  ASSERT_EQ(Run({"init", "--commune", "08800"}).code, 0);
+  std::string id = NewIdea("Mật ong");
+  auto r = Run({"submit", id});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.err.find("no receipt numbers"), std::string::npos);
+  auto show = Run({"show", id, "--json"});
+  EXPECT_NE(show.out.find("\"status\":\"submitted\""), std::string::npos);
+  EXPECT_EQ(Run({"submit", id}).code, 3);  // not from submitted
+}
+
+TEST_F(CliTest, SyncWithoutLoginOrServerFailsClearly) {
+  ASSERT_EQ(Run({"init", "--commune", "08800"}).code, 0);
+  auto r = Run({"sync"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("--server"), std::string::npos);
+  r = Run({"sync", "--server", "http://127.0.0.1:9"});
+  EXPECT_EQ(r.code, 6);
+  EXPECT_NE(r.err.find("login"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ocop::client

@@ -1,1 +1,370 @@
+#include "client/local_store.h"
 
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <set>
+
+#include "shared/ids.h"
+#include "sync/codec.h"
+#include "tests/client/test_home.h"
+
+namespace ocop::client {
+namespace {
+
+using json::Object;
+
+class LocalStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(LocalStore::Init(dir_.path(), "08800", "", UnitTree::Sample(), clock_).ok());
+    ASSERT_TRUE(LocalStore::Open(dir_.path(), clock_, &store_).ok());
+  }
+
+  Object Idea(const std::string& product) {
+    Object o;
+    o.set("subject_name", "HTX Đôn Nhân");
+    o.set("subject_kind", "cooperative");
+    o.set("product_name", product);
+    o.set("product_group", Poco::Int64(1));
+    o.set("description", "Ngon");
+    return o;
+  }
+
+  std::vector<sync::Change> Outbox() {
+    std::vector<sync::Change> out;
+    auto st = store_->db().Prepare("SELECT body FROM outbox ORDER BY seq");
+    while (st.Step()) {
+      sync::Change c;
+      EXPECT_TRUE(sync::DecodeJson(st.Text(0), &c).ok());
+      out.push_back(c);
+    }
+    return out;
+  }
+
+  int64_t Count(const std::string& table) {
+    auto st = store_->db().Prepare("SELECT COUNT(*) FROM " + table);
+    return st.Step() ? st.Int(0) : -1;
+  }
+
+  testing::TempDir dir_;
+  FakeClock clock_{1795453200000LL};
+  std::unique_ptr<LocalStore> store_;
+};
+
+TEST_F(LocalStoreTest, InitRefusesUnknownCommunesAndNonCommunes) {
+  testing::TempDir other;
+  EXPECT_EQ(LocalStore::Init(other.Sub("a"), "99999", "", UnitTree::Sample(), clock_).code(), Code::kInvalidArgument);
+  EXPECT_EQ(LocalStore::Init(other.Sub("b"), "253", "", UnitTree::Sample(), clock_).code(), Code::kInvalidArgument);
+  EXPECT_EQ(LocalStore::Init(dir_.path(), "08800", "", UnitTree::Sample(), clock_).code(), Code::kAlreadyExists);
+  std::unique_ptr<LocalStore> none;
+  EXPECT_EQ(LocalStore::Open(other.Sub("c"), clock_, &none).code(), Code::kFailedPrecondition);
+}
+
+TEST_F(LocalStoreTest, CreateRecordsOneCreateChangeWithEveryField) {
+  Record r;
+  ASSERT_TRUE(store_->Create("idea", Idea("Ổi Đôn Nhân"), &r).ok());
+  EXPECT_EQ(r.status(), "draft");
+  EXPECT_EQ(r.unit, "08800");
+  auto out = Outbox();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].op, sync::op::kCreate);
+  EXPECT_EQ(out[0].record_id, r.id);
+  EXPECT_EQ(out[0].device, store_->device_id());
+  EXPECT_EQ(out[0].base_version, 0);
+  std::set<std::string> keys;
+  for (const auto& f : out[0].fields) {
+    keys.insert(f.key);
+    EXPECT_EQ(f.old_value, "null");
+  }
+  EXPECT_EQ(keys, (std::set<std::string>{"description", "product_group", "product_name", "status", "subject_kind", "subject_name"}));
+}
+
+TEST_F(LocalStoreTest, EditRecordsOnlyTheChangedFieldWithOldAndNew) {
+  Record r, after;
+  ASSERT_TRUE(store_->Create("idea", Idea("Ổi"), &r).ok());
+  Object change;
+  change.set("product_name", "Ổi Đôn Nhân");
+  change.set("subject_kind", "cooperative");  // unchanged: not recorded
+  ASSERT_TRUE(store_->Update(r.id, change, &after).ok());
+  auto out = Outbox();
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1].op, sync::op::kUpdate);
+  ASSERT_EQ(out[1].fields.size(), 1u);
+  EXPECT_EQ(out[1].fields[0].key, "product_name");
+  EXPECT_EQ(out[1].fields[0].old_value, "\"Ổi\"");
+  EXPECT_EQ(out[1].fields[0].new_value, "\"Ổi Đôn Nhân\"");
+  EXPECT_LT(out[0].hlc, out[1].hlc);
+  std::vector<HistoryEntry> h;
+  ASSERT_TRUE(store_->History(r.id, &h).ok());
+  EXPECT_EQ(h.back().field, "product_name");
+  EXPECT_EQ(h.back().old_value, "\"Ổi\"");
+}
+
+TEST_F(LocalStoreTest, DeleteIsATombstone) {
+  Record r;
+  ASSERT_TRUE(store_->Create("idea", Idea("Ổi"), &r).ok());
+  ASSERT_TRUE(store_->Delete(r.id).ok());
+  auto out = Outbox();
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1].op, sync::op::kDelete);
+  Record got;
+  ASSERT_TRUE(store_->Get(r.id, &got).ok());
+  EXPECT_TRUE(got.deleted);
+  std::vector<Record> rows;
+  ASSERT_TRUE(store_->List({}, &rows).ok());
+  EXPECT_TRUE(rows.empty());
+  ListQuery all;
+  all.include_deleted = true;
+  ASSERT_TRUE(store_->List(all, &rows).ok());
+  EXPECT_EQ(rows.size(), 1u);
+  EXPECT_EQ(store_->Delete(r.id).code(), Code::kFailedPrecondition);
+  Object change;
+  change.set("product_name", "x");
+  Record after;
+  EXPECT_EQ(store_->Update(r.id, change, &after).code(), Code::kFailedPrecondition);
+}
+
+TEST_F(LocalStoreTest, InvalidInputStoresNothing) {
+  Record r;
+  Object bad = Idea("Ổi");
+  bad.set("product_group", Poco::Int64(7));
+  EXPECT_EQ(store_->Create("idea", bad, &r).code(), Code::kInvalidArgument);
+  Object missing = Idea("Ổi");
+  missing.remove("description");
+  EXPECT_EQ(store_->Create("idea", missing, &r).code(), Code::kInvalidArgument);
+  EXPECT_EQ(store_->Create("recipe", Idea("Ổi"), &r).code(), Code::kInvalidArgument);
+  EXPECT_EQ(Count("records"), 0);
+  EXPECT_EQ(Count("outbox"), 0);
+  EXPECT_EQ(Count("history"), 0);
+  ASSERT_TRUE(store_->Create("idea", Idea("Ổi"), &r).ok());
+  Object change;
+  change.set("product_name", json::Var());  // clearing a required field
+  Record after;
+  EXPECT_EQ(store_->Update(r.id, change, &after).code(), Code::kInvalidArgument);
+  Object unknown;
+  unknown.set("colour", "red");
+  EXPECT_EQ(store_->Update(r.id, unknown, &after).code(), Code::kInvalidArgument);
+  EXPECT_EQ(store_->Update(ids::NewUuid(), change, &after).code(), Code::kNotFound);
+  EXPECT_EQ(Count("outbox"), 1);
+}
+
+TEST_F(LocalStoreTest, SearchIgnoresAccentsAndFindsCombiningSpellings) {
+  Record r;
+  ASSERT_TRUE(store_->Create("idea", Idea("Thanh long ruột đỏ"), &r).ok());
+  Object combining = Idea("\xC3\x94\xCC\x81i \xC4\x90o\xCC\x82n Nha\xCC\x82n");  // "Ối Đôn Nhân", decomposed
+  ASSERT_TRUE(store_->Create("idea", combining, &r).ok());
+  EXPECT_EQ(r.fields.getValue<std::string>("product_name"), "Ối Đôn Nhân");  // stored NFC
+  auto find = [&](const std::string& q) {
+    ListQuery lq;
+    lq.search = q;
+    std::vector<Record> rows;
+    EXPECT_TRUE(store_->List(lq, &rows).ok());
+    return rows.size();
+  };
+  EXPECT_EQ(find("thanh long"), 1u);
+  EXPECT_EQ(find("dong nhan"), 2u);  // both subjects are "HTX Đôn Nhân"
+  EXPECT_EQ(find("Ối Đôn Nhân"), 1u);
+  EXPECT_EQ(find("RUOT DO"), 1u);
+  EXPECT_EQ(find("50%_"), 0u);
+}
+
+TEST_F(LocalStoreTest, ConfirmationSharesAreComputed) {
+  Record idea, conf;
+  ASSERT_TRUE(store_->Create("idea", Idea("Ổi"), &idea).ok());
+  Object c;
+  c.set("idea_id", idea.id);
+  c.set("year", Poco::Int64(2026));
+  c.set("workers_total", Poco::Int64(4));
+  c.set("workers_local", Poco::Int64(3));
+  json::Var materials;
+  ASSERT_TRUE(json::Parse(R"([{"name":"Ổi","value_vnd":1000,"local_value_vnd":600,"origin":"commune"}])", &materials).ok());
+  c.set("materials", materials);
+  ASSERT_TRUE(store_->Create("confirmation", c, &conf).ok());
+  EXPECT_DOUBLE_EQ(conf.fields.getValue<double>("local_labour_ratio"), 0.75);
+  EXPECT_DOUBLE_EQ(conf.fields.getValue<double>("local_material_ratio"), 0.6);
+}
+
+TEST_F(LocalStoreTest, ChangeSetIsFrozenUntilAcknowledged) {
+  Record a, b;
+  ASSERT_TRUE(store_->Create("idea", Idea("A"), &a).ok());
+  Object change;
+  change.set("product_name", "A2");
+  ASSERT_TRUE(store_->Update(a.id, change, &a).ok());
+  ASSERT_TRUE(store_->Create("idea", Idea("B"), &b).ok());
+  sync::ChangeSet cs1, cs2;
+  bool has = false;
+  ASSERT_TRUE(store_->NextChangeSet(1000, &cs1, &has).ok());
+  ASSERT_TRUE(has);
+  ASSERT_EQ(cs1.changes.size(), 2u);  // create+edit of A coalesced into one create
+  EXPECT_EQ(cs1.changes[0].op, sync::op::kCreate);
+  // An edit made while the change set is in flight goes into the next one.
+  Object change2;
+  change2.set("product_name", "B2");
+  ASSERT_TRUE(store_->Update(b.id, change2, &b).ok());
+  ASSERT_TRUE(store_->NextChangeSet(1000, &cs2, &has).ok());
+  EXPECT_EQ(cs2, cs1);  // the same change set again, byte for byte
+  sync::PushResult result;
+  result.changeset_id = cs1.id;
+  for (const auto& c : cs1.changes) result.outcomes.push_back({c.change_id, c.record_id, sync::outcome::kApplied, 1, {}});
+  ASSERT_TRUE(store_->AckChangeSet(result).ok());
+  sync::ChangeSet cs3;
+  ASSERT_TRUE(store_->NextChangeSet(1000, &cs3, &has).ok());
+  ASSERT_TRUE(has);
+  EXPECT_NE(cs3.id, cs1.id);
+  ASSERT_EQ(cs3.changes.size(), 1u);
+  EXPECT_EQ(cs3.changes[0].op, sync::op::kUpdate);
+  EXPECT_EQ(cs3.changes[0].base_version, 0);  // versions come from pulls, not from answers
+}
+
+TEST_F(LocalStoreTest, PullKeepsLocalEditsOnTop) {
+  Record r;
+  ASSERT_TRUE(store_->Create("idea", Idea("Ổi"), &r).ok());
+  sync::ChangeSet cs;
+  bool has = false;
+  ASSERT_TRUE(store_->NextChangeSet(1000, &cs, &has).ok());
+  sync::PushResult pushed;
+  pushed.changeset_id = cs.id;
+  pushed.outcomes.push_back({cs.changes[0].change_id, r.id, sync::outcome::kApplied, 1, {}});
+  ASSERT_TRUE(store_->AckChangeSet(pushed).ok());
+  Object change;
+  change.set("phone", "0912345678");
+  ASSERT_TRUE(store_->Update(r.id, change, &r).ok());
+  // The server's copy has another device's edit of product_name.
+  sync::PullPage page;
+  sync::RecordState rs;
+  rs.id = r.id;
+  rs.form = "idea";
+  rs.unit = "08800";
+  rs.version = 2;
+  Object server = Idea("Ổi Đôn Nhân");
+  server.set("status", "draft");
+  rs.fields = json::ToText(server);
+  page.records.push_back(rs);
+  page.cursor = 17;
+  ASSERT_TRUE(store_->ApplyPullPage(page).ok());
+  Record got;
+  ASSERT_TRUE(store_->Get(r.id, &got).ok());
+  EXPECT_EQ(got.fields.getValue<std::string>("product_name"), "Ổi Đôn Nhân");
+  EXPECT_EQ(got.fields.getValue<std::string>("phone"), "0912345678");  // local, unsent edit kept
+  EXPECT_EQ(got.server_version, 2);
+  EXPECT_EQ(store_->Setting("cursor"), "17");
+}
+
+TEST_F(LocalStoreTest, AckAfterALostAnswerShowsTheServerState) {
+  // The push reached the server but its answer was lost; a pull then brought the
+  // server's state, where another device had since changed the same record.
+  Record r;
+  ASSERT_TRUE(store_->Create("idea", Idea("Ổi"), &r).ok());
+  sync::ChangeSet cs;
+  bool has = false;
+  ASSERT_TRUE(store_->NextChangeSet(1000, &cs, &has).ok());
+  sync::PullPage page;
+  sync::RecordState rs;
+  rs.id = r.id;
+  rs.form = "idea";
+  rs.unit = "08800";
+  rs.version = 2;
+  Object server = Idea("Ổi Đôn Nhân");
+  server.set("status", "draft");
+  rs.fields = json::ToText(server);
+  page.records.push_back(rs);
+  page.cursor = 5;
+  ASSERT_TRUE(store_->ApplyPullPage(page).ok());
+  sync::PushResult pushed;
+  pushed.changeset_id = cs.id;
+  pushed.outcomes.push_back({cs.changes[0].change_id, r.id, sync::outcome::kApplied, 1, {}});
+  ASSERT_TRUE(store_->AckChangeSet(pushed).ok());
+  Record got;
+  ASSERT_TRUE(store_->Get(r.id, &got).ok());
+  EXPECT_EQ(got.fields.getValue<std::string>("product_name"), "Ổi Đôn Nhân");
+  EXPECT_FALSE(got.pending);
+}
+
+TEST_F(LocalStoreTest, ReceiptNumbersComeFromReservedBlocksOnly) {
+  std::optional<int64_t> n;
+  ASSERT_TRUE(store_->NextReceipt(2026, &n).ok());
+  EXPECT_FALSE(n);
+  ASSERT_TRUE(store_->AddReceiptBlock("08800", 2026, 51, 53).ok());
+  std::vector<int64_t> got;
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(store_->NextReceipt(2026, &n).ok());
+    if (n) got.push_back(*n);
+  }
+  EXPECT_EQ(got, (std::vector<int64_t>{51, 52, 53}));
+}
+
+// Kills a writer mid-stream with SIGKILL; every form it reported saved must be
+// there when the store is opened again, and the store must be intact.
+TEST(CrashTest, AcknowledgedFormsSurviveAKill) {
+  testing::TempDir dir;
+  FakeClock clock(1795453200000LL);
+  ASSERT_TRUE(LocalStore::Init(dir.path(), "08800", "", UnitTree::Sample(), clock).ok());
+  int pipefd[2];
+  ASSERT_EQ(pipe(pipefd), 0);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    close(pipefd[0]);
+    std::unique_ptr<LocalStore> store;
+    if (!LocalStore::Open(dir.path(), SystemClock::Get(), &store).ok()) _exit(3);
+    for (int i = 0; i < 100000; ++i) {
+      Object o;
+      o.set("subject_name", "Hộ " + std::to_string(i));
+      o.set("subject_kind", "household");
+      o.set("product_name", "Mật ong " + std::to_string(i));
+      o.set("product_group", Poco::Int64(1));
+      o.set("description", std::string(500, 'x'));
+      Record r;
+      if (!store->Create("idea", o, &r).ok()) _exit(4);
+      std::string line = r.id + "\n";  // acknowledged only after Create returned
+      if (write(pipefd[1], line.data(), line.size()) != static_cast<ssize_t>(line.size())) _exit(5);
+    }
+    _exit(0);
+  }
+  close(pipefd[1]);
+  std::string acked, buf(4096, '\0');
+  while (acked.size() < 37 * 150) {
+    ssize_t n = read(pipefd[0], buf.data(), buf.size());
+    if (n <= 0) break;
+    acked.append(buf.data(), static_cast<size_t>(n));
+  }
+  kill(pid, SIGKILL);
+  // Read what it acknowledged before it died.
+  while (true) {
+    ssize_t n = read(pipefd[0], buf.data(), buf.size());
+    if (n <= 0) break;
+    acked.append(buf.data(), static_cast<size_t>(n));
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  std::vector<std::string> ids;
+  size_t pos = 0;
+  while (true) {
+    size_t nl = acked.find('\n', pos);
+    if (nl == std::string::npos) break;
+    ids.push_back(acked.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  ASSERT_GE(ids.size(), 150u);
+  std::unique_ptr<LocalStore> store;
+  ASSERT_TRUE(LocalStore::Open(dir.path(), clock, &store).ok());
+  auto check = store->db().Prepare("PRAGMA integrity_check");
+  ASSERT_TRUE(check.Step());
+  EXPECT_EQ(check.Text(0), "ok");
+  for (const auto& id : ids) {
+    Record r;
+    EXPECT_TRUE(store->Get(id, &r).ok()) << "acknowledged form lost: " << id;
+  }
+  // And each one still has its outbox entry, so it will sync.
+  auto outbox = store->db().Prepare("SELECT COUNT(DISTINCT record_id) FROM outbox");
+  ASSERT_TRUE(outbox.Step());
+  EXPECT_GE(outbox.Int(0), static_cast<int64_t>(ids.size()));
+}
+
+}  // namespace
+}  // namespace ocop::client
