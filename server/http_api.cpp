@@ -44,8 +44,18 @@ class ApiHandler : public HTTPRequestHandler {
     }
     if (!s.ok()) {
       ++stats_.errors;
+      if (s.code() == Code::kPayloadTooLarge) Drain(req);
       if (!resp.sent()) Send(resp, StatusHttpCode(s.code()), ErrorBody(s));
     }
+  }
+
+  // Reads and drops what is left of a refused body (up to a bound), so the
+  // client, still sending, receives the error instead of a reset connection.
+  static void Drain(HTTPServerRequest& req) {
+    char buf[65536];
+    std::istream& in = req.stream();
+    for (size_t total = 0; in && total < 8u * 1024 * 1024; total += static_cast<size_t>(in.gcount()))
+      in.read(buf, sizeof buf);
   }
 
  protected:
@@ -54,8 +64,9 @@ class ApiHandler : public HTTPRequestHandler {
   // Reads the body within the size limits, inflating gzip, and checks it is UTF-8.
   Status ReadBody(HTTPServerRequest& req, std::string* out) {
     if (req.getContentLength() != HTTPServerRequest::UNKNOWN_CONTENT_LENGTH &&
-        req.getContentLength64() > static_cast<Poco::Int64>(options_.max_body_bytes))
+        req.getContentLength64() > static_cast<Poco::Int64>(options_.max_body_bytes)) {
       return Status(Code::kPayloadTooLarge, "request body is larger than " + std::to_string(options_.max_body_bytes) + " bytes");
+    }
     std::string raw;
     std::istream& in = req.stream();
     char buf[65536];

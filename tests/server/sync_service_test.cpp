@@ -1,1 +1,289 @@
+#include "server/sync_service.h"
 
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+#include "server/sqlite_server_store.h"
+#include "shared/ids.h"
+#include "sync/codec.h"
+#include "tests/client/test_home.h"
+
+namespace ocop::server {
+namespace {
+
+using sync::Change;
+using sync::ChangeSet;
+
+class SyncServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(SqliteServerStore::Open(dir_.path(), &store_).ok());
+    ServiceLimits limits;
+    limits.pbkdf2_iterations = 1000;  // fast for tests; production uses the default
+    service_ = std::make_unique<SyncService>(*store_, UnitTree::Sample(), FormCatalog::Default(), clock_, limits);
+    ASSERT_TRUE(service_->AddUser("lan", "officer", "08800", "matkhau123").ok());
+    ASSERT_TRUE(service_->AddUser("minh", "officer", "08761", "matkhau123").ok());
+    ASSERT_TRUE(service_->AddUser("hoa", "coordinator", "253", "matkhau123").ok());
+    ASSERT_TRUE(service_->AddUser("admin", "admin", "26", "matkhau123").ok());
+  }
+
+  AuthUser Auth(const std::string& name) {
+    LoginResult r;
+    EXPECT_TRUE(service_->Login(name, "matkhau123", "dev-" + name, &r).ok());
+    AuthUser u;
+    EXPECT_TRUE(service_->Authenticate(r.token, &u).ok());
+    return u;
+  }
+
+  Change Create(const std::string& unit, const std::string& product) {
+    Change c;
+    c.change_id = ids::NewUuid();
+    c.record_id = ids::NewUuid();
+    c.form = "idea";
+    c.unit = unit;
+    c.op = sync::op::kCreate;
+    c.fields = {{"subject_name", "null", "\"HTX\""},        {"subject_kind", "null", "\"cooperative\""},
+                {"product_name", "null", json::Quote(product)}, {"product_group", "null", "1"},
+                {"description", "null", "\"Ngon\""},         {"status", "null", "\"draft\""}};
+    c.author = "spoofed";
+    c.device = "dev";
+    c.hlc = "001795453200000-00000";
+    return c;
+  }
+
+  Change Edit(const Change& created, const std::string& key, const std::string& old_json, const std::string& new_json,
+              int64_t base) {
+    Change c = created;
+    c.change_id = ids::NewUuid();
+    c.op = sync::op::kUpdate;
+    c.base_version = base;
+    c.fields = {{key, old_json, new_json}};
+    return c;
+  }
+
+  ChangeSet Set(std::vector<Change> changes) {
+    ChangeSet cs;
+    cs.id = ids::NewUuid();
+    cs.device = "dev";
+    cs.changes = std::move(changes);
+    return cs;
+  }
+
+  std::vector<sync::RecordState> PullAll(const AuthUser& u) {
+    sync::PullPage page;
+    PullRequest req;
+    req.limit = 5000;
+    EXPECT_TRUE(service_->Pull(u, req, &page).ok());
+    return page.records;
+  }
+
+  testing::TempDir dir_;
+  FakeClock clock_{1795453200000LL};
+  std::unique_ptr<SqliteServerStore> store_;
+  std::unique_ptr<SyncService> service_;
+};
+
+TEST_F(SyncServiceTest, AccountsAreChecked) {
+  EXPECT_FALSE(service_->AddUser("x", "officer", "253", "matkhau123").ok());     // officer above commune
+  EXPECT_FALSE(service_->AddUser("x", "coordinator", "08800", "matkhau123").ok());
+  EXPECT_FALSE(service_->AddUser("x", "king", "26", "matkhau123").ok());
+  EXPECT_FALSE(service_->AddUser("x", "admin", "26", "short").ok());
+  EXPECT_FALSE(service_->AddUser("x y", "admin", "26", "matkhau123").ok());
+  EXPECT_EQ(service_->AddUser("lan", "officer", "08800", "matkhau123").code(), Code::kAlreadyExists);
+  LoginResult r;
+  EXPECT_EQ(service_->Login("lan", "wrong", "d", &r).code(), Code::kUnauthenticated);
+  EXPECT_EQ(service_->Login("nobody", "matkhau123", "d", &r).code(), Code::kUnauthenticated);
+}
+
+TEST_F(SyncServiceTest, TokensExpireAndCanBeRevoked) {
+  LoginResult r;
+  ASSERT_TRUE(service_->Login("lan", "matkhau123", "d", &r).ok());
+  AuthUser u;
+  EXPECT_TRUE(service_->Authenticate(r.token, &u).ok());
+  EXPECT_EQ(service_->Authenticate(std::string(64, 'a'), &u).code(), Code::kUnauthenticated);  // forged
+  ASSERT_TRUE(service_->Logout(r.token).ok());
+  EXPECT_EQ(service_->Authenticate(r.token, &u).code(), Code::kUnauthenticated);
+  ASSERT_TRUE(service_->Login("lan", "matkhau123", "d", &r).ok());
+  clock_.Advance(31LL * 24 * 3600 * 1000);
+  Status s = service_->Authenticate(r.token, &u);
+  EXPECT_EQ(s.code(), Code::kUnauthenticated);
+  EXPECT_NE(s.message().find("expired"), std::string::npos);
+}
+
+TEST_F(SyncServiceTest, SameChangeSetThreeTimesTakesEffectOnce) {
+  AuthUser lan = Auth("lan");
+  ChangeSet cs = Set({Create("08800", "Ổi Đôn Nhân")});
+  sync::PushResult r1, r2, r3;
+  ASSERT_TRUE(service_->Push(lan, cs, &r1).ok());
+  ASSERT_TRUE(service_->Push(lan, cs, &r2).ok());
+  ASSERT_TRUE(service_->Push(lan, cs, &r3).ok());
+  EXPECT_EQ(sync::EncodeJson(r1), sync::EncodeJson(r2));
+  EXPECT_EQ(sync::EncodeJson(r1), sync::EncodeJson(r3));
+  auto records = PullAll(lan);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].version, 1);
+  std::vector<AuditRow> audit;
+  ASSERT_TRUE(service_->History(lan, records[0].id, &audit).ok());
+  EXPECT_EQ(audit.size(), 6u);  // six fields, once
+  EXPECT_EQ(audit[0].author, "lan");  // the token's user, not the client's claim
+}
+
+TEST_F(SyncServiceTest, ScopeIsEnforcedAndRefusalIsWhole) {
+  AuthUser lan = Auth("lan"), minh = Auth("minh"), hoa = Auth("hoa"), admin = Auth("admin");
+  sync::PushResult r;
+  ASSERT_TRUE(service_->Push(lan, Set({Create("08800", "Ổi")}), &r).ok());
+  ASSERT_TRUE(service_->Push(minh, Set({Create("08761", "Mật ong")}), &r).ok());
+  // Minh (Lập Thạch) pushes one good change and one for Đôn Nhân: refused whole.
+  Change good = Create("08761", "Chè");
+  Change bad = Create("08800", "Ổi giả");
+  Status s = service_->Push(minh, Set({good, bad}), &r);
+  EXPECT_EQ(s.code(), Code::kPermissionDenied);
+  EXPECT_NE(s.message().find(bad.record_id), std::string::npos);
+  EXPECT_EQ(PullAll(minh).size(), 1u);  // the good one was not applied either
+  EXPECT_EQ(PullAll(lan).size(), 1u);
+  // Editing another commune's existing record is refused too.
+  auto lans = PullAll(lan);
+  Change edit = Create("08800", "x");
+  edit.record_id = lans[0].id;
+  edit.op = sync::op::kUpdate;
+  edit.fields = {{"product_name", "\"Ổi\"", "\"Hack\""}};
+  EXPECT_EQ(service_->Push(minh, Set({edit}), &r).code(), Code::kPermissionDenied);
+  // Hoa coordinates Sông Lô (253): sees Đôn Nhân, not Lập Thạch. Admin sees both.
+  EXPECT_EQ(PullAll(hoa).size(), 1u);
+  EXPECT_EQ(PullAll(admin).size(), 2u);
+}
+
+TEST_F(SyncServiceTest, SchemaViolationsAreRefusedWithTheField) {
+  AuthUser lan = Auth("lan");
+  sync::PushResult r;
+  Change c = Create("08800", "Ổi");
+  c.fields.push_back({"colour", "null", "\"red\""});
+  Status s = service_->Push(lan, Set({c}), &r);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("colour"), std::string::npos);
+  c = Create("08800", "Ổi");
+  c.fields[3].new_value = "\"one\"";  // product_group must be an integer
+  EXPECT_NE(service_->Push(lan, Set({c}), &r).message().find("product_group"), std::string::npos);
+  c = Create("08800", "Ổi");
+  c.fields.erase(c.fields.begin());  // no subject_name
+  EXPECT_NE(service_->Push(lan, Set({c}), &r).message().find("subject_name"), std::string::npos);
+  c = Create("08800", "Ổi");
+  c.form = "recipe";
+  EXPECT_NE(service_->Push(lan, Set({c}), &r).message().find("recipe"), std::string::npos);
+  EXPECT_TRUE(PullAll(lan).empty());
+}
+
+TEST_F(SyncServiceTest, DifferentFieldsMergeSameFieldConflicts) {
+  AuthUser lan = Auth("lan");
+  sync::PushResult r;
+  Change created = Create("08800", "Ổi");
+  ASSERT_TRUE(service_->Push(lan, Set({created}), &r).ok());
+  // Two devices edit from version 1.
+  ASSERT_TRUE(service_->Push(lan, Set({Edit(created, "phone", "null", "\"0912345678\"", 1)}), &r).ok());
+  ASSERT_TRUE(service_->Push(lan, Set({Edit(created, "product_name", "\"Ổi\"", "\"Ổi Đôn Nhân\"", 1)}), &r).ok());
+  EXPECT_EQ(r.outcomes[0].result, sync::outcome::kMerged);
+  auto rec = PullAll(lan)[0];
+  EXPECT_FALSE(rec.conflict);
+  EXPECT_NE(rec.fields.find("0912345678"), std::string::npos);
+  EXPECT_NE(rec.fields.find("Ổi Đôn Nhân"), std::string::npos);
+  // Now a third device, still at version 1, renames it differently.
+  ASSERT_TRUE(service_->Push(lan, Set({Edit(created, "product_name", "\"Ổi\"", "\"Ổi ruột đỏ\"", 1)}), &r).ok());
+  EXPECT_EQ(r.outcomes[0].result, sync::outcome::kConflict);
+  rec = PullAll(lan)[0];
+  EXPECT_TRUE(rec.conflict);
+  EXPECT_NE(rec.fields.find("Ổi Đôn Nhân"), std::string::npos);  // current value kept
+  std::vector<ConflictRow> open;
+  StoredRecord stored;
+  AuthUser admin = Auth("admin");
+  ASSERT_TRUE(service_->ConflictsOf(admin, rec.id, &stored, &open).ok());
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(open[0].base_value, "\"Ổi\"");
+  EXPECT_EQ(open[0].current_value, "\"Ổi Đôn Nhân\"");
+  EXPECT_EQ(open[0].incoming_value, "\"Ổi ruột đỏ\"");
+  EXPECT_EQ(open[0].current_author, "lan");
+}
+
+TEST_F(SyncServiceTest, OnlyAdministratorsResolveAndResolutionIsAChange) {
+  AuthUser lan = Auth("lan"), hoa = Auth("hoa"), admin = Auth("admin");
+  sync::PushResult r;
+  Change created = Create("08800", "Ổi");
+  ASSERT_TRUE(service_->Push(lan, Set({created}), &r).ok());
+  ASSERT_TRUE(service_->Push(lan, Set({Edit(created, "product_name", "\"Ổi\"", "\"A\"", 1)}), &r).ok());
+  ASSERT_TRUE(service_->Push(lan, Set({Edit(created, "product_name", "\"Ổi\"", "\"B\"", 1)}), &r).ok());
+  sync::RecordState out;
+  EXPECT_EQ(service_->Resolve(lan, created.record_id, {{"product_name", "incoming", ""}}, &out).code(), Code::kPermissionDenied);
+  EXPECT_EQ(service_->Resolve(hoa, created.record_id, {{"product_name", "incoming", ""}}, &out).code(), Code::kPermissionDenied);
+  EXPECT_EQ(service_->Resolve(admin, created.record_id, {}, &out).code(), Code::kInvalidArgument);  // undecided field
+  EXPECT_EQ(service_->Resolve(admin, created.record_id, {{"phone", "current", ""}}, &out).code(), Code::kInvalidArgument);
+  auto before = PullAll(lan)[0];
+  ASSERT_TRUE(service_->Resolve(admin, created.record_id, {{"product_name", "value", "\"Ổi Đôn Nhân\""}}, &out).ok());
+  EXPECT_GT(out.version, before.version);
+  EXPECT_FALSE(out.conflict);
+  // The resolution reaches clients through an ordinary pull.
+  sync::PullPage page;
+  PullRequest req;
+  req.since = 0;
+  ASSERT_TRUE(service_->Pull(lan, req, &page).ok());
+  EXPECT_NE(page.records[0].fields.find("Ổi Đôn Nhân"), std::string::npos);
+  EXPECT_FALSE(page.records[0].conflict);
+  std::vector<AuditRow> audit;
+  ASSERT_TRUE(service_->History(lan, created.record_id, &audit).ok());
+  EXPECT_EQ(audit.back().kind, "resolve");
+  EXPECT_EQ(audit.back().author, "admin");
+  EXPECT_EQ(service_->Resolve(admin, created.record_id, {{"product_name", "current", ""}}, &out).code(),
+            Code::kFailedPrecondition);
+}
+
+TEST_F(SyncServiceTest, PullPagesAreOrderedAndComplete) {
+  AuthUser lan = Auth("lan");
+  sync::PushResult r;
+  std::vector<Change> creates;
+  for (int i = 0; i < 25; ++i) creates.push_back(Create("08800", "SP " + std::to_string(i)));
+  ASSERT_TRUE(service_->Push(lan, Set(creates), &r).ok());
+  std::set<std::string> seen;
+  PullRequest req;
+  req.limit = 10;
+  int pages = 0;
+  for (;; ++pages) {
+    sync::PullPage page;
+    ASSERT_TRUE(service_->Pull(lan, req, &page).ok());
+    for (const auto& rec : page.records) seen.insert(rec.id);
+    req.since = page.cursor;
+    if (!page.more) break;
+  }
+  EXPECT_EQ(seen.size(), 25u);
+  EXPECT_EQ(pages, 2);  // 10 + 10 + 5: the third page says "no more"
+  PullRequest bad;
+  bad.limit = 0;
+  sync::PullPage page;
+  EXPECT_EQ(service_->Pull(lan, bad, &page).code(), Code::kInvalidArgument);
+}
+
+TEST_F(SyncServiceTest, ReceiptBlocksNeverOverlapAcrossDevices) {
+  // Eight devices of one commune reserve blocks at the same time.
+  AuthUser lan = Auth("lan");
+  std::vector<std::pair<int64_t, int64_t>> blocks(8);
+  std::vector<std::thread> devices;
+  for (int d = 0; d < 8; ++d)
+    devices.emplace_back([&, d] {
+      for (int round = 0; round < 5; ++round) {
+        PullRequest req;
+        req.reserve_receipts = 10;
+        req.receipt_year = 2026;
+        sync::PullPage page;
+        ASSERT_TRUE(service_->Pull(lan, req, &page).ok());
+        if (round == 4) blocks[d] = {page.receipt_first, page.receipt_last};
+      }
+    });
+  for (auto& t : devices) t.join();
+  std::set<int64_t> numbers;
+  for (auto [first, last] : blocks) {
+    EXPECT_EQ(last - first + 1, 10);
+    for (int64_t n = first; n <= last; ++n) EXPECT_TRUE(numbers.insert(n).second) << "number " << n << " given twice";
+  }
+}
+
+}  // namespace
+}  // namespace ocop::server
