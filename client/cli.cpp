@@ -37,9 +37,11 @@ Usage: ocop [--home DIR] [--json] [--lang vi|en] COMMAND [ARGS]
 
 Local (no network needed):
   init --commune CODE [--server URL]   create this device's store for a commune
-  new FORM [--set KEY=VALUE]... [--from FILE|-]
+                                       (a coordinator gives their unit's code)
+  new FORM [--set KEY=VALUE]... [--from FILE|-] [--unit COMMUNE]
                                        record a form (idea, confirmation, visit);
-                                       with no values on a terminal, asks field by field
+                                       with no values on a terminal, asks field by field;
+                                       --unit: the commune, on a coordinator's device
   edit ID --set KEY=VALUE...           change fields (KEY= clears a field)
   delete ID                            delete a record (synced as a tombstone)
   show ID                              show one record
@@ -88,7 +90,8 @@ struct Args {
 };
 
 const std::set<std::string> kValueOptions = {"--home", "--lang", "--commune", "--server", "--user", "--set",
-                                             "--from", "--search", "--status", "--limit", "--take", "--reason"};
+                                             "--from", "--search", "--status", "--limit", "--take", "--reason",
+                                             "--unit"};
 const std::set<std::string> kFlags = {"--json", "--help", "--password-stdin", "--conflicts", "--deleted",
                                       "--local", "--interactive", "--version"};
 
@@ -344,7 +347,7 @@ class Cli {
       throw UsageError("give the fields with --set KEY=VALUE or --from FILE (or run on a terminal to be asked)");
     }
     Record r;
-    s = store_->Create(schema->form, fields, &r);
+    s = store_->Create(schema->form, fields, &r, a_.Get("--unit"));
     if (!s.ok()) return Fail(s);
     if (json_) out_ << json::ToText(*RecordToJson(r)) << "\n";
     else if (!in_tty_) out_ << r.id << "\n";

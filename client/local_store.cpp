@@ -89,8 +89,7 @@ Status LocalStore::Init(const std::string& home, const std::string& commune, con
                         const UnitTree& units, const Clock& clock) {
   const Unit* u = units.Find(commune);
   if (!u) return Status::Invalid("unknown commune code '" + commune + "' (see `ocop units`)");
-  if (!units.Children(commune).empty())
-    return Status::Invalid("unit " + commune + " (" + u->name + ") is not a commune: it has units below it");
+  (void)u;  // a device may belong to a unit above communes (a coordinator's laptop)
   if (!server_url.empty() && server_url.rfind("http://", 0) != 0 && server_url.rfind("https://", 0) != 0)
     return Status::Invalid("server URL must start with http:// or https://");
   Status s = MakeDirs(home);
@@ -225,7 +224,15 @@ Status LocalStore::WriteChange(const Record& before, const Record& after, const 
   return SaveHlc();
 }
 
-Status LocalStore::Create(const std::string& form, Object fields, Record* out) {
+Status LocalStore::Create(const std::string& form, Object fields, Record* out, const std::string& unit_in) {
+  // Records belong to a commune: this device's, or one below this device's unit.
+  const UnitTree& units = UnitTree::Sample();
+  std::string unit = unit_in.empty() ? commune_ : unit_in;
+  if (!units.Find(unit)) return Status::Invalid("unknown unit code '" + unit + "'");
+  if (!units.Children(unit).empty())
+    return Status::Invalid("unit " + unit + " is not a commune: give the commune with --unit CODE");
+  if (!units.IsWithin(unit, commune_))
+    return Status::Invalid("unit " + unit + " is not within this device's unit " + commune_);
   const FormSchema* schema = catalog_->Find(form);
   if (!schema) return Status::Invalid("unknown form '" + form + "' (choose idea, confirmation or visit)");
   Status s = ValidateRecord(*schema, &fields, Completeness::kComplete, /*allow_system=*/false);
@@ -236,7 +243,7 @@ Status LocalStore::Create(const std::string& form, Object fields, Record* out) {
   Record r;
   r.id = ids::NewUuid();
   r.form = form;
-  r.unit = commune_;
+  r.unit = unit;
   r.fields = fields;
   r.created_at = r.updated_at = NowIso();
   r.pending = true;
@@ -413,10 +420,10 @@ Status LocalStore::AddServerHistory(const std::string& record_id, const std::vec
   if (!s.ok()) return s;
   auto ins = db_.Prepare(
       "INSERT INTO history(record_id, change_id, field, old_value, new_value, author, device, at, origin) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'server')");
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (const auto& e : entries) {
     s = ins.Bind(1, record_id).Bind(2, e.change_id).Bind(3, e.field).Bind(4, e.old_value).Bind(5, e.new_value)
-            .Bind(6, e.author).Bind(7, e.device).Bind(8, e.at).Run();
+            .Bind(6, e.author).Bind(7, e.device).Bind(8, e.at).Bind(9, e.origin.empty() ? "server" : e.origin).Run();
     if (!s.ok()) return s;
   }
   return tx.Commit();
@@ -504,8 +511,18 @@ Status LocalStore::NextChangeSet(size_t max_changes, sync::ChangeSet* out, bool*
       Status s = mark.Bind(1, cs.id).Bind(2, seq).Run();
       if (!s.ok()) return s;
     }
+  // Records created and deleted before the server ever saw them leave no trace
+  // to sync; drop them locally too, so this device matches the server.
+  auto purge = db_.Prepare("DELETE FROM records WHERE id = ? AND deleted = 1 AND server_fields IS NULL");
+  for (const auto& rid : order) {
+    bool sent = false;
+    for (const auto& c : cs.changes) sent |= c.record_id == rid;
+    if (sent) continue;
+    Status s = purge.Bind(1, rid).Run();
+    if (!s.ok()) return s;
+  }
   if (cs.changes.empty()) {
-    // Everything cancelled out (created and deleted before any push).
+    // Everything cancelled out: nothing to send.
     Status s = db_.Prepare("DELETE FROM outbox WHERE changeset_id = ?").Bind(1, cs.id).Run();
     if (!s.ok()) return s;
     return tx.Commit();

@@ -59,7 +59,8 @@ struct StoreInfo {
 
 class LocalStore {
  public:
-  // Creates the store in `home` for a commune of `units`. Fails if one exists.
+  // Creates the store in `home` for a unit of `units` (a commune, or a higher
+  // unit for a coordinator's device). Fails if one exists.
   static Status Init(const std::string& home, const std::string& commune, const std::string& server_url,
                      const UnitTree& units, const Clock& clock);
   // Opens an existing store.
@@ -68,7 +69,8 @@ class LocalStore {
 
   // Records a new form. `fields` are validated (complete) and normalised; status
   // is the form's initial status. Returns the stored record.
-  Status Create(const std::string& form, json::Object fields, Record* out);
+  // `unit` defaults to the device's commune; a device of a higher unit names one below it.
+  Status Create(const std::string& form, json::Object fields, Record* out, const std::string& unit = "");
   // Sets fields (a null value clears the field). Validated against the merged record.
   Status Update(const std::string& id, const json::Object& changes, Record* out, bool allow_system = false);
   // Marks the record deleted (a tombstone that syncs).

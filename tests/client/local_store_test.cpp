@@ -58,7 +58,15 @@ class LocalStoreTest : public ::testing::Test {
 TEST_F(LocalStoreTest, InitRefusesUnknownCommunesAndNonCommunes) {
   testing::TempDir other;
   EXPECT_EQ(LocalStore::Init(other.Sub("a"), "99999", "", UnitTree::Sample(), clock_).code(), Code::kInvalidArgument);
-  EXPECT_EQ(LocalStore::Init(other.Sub("b"), "253", "", UnitTree::Sample(), clock_).code(), Code::kInvalidArgument);
+  // A coordinator's device belongs to a district and records for the communes below it.
+  ASSERT_TRUE(LocalStore::Init(other.Sub("b"), "253", "", UnitTree::Sample(), clock_).ok());
+  std::unique_ptr<LocalStore> district;
+  ASSERT_TRUE(LocalStore::Open(other.Sub("b"), clock_, &district).ok());
+  Record r;
+  EXPECT_EQ(district->Create("idea", Idea("Ổi"), &r).code(), Code::kInvalidArgument);
+  EXPECT_EQ(district->Create("idea", Idea("Ổi"), &r, "08761").code(), Code::kInvalidArgument);  // other district
+  EXPECT_TRUE(district->Create("idea", Idea("Ổi"), &r, "08821").ok());
+  EXPECT_EQ(r.unit, "08821");
   EXPECT_EQ(LocalStore::Init(dir_.path(), "08800", "", UnitTree::Sample(), clock_).code(), Code::kAlreadyExists);
   std::unique_ptr<LocalStore> none;
   EXPECT_EQ(LocalStore::Open(other.Sub("c"), clock_, &none).code(), Code::kFailedPrecondition);

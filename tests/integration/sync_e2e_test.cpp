@@ -1,1 +1,289 @@
+// End to end: a real ocopd on a free loopback port, real ocop clients with
+// separate homes, talking HTTP.
+#include <gtest/gtest.h>
 
+#include "client/http_client.h"
+#include "shared/ids.h"
+#include "shared/json.h"
+#include "sync/codec.h"
+#include "tests/client/test_home.h"
+#include "tests/integration/harness.h"
+
+namespace ocop::testing {
+namespace {
+
+class SyncE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(server_.running());
+    ASSERT_FALSE(server_.url().empty());
+    ASSERT_TRUE(server_.AddUser("lan", "officer", "08800"));   // Xã Đôn Nhân, Sông Lô
+    ASSERT_TRUE(server_.AddUser("binh", "officer", "08821"));  // Xã Đức Bác, Sông Lô
+    ASSERT_TRUE(server_.AddUser("minh", "officer", "08761"));  // Lập Thạch: another district
+    ASSERT_TRUE(server_.AddUser("hoa", "coordinator", "253"));
+    ASSERT_TRUE(server_.AddUser("admin", "admin", "26"));
+  }
+
+  Device NewDevice(const std::string& name) { return Device(dir_.Sub(name), server_.url()); }
+
+  std::string Token(const std::string& user) {
+    client::HttpClient http(server_.url());
+    std::string resp;
+    EXPECT_TRUE(http.Call("POST", "/v1/login", R"({"user":")" + user + R"(","password":"matkhau123"})", &resp).ok());
+    json::Object::Ptr o;
+    EXPECT_TRUE(json::ParseObject(resp, &o).ok());
+    return o->getValue<std::string>("token");
+  }
+
+  TempDir dir_;
+  ServerProcess server_{dir_.Sub("server")};
+};
+
+TEST_F(SyncE2eTest, OfficersSyncAndTheCoordinatorSeesBothCommunes) {
+  Device lan = NewDevice("lan"), binh = NewDevice("binh"), hoa = NewDevice("hoa"), minh = NewDevice("minh");
+  ASSERT_TRUE(lan.Setup("08800", "lan"));
+  ASSERT_TRUE(binh.Setup("08821", "binh"));
+  ASSERT_TRUE(hoa.Setup("253", "hoa"));
+  ASSERT_TRUE(minh.Setup("08761", "minh"));
+  // Recorded offline (no server involved until sync).
+  for (int i = 0; i < 3; ++i) ASSERT_FALSE(lan.NewIdea("Ổi Đôn Nhân " + std::to_string(i)).empty());
+  for (int i = 0; i < 2; ++i) ASSERT_FALSE(binh.NewIdea("Mật ong Đức Bác " + std::to_string(i)).empty());
+  ASSERT_FALSE(minh.NewIdea("Tương Lập Thạch").empty());
+
+  auto s = lan.Run({"sync", "--json"});
+  ASSERT_EQ(s.code, 0) << s.err;
+  EXPECT_NE(s.out.find("\"sent\":3"), std::string::npos) << s.out;
+  ASSERT_EQ(binh.Run({"sync"}).code, 0);
+  ASSERT_EQ(minh.Run({"sync"}).code, 0);
+  s = hoa.Run({"sync", "--json"});
+  ASSERT_EQ(s.code, 0) << s.err;
+  EXPECT_NE(s.out.find("\"received\":5"), std::string::npos) << s.out;
+  EXPECT_EQ(hoa.Dump().size(), 5u);  // both communes of Sông Lô, not Lập Thạch
+  ASSERT_EQ(lan.Run({"sync"}).code, 0);
+  EXPECT_EQ(lan.Dump().size(), 3u);  // only Đôn Nhân's own
+  auto status = lan.Run({"status", "--json"});
+  EXPECT_NE(status.out.find("\"pending_changes\":0"), std::string::npos) << status.out;
+  // The coordinator's device searches without accents.
+  auto found = hoa.Run({"list", "--search", "mat ong duc bac", "--json"});
+  json::Var v;
+  ASSERT_TRUE(json::Parse(found.out, &v).ok());
+  EXPECT_EQ(v.extract<json::Array::Ptr>()->size(), 2u);
+}
+
+TEST_F(SyncE2eTest, PushOutsideScopeIsRefusedAndChangesNothing) {
+  Device lan = NewDevice("lan");
+  ASSERT_TRUE(lan.Setup("08800", "lan"));
+  ASSERT_FALSE(lan.NewIdea("Ổi").empty());
+  ASSERT_EQ(lan.Run({"sync"}).code, 0);
+  // Minh (Lập Thạch) sends a change set that creates a record in Đôn Nhân.
+  client::HttpOptions once;
+  once.max_attempts = 1;
+  client::HttpClient http(server_.url(), once);
+  http.set_token(Token("minh"));
+  sync::ChangeSet cs;
+  cs.id = ids::NewUuid();
+  cs.device = "d";
+  sync::Change c;
+  c.change_id = ids::NewUuid();
+  c.record_id = ids::NewUuid();
+  c.form = "idea";
+  c.unit = "08800";
+  c.op = "create";
+  c.fields = {{"subject_name", "null", "\"X\""}, {"subject_kind", "null", "\"household\""}, {"product_name", "null", "\"Y\""},
+              {"product_group", "null", "1"}, {"description", "null", "\"Z\""}};
+  c.hlc = "001795453200000-00000";
+  cs.changes.push_back(c);
+  std::string resp;
+  Status s = http.Call("POST", "/v1/push", sync::EncodeJson(cs), &resp);
+  EXPECT_EQ(s.code(), Code::kPermissionDenied);
+  EXPECT_NE(s.message().find(c.record_id), std::string::npos) << s.message();
+  Device hoa = NewDevice("hoa");
+  ASSERT_TRUE(hoa.Setup("253", "hoa"));
+  ASSERT_EQ(hoa.Run({"sync"}).code, 0);
+  EXPECT_EQ(hoa.Dump().size(), 1u);
+}
+
+TEST_F(SyncE2eTest, SameChangeSetThreeTimesOneEffect) {
+  client::HttpClient http(server_.url());
+  http.set_token(Token("lan"));
+  sync::ChangeSet cs;
+  cs.id = ids::NewUuid();
+  cs.device = "d";
+  sync::Change c;
+  c.change_id = ids::NewUuid();
+  c.record_id = ids::NewUuid();
+  c.form = "visit";
+  c.unit = "08800";
+  c.op = "create";
+  c.fields = {{"visited_on", "null", "\"2026-11-24\""}, {"purpose", "null", "\"advice\""}, {"findings", "null", "\"Tốt\""}};
+  c.hlc = "001795453200000-00000";
+  cs.changes.push_back(c);
+  std::string r1, r2, r3;
+  ASSERT_TRUE(http.Call("POST", "/v1/push", sync::EncodeJson(cs), &r1).ok());
+  ASSERT_TRUE(http.Call("POST", "/v1/push", sync::EncodeJson(cs), &r2).ok());
+  ASSERT_TRUE(http.Call("POST", "/v1/push", sync::EncodeJson(cs), &r3).ok());
+  EXPECT_EQ(r1, r2);
+  EXPECT_EQ(r1, r3);
+  std::string hist;
+  ASSERT_TRUE(http.Call("GET", "/v1/records/" + c.record_id + "/history", "", &hist).ok());
+  json::Object::Ptr o;
+  ASSERT_TRUE(json::ParseObject(hist, &o).ok());
+  EXPECT_EQ(o->getArray("entries")->size(), 3u);  // three fields, applied once
+  std::string page;
+  ASSERT_TRUE(http.Call("POST", "/v1/pull", R"({"since":0})", &page).ok());
+  sync::PullPage p;
+  ASSERT_TRUE(sync::DecodeJson(page, &p).ok());
+  ASSERT_EQ(p.records.size(), 1u);
+  EXPECT_EQ(p.records[0].version, 1);
+}
+
+TEST_F(SyncE2eTest, LostAnswerAfterCommitLosesNothingAndDoublesNothing) {
+  DroppingProxy proxy(server_.port(), "POST /v1/push", /*drop_answers=*/2);
+  Device lan(dir_.Sub("lan"), proxy.url());
+  ASSERT_TRUE(lan.Setup("08800", "lan"));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(lan.NewIdea("Thanh long " + std::to_string(i)));
+  // First sync: the server commits the change set, but the answer never arrives
+  // (the client retries once; that answer is dropped too).
+  auto first = lan.Run({"sync"});
+  EXPECT_EQ(first.code, 5) << first.err;
+  EXPECT_NE(first.err.find("5 changes waiting"), std::string::npos) << first.err;
+  EXPECT_EQ(proxy.dropped(), 2);
+  // Edit one form while the change set is still unanswered.
+  ASSERT_EQ(lan.Run({"edit", ids[0], "--set", "phone=0912345678"}).code, 0);
+  auto second = lan.Run({"sync", "--json"});
+  ASSERT_EQ(second.code, 0) << second.err;
+  auto status = lan.Run({"status", "--json"});
+  EXPECT_NE(status.out.find("\"pending_changes\":0"), std::string::npos) << status.out;
+  Device hoa = NewDevice("hoa");
+  ASSERT_TRUE(hoa.Setup("253", "hoa"));
+  ASSERT_EQ(hoa.Run({"sync"}).code, 0);
+  auto server_view = hoa.Dump();
+  EXPECT_EQ(server_view.size(), 5u);  // nothing lost, nothing doubled
+  EXPECT_NE(server_view[ids[0]].find("0912345678"), std::string::npos);
+  // Each form was created exactly once: one "create" of product_name per record.
+  for (const auto& id : ids) {
+    auto h = hoa.Run({"history", id, "--json"});
+    size_t creates = 0, pos = 0;
+    while ((pos = h.out.find("\"field\":\"product_name\"", pos)) != std::string::npos) ++creates, ++pos;
+    EXPECT_EQ(creates, 1u) << h.out;
+  }
+}
+
+TEST_F(SyncE2eTest, OfflineSyncSaysHowManyChangesWait) {
+  Device lan = NewDevice("lan");
+  ASSERT_TRUE(lan.Setup("08800", "lan"));
+  ASSERT_FALSE(lan.NewIdea("Ổi").empty());
+  ASSERT_EQ(server_.Stop(), 0);  // graceful stop on SIGTERM
+  auto r = lan.Run({"sync"});
+  EXPECT_EQ(r.code, 5);
+  EXPECT_NE(r.err.find("no connection"), std::string::npos);
+  EXPECT_NE(r.err.find("1 changes waiting"), std::string::npos);
+}
+
+TEST_F(SyncE2eTest, ConvergenceAfterTwoSyncsEach) {
+  Device lan = NewDevice("lan"), lan2 = NewDevice("lan2"), binh = NewDevice("binh"), hoa = NewDevice("hoa");
+  ASSERT_TRUE(lan.Setup("08800", "lan"));
+  ASSERT_TRUE(lan2.Setup("08800", "lan"));  // a second laptop in the same commune
+  ASSERT_TRUE(binh.Setup("08821", "binh"));
+  ASSERT_TRUE(hoa.Setup("253", "hoa"));
+  std::string a = lan.NewIdea("Ổi");
+  std::string b = binh.NewIdea("Mật ong");
+  std::string never_sent = binh.NewIdea("Nháp");
+  ASSERT_EQ(binh.Run({"delete", never_sent}).code, 0);  // created and deleted offline
+  ASSERT_EQ(binh.Run({"sync"}).code, 0);
+  ASSERT_EQ(lan.Run({"sync"}).code, 0);
+  ASSERT_EQ(lan2.Run({"sync"}).code, 0);
+  // Concurrent offline edits of different fields of one record, a delete, new forms.
+  ASSERT_EQ(lan.Run({"edit", a, "--set", "phone=0912345678"}).code, 0);
+  ASSERT_EQ(lan2.Run({"edit", a, "--set", "product_name=Ổi Đôn Nhân"}).code, 0);
+  std::string c = lan2.NewIdea("Chè");
+  ASSERT_EQ(binh.Run({"delete", b}).code, 0);
+  ASSERT_EQ(hoa.Run({"new", "visit", "--unit", "08821", "--set", "visited_on=20/11/2026", "--set", "purpose=advice",
+                     "--set", "findings=Đã tư vấn bao bì"}).code, 0);  // the coordinator's own visit
+  for (int round = 0; round < 2; ++round)
+    for (Device* d : {&lan, &lan2, &binh, &hoa}) ASSERT_EQ(d->Run({"sync"}).code, 0) << d->home();
+  auto server = hoa.Dump();  // the coordinator's scope covers both communes
+  auto in_unit = [&](const std::string& unit) {
+    std::map<std::string, std::string> out;
+    for (const auto& [id, v] : server)
+      if (v.find("\"unit\":\"" + unit + "\"") != std::string::npos) out[id] = v;
+    return out;
+  };
+  EXPECT_EQ(lan.Dump(), in_unit("08800"));
+  EXPECT_EQ(lan2.Dump(), in_unit("08800"));
+  EXPECT_EQ(binh.Dump(), in_unit("08821"));
+  EXPECT_NE(server[a].find("0912345678"), std::string::npos);   // both edits merged
+  EXPECT_NE(server[a].find("Ổi Đôn Nhân"), std::string::npos);
+  EXPECT_NE(server[b].find("\"deleted\":true"), std::string::npos);
+  EXPECT_EQ(server.count(c), 1u);
+  EXPECT_EQ(server.count(never_sent), 0u);
+  EXPECT_EQ(in_unit("08821").size(), 2u);  // Binh's deleted form and Hoa's visit
+}
+
+TEST_F(SyncE2eTest, ConflictIsMarkedResolvedByAdminAndClearedEverywhere) {
+  Device lan = NewDevice("lan"), lan2 = NewDevice("lan2"), admin = NewDevice("admin");
+  ASSERT_TRUE(lan.Setup("08800", "lan"));
+  ASSERT_TRUE(lan2.Setup("08800", "lan"));
+  ASSERT_TRUE(admin.Setup("26", "admin"));
+  std::string id = lan.NewIdea("Ổi");
+  ASSERT_EQ(lan.Run({"sync"}).code, 0);
+  ASSERT_EQ(lan2.Run({"sync"}).code, 0);
+  ASSERT_EQ(lan.Run({"edit", id, "--set", "product_name=Ổi Đôn Nhân"}).code, 0);
+  ASSERT_EQ(lan2.Run({"edit", id, "--set", "product_name=Ổi ruột đỏ"}).code, 0);
+  ASSERT_EQ(lan.Run({"sync"}).code, 0);
+  auto s = lan2.Run({"sync", "--json"});
+  ASSERT_EQ(s.code, 0) << s.err;
+  EXPECT_NE(s.out.find("\"in_conflict\":1"), std::string::npos) << s.out;
+  ASSERT_EQ(lan.Run({"sync"}).code, 0);
+  for (Device* d : {&lan, &lan2}) {
+    auto show = d->Run({"show", id, "--json"});
+    EXPECT_NE(show.out.find("\"conflict\":true"), std::string::npos) << show.out;
+    auto listed = d->Run({"list", "--conflicts", "--json"});
+    EXPECT_NE(listed.out.find(id), std::string::npos);
+  }
+  // Officers may not resolve.
+  auto denied = lan.Run({"conflicts", "resolve", id, "--take", "product_name=incoming"});
+  EXPECT_EQ(denied.code, 6) << denied.err;
+  ASSERT_EQ(admin.Run({"sync"}).code, 0);
+  auto listed = admin.Run({"conflicts", "list"});
+  EXPECT_NE(listed.out.find(id), std::string::npos) << listed.out << listed.err;
+  auto shown = admin.Run({"conflicts", "show", id});
+  EXPECT_NE(shown.out.find("Ổi ruột đỏ"), std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("Ổi Đôn Nhân"), std::string::npos);
+  auto resolved = admin.Run({"conflicts", "resolve", id, "--take", "product_name=incoming"});
+  ASSERT_EQ(resolved.code, 0) << resolved.err;
+  for (Device* d : {&lan, &lan2, &admin}) {
+    ASSERT_EQ(d->Run({"sync"}).code, 0);
+    auto show = d->Run({"show", id, "--json"});
+    EXPECT_NE(show.out.find("\"conflict\":false"), std::string::npos) << show.out;
+    EXPECT_NE(show.out.find("Ổi ruột đỏ"), std::string::npos) << show.out;
+  }
+  auto history = lan.Run({"history", id});
+  EXPECT_NE(history.out.find("resolve"), std::string::npos) << history.out;
+  EXPECT_NE(history.out.find("conflict"), std::string::npos) << history.out;
+  EXPECT_NE(history.out.find("admin"), std::string::npos);
+}
+
+TEST_F(SyncE2eTest, ReceiptNumbersDoNotCollideAcrossDevices) {
+  Device d1 = NewDevice("d1"), d2 = NewDevice("d2");
+  ASSERT_TRUE(d1.Setup("08800", "lan"));
+  ASSERT_TRUE(d2.Setup("08800", "lan"));
+  ASSERT_EQ(d1.Run({"sync"}).code, 0);  // each device reserves a block
+  ASSERT_EQ(d2.Run({"sync"}).code, 0);
+  std::set<std::string> receipts;
+  for (Device* d : {&d1, &d2})
+    for (int i = 0; i < 3; ++i) {
+      std::string id = d->NewIdea("SP " + std::to_string(i));
+      auto r = d->Run({"submit", id, "--json"});
+      ASSERT_EQ(r.code, 0) << r.err;
+      json::Object::Ptr o;
+      ASSERT_TRUE(json::ParseObject(r.out, &o).ok());
+      std::string receipt = o->getObject("fields")->getValue<std::string>("receipt_no");
+      EXPECT_NE(receipt.find("/PĐK-26-253-"), std::string::npos) << receipt;
+      EXPECT_TRUE(receipts.insert(receipt).second) << "duplicate receipt " << receipt;
+    }
+}
+
+}  // namespace
+}  // namespace ocop::testing
