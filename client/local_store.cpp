@@ -548,6 +548,16 @@ Status LocalStore::AckChangeSet(const sync::PushResult& result) {
   }
   Status s = db_.Prepare("DELETE FROM outbox WHERE changeset_id = ?").Bind(1, result.changeset_id).Run();
   if (!s.ok()) return s;
+  // "applied" means the server now holds exactly this device's view at that
+  // version, and will not send it back (the echo is skipped on pull).
+  auto adopt = db_.Prepare(
+      "UPDATE records SET server_version = ?, server_fields = fields, server_deleted = deleted WHERE id = ? AND "
+      "server_version < ? AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.record_id = records.id)");
+  for (const auto& o : result.outcomes) {
+    if (o.result != sync::outcome::kApplied) continue;
+    s = adopt.Bind(1, o.version).Bind(2, o.record_id).Bind(3, o.version).Run();
+    if (!s.ok()) return s;
+  }
   s = db_.Prepare("DELETE FROM inflight WHERE changeset_id = ?").Bind(1, result.changeset_id).Run();
   if (!s.ok()) return s;
   // A pull may already have brought the server's state after these changes

@@ -33,6 +33,8 @@ struct StoredRecord {
   bool deleted = false, conflict = false;
   int64_t version = 0, seq = 0;
   std::string updated_hlc, updated_by, created_at, updated_at;
+  std::string updated_device;  // the device (from its token) that made the latest change
+  bool echo_applied = false;   // that change was applied exactly as the device sent it
 };
 
 struct AuditRow {
@@ -88,9 +90,12 @@ class ServerStore {
   virtual Status RunWrite(const std::function<Status(WriteTxn&)>& fn) = 0;
 
   // Records with seq > since whose unit_path starts with `path_prefix`, in seq
-  // order, at most `limit`; *more tells whether others follow.
-  virtual Status ReadSince(const std::string& path_prefix, int64_t since, int limit, std::vector<StoredRecord>* out,
-                           bool* more) = 0;
+  // order, at most `limit`, leaving out those whose latest change came from
+  // `skip_device` and was applied as sent (it holds them already). *cursor is
+  // the seq to resume from (past skipped records too); *more tells whether
+  // others follow.
+  virtual Status ReadSince(const std::string& path_prefix, int64_t since, int limit, const std::string& skip_device,
+                           std::vector<StoredRecord>* out, int64_t* cursor, bool* more) = 0;
   virtual Status GetRecord(const std::string& id, StoredRecord* out, bool* found) = 0;
   virtual Status Audit(const std::string& record_id, std::vector<AuditRow>* out) = 0;
   // Conflicts (open only, or all) of records under `path_prefix`.

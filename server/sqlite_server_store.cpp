@@ -8,7 +8,7 @@ namespace {
 
 const char* kRecordCols =
     "id, form, unit, unit_path, fields, deleted, conflict, version, seq, updated_hlc, updated_by, created_at, "
-    "updated_at";
+    "updated_at, updated_device, echo_applied";
 
 void ReadRecord(sql::Stmt& st, StoredRecord* r) {
   r->id = st.Text(0);
@@ -24,6 +24,8 @@ void ReadRecord(sql::Stmt& st, StoredRecord* r) {
   r->updated_by = st.Text(10);
   r->created_at = st.Text(11);
   r->updated_at = st.Text(12);
+  r->updated_device = st.Text(13);
+  r->echo_applied = st.Int(14) != 0;
 }
 
 const char* kConflictCols =
@@ -89,13 +91,16 @@ class SqliteWriteTxn final : public WriteTxn {
     r->seq = next_seq_++;
     return db_->Prepare(
                "INSERT INTO records(id, form, unit, unit_path, fields, deleted, conflict, version, seq, updated_hlc, "
-               "updated_by, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+               "updated_by, created_at, updated_at, updated_device, echo_applied) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+               "ON CONFLICT(id) DO UPDATE SET "
                "fields = excluded.fields, deleted = excluded.deleted, conflict = excluded.conflict, "
                "version = excluded.version, seq = excluded.seq, updated_hlc = excluded.updated_hlc, "
-               "updated_by = excluded.updated_by, updated_at = excluded.updated_at")
+               "updated_by = excluded.updated_by, updated_at = excluded.updated_at, "
+               "updated_device = excluded.updated_device, echo_applied = excluded.echo_applied")
         .Bind(1, r->id).Bind(2, r->form).Bind(3, r->unit).Bind(4, r->unit_path).Bind(5, r->fields)
         .Bind(6, r->deleted ? 1 : 0).Bind(7, r->conflict ? 1 : 0).Bind(8, r->version).Bind(9, r->seq)
         .Bind(10, r->updated_hlc).Bind(11, r->updated_by).Bind(12, r->created_at).Bind(13, r->updated_at)
+        .Bind(14, r->updated_device).Bind(15, r->echo_applied ? 1 : 0)
         .Run();
   }
   Status AddAudit(const AuditRow& a) override {
@@ -309,22 +314,33 @@ Status SqliteServerStore::RunWrite(const std::function<Status(WriteTxn&)>& fn) {
   return tx.Commit();
 }
 
-Status SqliteServerStore::ReadSince(const std::string& prefix, int64_t since, int limit,
-                                    std::vector<StoredRecord>* out, bool* more) {
+Status SqliteServerStore::ReadSince(const std::string& prefix, int64_t since, int limit, const std::string& skip_device,
+                                    std::vector<StoredRecord>* out, int64_t* cursor, bool* more) {
   Reader db(this);
   if (!db.status().ok()) return db.status();
   auto st = db->Prepare(std::string("SELECT ") + kRecordCols +
-                        " FROM records WHERE seq > ? AND unit_path >= ? AND unit_path < ? ORDER BY seq LIMIT ?");
-  st.Bind(1, since).Bind(2, prefix).Bind(3, PrefixEnd(prefix)).Bind(4, static_cast<int64_t>(limit) + 1);
+                        " FROM records WHERE seq > ? AND unit_path >= ? AND unit_path < ? "
+                        "AND NOT (echo_applied = 1 AND updated_device = ? AND updated_device != '') ORDER BY seq LIMIT ?");
+  st.Bind(1, since).Bind(2, prefix).Bind(3, PrefixEnd(prefix)).Bind(4, skip_device).Bind(5, static_cast<int64_t>(limit) + 1);
   out->clear();
   while (st.Step()) {
     StoredRecord r;
     ReadRecord(st, &r);
     out->push_back(std::move(r));
   }
+  if (!st.status().ok()) return st.status();
   *more = static_cast<int>(out->size()) > limit;
-  if (*more) out->pop_back();
-  return st.status();
+  if (*more) {
+    out->pop_back();
+    *cursor = out->back().seq;
+    return Status::Ok();
+  }
+  // Everything in scope up to the newest record was returned or skipped: resume after it.
+  auto max = db->Prepare("SELECT COALESCE(MAX(seq), 0) FROM records WHERE unit_path >= ? AND unit_path < ?");
+  max.Bind(1, prefix).Bind(2, PrefixEnd(prefix));
+  int64_t newest = max.Step() ? max.Int(0) : 0;
+  *cursor = std::max(since, newest);
+  return max.status();
 }
 
 Status SqliteServerStore::GetRecord(const std::string& id, StoredRecord* out, bool* found) {

@@ -27,8 +27,8 @@ class SqliteServerStore final : public ServerStore {
   Status LoadUnits(UnitTree* out) override;
   Status SaveUnits(const UnitTree& units) override;
   Status RunWrite(const std::function<Status(WriteTxn&)>& fn) override;
-  Status ReadSince(const std::string& path_prefix, int64_t since, int limit, std::vector<StoredRecord>* out,
-                   bool* more) override;
+  Status ReadSince(const std::string& path_prefix, int64_t since, int limit, const std::string& skip_device,
+                   std::vector<StoredRecord>* out, int64_t* cursor, bool* more) override;
   Status GetRecord(const std::string& id, StoredRecord* out, bool* found) override;
   Status Audit(const std::string& record_id, std::vector<AuditRow>* out) override;
   Status ListConflicts(const std::string& path_prefix, bool open_only, std::vector<ConflictRow>* out) override;

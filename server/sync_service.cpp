@@ -230,6 +230,10 @@ Status SyncService::Push(const AuthUser& user, const sync::ChangeSet& cs_in, syn
         rec.updated_hlc = c.hlc;
         rec.updated_by = user.name;
         rec.updated_at = now;
+        rec.updated_device = user.device;
+        // A coalesced delete drops the device's last field edits, so the device's
+        // copy of a deleted record may differ from the tombstone: send it back.
+        rec.echo_applied = m.kind == sync::MergeResult::Kind::kApplied && c.op != sync::op::kDelete;
         st = txn.PutRecord(&rec);
         if (!st.ok()) return st;
       }
@@ -278,12 +282,13 @@ Status SyncService::Pull(const AuthUser& user, const PullRequest& req, sync::Pul
     return Status::Invalid("'reserve_receipts' must be between 0 and 1000");
   std::vector<StoredRecord> rows;
   bool more = false;
-  Status s = store_.ReadSince(user.unit_path, req.since, req.limit, &rows, &more);
+  int64_t cursor = req.since;
+  Status s = store_.ReadSince(user.unit_path, req.since, req.limit, user.device, &rows, &cursor, &more);
   if (!s.ok()) return s;
   sync::PullPage page;
   page.records.reserve(rows.size());
   for (const auto& r : rows) page.records.push_back(ToRecordState(r));
-  page.cursor = rows.empty() ? req.since : rows.back().seq;
+  page.cursor = cursor;
   page.more = more;
   page.server_hlc = Tick();
   if (req.reserve_receipts > 0 && user.role == "officer") {
@@ -403,6 +408,8 @@ Status SyncService::Resolve(const AuthUser& user, const std::string& record_id,
     rec.updated_hlc = hlc;
     rec.updated_by = user.name;
     rec.updated_at = now;
+    rec.updated_device = user.device;
+    rec.echo_applied = false;  // no device holds the resolved state yet
     s = txn.PutRecord(&rec);
     if (!s.ok()) return s;
     *out = ToRecordState(rec);

@@ -152,7 +152,8 @@ class World {
   std::map<std::string, std::string> ServerView(const std::string& unit) {
     std::vector<server::StoredRecord> rows;
     bool more = false;
-    EXPECT_TRUE(store_->ReadSince(UnitTree::Sample().Path(unit), 0, 1000000, &rows, &more).ok());
+    int64_t cursor = 0;
+    EXPECT_TRUE(store_->ReadSince(UnitTree::Sample().Path(unit), 0, 1000000, "", &rows, &cursor, &more).ok());
     std::map<std::string, std::string> out;
     for (const auto& r : rows) out[r.id] = r.fields + (r.deleted ? " deleted" : "") + (r.conflict ? " conflict" : "");
     return out;

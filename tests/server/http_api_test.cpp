@@ -86,7 +86,8 @@ class HttpApiTest : public ::testing::Test {
   int RecordCount() {
     std::vector<StoredRecord> rows;
     bool more = false;
-    EXPECT_TRUE(store_->ReadSince("/", 0, 100000, &rows, &more).ok());
+    int64_t cursor = 0;
+    EXPECT_TRUE(store_->ReadSince("/", 0, 100000, "", &rows, &cursor, &more).ok());
     return static_cast<int>(rows.size());
   }
 

@@ -71,7 +71,10 @@ class SyncServiceTest : public ::testing::Test {
     return cs;
   }
 
-  std::vector<sync::RecordState> PullAll(const AuthUser& u) {
+  // Pulls everything in the user's scope as a device that made none of it (a
+  // device is not sent back the changes it made itself).
+  std::vector<sync::RecordState> PullAll(AuthUser u) {
+    u.device = "another-device";
     sync::PullPage page;
     PullRequest req;
     req.limit = 5000;
@@ -225,7 +228,8 @@ TEST_F(SyncServiceTest, OnlyAdministratorsResolveAndResolutionIsAChange) {
   sync::PullPage page;
   PullRequest req;
   req.since = 0;
-  ASSERT_TRUE(service_->Pull(lan, req, &page).ok());
+  ASSERT_TRUE(service_->Pull(lan, req, &page).ok());  // lan's own device too: the resolution is not its echo
+  ASSERT_EQ(page.records.size(), 1u);
   EXPECT_NE(page.records[0].fields.find("Ổi Đôn Nhân"), std::string::npos);
   EXPECT_FALSE(page.records[0].conflict);
   std::vector<AuditRow> audit;
@@ -246,15 +250,23 @@ TEST_F(SyncServiceTest, PullPagesAreOrderedAndComplete) {
   PullRequest req;
   req.limit = 10;
   int pages = 0;
+  AuthUser reader = lan;
+  reader.device = "another-device";
   for (;; ++pages) {
     sync::PullPage page;
-    ASSERT_TRUE(service_->Pull(lan, req, &page).ok());
+    ASSERT_TRUE(service_->Pull(reader, req, &page).ok());
     for (const auto& rec : page.records) seen.insert(rec.id);
     req.since = page.cursor;
     if (!page.more) break;
   }
   EXPECT_EQ(seen.size(), 25u);
   EXPECT_EQ(pages, 2);  // 10 + 10 + 5: the third page says "no more"
+  // The device that pushed them is not sent its own records back, and its cursor moves past them.
+  sync::PullPage own;
+  ASSERT_TRUE(service_->Pull(lan, PullRequest{}, &own).ok());
+  EXPECT_TRUE(own.records.empty());
+  EXPECT_EQ(own.cursor, req.since);
+  EXPECT_FALSE(own.more);
   PullRequest bad;
   bad.limit = 0;
   sync::PullPage page;
