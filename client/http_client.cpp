@@ -15,6 +15,7 @@ namespace {
 struct Received {
   std::string body;
   std::string content_encoding;
+  std::string content_type;
 };
 
 size_t OnBody(char* data, size_t size, size_t n, void* user) {
@@ -26,13 +27,15 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   std::string line(data, size * n);
   std::string lower = line;
   std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-  const std::string key = "content-encoding:";
-  if (lower.compare(0, key.size(), key) == 0) {
+  auto value = [&](const std::string& key, std::string* out) {
+    if (lower.compare(0, key.size(), key) != 0) return;
     std::string v = lower.substr(key.size());
     v.erase(0, v.find_first_not_of(" \t"));
     v.erase(v.find_last_not_of(" \t\r\n") + 1);
-    static_cast<Received*>(user)->content_encoding = v;
-  }
+    *out = v;
+  };
+  value("content-encoding:", &static_cast<Received*>(user)->content_encoding);
+  value("content-type:", &static_cast<Received*>(user)->content_type);
   return size * n;
 }
 
@@ -54,11 +57,18 @@ HttpClient::~HttpClient() {
 
 Status HttpClient::Call(const std::string& method, const std::string& path, const std::string& body,
                         std::string* response) {
+  std::string type;
+  return Call(method, path, body, "application/json", "application/json", response, &type);
+}
+
+Status HttpClient::Call(const std::string& method, const std::string& path, const std::string& body,
+                        const std::string& content_type, const std::string& accept, std::string* response,
+                        std::string* response_type) {
   long delay = options_.backoff_initial_ms;
   Status last;
   for (int attempt = 1; attempt <= std::max(1, options_.max_attempts); ++attempt) {
     bool retryable = false;
-    last = Once(method, path, body, response, &retryable);
+    last = Once(method, path, body, content_type, accept, response, response_type, &retryable);
     if (last.ok() || !retryable) return last;
     if (attempt < options_.max_attempts) {
       std::this_thread::sleep_for(std::chrono::milliseconds(delay));
@@ -69,7 +79,8 @@ Status HttpClient::Call(const std::string& method, const std::string& path, cons
 }
 
 Status HttpClient::Once(const std::string& method, const std::string& path, const std::string& body,
-                        std::string* response, bool* retryable) {
+                        const std::string& content_type, const std::string& accept, std::string* response,
+                        std::string* response_type, bool* retryable) {
   CURL* c = static_cast<CURL*>(curl_);
   if (!c) return Status::Internal("libcurl failed to initialise");
   curl_easy_reset(c);
@@ -77,12 +88,13 @@ Status HttpClient::Once(const std::string& method, const std::string& path, cons
   Received rec;
   std::string payload = body;
   struct curl_slist* headers = nullptr;
-  headers = curl_slist_append(headers, "Content-Type: application/json");
+  headers = curl_slist_append(headers, ("Content-Type: " + content_type).c_str());
+  headers = curl_slist_append(headers, ("Accept: " + accept).c_str());
   headers = curl_slist_append(headers, "Accept-Encoding: gzip");
   headers = curl_slist_append(headers, "Expect:");
   if (!token_.empty()) headers = curl_slist_append(headers, ("Authorization: Bearer " + token_).c_str());
   if (payload.size() >= options_.gzip_threshold) {
-    payload = sync::Gzip(body, 6);
+    payload = sync::Gzip(body);
     headers = curl_slist_append(headers, "Content-Encoding: gzip");
   }
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
@@ -127,6 +139,7 @@ Status HttpClient::Once(const std::string& method, const std::string& path, cons
   }
   if (status >= 200 && status < 300) {
     *response = std::move(text);
+    *response_type = rec.content_type;
     return Status::Ok();
   }
   *retryable = status >= 500 || status == 429;

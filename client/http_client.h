@@ -41,11 +41,17 @@ class HttpClient {
   // A non-2xx answer becomes a Status with the server's code and message;
   // network failure after all attempts becomes kUnavailable.
   Status Call(const std::string& method, const std::string& path, const std::string& body, std::string* response);
+  // The same with other media types: `content_type` of the body, `accept` for
+  // the answer; *response_type receives the answer's Content-Type.
+  Status Call(const std::string& method, const std::string& path, const std::string& body,
+              const std::string& content_type, const std::string& accept, std::string* response,
+              std::string* response_type);
   const HttpStats& stats() const { return stats_; }
 
  private:
-  Status Once(const std::string& method, const std::string& path, const std::string& body, std::string* response,
-              bool* retryable);
+  Status Once(const std::string& method, const std::string& path, const std::string& body,
+              const std::string& content_type, const std::string& accept, std::string* response,
+              std::string* response_type, bool* retryable);
   std::string base_url_;
   HttpOptions options_;
   std::string token_;

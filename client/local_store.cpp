@@ -202,7 +202,7 @@ Status LocalStore::WriteChange(const Record& before, const Record& after, const 
   Status s = db_.Prepare("INSERT INTO outbox(change_id, record_id, body) VALUES (?, ?, ?)")
                  .Bind(1, c.change_id)
                  .Bind(2, c.record_id)
-                 .Bind(3, sync::EncodeJson(c))
+                 .BindBlob(3, sync::EncodeBinary(c))
                  .Run();
   if (!s.ok()) return s;
   auto hist = db_.Prepare(
@@ -464,7 +464,7 @@ Status LocalStore::NextChangeSet(size_t max_changes, sync::ChangeSet* out, bool*
   {
     auto st = db_.Prepare("SELECT body FROM inflight ORDER BY created_at LIMIT 1");
     if (st.Step()) {
-      Status s = sync::DecodeJson(st.Text(0), out);
+      Status s = sync::DecodeBinary(st.Blob(0), out);
       if (!s.ok()) return Status::Internal("stored change set is unreadable: " + s.message());
       *has = true;
       return Status::Ok();
@@ -475,7 +475,10 @@ Status LocalStore::NextChangeSet(size_t max_changes, sync::ChangeSet* out, bool*
   std::map<std::string, std::vector<sync::Change>> by_record;
   std::map<std::string, std::vector<int64_t>> seqs;
   {
-    auto st = db_.Prepare("SELECT seq, record_id, body FROM outbox WHERE changeset_id IS NULL ORDER BY seq");
+    // Bounded: a record whose later edits fall past the window sends them in the
+    // next change set, in order, which is still correct.
+    auto st = db_.Prepare("SELECT seq, record_id, body FROM outbox WHERE changeset_id IS NULL ORDER BY seq LIMIT ?");
+    st.Bind(1, static_cast<int64_t>(max_changes * 2));
     while (st.Step()) {
       std::string rid = st.Text(1);
       if (!by_record.count(rid)) {
@@ -483,7 +486,7 @@ Status LocalStore::NextChangeSet(size_t max_changes, sync::ChangeSet* out, bool*
         order.push_back(rid);
       }
       sync::Change c;
-      Status s = sync::DecodeJson(st.Text(2), &c);
+      Status s = sync::DecodeBinary(st.Blob(2), &c);
       if (!s.ok()) return Status::Internal("outbox entry unreadable: " + s.message());
       by_record[rid].push_back(std::move(c));
       seqs[rid].push_back(st.Int(0));
@@ -528,7 +531,7 @@ Status LocalStore::NextChangeSet(size_t max_changes, sync::ChangeSet* out, bool*
     return tx.Commit();
   }
   Status s = db_.Prepare("INSERT INTO inflight(changeset_id, body, created_at) VALUES (?, ?, ?)")
-                 .Bind(1, cs.id).Bind(2, sync::EncodeJson(cs)).Bind(3, NowIso()).Run();
+                 .Bind(1, cs.id).BindBlob(2, sync::EncodeBinary(cs)).Bind(3, NowIso()).Run();
   if (!s.ok()) return s;
   s = tx.Commit();
   if (!s.ok()) return s;
@@ -579,9 +582,15 @@ Status LocalStore::AckChangeSet(const sync::PushResult& result) {
 Status LocalStore::ApplyPullPage(const sync::PullPage& page) {
   sql::Transaction tx(&db_);
   if (!tx.status().ok()) return tx.status();
-  auto pending = db_.Prepare("SELECT body FROM outbox WHERE record_id = ? ORDER BY seq");
-  auto created = db_.Prepare("SELECT created_at FROM records WHERE id = ?");
-  auto upsert = db_.Prepare(
+  bool any_pending = false;
+  {
+    auto& st = db_.Cached("SELECT EXISTS(SELECT 1 FROM outbox)");
+    sql::ResetOnExit reset(st);
+    any_pending = st.Step() && st.Int(0) != 0;
+  }
+  auto& pending = db_.Cached("SELECT body FROM outbox WHERE record_id = ? ORDER BY seq");
+  // created_at is set on insert only; an existing record keeps its own.
+  auto& upsert = db_.Cached(
       "INSERT INTO records(id, form, unit, fields, deleted, server_version, server_fields, server_deleted, conflict, "
       "created_at, updated_at, search_text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
       "form = excluded.form, unit = excluded.unit, fields = excluded.fields, deleted = excluded.deleted, "
@@ -593,30 +602,31 @@ Status LocalStore::ApplyPullPage(const sync::PullPage& page) {
     const FormSchema* schema = catalog_->Find(rs.form);
     Object fields = ParseFields(rs.fields);
     bool deleted = rs.deleted;
-    // Rebase this device's unacknowledged edits on top of the server's state.
-    pending.Bind(1, rs.id);
-    std::vector<sync::Change> mine;
-    while (pending.Step()) {
-      sync::Change c;
-      if (sync::DecodeJson(pending.Text(0), &c).ok()) mine.push_back(std::move(c));
-    }
-    pending.Reset();
-    for (const auto& c : sync::Coalesce(mine)) {
-      if (c.op == sync::op::kDelete) deleted = true;
-      for (const auto& f : c.fields) {
-        Var v;
-        if (json::Parse(f.new_value, &v).ok()) {
-          if (v.isEmpty()) fields.remove(f.key);
-          else fields.set(f.key, v);
+    bool rebased = false;
+    if (any_pending) {
+      // Rebase this device's unacknowledged edits on top of the server's state.
+      pending.Bind(1, rs.id);
+      std::vector<sync::Change> mine;
+      while (pending.Step()) {
+        sync::Change c;
+        if (sync::DecodeBinary(pending.Blob(0), &c).ok()) mine.push_back(std::move(c));
+      }
+      pending.Reset();
+      for (const auto& c : sync::Coalesce(mine)) {
+        rebased = true;
+        if (c.op == sync::op::kDelete) deleted = true;
+        for (const auto& f : c.fields) {
+          Var v;
+          if (json::Parse(f.new_value, &v).ok()) {
+            if (v.isEmpty()) fields.remove(f.key);
+            else fields.set(f.key, v);
+          }
         }
       }
     }
-    created.Bind(1, rs.id);
-    std::string created_at = created.Step() ? created.Text(0) : now;
-    created.Reset();
-    Status s = upsert.Bind(1, rs.id).Bind(2, rs.form).Bind(3, rs.unit).Bind(4, json::ToText(fields))
+    Status s = upsert.Bind(1, rs.id).Bind(2, rs.form).Bind(3, rs.unit).Bind(4, rebased ? json::ToText(fields) : rs.fields)
                    .Bind(5, deleted ? 1 : 0).Bind(6, rs.version).Bind(7, rs.fields).Bind(8, rs.deleted ? 1 : 0)
-                   .Bind(9, rs.conflict ? 1 : 0).Bind(10, created_at).Bind(11, now)
+                   .Bind(9, rs.conflict ? 1 : 0).Bind(10, now).Bind(11, now)
                    .Bind(12, schema ? SearchText(*schema, fields) : std::string())
                    .Run();
     if (!s.ok()) return s;

@@ -69,15 +69,17 @@ Status SyncClient::Push(SyncReport* report, const Progress& progress) {
     bool has = false;
     Status s = store_.NextChangeSet(options_.push_batch, &cs, &has);
     if (!s.ok() || !has) return s;
-    std::string resp;
-    s = http_.Call("POST", "/v1/push", sync::EncodeJson(cs), &resp);
+    // The binary encoding of the same messages: cheaper for both ends (bench/).
+    std::string body = sync::EncodeBinary(cs);
+    std::string resp, type;
+    s = http_.Call("POST", "/v1/push", body, sync::kBinaryContentType, sync::kBinaryContentType, &resp, &type);
     if (!s.ok()) {
       if (s.code() != Code::kUnavailable && s.code() != Code::kUnauthenticated)
         return Status(s.code(), "the server refused change set " + cs.id + ": " + s.message());
       return s;
     }
     sync::PushResult result;
-    s = sync::DecodeJson(resp, &result);
+    s = type == sync::kBinaryContentType ? sync::DecodeBinary(resp, &result) : sync::DecodeJson(resp, &result);
     if (!s.ok()) return Status::Unavailable("unreadable push answer: " + s.message());
     if (result.changeset_id != cs.id) return Status::Unavailable("push answer is for another change set");
     s = store_.AckChangeSet(result);
@@ -111,11 +113,11 @@ Status SyncClient::Pull(SyncReport* report, const Progress& progress) {
         req.set("receipt_year", year);
       }
     }
-    std::string resp;
-    Status s = http_.Call("POST", "/v1/pull", json::ToText(req), &resp);
+    std::string resp, type;
+    Status s = http_.Call("POST", "/v1/pull", json::ToText(req), "application/json", sync::kBinaryContentType, &resp, &type);
     if (!s.ok()) return s;
     sync::PullPage page;
-    s = sync::DecodeJson(resp, &page);
+    s = type == sync::kBinaryContentType ? sync::DecodeBinary(resp, &page) : sync::DecodeJson(resp, &page);
     if (!s.ok()) return Status::Unavailable("unreadable pull answer: " + s.message());
     s = store_.ApplyPullPage(page);
     if (!s.ok()) return s;

@@ -36,6 +36,7 @@ class ApiHandler : public HTTPRequestHandler {
   void handleRequest(HTTPServerRequest& req, HTTPServerResponse& resp) override {
     ++stats_.requests;
     accepts_gzip_ = req.get("Accept-Encoding", "").find("gzip") != std::string::npos;
+    accepts_binary_ = req.get("Accept", "").find(sync::kBinaryContentType) != std::string::npos;
     Status s;
     try {
       s = Handle(req, resp);
@@ -85,7 +86,9 @@ class ApiHandler : public HTTPRequestHandler {
     } else {
       return Status::Invalid("unsupported Content-Encoding '" + enc + "' (use gzip or none)");
     }
-    if (!text::IsValidUtf8(*out)) return Status::Invalid("request body is not valid UTF-8");
+    // A binary body is checked field by field when decoded (sync::ValidateChangeSet).
+    bool binary = req.getContentType().find(sync::kBinaryContentType) != std::string::npos;
+    if (!binary && !text::IsValidUtf8(*out)) return Status::Invalid("request body is not valid UTF-8");
     return Status::Ok();
   }
 
@@ -104,11 +107,12 @@ class ApiHandler : public HTTPRequestHandler {
     return service_.Authenticate(h.substr(prefix.size()), user);
   }
 
-  void Send(HTTPServerResponse& resp, int status, const std::string& body) {
+  void Send(HTTPServerResponse& resp, int status, const std::string& body,
+            const std::string& type = "application/json; charset=utf-8") {
     resp.setStatus(static_cast<HTTPResponse::HTTPStatus>(status));
-    resp.setContentType("application/json; charset=utf-8");
+    resp.setContentType(type);
     if (accepts_gzip_ && body.size() > 1024) {
-      std::string z = sync::Gzip(body, 6);
+      std::string z = sync::Gzip(body);
       resp.set("Content-Encoding", "gzip");
       resp.setContentLength64(static_cast<Poco::Int64>(z.size()));
       resp.send().write(z.data(), static_cast<std::streamsize>(z.size()));
@@ -120,6 +124,15 @@ class ApiHandler : public HTTPRequestHandler {
   Status SendOk(HTTPServerResponse& resp, const std::string& body) {
     Send(resp, 200, body);
     return Status::Ok();
+  }
+  // Answers with the binary encoding when the client asked for it, else JSON.
+  template <class Message>
+  Status SendMessage(HTTPServerResponse& resp, const Message& m) {
+    if (accepts_binary_) {
+      Send(resp, 200, sync::EncodeBinary(m), sync::kBinaryContentType);
+      return Status::Ok();
+    }
+    return SendOk(resp, sync::EncodeJson(m));
   }
 
   // Reads a typed member of a request object, with a clear error.
@@ -145,6 +158,7 @@ class ApiHandler : public HTTPRequestHandler {
   const ApiOptions& options_;
   ApiStats& stats_;
   bool accepts_gzip_ = false;
+  bool accepts_binary_ = false;
 };
 
 class HealthHandler final : public ApiHandler {
@@ -214,12 +228,13 @@ class PushHandler final : public ApiHandler {
     s = ReadBody(req, &body);
     if (!s.ok()) return s;
     sync::ChangeSet cs;
-    s = sync::DecodeJson(body, &cs);
+    bool binary = req.getContentType().find(sync::kBinaryContentType) != std::string::npos;
+    s = binary ? sync::DecodeBinary(body, &cs) : sync::DecodeJson(body, &cs);
     if (!s.ok()) return s;
     sync::PushResult r;
     s = service_.Push(u, cs, &r);
     if (!s.ok()) return s;
-    return SendOk(resp, sync::EncodeJson(r));
+    return SendMessage(resp, r);
   }
 };
 
@@ -240,7 +255,7 @@ class PullHandler final : public ApiHandler {
     sync::PullPage page;
     s = service_.Pull(u, pr, &page);
     if (!s.ok()) return s;
-    return SendOk(resp, sync::EncodeJson(page));
+    return SendMessage(resp, page);
   }
 };
 

@@ -13,6 +13,7 @@
 
 #include "shared/status.h"
 #include "shared/units.h"
+#include "sync/change.h"
 
 namespace ocop::server {
 
@@ -37,8 +38,16 @@ struct StoredRecord {
   bool echo_applied = false;   // that change was applied exactly as the device sent it
 };
 
+// One field of one audited change, as read back.
 struct AuditRow {
   std::string record_id, change_id, field, old_value, new_value, author, device, hlc, at, kind;
+};
+
+// One audited change, as written: its fields with old and new values.
+struct AuditChange {
+  std::string record_id, change_id;
+  std::vector<sync::FieldChange> fields;
+  std::string author, device, hlc, at, kind;
 };
 
 struct ConflictRow {
@@ -62,7 +71,7 @@ class WriteTxn {
   virtual Status GetRecord(const std::string& id, StoredRecord* out, bool* found) = 0;
   // Inserts or replaces; gives the record the next seq (written back to `rec`).
   virtual Status PutRecord(StoredRecord* rec) = 0;
-  virtual Status AddAudit(const AuditRow& row) = 0;
+  virtual Status AddAudit(const AuditChange& change) = 0;
   // Who last set `field` of the record (from the audit trail).
   virtual Status LastAuthor(const std::string& record_id, const std::string& field, AuditRow* out, bool* found) = 0;
   virtual Status AddConflict(const ConflictRow& row) = 0;
@@ -97,6 +106,7 @@ class ServerStore {
   virtual Status ReadSince(const std::string& path_prefix, int64_t since, int limit, const std::string& skip_device,
                            std::vector<StoredRecord>* out, int64_t* cursor, bool* more) = 0;
   virtual Status GetRecord(const std::string& id, StoredRecord* out, bool* found) = 0;
+  // The audit trail of a record, one row per field changed, oldest first.
   virtual Status Audit(const std::string& record_id, std::vector<AuditRow>* out) = 0;
   // Conflicts (open only, or all) of records under `path_prefix`.
   virtual Status ListConflicts(const std::string& path_prefix, bool open_only, std::vector<ConflictRow>* out) = 0;

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include "shared/json.h"
+
 namespace ocop::server {
 
 namespace {
@@ -48,12 +50,44 @@ std::string PrefixEnd(std::string prefix) {
   return prefix;
 }
 
+// [{"key":"phone","old":"0912…","new":"0987…"}]: values are embedded as JSON.
+std::string EncodeAuditFields(const std::vector<sync::FieldChange>& fields) {
+  std::string out = "[";
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i) out += ",";
+    out += "{\"key\":" + json::Quote(fields[i].key) + ",\"old\":" + fields[i].old_value + ",\"new\":" +
+           fields[i].new_value + "}";
+  }
+  return out + "]";
+}
+
+Status ReadAudit(sql::Db* db, const std::string& record_id, std::vector<AuditRow>* out) {
+  auto& st = db->Cached("SELECT record_id, change_id, fields, author, device, hlc, at, kind FROM audit "
+                        "WHERE record_id = ? ORDER BY id");
+  sql::ResetOnExit reset(st);
+  st.Bind(1, record_id);
+  out->clear();
+  while (st.Step()) {
+    json::Var v;
+    if (!json::Parse(st.Text(2), &v).ok() || v.type() != typeid(json::Array::Ptr))
+      return Status::Internal("audit entry of " + record_id + " is unreadable");
+    auto arr = v.extract<json::Array::Ptr>();
+    for (size_t i = 0; i < arr->size(); ++i) {
+      auto f = arr->getObject(static_cast<unsigned>(i));
+      out->push_back({st.Text(0), st.Text(1), f->getValue<std::string>("key"), json::ToText(f->get("old")),
+                      json::ToText(f->get("new")), st.Text(3), st.Text(4), st.Text(5), st.Text(6), st.Text(7)});
+    }
+  }
+  return st.status();
+}
+
 class SqliteWriteTxn final : public WriteTxn {
  public:
   explicit SqliteWriteTxn(sql::Db* db) : db_(db) {}
 
   Status FindChangeSet(const std::string& id, std::string* response, bool* found) override {
-    auto st = db_->Prepare("SELECT response FROM changesets WHERE id = ?");
+    auto& st = db_->Cached("SELECT response FROM changesets WHERE id = ?");
+    sql::ResetOnExit reset_st(st);
     st.Bind(1, id);
     *found = st.Step();
     if (*found) *response = st.Text(0);
@@ -61,11 +95,12 @@ class SqliteWriteTxn final : public WriteTxn {
   }
   Status SaveChangeSet(const std::string& id, const std::string& user, const std::string& device,
                        const std::string& response) override {
-    return db_->Prepare("INSERT INTO changesets(id, user, device, response, received_at) VALUES (?,?,?,?,datetime('now'))")
+    return db_->Cached("INSERT INTO changesets(id, user, device, response, received_at) VALUES (?,?,?,?,datetime('now'))")
         .Bind(1, id).Bind(2, user).Bind(3, device).Bind(4, response).Run();
   }
   Status FindChange(const std::string& change_id, std::string* result, int64_t* version, bool* found) override {
-    auto st = db_->Prepare("SELECT result, version FROM changes WHERE change_id = ?");
+    auto& st = db_->Cached("SELECT result, version FROM changes WHERE change_id = ?");
+    sql::ResetOnExit reset_st(st);
     st.Bind(1, change_id);
     *found = st.Step();
     if (*found) *result = st.Text(0), *version = st.Int(1);
@@ -73,11 +108,12 @@ class SqliteWriteTxn final : public WriteTxn {
   }
   Status SaveChange(const std::string& change_id, const std::string& changeset_id, const std::string& record_id,
                     const std::string& result, int64_t version) override {
-    return db_->Prepare("INSERT INTO changes(change_id, changeset_id, record_id, result, version) VALUES (?,?,?,?,?)")
+    return db_->Cached("INSERT INTO changes(change_id, changeset_id, record_id, result, version) VALUES (?,?,?,?,?)")
         .Bind(1, change_id).Bind(2, changeset_id).Bind(3, record_id).Bind(4, result).Bind(5, version).Run();
   }
   Status GetRecord(const std::string& id, StoredRecord* out, bool* found) override {
-    auto st = db_->Prepare(std::string("SELECT ") + kRecordCols + " FROM records WHERE id = ?");
+    auto& st = db_->Cached(std::string("SELECT ") + kRecordCols + " FROM records WHERE id = ?");
+    sql::ResetOnExit reset_st(st);
     st.Bind(1, id);
     *found = st.Step();
     if (*found) ReadRecord(st, out);
@@ -85,11 +121,12 @@ class SqliteWriteTxn final : public WriteTxn {
   }
   Status PutRecord(StoredRecord* r) override {
     if (next_seq_ == 0) {
-      auto st = db_->Prepare("SELECT COALESCE(MAX(seq), 0) FROM records");
+      auto& st = db_->Cached("SELECT COALESCE(MAX(seq), 0) FROM records");
+      sql::ResetOnExit reset_st(st);
       next_seq_ = st.Step() ? st.Int(0) + 1 : 1;
     }
     r->seq = next_seq_++;
-    return db_->Prepare(
+    return db_->Cached(
                "INSERT INTO records(id, form, unit, unit_path, fields, deleted, conflict, version, seq, updated_hlc, "
                "updated_by, created_at, updated_at, updated_device, echo_applied) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
                "ON CONFLICT(id) DO UPDATE SET "
@@ -103,34 +140,28 @@ class SqliteWriteTxn final : public WriteTxn {
         .Bind(14, r->updated_device).Bind(15, r->echo_applied ? 1 : 0)
         .Run();
   }
-  Status AddAudit(const AuditRow& a) override {
-    if (!audit_stmt_.status().ok() || !prepared_audit_) {
-      audit_stmt_ = db_->Prepare(
-          "INSERT INTO audit(record_id, change_id, field, old_value, new_value, author, device, hlc, at, kind) "
-          "VALUES (?,?,?,?,?,?,?,?,?,?)");
-      prepared_audit_ = true;
-    }
-    return audit_stmt_.Bind(1, a.record_id).Bind(2, a.change_id).Bind(3, a.field).Bind(4, a.old_value)
-        .Bind(5, a.new_value).Bind(6, a.author).Bind(7, a.device).Bind(8, a.hlc).Bind(9, a.at).Bind(10, a.kind)
+  Status AddAudit(const AuditChange& a) override {
+    return db_->Cached(
+               "INSERT INTO audit(record_id, change_id, fields, author, device, hlc, at, kind) VALUES (?,?,?,?,?,?,?,?)")
+        .Bind(1, a.record_id).Bind(2, a.change_id).Bind(3, EncodeAuditFields(a.fields)).Bind(4, a.author)
+        .Bind(5, a.device).Bind(6, a.hlc).Bind(7, a.at).Bind(8, a.kind)
         .Run();
   }
   Status LastAuthor(const std::string& record_id, const std::string& field, AuditRow* out, bool* found) override {
-    auto st = db_->Prepare(
-        "SELECT change_id, author, device, hlc, at FROM audit WHERE record_id = ? AND field = ? AND kind != 'conflict' "
-        "ORDER BY id DESC LIMIT 1");
-    st.Bind(1, record_id).Bind(2, field);
-    *found = st.Step();
-    if (*found) {
-      out->change_id = st.Text(0);
-      out->author = st.Text(1);
-      out->device = st.Text(2);
-      out->hlc = st.Text(3);
-      out->at = st.Text(4);
-    }
-    return st.status();
+    std::vector<AuditRow> rows;
+    Status s = ReadAudit(db_, record_id, &rows);
+    if (!s.ok()) return s;
+    *found = false;
+    for (auto it = rows.rbegin(); it != rows.rend(); ++it)
+      if (it->field == field && it->kind != "conflict") {
+        *out = *it;
+        *found = true;
+        break;
+      }
+    return Status::Ok();
   }
   Status AddConflict(const ConflictRow& c) override {
-    return db_->Prepare(
+    return db_->Cached(
                "INSERT INTO conflicts(id, record_id, field, base_value, current_value, incoming_value, current_author, "
                "current_device, current_change_id, incoming_author, incoming_device, incoming_change_id, incoming_hlc, "
                "created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
@@ -141,8 +172,9 @@ class SqliteWriteTxn final : public WriteTxn {
         .Run();
   }
   Status OpenConflicts(const std::string& record_id, std::vector<ConflictRow>* out) override {
-    auto st = db_->Prepare(std::string("SELECT ") + kConflictCols +
+    auto& st = db_->Cached(std::string("SELECT ") + kConflictCols +
                            " FROM conflicts WHERE record_id = ? AND resolved_at IS NULL ORDER BY created_at, id");
+    sql::ResetOnExit reset_st(st);
     st.Bind(1, record_id);
     out->clear();
     while (st.Step()) {
@@ -154,27 +186,26 @@ class SqliteWriteTxn final : public WriteTxn {
   }
   Status ResolveConflict(const std::string& id, const std::string& by, const std::string& at,
                          const std::string& resolution) override {
-    return db_->Prepare("UPDATE conflicts SET resolved_at = ?, resolved_by = ?, resolution = ? WHERE id = ?")
+    return db_->Cached("UPDATE conflicts SET resolved_at = ?, resolved_by = ?, resolution = ? WHERE id = ?")
         .Bind(1, at).Bind(2, by).Bind(3, resolution).Bind(4, id).Run();
   }
   Status ReserveReceipts(const std::string& commune, int year, int count, int64_t* first, int64_t* last) override {
-    Status s = db_->Prepare("INSERT OR IGNORE INTO receipt_counters(commune, year, next) VALUES (?, ?, 1)")
+    Status s = db_->Cached("INSERT OR IGNORE INTO receipt_counters(commune, year, next) VALUES (?, ?, 1)")
                    .Bind(1, commune).Bind(2, year).Run();
     if (!s.ok()) return s;
-    auto st = db_->Prepare("SELECT next FROM receipt_counters WHERE commune = ? AND year = ?");
+    auto& st = db_->Cached("SELECT next FROM receipt_counters WHERE commune = ? AND year = ?");
+    sql::ResetOnExit reset_st(st);
     st.Bind(1, commune).Bind(2, year);
     if (!st.Step()) return Status::Internal("receipt counter missing");
     *first = st.Int(0);
     *last = *first + count - 1;
-    return db_->Prepare("UPDATE receipt_counters SET next = ? WHERE commune = ? AND year = ?")
+    return db_->Cached("UPDATE receipt_counters SET next = ? WHERE commune = ? AND year = ?")
         .Bind(1, *last + 1).Bind(2, commune).Bind(3, year).Run();
   }
 
  private:
   sql::Db* db_;
   int64_t next_seq_ = 0;
-  sql::Stmt audit_stmt_;
-  bool prepared_audit_ = false;
 };
 
 }  // namespace
@@ -217,6 +248,7 @@ class SqliteServerStore::Reader {
     if (status_.ok()) store_->ReleaseReader(std::move(db_));
   }
   sql::Db* operator->() { return db_.get(); }
+  sql::Db* get() { return db_.get(); }
   const Status& status() const { return status_; }
 
  private:
@@ -356,15 +388,7 @@ Status SqliteServerStore::GetRecord(const std::string& id, StoredRecord* out, bo
 Status SqliteServerStore::Audit(const std::string& record_id, std::vector<AuditRow>* out) {
   Reader db(this);
   if (!db.status().ok()) return db.status();
-  auto st = db->Prepare(
-      "SELECT record_id, change_id, field, old_value, new_value, author, device, hlc, at, kind FROM audit "
-      "WHERE record_id = ? ORDER BY id");
-  st.Bind(1, record_id);
-  out->clear();
-  while (st.Step())
-    out->push_back({st.Text(0), st.Text(1), st.Text(2), st.Text(3), st.Text(4), st.Text(5), st.Text(6), st.Text(7),
-                    st.Text(8), st.Text(9)});
-  return st.status();
+  return ReadAudit(db.get(), record_id, out);
 }
 
 Status SqliteServerStore::ListConflicts(const std::string& prefix, bool open_only, std::vector<ConflictRow>* out) {

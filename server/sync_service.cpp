@@ -146,7 +146,10 @@ Status SyncService::CheckChange(const AuthUser& user, WriteTxn& txn, sync::Chang
     s = CheckValue(*def, in, &norm);
     if (!s.ok()) return Status::Invalid("record " + c->record_id + ": " + s.message());
     f.new_value = json::ToText(norm);
-    f.old_value = json::Canonical(f.old_value);
+    Var old;
+    s = json::Parse(f.old_value, &old);
+    if (!s.ok()) return Status::Invalid("record " + c->record_id + ": field '" + f.key + "' (old value): " + s.message());
+    f.old_value = json::ToText(old);
     kept.push_back(f);
   }
   c->fields = std::move(kept);
@@ -157,7 +160,7 @@ Status SyncService::CheckChange(const AuthUser& user, WriteTxn& txn, sync::Chang
       (void)json::Parse(f.new_value, &v);
       if (!v.isEmpty()) fields.set(f.key, v);
     }
-    s = ValidateRecord(*schema, &fields, Completeness::kComplete, /*allow_system=*/true);
+    s = CheckRequiredAndCrossField(*schema, fields);
     if (!s.ok()) return Status::Invalid("record " + c->record_id + ": " + s.message());
   }
   c->author = user.name;  // never trust the client's word for who it is
@@ -237,10 +240,11 @@ Status SyncService::Push(const AuthUser& user, const sync::ChangeSet& cs_in, syn
         st = txn.PutRecord(&rec);
         if (!st.ok()) return st;
       }
-      for (const auto& f : m.applied) {
-        st = txn.AddAudit({c.record_id, c.change_id, f.key, f.old_value, f.new_value, user.name, c.device, c.hlc, now, c.op});
+      if (!m.applied.empty()) {
+        st = txn.AddAudit({c.record_id, c.change_id, m.applied, user.name, c.device, c.hlc, now, c.op});
         if (!st.ok()) return st;
       }
+      std::vector<sync::FieldChange> held;
       for (const auto& fc : m.conflicts) {
         AuditRow last;
         bool has_last = false;
@@ -251,9 +255,12 @@ Status SyncService::Push(const AuthUser& user, const sync::ChangeSet& cs_in, syn
                         has_last ? last.change_id : "", user.name, c.device, c.change_id, c.hlc, now, "", "", ""};
         st = txn.AddConflict(row);
         if (!st.ok()) return st;
-        st = txn.AddAudit({c.record_id, c.change_id, fc.key, fc.base, fc.incoming, user.name, c.device, c.hlc, now, "conflict"});
-        if (!st.ok()) return st;
+        held.push_back({fc.key, fc.base, fc.incoming});
         oc.conflict_fields.push_back(fc.key);
+      }
+      if (!held.empty()) {
+        st = txn.AddAudit({c.record_id, c.change_id, held, user.name, c.device, c.hlc, now, "conflict"});
+        if (!st.ok()) return st;
       }
       switch (m.kind) {
         case sync::MergeResult::Kind::kApplied: oc.result = sync::outcome::kApplied; break;
@@ -368,6 +375,7 @@ Status SyncService::Resolve(const AuthUser& user, const std::string& record_id,
     for (const auto& [field, row] : by_field)
       if (!chosen.count(field)) return Status::Invalid("field '" + field + "' is in conflict and needs a decision");
     bool deleted = rec.deleted;
+    std::vector<sync::FieldChange> decided;
     for (const auto& [field, d] : chosen) {
       const ConflictRow* row = by_field[field];
       std::string value_text = d->take == "current" ? row->current_value
@@ -392,9 +400,10 @@ Status SyncService::Resolve(const AuthUser& user, const std::string& record_id,
         else fields->set(field, norm);
         value_text = json::ToText(norm);
       }
-      s = txn.AddAudit({record_id, change_id, field, old_text, value_text, user.name, user.device, hlc, now, "resolve"});
-      if (!s.ok()) return s;
+      decided.push_back({field, old_text, value_text});
     }
+    s = txn.AddAudit({record_id, change_id, decided, user.name, user.device, hlc, now, "resolve"});
+    if (!s.ok()) return s;
     for (const auto& c : open) {
       std::string how = chosen[c.field]->take;
       s = txn.ResolveConflict(c.id, user.name, now, how);

@@ -453,6 +453,19 @@ Status ParseInput(const FieldDef& f, const std::string& typed_raw, Var* out) {
   return CheckValue(f, v, out);
 }
 
+namespace {
+Status CheckCrossField(const Object& fields) {
+  auto larger = [&](const char* a, const char* b) {
+    return fields.has(a) && fields.has(b) && fields.getValue<Poco::Int64>(a) > fields.getValue<Poco::Int64>(b);
+  };
+  if (larger("workers_local", "workers_total")) return Status::Invalid("field 'workers_local' is larger than 'workers_total'");
+  for (const char* part : {"workers_women", "workers_ethnic_minority"})
+    if (larger(part, "workers_total"))
+      return Status::Invalid(std::string("field '") + part + "' is larger than 'workers_total'");
+  return Status::Ok();
+}
+}  // namespace
+
 Status ValidateRecord(const FormSchema& schema, Object* fields, Completeness completeness,
                       bool allow_system) {
   std::vector<std::string> names;
@@ -472,19 +485,15 @@ Status ValidateRecord(const FormSchema& schema, Object* fields, Completeness com
     if (v.isEmpty()) fields->remove(k);
     else fields->set(k, v);
   }
-  if (completeness == Completeness::kComplete) {
-    for (const auto& f : schema.fields)
-      if (f.required && !fields->has(f.key))
-        return Status::Invalid("field '" + f.key + "' (" + f.label.vi + " / " + f.label.en + ") is required");
-  }
-  if (fields->has("workers_total") && fields->has("workers_local") &&
-      fields->getValue<Poco::Int64>("workers_local") > fields->getValue<Poco::Int64>("workers_total"))
-    return Status::Invalid("field 'workers_local' is larger than 'workers_total'");
-  for (const char* part : {"workers_women", "workers_ethnic_minority"})
-    if (fields->has("workers_total") && fields->has(part) &&
-        fields->getValue<Poco::Int64>(part) > fields->getValue<Poco::Int64>("workers_total"))
-      return Status::Invalid(std::string("field '") + part + "' is larger than 'workers_total'");
-  return Status::Ok();
+  if (completeness == Completeness::kComplete) return CheckRequiredAndCrossField(schema, *fields);
+  return CheckCrossField(*fields);
+}
+
+Status CheckRequiredAndCrossField(const FormSchema& schema, const Object& fields) {
+  for (const auto& f : schema.fields)
+    if (f.required && !fields.has(f.key))
+      return Status::Invalid("field '" + f.key + "' (" + f.label.vi + " / " + f.label.en + ") is required");
+  return CheckCrossField(fields);
 }
 
 std::string DisplayValue(const FieldDef& f, const Var& v, const std::string& lang) {

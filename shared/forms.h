@@ -99,6 +99,10 @@ enum class Completeness { kPartial, kComplete };
 Status ValidateRecord(const FormSchema& schema, json::Object* fields, Completeness completeness,
                       bool allow_system);
 
+// The record-level rules of ValidateRecord alone (required fields, cross-field
+// rules), for values already checked one by one with CheckValue.
+Status CheckRequiredAndCrossField(const FormSchema& schema, const json::Object& fields);
+
 // Display form of a value ("" for null): dates dd/mm/yyyy, choices by label.
 std::string DisplayValue(const FieldDef& field, const json::Var& v, const std::string& lang);
 

@@ -3,6 +3,7 @@
 #include <Poco/JSON/Parser.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <sstream>
 
@@ -113,7 +114,46 @@ std::string ToText(const Object& o) {
   return out;
 }
 
+namespace {
+// The values of form fields are mostly plain strings and numbers; parsing them
+// by hand is much cheaper than Poco's general parser. Anything unusual (escapes,
+// exponents, nesting) takes the general path.
+bool ParseSimpleScalar(const std::string& t, Var* out) {
+  size_t n = t.size();
+  if (n >= 2 && t[0] == '"' && t[n - 1] == '"') {
+    for (size_t i = 1; i + 1 < n; ++i) {
+      unsigned char c = static_cast<unsigned char>(t[i]);
+      if (c == '\\' || c == '"' || c < 0x20) return false;
+    }
+    *out = t.substr(1, n - 2);
+    return true;
+  }
+  if (t == "null") { *out = Var(); return true; }
+  if (t == "true") { *out = true; return true; }
+  if (t == "false") { *out = false; return true; }
+  if (n == 0 || n > 20) return false;
+  bool integer = true;
+  for (size_t i = 0; i < n; ++i) {
+    char c = t[i];
+    if (c >= '0' && c <= '9') continue;
+    if (c == '-' && i == 0 && n > 1) continue;
+    if (c == '.' && i > 0 && i + 1 < n && integer) { integer = false; continue; }
+    return false;
+  }
+  if (t[0] == '0' && n > 1 && t[1] != '.') return false;  // JSON forbids leading zeros
+  if (t.size() > 1 && t[0] == '-' && t[1] == '0' && n > 2 && t[2] != '.') return false;
+  if (integer) {
+    if (n > 18) return false;
+    *out = static_cast<Poco::Int64>(std::strtoll(t.c_str(), nullptr, 10));
+  } else {
+    *out = std::strtod(t.c_str(), nullptr);
+  }
+  return true;
+}
+}  // namespace
+
 Status Parse(const std::string& text, Var* out) {
+  if (ParseSimpleScalar(text, out)) return Status::Ok();
   try {
     Poco::JSON::Parser parser;
     size_t first = text.find_first_not_of(" \t\r\n");

@@ -34,6 +34,10 @@ Stmt& Stmt::Bind(int i, double v) {
   if (stmt_) sqlite3_bind_double(stmt_, i, v);
   return *this;
 }
+Stmt& Stmt::BindBlob(int i, std::string_view v) {
+  if (stmt_) sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  return *this;
+}
 Stmt& Stmt::BindNull(int i) {
   if (stmt_) sqlite3_bind_null(stmt_, i);
   return *this;
@@ -73,6 +77,11 @@ std::string Stmt::Text(int col) const {
   int n = sqlite3_column_bytes(stmt_, col);
   return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(n)) : std::string();
 }
+std::string Stmt::Blob(int col) const {
+  const void* b = sqlite3_column_blob(stmt_, col);
+  int n = sqlite3_column_bytes(stmt_, col);
+  return b ? std::string(static_cast<const char*>(b), static_cast<size_t>(n)) : std::string();
+}
 int64_t Stmt::Int(int col) const { return sqlite3_column_int64(stmt_, col); }
 double Stmt::Real(int col) const { return sqlite3_column_double(stmt_, col); }
 bool Stmt::IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
@@ -80,6 +89,7 @@ bool Stmt::IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQL
 Db::~Db() { Close(); }
 
 void Db::Close() {
+  cache_.clear();  // finalize cached statements before closing
   if (db_) {
     sqlite3_close_v2(db_);
     db_ = nullptr;
@@ -118,6 +128,13 @@ Stmt Db::Prepare(const std::string& sqltext) {
   Stmt stmt(this, rc == SQLITE_OK ? s : nullptr);
   if (rc != SQLITE_OK) stmt.status_ = Status::Internal(std::string("database: ") + sqlite3_errmsg(db_) + " in: " + sqltext);
   return stmt;
+}
+
+Stmt& Db::Cached(const std::string& sqltext) {
+  auto it = cache_.find(sqltext);
+  if (it == cache_.end()) it = cache_.emplace(sqltext, std::make_unique<Stmt>(Prepare(sqltext))).first;
+  it->second->Reset();
+  return *it->second;
 }
 
 Status Db::Migrate(const std::string& set) {

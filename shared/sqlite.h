@@ -5,8 +5,10 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <string_view>
 
 #include "shared/status.h"
@@ -32,6 +34,7 @@ class Stmt {
   Stmt& Bind(int i, int v) { return Bind(i, static_cast<int64_t>(v)); }
   Stmt& Bind(int i, double v);
   Stmt& BindNull(int i);
+  Stmt& BindBlob(int i, std::string_view bytes);
   Stmt& Bind(int i, const std::optional<std::string>& v) { return v ? Bind(i, *v) : BindNull(i); }
 
   // Steps once: true if a row is available, false when done. Errors go to status().
@@ -42,6 +45,7 @@ class Stmt {
   void Reset();
 
   std::string Text(int col) const;
+  std::string Blob(int col) const;
   int64_t Int(int col) const;
   double Real(int col) const;
   bool IsNull(int col) const;
@@ -68,6 +72,9 @@ class Db {
   Status Exec(const std::string& sql);
   // Prepares; on failure the returned Stmt's status() carries the error.
   Stmt Prepare(const std::string& sql);
+  // A statement prepared once per connection and kept: for hot paths. It comes
+  // back reset, with no bindings. Valid until the Db is closed.
+  Stmt& Cached(const std::string& sql);
   int64_t LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
   int Changes() const { return sqlite3_changes(db_); }
   sqlite3* raw() { return db_; }
@@ -79,6 +86,20 @@ class Db {
 
  private:
   sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, std::unique_ptr<Stmt>> cache_;
+};
+
+// Resets a (cached) statement when the scope ends, so that no read stays open
+// on the connection after its rows were consumed.
+class ResetOnExit {
+ public:
+  explicit ResetOnExit(Stmt& s) : s_(s) {}
+  ~ResetOnExit() { s_.Reset(); }
+  ResetOnExit(const ResetOnExit&) = delete;
+  ResetOnExit& operator=(const ResetOnExit&) = delete;
+
+ private:
+  Stmt& s_;
 };
 
 // BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless Commit() ran.

@@ -32,7 +32,33 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
+namespace {
+// True when every code point is one NFC leaves alone for sure: below U+0300
+// (ASCII, Latin-1, Latin Extended-A/B, where Vietnamese keeps Đ, Ơ, Ư) or in
+// Latin Extended Additional U+1E00–U+1EFF (the precomposed Vietnamese vowels).
+// Combining marks (U+0300…) and anything else go through utf8proc.
+bool SurelyNfc(std::string_view s) {
+  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(s.data());
+  utf8proc_ssize_t left = static_cast<utf8proc_ssize_t>(s.size());
+  while (left > 0) {
+    if (*p < 0x80) {
+      ++p;
+      --left;
+      continue;
+    }
+    utf8proc_int32_t cp;
+    auto n = utf8proc_iterate(p, left, &cp);
+    if (n <= 0) return false;
+    if (!(cp < 0x300 || (cp >= 0x1E00 && cp <= 0x1EFF))) return false;
+    p += n;
+    left -= n;
+  }
+  return true;
+}
+}  // namespace
+
 std::string ToNfc(std::string_view s) {
+  if (SurelyNfc(s)) return std::string(s);
   return Map(s, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
 }
 

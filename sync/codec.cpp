@@ -44,27 +44,40 @@ Status DecodeJson(const std::string& t, ChangeSet* out) { return FromJson(t, out
 Status DecodeJson(const std::string& t, PushResult* out) { return FromJson(t, out); }
 Status DecodeJson(const std::string& t, PullPage* out) { return FromJson(t, out); }
 
-std::string EncodeBinary(const ChangeSet& cs) {
+namespace {
+template <class T>
+std::string ToBinary(const T& value) {
   std::ostringstream os;
   {
     cereal::PortableBinaryOutputArchive ar(os);
-    ar(cs);
+    ar(value);
   }
   return os.str();
 }
 
-Status DecodeBinary(const std::string& bytes, ChangeSet* out) {
+template <class T>
+Status FromBinary(const std::string& bytes, T* out) {
   try {
     std::istringstream is(bytes);
     cereal::PortableBinaryInputArchive ar(is);
-    ChangeSet cs;
-    ar(cs);
-    *out = std::move(cs);
+    T value;
+    ar(value);
+    *out = std::move(value);
     return Status::Ok();
   } catch (const std::exception& e) {
-    return Status::Invalid(std::string("malformed binary change set: ") + e.what());
+    return Status::Invalid(std::string("malformed binary message: ") + e.what());
   }
 }
+}  // namespace
+
+std::string EncodeBinary(const ChangeSet& cs) { return ToBinary(cs); }
+Status DecodeBinary(const std::string& bytes, ChangeSet* out) { return FromBinary(bytes, out); }
+std::string EncodeBinary(const PushResult& r) { return ToBinary(r); }
+Status DecodeBinary(const std::string& bytes, PushResult* out) { return FromBinary(bytes, out); }
+std::string EncodeBinary(const PullPage& p) { return ToBinary(p); }
+Status DecodeBinary(const std::string& bytes, PullPage* out) { return FromBinary(bytes, out); }
+std::string EncodeBinary(const Change& c) { return ToBinary(c); }
+Status DecodeBinary(const std::string& bytes, Change* out) { return FromBinary(bytes, out); }
 
 std::string Gzip(const std::string& plain, int level) {
   z_stream zs{};

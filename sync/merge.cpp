@@ -33,11 +33,9 @@ bool IsItemList(const Var& v) {
   return true;
 }
 
-Object Copy(const Object& o) {
-  Object::Ptr p;
-  (void)json::ParseObject(json::ToText(o), &p);
-  return *p;
-}
+// Merge sets and removes top-level keys only, so a shallow copy (nested lists
+// shared) is enough.
+Object Copy(const Object& o) { return Object(o); }
 
 }  // namespace
 

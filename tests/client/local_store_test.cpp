@@ -39,7 +39,7 @@ class LocalStoreTest : public ::testing::Test {
     auto st = store_->db().Prepare("SELECT body FROM outbox ORDER BY seq");
     while (st.Step()) {
       sync::Change c;
-      EXPECT_TRUE(sync::DecodeJson(st.Text(0), &c).ok());
+      EXPECT_TRUE(sync::DecodeBinary(st.Blob(0), &c).ok());
       out.push_back(c);
     }
     return out;

@@ -94,8 +94,17 @@ ServerProcess::ServerProcess(const std::string& data_dir, const std::vector<std:
   int in_fd, out_fd, err_fd;
   pid_t pid = Spawn(BinOcopd(), args, {}, &in_fd, &out_fd, &err_fd);
   close(in_fd);
-  close(err_fd);
   if (pid < 0) return;
+  // The server's log (stderr) goes to <data_dir>.log, for reading after a failure.
+  std::thread([err_fd, log = data_dir + ".log"] {
+    FILE* f = fopen(log.c_str(), "w");
+    char b[4096];
+    ssize_t n;
+    while ((n = read(err_fd, b, sizeof b)) > 0)
+      if (f) fwrite(b, 1, static_cast<size_t>(n), f);
+    if (f) fclose(f);
+    close(err_fd);
+  }).detach();
   pid_ = pid;
   // Read stdout until the URL line appears (bounded: 30 s).
   std::string seen;

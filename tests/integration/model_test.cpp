@@ -118,7 +118,7 @@ class World {
     auto st = d.store->db().Prepare("SELECT record_id, body FROM outbox ORDER BY seq");
     while (st.Step()) {
       sync::Change c;
-      ASSERT_TRUE(sync::DecodeJson(st.Text(1), &c).ok());
+      ASSERT_TRUE(sync::DecodeBinary(st.Blob(1), &c).ok());
       pending[st.Text(0)].push_back(c);
     }
     for (auto& [rid, changes] : pending)

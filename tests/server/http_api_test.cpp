@@ -135,6 +135,9 @@ TEST_F(HttpApiTest, BadInputIsRefusedAndChangesNothing) {
   ExpectError(Call("POST", "/v1/push", bomb, token_, "gzip"), 413, "payload_too_large", "inflates");
   ExpectError(Call("POST", "/v1/push", "not gzip", token_, "gzip"), 400, "invalid_argument", "gzip");
   ExpectError(Call("POST", "/v1/pull", R"({"since":"x"})", token_), 400, "invalid_argument", "since");
+  std::string bad_value = ValidChangeSet();
+  bad_value.replace(bad_value.find("\"\\\"HTX\\\"\""), 9, "\"{not json\"");
+  ExpectError(Call("POST", "/v1/push", bad_value, token_), 400, "invalid_argument", "subject_name");
   EXPECT_EQ(RecordCount(), 0);
   // And the server still serves.
   Reply ok = Call("POST", "/v1/push", ValidChangeSet(), token_);

@@ -15,6 +15,12 @@ TEST(TextTest, NfcComposesCombiningMarks) {
   EXPECT_EQ(ToNfc(kDonNhanPrecomposed), kDonNhanPrecomposed);
 }
 
+TEST(TextTest, NfcOfOtherScriptsAndSingletons) {
+  EXPECT_EQ(ToNfc("\xE2\x84\xAB"), "\xC3\x85");           // U+212B ANGSTROM SIGN -> U+00C5
+  EXPECT_EQ(ToNfc("Thanh long ru\xE1\xBB\x99t"), "Thanh long ruột");  // already NFC
+  EXPECT_EQ(ToNfc("e\xCC\x82\xCC\x81"), "ế");                  // e + circumflex + acute
+}
+
 TEST(TextTest, FoldStripsDiacriticsCaseAndD) {
   EXPECT_EQ(Fold("Thanh long ruột đỏ"), "thanh long ruot do");
   EXPECT_EQ(Fold("ĐÔN NHÂN"), "don nhan");

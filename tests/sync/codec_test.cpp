@@ -78,7 +78,7 @@ TEST(CodecTest, ValidationNamesTheProblem) {
   cs.changes[0].record_id = "x";
   EXPECT_NE(ValidateChangeSet(cs, 10).message().find("record_id"), std::string::npos);
   cs = Sample(1);
-  cs.changes[0].fields[0].new_value = "{not json";
+  cs.changes[0].fields[0].new_value = "";
   EXPECT_NE(ValidateChangeSet(cs, 10).message().find("product_name"), std::string::npos);
   cs = Sample(11);
   EXPECT_NE(ValidateChangeSet(cs, 10).message().find("limit"), std::string::npos);

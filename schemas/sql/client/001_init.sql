@@ -24,14 +24,14 @@ CREATE TABLE records (
 CREATE INDEX records_form_updated ON records(form, updated_at);
 
 -- Field-level changes not yet acknowledged by the server, in the order made.
--- `body` is the change encoded as in docs/protocol.md. `changeset_id` is set
+-- `body` is the change (sync/change.h) in cereal's portable binary encoding. `changeset_id` is set
 -- when the change is frozen into a change set being sent: until the server
 -- answers, that exact change set is what gets re-sent.
 CREATE TABLE outbox (
   seq          INTEGER PRIMARY KEY AUTOINCREMENT,
   change_id    TEXT NOT NULL UNIQUE,
   record_id    TEXT NOT NULL,
-  body         TEXT NOT NULL,
+  body         BLOB NOT NULL,
   changeset_id TEXT
 );
 CREATE INDEX outbox_record ON outbox(record_id);
@@ -40,7 +40,7 @@ CREATE INDEX outbox_changeset ON outbox(changeset_id);
 -- Frozen change sets awaiting the server's answer (at most one at a time).
 CREATE TABLE inflight (
   changeset_id TEXT PRIMARY KEY,
-  body         TEXT NOT NULL,
+  body         BLOB NOT NULL,
   created_at   TEXT NOT NULL
 );
 

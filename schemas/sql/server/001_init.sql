@@ -63,15 +63,15 @@ CREATE TABLE changes (
   version      INTEGER NOT NULL
 );
 
--- The audit trail: who changed which field, from which device, when, old -> new.
--- kind: create, update, delete, conflict (an incoming value held back), resolve.
+-- The audit trail: who changed which fields of a record, from which device,
+-- when, old -> new. One row per change; `fields` is a JSON list of
+-- {"key", "old", "new"} with the values as JSON.
+-- kind: create, update, delete, conflict (incoming values held back), resolve.
 CREATE TABLE audit (
   id         INTEGER PRIMARY KEY AUTOINCREMENT,
   record_id  TEXT NOT NULL,
   change_id  TEXT NOT NULL,
-  field      TEXT NOT NULL,
-  old_value  TEXT NOT NULL,
-  new_value  TEXT NOT NULL,
+  fields     TEXT NOT NULL,
   author     TEXT NOT NULL,
   device     TEXT NOT NULL,
   hlc        TEXT NOT NULL,

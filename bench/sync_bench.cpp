@@ -1,0 +1,304 @@
+// End-to-end sync benchmark: a real ocopd on loopback (durable commits), real
+// clients (the same LocalStore + SyncClient + libcurl code `ocop` runs), and the
+// `ocop` binary itself for the client-memory figure. Prints every figure with
+// the machine it ran on. Usage:
+//   sync_bench [--forms 10000] [--clients 100] [--per-client 100] [--big 100000]
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <thread>
+
+#include "bench/sample_forms.h"
+#include "client/http_client.h"
+#include "client/local_store.h"
+#include "client/sync_client.h"
+#include "tests/client/test_home.h"
+#include "tests/integration/harness.h"
+
+namespace ocop::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+
+std::string ReadFirst(const std::string& path, const std::string& key) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(key, 0) == 0) return line.substr(line.find(':') + 1);
+  return "?";
+}
+
+long PeakKb(int pid) {
+  std::string v = ReadFirst("/proc/" + std::to_string(pid) + "/status", "VmHWM");
+  return std::atol(v.c_str());
+}
+
+struct DeviceUnderTest {
+  std::unique_ptr<client::LocalStore> store;
+  std::unique_ptr<client::HttpClient> http;
+};
+
+class Bench {
+ public:
+  Bench(int forms, int clients, int per_client, int big) : forms_(forms), clients_(clients), per_client_(per_client), big_(big) {}
+
+  int Run() {
+    PrintMachine();
+    server_ = std::make_unique<testing::ServerProcess>(dir_.Sub("server"));
+    if (server_->url().empty()) return Fail("ocopd did not start");
+    if (!server_->AddUser("lan", "officer", "08800") || !server_->AddUser("hoa", "coordinator", "253"))
+      return Fail("could not create accounts");
+    server_pid_ = FindServerPid();
+
+    // 1. Push of N new forms by one client.
+    DeviceUnderTest a = NewDevice("a", "08800", "lan");
+    double plain = Fill(a, forms_);
+    client::SyncReport push;
+    double t = TimedSync(a, &push);
+    Row("push " + std::to_string(forms_) + " new forms", t, push, plain, 1.0);
+
+    // 2. Pull of them by another client.
+    DeviceUnderTest b = NewDevice("b", "253", "hoa");
+    client::SyncReport pull;
+    t = TimedSync(b, &pull);
+    Row("pull " + std::to_string(forms_) + " forms (new device)", t, pull, plain, 1.0);
+
+    // 3. Incremental: 10 % of the forms get one field edited.
+    double edited_plain = Edit(a, forms_ / 10);
+    client::SyncReport inc_push, inc_pull;
+    t = TimedSync(a, &inc_push);
+    Row("push after editing 10 % (one field each)", t, inc_push, edited_plain, -1);
+    t = TimedSync(b, &inc_pull);
+    Row("pull of those edits", t, inc_pull, edited_plain, -1);
+
+    // 4. Nothing to do.
+    client::SyncReport idle;
+    t = TimedSync(b, &idle);
+    Row("sync with nothing to do", t, idle, 0, -1);
+
+    // 5. Many clients at once.
+    Concurrent();
+
+    // 6. Client memory pulling a large data set.
+    if (big_ > 0) BigPull(a);
+    std::printf("\nserver peak RSS over the whole run: %.1f MB\n", PeakKb(server_pid_) / 1024.0);
+    return 0;
+  }
+
+ private:
+  int Fail(const std::string& why) {
+    std::fprintf(stderr, "sync_bench: %s\n", why.c_str());
+    return 1;
+  }
+
+  void PrintMachine() {
+    std::printf("machine: %s, %u cores, %s of memory, kernel %s\n", ReadFirst("/proc/cpuinfo", "model name").c_str(),
+                std::thread::hardware_concurrency(), ReadFirst("/proc/meminfo", "MemTotal").c_str(),
+                ReadFirst("/proc/sys/kernel/osrelease", "").c_str());
+    std::printf("server: ocopd on 127.0.0.1, SQLite WAL with synchronous=FULL (every push is durable before it is answered)\n\n");
+    std::printf("%-44s %9s %9s %12s %12s %9s\n", "scenario", "wall s", "requests", "bytes up", "bytes down", "wire/plain");
+  }
+
+  int FindServerPid() {
+    // The harness knows the port; find the process listening through /proc is
+    // overkill: ocopd is our only child named so. Use pgrep-like scan.
+    for (int pid = 2; pid < 4194304; ++pid) {
+      std::ifstream cmd("/proc/" + std::to_string(pid) + "/cmdline");
+      if (!cmd) continue;
+      std::string s((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
+      if (s.find("ocopd") != std::string::npos && s.find(dir_.path()) != std::string::npos &&
+          s.find("--add-user") == std::string::npos)
+        return pid;
+    }
+    return -1;
+  }
+
+  DeviceUnderTest NewDevice(const std::string& name, const std::string& unit, const std::string& user) {
+    DeviceUnderTest d;
+    std::string home = dir_.Sub(name);
+    (void)client::LocalStore::Init(home, unit, server_->url(), UnitTree::Sample(), SystemClock::Get());
+    (void)client::LocalStore::Open(home, SystemClock::Get(), &d.store);
+    d.http = std::make_unique<client::HttpClient>(server_->url());
+    client::SyncClient sc(*d.store, *d.http);
+    Status s = sc.Login(user, "matkhau123");
+    if (!s.ok()) std::fprintf(stderr, "login failed: %s\n", s.message().c_str());
+    return d;
+  }
+
+  // Records n forms on the device; returns their plain JSON size in bytes.
+  double Fill(DeviceUnderTest& d, int n, int seed = 7) {
+    std::mt19937 rng(static_cast<unsigned>(seed));
+    double plain = 0;
+    // Setting up the data set is not what is measured: skip fsync while filling.
+    (void)d.store->db().Exec("PRAGMA synchronous=OFF");
+    for (int i = 0; i < n; ++i) {
+      client::Record r;
+      json::Object f = SampleIdea(i, rng);
+      Status s = d.store->Create("idea", f, &r);
+      if (!s.ok()) std::fprintf(stderr, "create failed: %s\n", s.message().c_str());
+      plain += static_cast<double>(json::ToText(r.fields).size());
+    }
+    (void)d.store->db().Exec("PRAGMA synchronous=FULL");
+    return plain;
+  }
+
+  double Edit(DeviceUnderTest& d, int n) {
+    std::vector<client::Record> rows;
+    client::ListQuery q;
+    q.limit = n;
+    (void)d.store->List(q, &rows);
+    double plain = 0;
+    (void)d.store->db().Exec("PRAGMA synchronous=OFF");
+    for (auto& r : rows) {
+      json::Object change;
+      change.set("phone", "0912345678");
+      client::Record after;
+      (void)d.store->Update(r.id, change, &after);
+      plain += static_cast<double>(json::ToText(after.fields).size());
+    }
+    (void)d.store->db().Exec("PRAGMA synchronous=FULL");
+    return plain;
+  }
+
+  double TimedSync(DeviceUnderTest& d, client::SyncReport* report) {
+    client::HttpClient http(d.store->Setting("server_url"));
+    client::SyncClient sc(*d.store, http);
+    auto t0 = Clock::now();
+    Status s = sc.Sync(report);
+    auto t1 = Clock::now();
+    if (!s.ok()) std::fprintf(stderr, "sync failed: %s\n", s.message().c_str());
+    return Seconds(t0, t1);
+  }
+
+  // ratio_base: plain JSON bytes the wire figure is compared to (<= 0: not shown)
+  void Row(const std::string& name, double t, const client::SyncReport& r, double plain, double) {
+    double wire = static_cast<double>(r.http.bytes_sent + r.http.bytes_received);
+    char ratio[32] = "-";
+    if (plain > 0) std::snprintf(ratio, sizeof ratio, "%.1f %%", 100.0 * wire / plain);
+    std::printf("%-44s %9.3f %9lld %12lld %12lld %9s\n", name.c_str(), t, static_cast<long long>(r.http.requests),
+                static_cast<long long>(r.http.bytes_sent), static_cast<long long>(r.http.bytes_received), ratio);
+    if (plain > 0) std::printf("%-44s plain JSON of the forms: %.0f bytes\n", "", plain);
+  }
+
+  void Concurrent() {
+    std::vector<DeviceUnderTest> devices;
+    devices.reserve(static_cast<size_t>(clients_));
+    // Logins run in parallel (PBKDF2 is deliberately slow); not measured.
+    std::vector<std::thread> setup;
+    std::mutex mu;
+    std::vector<std::unique_ptr<DeviceUnderTest>> made(static_cast<size_t>(clients_));
+    for (int i = 0; i < clients_; ++i)
+      setup.emplace_back([&, i] {
+        auto d = std::make_unique<DeviceUnderTest>(NewDevice("c" + std::to_string(i), "08800", "lan"));
+        Fill(*d, per_client_, 1000 + i);
+        std::lock_guard<std::mutex> lock(mu);
+        made[static_cast<size_t>(i)] = std::move(d);
+      });
+    for (auto& t : setup) t.join();
+    std::vector<double> latency(static_cast<size_t>(clients_));
+    std::atomic<int> errors{0};
+    std::vector<std::thread> run;
+    auto t0 = Clock::now();
+    for (int i = 0; i < clients_; ++i)
+      run.emplace_back([&, i] {
+        client::SyncReport r;
+        auto& d = *made[static_cast<size_t>(i)];
+        client::HttpOptions opts;
+        client::HttpClient http(d.store->Setting("server_url"), opts);
+        client::SyncClient sc(*d.store, http);
+        client::SyncOptions so;
+        auto s0 = Clock::now();
+        Status s = sc.Sync(&r);
+        latency[static_cast<size_t>(i)] = Seconds(s0, Clock::now());
+        if (!s.ok() || r.pending_after != 0) ++errors;
+      });
+    for (auto& t : run) t.join();
+    double wall = Seconds(t0, Clock::now());
+    std::sort(latency.begin(), latency.end());
+    auto pct = [&](double p) { return latency[std::min(latency.size() - 1, static_cast<size_t>(p * static_cast<double>(latency.size())))]; };
+    std::printf("\n%d clients syncing at once, %d new forms each (push + pull of the others' forms):\n", clients_, per_client_);
+    std::printf("  wall %.2f s, throughput %.0f forms pushed/s, sync latency p50 %.3f s, p99 %.3f s, errors %d\n", wall,
+                clients_ * per_client_ / wall, pct(0.50), pct(0.99), errors.load());
+    std::printf("  server peak RSS so far: %.1f MB\n", PeakKb(server_pid_) / 1024.0);
+  }
+
+  void BigPull(DeviceUnderTest& a) {
+    // Bring the server to `big_` forms (a already pushed forms_).
+    int missing = big_ - forms_ - clients_ * per_client_;
+    if (missing > 0) {
+      Fill(a, missing, 99);
+      client::SyncReport r;
+      double t = TimedSync(a, &r);
+      std::printf("\n(setup: pushed %d more forms in %.1f s, %lld requests)\n", missing, t, static_cast<long long>(r.http.requests));
+    }
+    // A fresh device pulls everything with the real `ocop` binary; its peak RSS
+    // comes from the kernel (wait4).
+    std::string home = dir_.Sub("big");
+    auto init = testing::RunProgram(testing::BinOcop(), {"--home", home, "init", "--commune", "253", "--server", server_->url()});
+    auto login = testing::RunProgram(testing::BinOcop(), {"--home", home, "login", "--user", "hoa", "--password-stdin"}, "matkhau123\n");
+    if (init.code != 0 || login.code != 0) {
+      std::fprintf(stderr, "big pull setup failed: %s%s\n", init.err.c_str(), login.err.c_str());
+      return;
+    }
+    auto t0 = Clock::now();
+    pid_t pid = fork();
+    if (pid == 0) {
+      int devnull = ::open("/dev/null", O_WRONLY);
+      dup2(devnull, 1);
+      execl(testing::BinOcop().c_str(), "ocop", "--home", home.c_str(), "sync", "--json", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    int status = 0;
+    rusage usage{};
+    wait4(pid, &status, 0, &usage);
+    double t = Seconds(t0, Clock::now());
+    auto count = testing::RunProgram(testing::BinOcop(), {"--home", home, "status", "--json"});
+    std::printf("\nclient `ocop sync` pulling %d forms: %.1f s, peak RSS %.1f MB (exit %d); %s", big_, t,
+                usage.ru_maxrss / 1024.0, WIFEXITED(status) ? WEXITSTATUS(status) : -1, count.out.c_str());
+    std::printf("server peak RSS while serving them: %.1f MB\n", PeakKb(server_pid_) / 1024.0);
+  }
+
+  int forms_, clients_, per_client_, big_;
+  testing::TempDir dir_;
+  std::unique_ptr<testing::ServerProcess> server_;
+  int server_pid_ = -1;
+};
+
+}  // namespace
+}  // namespace ocop::bench
+
+int main(int argc, char** argv) {
+  int forms = 10000, clients = 100, per_client = 100, big = 100000;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i];
+    int v = std::atoi(argv[i + 1]);
+    if (v < 0) {
+      std::fprintf(stderr, "sync_bench: %s must not be negative\n", k.c_str());
+      return 2;
+    }
+    if (k == "--forms") forms = v;
+    else if (k == "--clients") clients = v;
+    else if (k == "--per-client") per_client = v;
+    else if (k == "--big") big = v;
+    else {
+      std::fprintf(stderr, "usage: sync_bench [--forms N] [--clients N] [--per-client N] [--big N]\n");
+      return 2;
+    }
+  }
+  if (clients < 1 || forms < 10) {
+    std::fprintf(stderr, "sync_bench: need --clients >= 1 and --forms >= 10\n");
+    return 2;
+  }
+  return ocop::bench::Bench(forms, clients, per_client, big).Run();
+}
