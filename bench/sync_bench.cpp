@@ -4,6 +4,7 @@
 // the machine it ran on. Usage:
 //   sync_bench [--forms 10000] [--clients 100] [--per-client 100] [--big 100000]
 #include <fcntl.h>
+#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -266,13 +267,24 @@ class Bench {
       return;
     }
     auto t0 = Clock::now();
-    pid_t pid = fork();
-    if (pid == 0) {
-      int devnull = ::open("/dev/null", O_WRONLY);
-      dup2(devnull, 1);
-      execl(testing::BinOcop().c_str(), "ocop", "--home", home.c_str(), "sync", "--json", static_cast<char*>(nullptr));
-      _exit(127);
+    // posix_spawn, not fork: a forked child would count the benchmark's own
+    // memory in its peak RSS until it execs.
+    std::vector<std::string> argv_s;
+    if (const char* wrap = std::getenv("OCOP_BENCH_WRAP"); wrap && *wrap) argv_s.push_back(wrap);  // e.g. heaptrack
+    for (const std::string& arg : {testing::BinOcop(), std::string("--home"), home, std::string("sync"), std::string("--json")})
+      argv_s.push_back(arg);
+    std::vector<char*> argv;
+    for (auto& arg : argv_s) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    pid_t pid = -1;
+    if (posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0) {
+      std::fprintf(stderr, "cannot start ocop\n");
+      return;
     }
+    posix_spawn_file_actions_destroy(&actions);
     int status = 0;
     rusage usage{};
     wait4(pid, &status, 0, &usage);
