@@ -224,6 +224,16 @@ class Cli {
     return Status::Ok();
   }
 
+  // The record named by the one positional argument: opens the store, resolves
+  // a short id, loads the record (when `r` is given).
+  Status TargetRecord(std::string* id, Record* r = nullptr) {
+    NeedPositional(1, "record ID");
+    Status s = OpenStore();
+    if (s.ok()) s = ResolveId(a_.positional[0], id);
+    if (s.ok() && r) s = store_->Get(*id, r);
+    return s;
+  }
+
   // --from FILE|- then --set KEY=VALUE pairs, typed by the form's schema.
   Status CollectFields(const FormSchema& schema, Object* fields, bool* any) {
     *any = false;
@@ -356,14 +366,9 @@ class Cli {
   }
 
   int Edit() {
-    NeedPositional(1, "record ID");
-    Status s = OpenStore();
-    if (!s.ok()) return Fail(s);
     std::string id;
-    s = ResolveId(a_.positional[0], &id);
-    if (!s.ok()) return Fail(s);
     Record before;
-    s = store_->Get(id, &before);
+    Status s = TargetRecord(&id, &before);
     if (!s.ok()) return Fail(s);
     const FormSchema* schema = store_->catalog().Find(before.form);
     Object changes;
@@ -380,11 +385,8 @@ class Cli {
   }
 
   int Delete() {
-    NeedPositional(1, "record ID");
-    Status s = OpenStore();
-    if (!s.ok()) return Fail(s);
     std::string id;
-    s = ResolveId(a_.positional[0], &id);
+    Status s = TargetRecord(&id);
     if (s.ok()) s = store_->Delete(id);
     if (!s.ok()) return Fail(s);
     if (json_) out_ << "{\"id\":" << json::Quote(id) << ",\"deleted\":true}\n";
@@ -393,13 +395,9 @@ class Cli {
   }
 
   int Show() {
-    NeedPositional(1, "record ID");
-    Status s = OpenStore();
-    if (!s.ok()) return Fail(s);
     std::string id;
-    s = ResolveId(a_.positional[0], &id);
     Record r;
-    if (s.ok()) s = store_->Get(id, &r);
+    Status s = TargetRecord(&id, &r);
     if (!s.ok()) return Fail(s);
     PrintRecord(r);
     return 0;
@@ -443,11 +441,8 @@ class Cli {
   }
 
   int History() {
-    NeedPositional(1, "record ID");
-    Status s = OpenStore();
-    if (!s.ok()) return Fail(s);
     std::string id;
-    s = ResolveId(a_.positional[0], &id);
+    Status s = TargetRecord(&id);
     if (!s.ok()) return Fail(s);
     std::string note;
     if (!a_.Has("--local") && !store_->Setting("token").empty() && !store_->Setting("server_url").empty()) {
@@ -490,13 +485,9 @@ class Cli {
   }
 
   int Submit() {
-    NeedPositional(1, "record ID");
-    Status s = OpenStore();
-    if (!s.ok()) return Fail(s);
     std::string id;
-    s = ResolveId(a_.positional[0], &id);
     Record r;
-    if (s.ok()) s = store_->Get(id, &r);
+    Status s = TargetRecord(&id, &r);
     if (!s.ok()) return Fail(s);
     if (r.form != "idea") return Fail(Status::Invalid("only idea forms are submitted; this is a " + r.form));
     if (r.status() != "draft" && r.status() != "returned")

@@ -161,6 +161,16 @@ class ApiHandler : public HTTPRequestHandler {
   bool accepts_binary_ = false;
 };
 
+// An endpoint about one record, whose id is part of the path.
+class RecordApiHandler : public ApiHandler {
+ public:
+  RecordApiHandler(SyncService& s, const ApiOptions& o, ApiStats& st, std::string id)
+      : ApiHandler(s, o, st), id_(std::move(id)) {}
+
+ protected:
+  std::string id_;
+};
+
 class HealthHandler final : public ApiHandler {
   using ApiHandler::ApiHandler;
   Status Handle(HTTPServerRequest&, HTTPServerResponse& resp) override {
@@ -273,10 +283,8 @@ Object::Ptr AuditToJson(const AuditRow& a) {
   return o;
 }
 
-class HistoryHandler final : public ApiHandler {
- public:
-  HistoryHandler(SyncService& s, const ApiOptions& o, ApiStats& st, std::string id)
-      : ApiHandler(s, o, st), id_(std::move(id)) {}
+class HistoryHandler final : public RecordApiHandler {
+  using RecordApiHandler::RecordApiHandler;
   Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) override {
     AuthUser u;
     Status s = Auth(req, &u);
@@ -291,9 +299,6 @@ class HistoryHandler final : public ApiHandler {
     out.set("entries", arr);
     return SendOk(resp, json::ToText(out));
   }
-
- private:
-  std::string id_;
 };
 
 Object::Ptr ConflictToJson(const ConflictRow& c) {
@@ -336,10 +341,8 @@ class ConflictListHandler final : public ApiHandler {
   }
 };
 
-class ConflictShowHandler final : public ApiHandler {
- public:
-  ConflictShowHandler(SyncService& s, const ApiOptions& o, ApiStats& st, std::string id)
-      : ApiHandler(s, o, st), id_(std::move(id)) {}
+class ConflictShowHandler final : public RecordApiHandler {
+  using RecordApiHandler::RecordApiHandler;
   Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) override {
     AuthUser u;
     Status s = Auth(req, &u);
@@ -359,15 +362,10 @@ class ConflictShowHandler final : public ApiHandler {
     out.set("conflicts", arr);
     return SendOk(resp, json::ToText(out));
   }
-
- private:
-  std::string id_;
 };
 
-class ResolveHandler final : public ApiHandler {
- public:
-  ResolveHandler(SyncService& s, const ApiOptions& o, ApiStats& st, std::string id)
-      : ApiHandler(s, o, st), id_(std::move(id)) {}
+class ResolveHandler final : public RecordApiHandler {
+  using RecordApiHandler::RecordApiHandler;
   Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) override {
     AuthUser u;
     Status s = Auth(req, &u);
@@ -399,9 +397,6 @@ class ResolveHandler final : public ApiHandler {
     out.set("deleted", rs.deleted);
     return SendOk(resp, json::ToText(out));
   }
-
- private:
-  std::string id_;
 };
 
 class UsersHandler final : public ApiHandler {

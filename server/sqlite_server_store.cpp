@@ -50,6 +50,15 @@ std::string PrefixEnd(std::string prefix) {
   return prefix;
 }
 
+Status SelectRecord(sql::Db* db, const std::string& id, StoredRecord* out, bool* found) {
+  auto& st = db->Cached(std::string("SELECT ") + kRecordCols + " FROM records WHERE id = ?");
+  sql::ResetOnExit reset(st);
+  st.Bind(1, id);
+  *found = st.Step();
+  if (*found) ReadRecord(st, out);
+  return st.status();
+}
+
 // [{"key":"phone","old":"0912…","new":"0987…"}]: values are embedded as JSON.
 std::string EncodeAuditFields(const std::vector<sync::FieldChange>& fields) {
   std::string out = "[";
@@ -112,12 +121,7 @@ class SqliteWriteTxn final : public WriteTxn {
         .Bind(1, change_id).Bind(2, changeset_id).Bind(3, record_id).Bind(4, result).Bind(5, version).Run();
   }
   Status GetRecord(const std::string& id, StoredRecord* out, bool* found) override {
-    auto& st = db_->Cached(std::string("SELECT ") + kRecordCols + " FROM records WHERE id = ?");
-    sql::ResetOnExit reset_st(st);
-    st.Bind(1, id);
-    *found = st.Step();
-    if (*found) ReadRecord(st, out);
-    return st.status();
+    return SelectRecord(db_, id, out, found);
   }
   Status PutRecord(StoredRecord* r) override {
     if (next_seq_ == 0) {
@@ -378,11 +382,7 @@ Status SqliteServerStore::ReadSince(const std::string& prefix, int64_t since, in
 Status SqliteServerStore::GetRecord(const std::string& id, StoredRecord* out, bool* found) {
   Reader db(this);
   if (!db.status().ok()) return db.status();
-  auto st = db->Prepare(std::string("SELECT ") + kRecordCols + " FROM records WHERE id = ?");
-  st.Bind(1, id);
-  *found = st.Step();
-  if (*found) ReadRecord(st, out);
-  return st.status();
+  return SelectRecord(db.get(), id, out, found);
 }
 
 Status SqliteServerStore::Audit(const std::string& record_id, std::vector<AuditRow>* out) {
