@@ -27,8 +27,8 @@ struct SyncReport {
 };
 
 struct SyncOptions {
-  size_t push_batch = 1000;  // changes per change set
-  int pull_limit = 1000;     // records per page
+  size_t push_batch = 2000;  // changes per change set (one request per 2,000 forms)
+  int pull_limit = 2000;     // records per page
   int receipt_block = 50;    // receipt numbers to reserve when running low
   int receipt_low_water = 20;
 };
