@@ -20,6 +20,7 @@
 #include "shared/localisation.h"
 #include "shared/receipt.h"
 #include "shared/text.h"
+#include "shared/workflow.h"
 
 namespace ocop::client {
 
@@ -49,6 +50,9 @@ Local (no network needed):
                                        list records; search ignores case and accents
   history ID [--local]                 every change: who, when, device, old -> new
   submit ID                            receive an idea form: receipt number, date
+  return ID --reason TEXT | accept ID  the commune's decision on a submitted idea
+  select ID | reject ID --reason TEXT  the coordinator's decision on an accepted idea
+  confirm ID | revoke ID --reason TEXT a local-labour and raw-material confirmation
   forms [FORM]                         the fields of each form
   units                                the administrative units known to this device
   status                               pending changes, last sync, open conflicts
@@ -173,6 +177,8 @@ class Cli {
     if (c == "list") return List();
     if (c == "history") return History();
     if (c == "submit") return Submit();
+    if (c == "return" || c == "accept" || c == "select" || c == "reject" || c == "confirm" || c == "revoke")
+      return Decide(c);
     if (c == "forms") return Forms();
     if (c == "units") return Units();
     if (c == "status") return StatusCmd();
@@ -490,8 +496,9 @@ class Cli {
     Status s = TargetRecord(&id, &r);
     if (!s.ok()) return Fail(s);
     if (r.form != "idea") return Fail(Status::Invalid("only idea forms are submitted; this is a " + r.form));
-    if (r.status() != "draft" && r.status() != "returned")
-      return Fail(Status::Precondition("an idea form is submitted from draft or returned, not from " + r.status()));
+    s = StartsFrom(*workflow::Find("idea", "submit"), r.status());
+    if (s.ok()) s = workflow::CheckTransition(r.form, r.status(), "submitted", DeviceRole(), r.fields, Today());
+    if (!s.ok()) return Fail(s);
     std::string today = dates::IsoDateFromMillis(SystemClock::Get().NowMillis());
     int year = std::atoi(today.substr(0, 4).c_str());
     Object changes;
@@ -514,6 +521,62 @@ class Cli {
     if (json_) out_ << json::ToText(*RecordToJson(after)) << "\n";
     else out_ << T("Đã tiếp nhận: ", "Received: ") << id << "  " << (after.fields.has("receipt_no") ? after.fields.getValue<std::string>("receipt_no") : "") << "\n";
     if (!warning.empty()) err_ << "ocop: " << warning << "\n";
+    return 0;
+  }
+
+  // The role this device acts in: the logged-in user's, else what its unit implies.
+  std::string DeviceRole() {
+    std::string role = store_->Setting("role");
+    if (!role.empty()) return role;
+    return UnitTree::Sample().Children(store_->commune()).empty() ? "officer" : "coordinator";
+  }
+
+  std::string Today() const { return dates::IsoDateFromMillis(SystemClock::Get().NowMillis()); }
+
+  // The decision must start from one of its statuses (the rule table accepts an
+  // unchanged status, which a command should not).
+  static Status StartsFrom(const workflow::Decision& d, const std::string& status) {
+    for (const auto& f : d.from)
+      if (f == status) return Status::Ok();
+    std::string list;
+    for (const auto& f : d.from) list += (list.empty() ? "" : ", ") + f;
+    return Status::Precondition(std::string(d.name) + " applies to a " + d.form + " form that is " + list + "; this one is " +
+                                status);
+  }
+
+  // Records a workflow decision offline, after checking the same rule the
+  // server checks (shared/workflow.h).
+  int Decide(const std::string& name) {
+    std::string id;
+    Record r;
+    Status s = TargetRecord(&id, &r);
+    if (!s.ok()) return Fail(s);
+    const workflow::Decision* d = workflow::Find(r.form, name);
+    if (!d) return Fail(Status::Invalid("'" + name + "' is not a decision for a " + r.form + " form"));
+    s = StartsFrom(*d, r.status());
+    if (!s.ok()) return Fail(s);
+    Object changes;
+    changes.set("status", std::string(d->to));
+    std::string reason = a_.Get("--reason");
+    if (!text::IsValidUtf8(reason)) return Fail(Status::Invalid("--reason is not valid UTF-8"));
+    if (d->reason_field && !reason.empty()) changes.set(d->reason_field, text::ToNfc(reason));
+    std::string user = store_->Setting("user");
+    if (name == "return") changes.set("returned_on", Today());
+    if (name == "confirm") {
+      if (!r.fields.has("confirmed_on")) changes.set("confirmed_on", Today());
+      if (!r.fields.has("confirmed_by") && !user.empty()) changes.set("confirmed_by", user);
+    }
+    Object after(r.fields);
+    std::vector<std::string> keys;
+    changes.getNames(keys);
+    for (const auto& k : keys) after.set(k, changes.get(k));
+    s = workflow::CheckTransition(r.form, r.status(), d->to, DeviceRole(), after, Today());
+    if (!s.ok()) return Fail(s);
+    Record updated;
+    s = store_->Update(id, changes, &updated, /*allow_system=*/true);
+    if (!s.ok()) return Fail(s);
+    if (json_) out_ << json::ToText(*RecordToJson(updated)) << "\n";
+    else out_ << r.status() << " → " << d->to << ": " << id << "\n";
     return 0;
   }
 

@@ -7,6 +7,7 @@
 #include "shared/ids.h"
 #include "shared/localisation.h"
 #include "shared/text.h"
+#include "shared/workflow.h"
 #include "sync/codec.h"
 #include "sync/merge.h"
 
@@ -153,6 +154,8 @@ Status SyncService::CheckChange(const AuthUser& user, WriteTxn& txn, sync::Chang
     kept.push_back(f);
   }
   c->fields = std::move(kept);
+  s = CheckWorkflow(user, *schema, found ? &existing : nullptr, c);
+  if (!s.ok()) return s;
   if (c->op == sync::op::kCreate && !found) {
     Object fields;
     for (const auto& f : c->fields) {
@@ -164,6 +167,47 @@ Status SyncService::CheckChange(const AuthUser& user, WriteTxn& txn, sync::Chang
     if (!s.ok()) return Status::Invalid("record " + c->record_id + ": " + s.message());
   }
   c->author = user.name;  // never trust the client's word for who it is
+  return Status::Ok();
+}
+
+Status SyncService::CheckWorkflow(const AuthUser& user, const FormSchema& schema, const StoredRecord* existing,
+                                  sync::Change* c) {
+  sync::FieldChange* status = nullptr;
+  for (auto& f : c->fields)
+    if (f.key == "status") status = &f;
+  if (c->op == sync::op::kCreate && !existing && !status) {
+    // A new record starts in the form's first status, whatever the client left out.
+    c->fields.push_back({"status", "null", json::Quote(schema.initial_status)});
+    return Status::Ok();
+  }
+  if (!status) return Status::Ok();
+  Var from_v, to_v;
+  (void)json::Parse(status->old_value, &from_v);
+  (void)json::Parse(status->new_value, &to_v);
+  if (to_v.isEmpty()) return Status::Invalid("record " + c->record_id + ": the status cannot be cleared");
+  // A record created on the device starts in the first status, even when the
+  // change that reaches us already carries later decisions.
+  std::string from = from_v.isEmpty() ? schema.initial_status : from_v.convert<std::string>();
+  std::string to = to_v.convert<std::string>();
+  Object after;
+  if (existing) {
+    Object::Ptr current;
+    if (json::ParseObject(existing->fields, &current).ok()) after = *current;
+  }
+  for (const auto& f : c->fields) {
+    Var v;
+    if (json::Parse(f.new_value, &v).ok()) {
+      if (v.isEmpty()) after.remove(f.key);
+      else after.set(f.key, v);
+    }
+  }
+  // The decision's date is when the device made it (offline), never later than now.
+  int64_t ms = clock_.NowMillis();
+  int32_t counter;
+  int64_t made_ms;
+  if (HybridClock::Decode(c->hlc, &made_ms, &counter) && made_ms < ms) ms = made_ms;
+  Status s = workflow::CheckTransition(c->form, from, to, user.role, after, dates::IsoDateFromMillis(ms));
+  if (!s.ok()) return Status(s.code(), "record " + c->record_id + ": " + s.message());
   return Status::Ok();
 }
 

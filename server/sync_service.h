@@ -79,6 +79,8 @@ class SyncService {
 
  private:
   Status CheckChange(const AuthUser& user, WriteTxn& txn, sync::Change* c);
+  // Workflow rules (shared/workflow.h) for a change of the status field.
+  Status CheckWorkflow(const AuthUser& user, const FormSchema& schema, const StoredRecord* existing, sync::Change* c);
   bool InScope(const AuthUser& user, const std::string& unit_path) const;
   std::string NowIso() const;
   std::string Tick();

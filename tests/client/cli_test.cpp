@@ -120,6 +120,29 @@ TEST_F(CliTest, SubmitWithoutReceiptBlockSaysSo) {
   EXPECT_EQ(Run({"submit", id}).code, 3);  // not from submitted
 }
 
+TEST_F(CliTest, WorkflowDecisionsFollowTheRules) {
+  ASSERT_EQ(Run({"init", "--commune", "08800"}).code, 0);
+  std::string id = NewIdea("Chè hoa vàng");
+  auto r = Run({"accept", id});
+  EXPECT_EQ(r.code, 3);  // not submitted yet
+  EXPECT_NE(r.err.find("submitted"), std::string::npos) << r.err;
+  ASSERT_EQ(Run({"submit", id}).code, 0);
+  r = Run({"return", id});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("reason"), std::string::npos) << r.err;
+  ASSERT_EQ(Run({"return", id, "--reason", "Thiếu mô tả sản phẩm"}).code, 0);
+  r = Run({"submit", id});  // the same day: seven days must pass
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("7 days"), std::string::npos) << r.err;
+  auto show = Run({"show", id, "--json"});
+  EXPECT_NE(show.out.find("\"status\":\"returned\""), std::string::npos);
+  EXPECT_NE(show.out.find("Thiếu mô tả sản phẩm"), std::string::npos);
+  r = Run({"select", id});  // an officer's device cannot select
+  EXPECT_EQ(r.code, 3);
+  r = Run({"confirm", id});
+  EXPECT_EQ(r.code, 3);  // not a decision for an idea form
+}
+
 TEST_F(CliTest, SyncWithoutLoginOrServerFailsClearly) {
   ASSERT_EQ(Run({"init", "--commune", "08800"}).code, 0);
   auto r = Run({"sync"});

@@ -128,7 +128,7 @@ TEST_F(SyncE2eTest, SameChangeSetThreeTimesOneEffect) {
   ASSERT_TRUE(http.Call("GET", "/v1/records/" + c.record_id + "/history", "", &hist).ok());
   json::Object::Ptr o;
   ASSERT_TRUE(json::ParseObject(hist, &o).ok());
-  EXPECT_EQ(o->getArray("entries")->size(), 3u);  // three fields, applied once
+  EXPECT_EQ(o->getArray("entries")->size(), 4u);  // three fields and the first status, applied once
   std::string page;
   ASSERT_TRUE(http.Call("POST", "/v1/pull", R"({"since":0})", &page).ok());
   sync::PullPage p;

@@ -273,6 +273,41 @@ TEST_F(SyncServiceTest, PullPagesAreOrderedAndComplete) {
   EXPECT_EQ(service_->Pull(lan, bad, &page).code(), Code::kInvalidArgument);
 }
 
+TEST_F(SyncServiceTest, WorkflowRulesAreEnforcedOnPush) {
+  AuthUser lan = Auth("lan"), hoa = Auth("hoa");
+  sync::PushResult r;
+  Change created = Create("08800", "Ổi");
+  ASSERT_TRUE(service_->Push(lan, Set({created}), &r).ok());
+  auto decide = [&](const AuthUser& u, std::vector<sync::FieldChange> fields, int64_t day_offset, int64_t base) {
+    Change c = Edit(created, "status", "", "", base);
+    c.fields = std::move(fields);
+    c.hlc = HybridClock::Encode(clock_.NowMillis() + day_offset * 86400000LL, 0);
+    return service_->Push(u, Set({c}), &r);
+  };
+  // A coordinator cannot take the commune's decision; a skipped step is refused.
+  EXPECT_EQ(decide(hoa, {{"status", "\"draft\"", "\"submitted\""}}, 0, 1).code(), Code::kPermissionDenied);
+  EXPECT_EQ(decide(lan, {{"status", "\"draft\"", "\"selected\""}}, 0, 1).code(), Code::kPermissionDenied);
+  ASSERT_TRUE(decide(lan, {{"status", "\"draft\"", "\"submitted\""}}, 0, 1).ok());
+  // Return without a reason: refused; with one: taken.
+  EXPECT_EQ(decide(lan, {{"status", "\"submitted\"", "\"returned\""}}, 0, 2).code(), Code::kInvalidArgument);
+  ASSERT_TRUE(decide(lan, {{"status", "\"submitted\"", "\"returned\""}, {"decision_reason", "null", "\"Thiếu\""},
+                           {"returned_on", "null", "\"2026-11-24\""}}, 0, 2).ok());
+  // Resubmitted three days later (by the device's clock): too early. Seven days: fine.
+  clock_.Advance(3 * 86400000LL);
+  Status s = decide(lan, {{"status", "\"returned\"", "\"submitted\""}}, 0, 3);
+  EXPECT_EQ(s.code(), Code::kFailedPrecondition);
+  EXPECT_NE(s.message().find("7 days"), std::string::npos) << s.message();
+  // A device clock set in the future does not help: the server's date caps it.
+  EXPECT_EQ(decide(lan, {{"status", "\"returned\"", "\"submitted\""}}, 30, 3).code(), Code::kFailedPrecondition);
+  clock_.Advance(4 * 86400000LL);
+  ASSERT_TRUE(decide(lan, {{"status", "\"returned\"", "\"submitted\""}}, 0, 3).ok());
+  ASSERT_TRUE(decide(lan, {{"status", "\"submitted\"", "\"accepted\""}}, 0, 4).ok());
+  // Selection is the coordinator's.
+  EXPECT_EQ(decide(lan, {{"status", "\"accepted\"", "\"selected\""}}, 0, 5).code(), Code::kPermissionDenied);
+  ASSERT_TRUE(decide(hoa, {{"status", "\"accepted\"", "\"selected\""}}, 0, 5).ok());
+  EXPECT_NE(PullAll(lan)[0].fields.find("\"status\":\"selected\""), std::string::npos);
+}
+
 TEST_F(SyncServiceTest, ReceiptBlocksNeverOverlapAcrossDevices) {
   // Eight devices of one commune reserve blocks at the same time.
   AuthUser lan = Auth("lan");

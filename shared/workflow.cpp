@@ -1,0 +1,99 @@
+#include "shared/workflow.h"
+
+#include <deque>
+#include <map>
+#include <set>
+
+#include "shared/dates.h"
+
+namespace ocop::workflow {
+
+const std::vector<Decision>& Decisions() {
+  static const std::vector<Decision> table = {
+      {"submit", "idea", {"draft", "returned"}, "submitted", "officer", nullptr},
+      {"return", "idea", {"submitted"}, "returned", "officer", "decision_reason"},
+      {"accept", "idea", {"submitted"}, "accepted", "officer", nullptr},
+      {"select", "idea", {"accepted"}, "selected", "coordinator", nullptr},
+      {"reject", "idea", {"accepted"}, "not_selected", "coordinator", "decision_reason"},
+      {"confirm", "confirmation", {"draft"}, "confirmed", "officer", nullptr},
+      {"revoke", "confirmation", {"confirmed"}, "revoked", "officer", "revoked_reason"},
+  };
+  return table;
+}
+
+const Decision* Find(const std::string& form, const std::string& name) {
+  for (const auto& d : Decisions())
+    if (form == d.form && name == d.name) return &d;
+  return nullptr;
+}
+
+namespace {
+// The decisions of `form` leading out of `status`.
+std::vector<const Decision*> Out(const std::string& form, const std::string& status) {
+  std::vector<const Decision*> out;
+  for (const auto& d : Decisions())
+    if (form == d.form)
+      for (const auto& f : d.from)
+        if (f == status) out.push_back(&d);
+  return out;
+}
+
+std::string Allowed(const std::string& form, const std::string& status) {
+  std::string s;
+  for (const Decision* d : Out(form, status)) s += (s.empty() ? "" : ", ") + std::string(d->name) + " (→ " + d->to + ")";
+  return s.empty() ? "none" : s;
+}
+}  // namespace
+
+Status CheckTransition(const std::string& form, const std::string& from, const std::string& to,
+                       const std::string& role, const json::Object& after, const std::string& today) {
+  if (from == to) return Status::Ok();
+  // Breadth-first over the decisions, remembering the last step that reached each status.
+  std::map<std::string, const Decision*> reached_by;
+  std::map<std::string, const Decision*> reached_by_anyone;
+  std::deque<std::string> queue = {from};
+  std::set<std::string> seen = {from};
+  while (!queue.empty()) {
+    std::string s = queue.front();
+    queue.pop_front();
+    for (const Decision* d : Out(form, s)) {
+      if (!reached_by_anyone.count(d->to)) reached_by_anyone[d->to] = d;
+      if (role != d->role) continue;
+      if (seen.insert(d->to).second) {
+        reached_by[d->to] = d;
+        queue.push_back(d->to);
+      }
+    }
+  }
+  auto it = reached_by.find(to);
+  if (it == reached_by.end()) {
+    auto other = reached_by_anyone.find(to);
+    if (other != reached_by_anyone.end())
+      return Status::Denied("only a " + std::string(other->second->role) + " may " + other->second->name + " the " +
+                            form + " form (" + from + " → " + to + ")");
+    return Status::Precondition("the " + form + " form cannot go from '" + from + "' to '" + to + "'; from '" + from +
+                                "' it may: " + Allowed(form, from));
+  }
+  const Decision* last = it->second;
+  if (last->reason_field) {
+    bool has = after.has(last->reason_field) && !after.get(last->reason_field).isEmpty() &&
+               !after.get(last->reason_field).convert<std::string>().empty();
+    if (!has)
+      return Status::Invalid(std::string("to ") + last->name + " the " + form + " form, give the reason (field '" +
+                             last->reason_field + "', --reason)");
+  }
+  if (std::string(last->name) == "submit" && from == "returned") {
+    // Resubmission of a returned idea: not before the waiting time is over.
+    if (!after.has("returned_on")) return Status::Precondition("a returned idea form has no 'returned_on' date");
+    std::string returned = after.getValue<std::string>("returned_on");
+    if (!dates::ParseDate(returned) || !dates::ParseDate(today)) return Status::Invalid("bad date in the workflow check");
+    long waited = dates::DaysBetween(returned, today);
+    if (waited < kResubmitDays)
+      return Status::Precondition("returned on " + dates::ToDisplay(returned) + ", it may be resubmitted " +
+                                  std::to_string(kResubmitDays) + " days later; only " + std::to_string(waited) +
+                                  " have passed");
+  }
+  return Status::Ok();
+}
+
+}  // namespace ocop::workflow

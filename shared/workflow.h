@@ -1,0 +1,46 @@
+// The OCOP cycle as rules over a form's status field: which decision moves a
+// form from which status to which, who may take it, what it needs. One table,
+// checked by the client before it records a decision offline and by the server
+// (never trusting the client) when the change arrives.
+//
+//   idea:          draft ─submit→ submitted ─accept→ accepted ─select→ selected
+//                  submitted ─return→ returned ─submit (7 days later)→ submitted
+//                  accepted ─reject→ not_selected
+//   confirmation:  draft ─confirm→ confirmed ─revoke→ revoked
+//
+// Officers take the commune's decisions, coordinators the selection; the unit
+// scope (their own units only) is the server's scope check. Pure; thread-safe.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "shared/json.h"
+#include "shared/status.h"
+
+namespace ocop::workflow {
+
+struct Decision {
+  const char* name;  // the command: submit, return, accept, select, reject, confirm, revoke
+  const char* form;
+  std::vector<std::string> from;
+  const char* to;
+  const char* role;          // officer or coordinator
+  const char* reason_field;  // field that must hold the reason, or nullptr
+};
+
+const std::vector<Decision>& Decisions();
+const Decision* Find(const std::string& form, const std::string& name);
+
+// Days a returned idea waits before it may be resubmitted (Vĩnh Phúc plan).
+inline constexpr int kResubmitDays = 7;
+
+// Checks that `role` may move a `form` from status `from` to `to` on `today`
+// (ISO date), given the record's fields after the change. Unchanged status is
+// always fine. Several decisions taken offline arrive as one change: a path of
+// decisions this role may take is accepted; the last step's needs are checked.
+// Errors: kPermissionDenied (not this role's decision), kFailedPrecondition
+// (no such transition; too early to resubmit), kInvalidArgument (reason missing).
+Status CheckTransition(const std::string& form, const std::string& from, const std::string& to,
+                       const std::string& role, const json::Object& after, const std::string& today);
+
+}  // namespace ocop::workflow

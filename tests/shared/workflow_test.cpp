@@ -1,0 +1,76 @@
+#include "shared/workflow.h"
+
+#include <gtest/gtest.h>
+
+namespace ocop::workflow {
+namespace {
+
+json::Object With(std::initializer_list<std::pair<const char*, const char*>> kv) {
+  json::Object o;
+  for (auto& [k, v] : kv) o.set(k, std::string(v));
+  return o;
+}
+
+Code Check(const std::string& form, const std::string& from, const std::string& to, const std::string& role,
+           const json::Object& after = json::Object(), const std::string& today = "2026-11-24") {
+  return CheckTransition(form, from, to, role, after, today).code();
+}
+
+TEST(WorkflowTest, EveryAllowedTransitionByItsRole) {
+  json::Object reason = With({{"decision_reason", "Thiếu thông tin"}, {"revoked_reason", "Sai số liệu"}});
+  for (const auto& d : Decisions())
+    for (const auto& from : d.from) {
+      json::Object after = reason;
+      if (from == "returned") after.set("returned_on", "2026-11-01");
+      EXPECT_EQ(Check(d.form, from, d.to, d.role, after), Code::kOk) << d.name << " from " << from;
+      std::string other = std::string(d.role) == "officer" ? "coordinator" : "officer";
+      EXPECT_EQ(Check(d.form, from, d.to, other, after), Code::kPermissionDenied) << d.name << " by " << other;
+      EXPECT_EQ(Check(d.form, from, d.to, "admin", after), Code::kPermissionDenied) << d.name << " by admin";
+    }
+}
+
+TEST(WorkflowTest, ForbiddenTransitions) {
+  EXPECT_EQ(Check("idea", "draft", "selected", "coordinator"), Code::kFailedPrecondition);
+  EXPECT_EQ(Check("idea", "selected", "draft", "officer"), Code::kFailedPrecondition);
+  EXPECT_EQ(Check("idea", "not_selected", "accepted", "officer"), Code::kFailedPrecondition);
+  EXPECT_EQ(Check("confirmation", "revoked", "confirmed", "officer"), Code::kFailedPrecondition);
+  EXPECT_EQ(Check("visit", "recorded", "confirmed", "officer"), Code::kFailedPrecondition);
+  // The messages say what is allowed, or whose decision it is.
+  Status s = CheckTransition("idea", "draft", "not_selected", "coordinator", json::Object(), "2026-11-24");
+  EXPECT_NE(s.message().find("submit"), std::string::npos) << s.message();
+  s = CheckTransition("idea", "submitted", "selected", "officer", json::Object(), "2026-11-24");
+  EXPECT_EQ(s.code(), Code::kPermissionDenied);
+  EXPECT_NE(s.message().find("coordinator"), std::string::npos) << s.message();
+}
+
+TEST(WorkflowTest, UnchangedStatusIsAlwaysFine) {
+  EXPECT_EQ(Check("idea", "selected", "selected", "officer"), Code::kOk);
+}
+
+TEST(WorkflowTest, ReasonsAreRequired) {
+  EXPECT_EQ(Check("idea", "submitted", "returned", "officer"), Code::kInvalidArgument);
+  EXPECT_EQ(Check("idea", "accepted", "not_selected", "coordinator"), Code::kInvalidArgument);
+  EXPECT_EQ(Check("idea", "accepted", "not_selected", "coordinator", With({{"decision_reason", ""}})), Code::kInvalidArgument);
+  EXPECT_EQ(Check("confirmation", "confirmed", "revoked", "officer"), Code::kInvalidArgument);
+  EXPECT_EQ(Check("idea", "accepted", "selected", "coordinator"), Code::kOk);  // no reason needed
+}
+
+TEST(WorkflowTest, ResubmissionWaitsSevenDays) {
+  auto returned = With({{"returned_on", "2026-11-17"}});
+  EXPECT_EQ(Check("idea", "returned", "submitted", "officer", returned, "2026-11-23"), Code::kFailedPrecondition);
+  EXPECT_EQ(Check("idea", "returned", "submitted", "officer", returned, "2026-11-24"), Code::kOk);
+  EXPECT_EQ(Check("idea", "returned", "submitted", "officer", returned, "2027-01-05"), Code::kOk);
+  Status s = CheckTransition("idea", "returned", "submitted", "officer", returned, "2026-11-20");
+  EXPECT_NE(s.message().find("17/11/2026"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("only 3"), std::string::npos) << s.message();
+}
+
+TEST(WorkflowTest, SeveralOfflineDecisionsArriveAsOnePath) {
+  // draft -> submitted -> accepted, both the officer's: one coalesced change.
+  EXPECT_EQ(Check("idea", "draft", "accepted", "officer"), Code::kOk);
+  // draft -> ... -> selected needs the coordinator for the last step: not the officer's path.
+  EXPECT_EQ(Check("idea", "draft", "selected", "officer"), Code::kPermissionDenied);
+}
+
+}  // namespace
+}  // namespace ocop::workflow
