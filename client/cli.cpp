@@ -15,6 +15,7 @@
 #include "client/form_prompt.h"
 #include "client/http_client.h"
 #include "client/local_store.h"
+#include "client/report.h"
 #include "client/sync_client.h"
 #include "shared/dates.h"
 #include "shared/localisation.h"
@@ -54,6 +55,10 @@ Local (no network needed):
   select ID | reject ID --reason TEXT  the coordinator's decision on an accepted idea
   confirm ID | revoke ID --reason TEXT a local-labour and raw-material confirmation
   forms [FORM]                         the fields of each form
+  report [--date D] [--format table|csv|html] [--target N] [--output FILE] [--bom]
+                                       the weekly report of this device's unit
+  export FORM [--format csv|json] [--bom] [--output FILE]
+                                       every record of a form in scope
   units                                the administrative units known to this device
   status                               pending changes, last sync, open conflicts
 
@@ -95,9 +100,9 @@ struct Args {
 
 const std::set<std::string> kValueOptions = {"--home", "--lang", "--commune", "--server", "--user", "--set",
                                              "--from", "--search", "--status", "--limit", "--take", "--reason",
-                                             "--unit"};
+                                             "--unit", "--date", "--format", "--target", "--output"};
 const std::set<std::string> kFlags = {"--json", "--help", "--password-stdin", "--conflicts", "--deleted",
-                                      "--local", "--interactive", "--version"};
+                                      "--local", "--interactive", "--version", "--bom"};
 
 class UsageError : public std::runtime_error {
  public:
@@ -180,6 +185,8 @@ class Cli {
     if (c == "return" || c == "accept" || c == "select" || c == "reject" || c == "confirm" || c == "revoke")
       return Decide(c);
     if (c == "forms") return Forms();
+    if (c == "report") return Report();
+    if (c == "export") return Export();
     if (c == "units") return Units();
     if (c == "status") return StatusCmd();
     if (c == "login") return Login();
@@ -578,6 +585,51 @@ class Cli {
     if (json_) out_ << json::ToText(*RecordToJson(updated)) << "\n";
     else out_ << r.status() << " → " << d->to << ": " << id << "\n";
     return 0;
+  }
+
+  // Writes to --output FILE (atomically: a temporary file renamed) or stdout.
+  int Emit(const std::string& content) {
+    std::string path = a_.Get("--output");
+    if (path.empty()) {
+      out_ << content;
+      return 0;
+    }
+    std::string tmp = path + ".tmp";
+    {
+      std::ofstream f(tmp, std::ios::binary);
+      if (!f || !(f << content) || !f.flush()) return Fail(Status::Invalid("cannot write " + path));
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) return Fail(Status::Invalid("cannot write " + path));
+    if (!json_) err_ << T("Đã ghi ", "Wrote ") << path << "\n";
+    return 0;
+  }
+
+  int Report() {
+    NeedPositional(0, "");
+    Status s = OpenStore();
+    if (!s.ok()) return Fail(s);
+    std::string format = a_.Get("--format", json_ ? "csv" : "table");
+    if (format != "table" && format != "csv" && format != "html") throw UsageError("--format must be table, csv or html");
+    std::string target = a_.Get("--target", "0");
+    char* end = nullptr;
+    long n = std::strtol(target.c_str(), &end, 10);
+    if (*end || n < 0 || n > 1000000) throw UsageError("--target must be a whole number of products");
+    WeeklyReport r;
+    s = BuildWeeklyReport(*store_, a_.Get("--date", Today()), static_cast<int>(n), &r);
+    if (!s.ok()) return Fail(s);
+    if (format == "csv") return Emit(std::string(a_.Has("--bom") ? "\xEF\xBB\xBF" : "") + RenderCsv(r));
+    if (format == "html") return Emit(RenderHtml(r, lang_));
+    return Emit(RenderTable(r, lang_));
+  }
+
+  int Export() {
+    NeedPositional(1, "FORM (idea, confirmation or visit)");
+    Status s = OpenStore();
+    if (!s.ok()) return Fail(s);
+    std::string text;
+    s = ExportForm(*store_, a_.positional[0], a_.Get("--format", "csv"), a_.Has("--bom"), &text);
+    if (!s.ok()) return Fail(s);
+    return Emit(text);
   }
 
   int Forms() {

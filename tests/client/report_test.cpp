@@ -1,0 +1,132 @@
+#include "client/report.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/client/test_home.h"
+
+namespace ocop::client {
+namespace {
+
+using json::Object;
+
+// A known data set: a district device holding two communes' records as a sync
+// would leave them.
+class ReportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(LocalStore::Init(dir_.path(), "253", "", UnitTree::Sample(), clock_).ok());
+    ASSERT_TRUE(LocalStore::Open(dir_.path(), clock_, &store_).ok());
+    Idea("08800", "Ổi Đôn Nhân", "selected", "2026-11-10");
+    Idea("08800", "Mật ong", "submitted", "2026-11-24");  // this week (Mon 23 – Sun 29 Nov)
+    Idea("08800", "Chè", "returned", "2026-11-20", "2026-11-22", "Thiếu mô tả");
+    Idea("08821", "Gạo", "accepted", "2026-11-29");
+    Idea("08821", "Nhãn", "draft", "");
+    Visit("08800", "2026-11-23");
+    Visit("08821", "2026-11-30");  // next week
+    Object c;
+    c.set("idea_id", "01a20b70-f8e5-74cb-b587-824a74cea41e");
+    c.set("product_name", "Ổi Đôn Nhân");
+    c.set("year", Poco::Int64(2026));
+    c.set("workers_total", Poco::Int64(10));
+    c.set("workers_local", Poco::Int64(8));
+    json::Var m;
+    ASSERT_TRUE(json::Parse(R"([{"name":"Ổi","value_vnd":1000,"local_value_vnd":800,"origin":"commune"}])", &m).ok());
+    c.set("materials", m);
+    Record r;
+    ASSERT_TRUE(store_->Create("confirmation", c, &r, "08800").ok());
+  }
+
+  void Idea(const std::string& unit, const std::string& product, const std::string& status, const std::string& received,
+            const std::string& returned = "", const std::string& reason = "") {
+    Object o;
+    o.set("subject_name", "HTX " + product);
+    o.set("subject_kind", "cooperative");
+    o.set("product_name", product);
+    o.set("product_group", Poco::Int64(1));
+    o.set("description", "Mô tả");
+    Record r;
+    ASSERT_TRUE(store_->Create("idea", o, &r, unit).ok());
+    Object w;
+    w.set("status", status);
+    if (!received.empty()) w.set("received_on", received);
+    if (!returned.empty()) w.set("returned_on", returned);
+    if (!reason.empty()) w.set("decision_reason", reason);
+    ASSERT_TRUE(store_->Update(r.id, w, &r, /*allow_system=*/true).ok());
+  }
+
+  void Visit(const std::string& unit, const std::string& day) {
+    Object o;
+    o.set("visited_on", day);
+    o.set("purpose", "advice");
+    o.set("findings", "Tốt");
+    Record r;
+    ASSERT_TRUE(store_->Create("visit", o, &r, unit).ok());
+  }
+
+  testing::TempDir dir_;
+  FakeClock clock_{1795453200000LL};
+  std::unique_ptr<LocalStore> store_;
+};
+
+TEST_F(ReportTest, FiguresMatchTheFixture) {
+  WeeklyReport r;
+  ASSERT_TRUE(BuildWeeklyReport(*store_, "26/11/2026", 70, &r).ok());
+  EXPECT_EQ(r.week_start, "2026-11-23");
+  EXPECT_EQ(r.week_end, "2026-11-29");
+  ASSERT_EQ(r.communes.size(), 2u);
+  const CommuneFigures& don_nhan = r.communes[0];
+  EXPECT_EQ(don_nhan.code, "08800");
+  EXPECT_EQ(don_nhan.ideas_total, 3);
+  EXPECT_EQ(don_nhan.ideas_by_status.at("selected"), 1);
+  EXPECT_EQ(don_nhan.ideas_by_status.at("returned"), 1);
+  EXPECT_EQ(don_nhan.ideas_received_this_week, 1);
+  EXPECT_EQ(don_nhan.visits_this_week, 1);
+  EXPECT_EQ(don_nhan.confirmations, 1);
+  const CommuneFigures& duc_bac = r.communes[1];
+  EXPECT_EQ(duc_bac.ideas_total, 2);
+  EXPECT_EQ(duc_bac.ideas_received_this_week, 1);  // Sunday the 29th is in the week
+  EXPECT_EQ(duc_bac.visits_this_week, 0);          // Monday the 30th is not
+  ASSERT_EQ(r.waiting.size(), 1u);
+  EXPECT_EQ(r.waiting[0].resubmit_from, "2026-11-29");
+  EXPECT_EQ(r.waiting[0].reason, "Thiếu mô tả");
+  ASSERT_EQ(r.confirmations.size(), 1u);
+  EXPECT_DOUBLE_EQ(r.confirmations[0].labour_ratio, 0.8);
+  EXPECT_EQ(r.confirmations[0].material_points, 3);
+  EXPECT_EQ(r.selected_total, 1);
+}
+
+TEST_F(ReportTest, RenderingsCarryTheFigures) {
+  WeeklyReport r;
+  ASSERT_TRUE(BuildWeeklyReport(*store_, "2026-11-26", 70, &r).ok());
+  std::string csv = RenderCsv(r);
+  EXPECT_NE(csv.find("2026-11-23,2026-11-29,08800,Xã Đôn Nhân,3,0,1,1,0,1,0,1,1,1"), std::string::npos) << csv;
+  std::string html = RenderHtml(r, "vi");
+  EXPECT_NE(html.find("<!DOCTYPE html>"), std::string::npos);
+  EXPECT_EQ(html.find("http"), std::string::npos);  // self-contained: no external resource
+  EXPECT_NE(html.find("Thiếu mô tả"), std::string::npos);
+  EXPECT_NE(html.find("1 / 70"), std::string::npos);
+  std::string table = RenderTable(r, "en");
+  EXPECT_NE(table.find("may resubmit from 29/11/2026"), std::string::npos) << table;
+}
+
+TEST_F(ReportTest, BadInputIsRefused) {
+  WeeklyReport r;
+  EXPECT_EQ(BuildWeeklyReport(*store_, "31/02/2026", 0, &r).code(), Code::kInvalidArgument);
+  EXPECT_EQ(BuildWeeklyReport(*store_, "2026-11-26", -1, &r).code(), Code::kInvalidArgument);
+}
+
+TEST_F(ReportTest, ExportCsvAndJson) {
+  std::string csv, js;
+  ASSERT_TRUE(ExportForm(*store_, "idea", "csv", true, &csv).ok());
+  EXPECT_EQ(csv.rfind("\xEF\xBB\xBF" "id,unit,status,conflict,subject_name", 0), 0u) << csv.substr(0, 80);
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 6);  // header + 5 ideas
+  ASSERT_TRUE(ExportForm(*store_, "visit", "json", false, &js).ok());
+  EXPECT_EQ(js.front(), '[');
+  EXPECT_NE(js.find("\"visited_on\":\"2026-11-23\""), std::string::npos);
+  EXPECT_FALSE(ExportForm(*store_, "poem", "csv", false, &csv).ok());
+  EXPECT_FALSE(ExportForm(*store_, "idea", "xml", false, &csv).ok());
+  EXPECT_EQ(CsvCell("a,\"b\""), "\"a,\"\"b\"\"\"");
+}
+
+}  // namespace
+}  // namespace ocop::client
