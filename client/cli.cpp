@@ -65,7 +65,11 @@ Local (no network needed):
 Online:
   login --user NAME [--password-stdin] [--server URL]
   logout
-  sync                                 push local changes, then pull the server's
+  sync [--with-files]                  push local changes, then pull the server's; then
+                                       upload attached files (resuming); --with-files
+                                       also fetches every file in scope
+  attach ID FILE [--caption TEXT]      attach a photo to a site visit (offline)
+  file SHA256 [--output FILE]          a file's bytes, fetched from the server if needed
   conflicts list | show ID | resolve ID [--take FIELD=current|incoming]... [--set FIELD=VALUE]...
                                        (administrators)
 
@@ -100,9 +104,10 @@ struct Args {
 
 const std::set<std::string> kValueOptions = {"--home", "--lang", "--commune", "--server", "--user", "--set",
                                              "--from", "--search", "--status", "--limit", "--take", "--reason",
-                                             "--unit", "--date", "--format", "--target", "--output"};
+                                             "--unit", "--date", "--format", "--target", "--output", "--caption"};
 const std::set<std::string> kFlags = {"--json", "--help", "--password-stdin", "--conflicts", "--deleted",
-                                      "--local", "--interactive", "--version", "--bom"};
+                                      "--local", "--interactive", "--version", "--bom",
+                                      "--with-files"};
 
 class UsageError : public std::runtime_error {
  public:
@@ -186,6 +191,8 @@ class Cli {
       return Decide(c);
     if (c == "forms") return Forms();
     if (c == "report") return Report();
+    if (c == "attach") return Attach();
+    if (c == "file") return File();
     if (c == "export") return Export();
     if (c == "units") return Units();
     if (c == "status") return StatusCmd();
@@ -622,6 +629,63 @@ class Cli {
     return Emit(RenderTable(r, lang_));
   }
 
+  int Attach() {
+    if (a_.positional.size() != 2) throw UsageError("attach needs a record ID and a FILE");
+    Status s = OpenStore();
+    if (!s.ok()) return Fail(s);
+    std::string id;
+    s = ResolveId(a_.positional[0], &id);
+    if (!s.ok()) return Fail(s);
+    const std::string& path = a_.positional[1];
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Fail(Status::Invalid("cannot read " + path));
+    in.seekg(0, std::ios::end);
+    auto size = static_cast<int64_t>(in.tellg());
+    const int64_t kMax = 20 * 1024 * 1024;
+    if (size > kMax) return Fail(Status(Code::kPayloadTooLarge, path + " is larger than 20 MB"));
+    in.seekg(0);
+    std::string bytes(static_cast<size_t>(size), '\0');
+    in.read(bytes.data(), size);
+    std::string caption = a_.Get("--caption");
+    if (!text::IsValidUtf8(caption)) return Fail(Status::Invalid("--caption is not valid UTF-8"));
+    std::string name = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+    if (!text::IsValidUtf8(name)) name.clear();
+    std::string sha;
+    Record r;
+    s = store_->Attach(id, bytes, name, text::ToNfc(caption), &sha, &r);
+    if (!s.ok()) return Fail(s);
+    if (json_) out_ << "{\"id\":" << json::Quote(id) << ",\"sha256\":" << json::Quote(sha) << ",\"size\":" << size << "}\n";
+    else out_ << T("Đã đính kèm ", "Attached ") << name << " (" << size << " bytes, " << sha.substr(0, 12) << "…) "
+              << T("— sẽ gửi khi đồng bộ\n", "— sent at the next sync\n");
+    return 0;
+  }
+
+  // A file's bytes: from the store, or fetched from the server on demand.
+  int File() {
+    NeedPositional(1, "SHA-256 of the file");
+    Status s = OpenStore();
+    if (!s.ok()) return Fail(s);
+    const std::string& sha = a_.positional[0];
+    if (sha.size() != 64) return Fail(Status::Invalid("'" + sha + "' is not a SHA-256"));
+    if (!store_->HasFile(sha)) {
+      std::string url;
+      s = NeedServer(&url);
+      if (!s.ok()) return Fail(s);
+      HttpClient http(url, QuickHttp());
+      SyncClient sc(*store_, http);
+      s = sc.FetchFile(sha);
+      if (!s.ok()) return Fail(s);
+    }
+    std::ifstream in(store_->FilePath(sha), std::ios::binary);
+    std::stringstream all;
+    all << in.rdbuf();
+    if (a_.Get("--output").empty() && !json_) {
+      err_ << store_->FilePath(sha) << "\n";
+      return 0;
+    }
+    return Emit(all.str());
+  }
+
   int Export() {
     NeedPositional(1, "FORM (idea, confirmation or visit)");
     Status s = OpenStore();
@@ -697,6 +761,7 @@ class Cli {
       o.set("open_conflicts", info.conflicts);
       o.set("last_sync", info.last_sync);
       o.set("cursor", info.cursor);
+      o.set("files_waiting", info.files_waiting);
       out_ << json::ToText(o) << "\n";
       return 0;
     }
@@ -707,6 +772,7 @@ class Cli {
          << T("Số phiếu: ", "Records: ") << info.records << "\n"
          << T("Thay đổi chờ đồng bộ: ", "Changes waiting to sync: ") << info.pending_changes << "\n"
          << T("Xung đột đang mở: ", "Open conflicts: ") << info.conflicts << "\n"
+         << T("Tệp chờ gửi: ", "Files waiting to upload: ") << info.files_waiting << "\n"
          << T("Đồng bộ lần cuối: ", "Last sync: ") << (info.last_sync.empty() ? T("chưa bao giờ", "never") : info.last_sync) << "\n";
     return 0;
   }
@@ -793,7 +859,9 @@ class Cli {
     Status s = NeedServer(&url);
     if (!s.ok()) return Fail(s);
     HttpClient http(url, QuickHttp());
-    SyncClient sc(*store_, http);
+    SyncOptions options;
+    options.with_files = a_.Has("--with-files");
+    SyncClient sc(*store_, http, options);
     SyncReport report;
     bool show_progress = err_tty_ && !json_;
     s = sc.Sync(&report, [&](const std::string& msg) {
@@ -813,6 +881,10 @@ class Cli {
       o.set("requests", report.http.requests);
       o.set("bytes_sent", report.http.bytes_sent);
       o.set("bytes_received", report.http.bytes_received);
+      o.set("files_uploaded", report.files_uploaded);
+      o.set("file_bytes_sent", report.file_bytes_sent);
+      o.set("files_waiting", report.files_waiting);
+      o.set("files_downloaded", report.files_downloaded);
       out_ << json::ToText(o) << "\n";
       return 0;
     }
@@ -820,6 +892,10 @@ class Cli {
          << T(" áp dụng, ", " applied, ") << report.changes_merged << T(" gộp, ", " merged, ") << report.changes_in_conflict
          << T(" xung đột)", " in conflict)") << "; " << T("nhận ", "received ") << report.records_received
          << T(" phiếu", " records") << "; " << report.http.requests << T(" lượt gọi máy chủ", " requests") << "\n";
+    if (report.files_uploaded > 0 || report.files_waiting > 0 || report.files_downloaded > 0)
+      out_ << T("Tệp: đã gửi ", "Files: sent ") << report.files_uploaded << T(", đã tải về ", ", fetched ")
+           << report.files_downloaded << T(", còn chờ ", ", waiting ") << report.files_waiting
+           << (report.files_error.empty() ? "" : " (" + report.files_error + ")") << "\n";
     if (report.open_conflicts > 0)
       out_ << T("Phiếu đang xung đột: ", "Records in conflict: ") << report.open_conflicts
            << T(" (ocop list --conflicts)", " (ocop list --conflicts)") << "\n";

@@ -93,7 +93,8 @@ Status HttpClient::Once(const std::string& method, const std::string& path, cons
   headers = curl_slist_append(headers, "Accept-Encoding: gzip");
   headers = curl_slist_append(headers, "Expect:");
   if (!token_.empty()) headers = curl_slist_append(headers, ("Authorization: Bearer " + token_).c_str());
-  if (payload.size() >= options_.gzip_threshold) {
+  // Photos are compressed already; gzip only the messages.
+  if (payload.size() >= options_.gzip_threshold && content_type != "application/octet-stream") {
     payload = sync::Gzip(body);
     headers = curl_slist_append(headers, "Content-Encoding: gzip");
   }

@@ -1,6 +1,10 @@
 #include "client/local_store.h"
 
+#include <Poco/SHA2Engine.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include <algorithm>
 #include <map>
@@ -122,6 +126,7 @@ Status LocalStore::Open(const std::string& home, const Clock& clock, std::unique
   if (!s.ok()) return s;
   s = store->Load();
   if (!s.ok()) return s;
+  store->home_ = home;
   *out = std::move(store);
   return Status::Ok();
 }
@@ -643,6 +648,87 @@ Status LocalStore::ApplyPullPage(const sync::PullPage& page) {
   return tx.Commit();
 }
 
+std::string Sha256Hex(const std::string& bytes) {
+  Poco::SHA2Engine engine(Poco::SHA2Engine::SHA_256);
+  engine.update(bytes.data(), static_cast<unsigned>(bytes.size()));
+  return Poco::DigestEngine::digestToHex(engine.digest());
+}
+
+bool LocalStore::HasFile(const std::string& sha) const { return FileExists(FilePath(sha)); }
+
+Status LocalStore::SaveFile(const std::string& sha, const std::string& bytes) {
+  if (Sha256Hex(bytes) != sha) return Status::Invalid("the file's bytes do not match SHA-256 " + sha);
+  Status s = MakeDirs(home_ + "/files");
+  if (!s.ok()) return s;
+  std::string tmp = FilePath(sha) + ".tmp";
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) return Status::Internal("cannot write " + tmp);
+  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size() && std::fflush(f) == 0 && fsync(fileno(f)) == 0;
+  std::fclose(f);
+  if (!ok || std::rename(tmp.c_str(), FilePath(sha).c_str()) != 0) return Status::Internal("cannot write " + FilePath(sha));
+  return Status::Ok();
+}
+
+Status LocalStore::Attach(const std::string& id, const std::string& bytes, const std::string& name,
+                          const std::string& caption, std::string* sha256, Record* out) {
+  Record r;
+  Status s = Get(id, &r);
+  if (!s.ok()) return s;
+  const FormSchema* schema = catalog_->Find(r.form);
+  if (!schema || !schema->Field("photos")) return Status::Invalid("files are attached to site visits; this is a " + r.form);
+  if (bytes.empty()) return Status::Invalid("the file is empty");
+  std::string sha = Sha256Hex(bytes);
+  s = SaveFile(sha, bytes);  // the bytes are safe on disk before the record names them
+  if (!s.ok()) return s;
+  json::Array::Ptr photos = new json::Array;
+  if (r.fields.has("photos")) {
+    auto old = r.fields.getArray("photos");
+    for (size_t i = 0; i < old->size(); ++i) {
+      if (old->getObject(static_cast<unsigned>(i))->getValue<std::string>("sha256") == sha)
+        return Status(Code::kAlreadyExists, "this file is already attached (" + sha.substr(0, 12) + "…)");
+      photos->add(old->get(static_cast<unsigned>(i)));
+    }
+  }
+  Object::Ptr item = new Object;
+  item->set("sha256", sha);
+  if (!name.empty()) item->set("name", name);
+  if (!caption.empty()) item->set("caption", caption);
+  item->set("size", static_cast<Poco::Int64>(bytes.size()));
+  photos->add(item);
+  s = db_.Prepare("INSERT OR IGNORE INTO uploads(sha256, record_id, size) VALUES (?, ?, ?)")
+          .Bind(1, sha).Bind(2, id).Bind(3, static_cast<int64_t>(bytes.size())).Run();
+  if (!s.ok()) return s;
+  Object change;
+  change.set("photos", photos);
+  s = Update(id, change, out, /*allow_system=*/true);
+  if (!s.ok()) return s;
+  *sha256 = sha;
+  return Status::Ok();
+}
+
+Status LocalStore::PendingUploads(std::vector<Upload>* out) {
+  auto st = db_.Prepare("SELECT sha256, record_id, size FROM uploads WHERE done = 0 ORDER BY rowid");
+  out->clear();
+  while (st.Step()) out->push_back({st.Text(0), st.Text(1), st.Int(2)});
+  return st.status();
+}
+
+Status LocalStore::MarkUploaded(const std::string& sha) {
+  return db_.Prepare("UPDATE uploads SET done = 1 WHERE sha256 = ?").Bind(1, sha).Run();
+}
+
+Status LocalStore::MissingFiles(std::vector<std::string>* out) {
+  auto st = db_.Prepare(
+      "SELECT DISTINCT json_extract(p.value, '$.sha256') FROM records r, json_each(r.fields, '$.photos') p "
+      "WHERE r.deleted = 0");
+  out->clear();
+  while (st.Step()) {
+    std::string sha = st.Text(0);
+    if (!sha.empty() && !HasFile(sha)) out->push_back(sha);
+  }
+  return st.status();
+}
+
 Status LocalStore::Info(StoreInfo* out) {
   out->device_id = device_id_;
   out->commune = commune_;
@@ -657,6 +743,7 @@ Status LocalStore::Info(StoreInfo* out) {
   out->pending_changes = count("SELECT COUNT(*) FROM outbox");
   out->records = count("SELECT COUNT(*) FROM records WHERE deleted = 0");
   out->conflicts = count("SELECT COUNT(*) FROM records WHERE conflict = 1");
+  out->files_waiting = count("SELECT COUNT(*) FROM uploads WHERE done = 0");
   return Status::Ok();
 }
 

@@ -55,6 +55,7 @@ struct StoreInfo {
   int64_t conflicts = 0;
   int64_t cursor = 0;
   std::string last_sync;
+  int64_t files_waiting = 0;
 };
 
 class LocalStore {
@@ -97,6 +98,23 @@ class LocalStore {
   Status ApplyPullPage(const sync::PullPage& page);
   Status AddServerHistory(const std::string& record_id, const std::vector<HistoryEntry>& entries);
 
+  // ---- attached files (content-addressed under <home>/files) ----
+  // Copies `bytes` into the store and appends it to the record's photos.
+  Status Attach(const std::string& id, const std::string& bytes, const std::string& name, const std::string& caption,
+                std::string* sha256, Record* out);
+  struct Upload {
+    std::string sha256, record_id;
+    int64_t size = 0;
+  };
+  Status PendingUploads(std::vector<Upload>* out);
+  Status MarkUploaded(const std::string& sha256);
+  std::string FilePath(const std::string& sha256) const { return home_ + "/files/" + sha256; }
+  bool HasFile(const std::string& sha256) const;
+  // Stores bytes fetched from the server after checking their hash.
+  Status SaveFile(const std::string& sha256, const std::string& bytes);
+  // SHA-256s referenced by records' photos that are not in the store.
+  Status MissingFiles(std::vector<std::string>* out);
+
   Status Info(StoreInfo* out);
   std::string Setting(const std::string& key, const std::string& fallback = "");
   Status SetSetting(const std::string& key, const std::string& value);
@@ -119,8 +137,11 @@ class LocalStore {
   HybridClock hlc_;
   sql::Db db_;
   const FormCatalog* catalog_ = &FormCatalog::Default();
-  std::string device_id_, commune_;
+  std::string device_id_, commune_, home_;
 };
+
+// SHA-256 of `bytes`, lower-case hex.
+std::string Sha256Hex(const std::string& bytes);
 
 // Folded text used for search: every text value of the record, folded.
 std::string SearchText(const FormSchema& schema, const json::Object& fields);

@@ -23,6 +23,11 @@ struct SyncReport {
   std::vector<std::string> conflict_records;  // records the push found in conflict
   int64_t open_conflicts = 0;                 // records marked in conflict after the pull
   int64_t pending_after = 0;
+  int64_t files_uploaded = 0;
+  int64_t file_bytes_sent = 0;
+  int64_t files_waiting = 0;      // uploads not finished (the forms synced regardless)
+  int64_t files_downloaded = 0;   // with --with-files
+  std::string files_error;        // why uploads stopped, if they did
   HttpStats http;
 };
 
@@ -31,6 +36,8 @@ struct SyncOptions {
   int pull_limit = 2000;     // records per page
   int receipt_block = 50;    // receipt numbers to reserve when running low
   int receipt_low_water = 20;
+  bool with_files = false;      // also fetch the contents of every file in scope
+  size_t chunk_bytes = 256 * 1024;  // upload chunk: what a dropped 2G/3G link may have to resend
 };
 
 class SyncClient {
@@ -44,10 +51,14 @@ class SyncClient {
   Status Sync(SyncReport* report, const Progress& progress = nullptr);
   // Fetches the server's audit trail of a record into local history.
   Status FetchHistory(const std::string& record_id);
+  // Fetches one file's bytes from the server into the store (on demand).
+  Status FetchFile(const std::string& sha256);
 
  private:
   Status Push(SyncReport* report, const Progress& progress);
   Status Pull(SyncReport* report, const Progress& progress);
+  Status UploadFiles(SyncReport* report, const Progress& progress);
+  Status UploadOne(const LocalStore::Upload& u, SyncReport* report, const Progress& progress);
   LocalStore& store_;
   HttpClient& http_;
   SyncOptions options_;

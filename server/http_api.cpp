@@ -87,7 +87,8 @@ class ApiHandler : public HTTPRequestHandler {
       return Status::Invalid("unsupported Content-Encoding '" + enc + "' (use gzip or none)");
     }
     // A binary body is checked field by field when decoded (sync::ValidateChangeSet).
-    bool binary = req.getContentType().find(sync::kBinaryContentType) != std::string::npos;
+    bool binary = req.getContentType().find(sync::kBinaryContentType) != std::string::npos ||
+                  req.getContentType().find("application/octet-stream") != std::string::npos;
     if (!binary && !text::IsValidUtf8(*out)) return Status::Invalid("request body is not valid UTF-8");
     return Status::Ok();
   }
@@ -420,6 +421,49 @@ class UsersHandler final : public ApiHandler {
   }
 };
 
+// POST starts or resumes an upload, PUT ?offset=N appends a chunk, GET reads.
+class FileHandler final : public RecordApiHandler {
+  using RecordApiHandler::RecordApiHandler;  // id_ is the SHA-256
+  Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) override {
+    AuthUser u;
+    Status s = Auth(req, &u);
+    if (!s.ok()) return s;
+    if (req.getMethod() == "GET") {
+      std::string content;
+      s = service_.ReadFile(u, id_, &content);
+      if (!s.ok()) return s;
+      Send(resp, 200, content, "application/octet-stream");
+      return Status::Ok();
+    }
+    int64_t received = 0, size = 0;
+    if (req.getMethod() == "POST") {
+      Object::Ptr o;
+      s = ReadObject(req, &o);
+      if (!s.ok()) return s;
+      std::string record_id;
+      if (!(s = Member(o, "size", true, &size)).ok() || !(s = Member(o, "record_id", true, &record_id)).ok()) return s;
+      s = service_.BeginUpload(u, id_, size, record_id, &received);
+    } else {
+      std::string offset_text;
+      for (const auto& [k, v] : Poco::URI(req.getURI()).getQueryParameters())
+        if (k == "offset") offset_text = v;
+      char* end = nullptr;
+      long long offset = std::strtoll(offset_text.c_str(), &end, 10);
+      if (offset_text.empty() || *end || offset < 0) return Status::Invalid("PUT needs ?offset=N (bytes already sent)");
+      std::string bytes;
+      s = ReadBody(req, &bytes);
+      if (!s.ok()) return s;
+      // A connection cut mid-chunk leaves a short body: keep nothing of it.
+      if (req.getContentLength64() != static_cast<Poco::Int64>(bytes.size()))
+        return Status::Invalid("chunk is shorter than its Content-Length");
+      s = service_.AppendUpload(u, id_, offset, bytes, &received, &size);
+    }
+    if (!s.ok()) return s;
+    return SendOk(resp, "{\"received\":" + std::to_string(received) + ",\"size\":" + std::to_string(size) +
+                            ",\"complete\":" + (received == size ? "true" : "false") + "}");
+  }
+};
+
 class ErrorHandler final : public ApiHandler {
  public:
   ErrorHandler(SyncService& s, const ApiOptions& o, ApiStats& st, Status error)
@@ -469,6 +513,8 @@ Poco::Net::HTTPRequestHandler* ApiRouter::createRequestHandler(const HTTPServerR
     if (seg.size() == 2 && r == "users") return method_is("POST") ? static_cast<HTTPRequestHandler*>(new UsersHandler(service_, options_, stats_)) : wrong_method();
     if (seg.size() == 4 && r == "records" && seg[3] == "history")
       return method_is("GET") ? static_cast<HTTPRequestHandler*>(new HistoryHandler(service_, options_, stats_, seg[2])) : wrong_method();
+    if (seg.size() == 3 && r == "files")
+      return (m == "GET" || m == "POST" || m == "PUT") ? static_cast<HTTPRequestHandler*>(new FileHandler(service_, options_, stats_, seg[2])) : wrong_method();
     if (seg.size() == 2 && r == "conflicts") return method_is("GET") ? static_cast<HTTPRequestHandler*>(new ConflictListHandler(service_, options_, stats_)) : wrong_method();
     if (seg.size() == 3 && r == "conflicts") return method_is("GET") ? static_cast<HTTPRequestHandler*>(new ConflictShowHandler(service_, options_, stats_, seg[2])) : wrong_method();
     if (seg.size() == 4 && r == "conflicts" && seg[3] == "resolve")

@@ -19,6 +19,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "server/file_store.h"
 #include "server/http_api.h"
 #include "server/sqlite_server_store.h"
 #include "server/sync_service.h"
@@ -106,6 +107,7 @@ Status OpenService(Poco::Util::LayeredConfiguration& config, std::unique_ptr<Sql
   ServiceLimits limits;
   limits.pbkdf2_iterations = config.getInt("auth.pbkdf2_iterations", limits.pbkdf2_iterations);
   limits.token_ttl_ms = config.getInt64("auth.token_ttl_hours", 24 * 30) * 3600 * 1000;
+  limits.max_file_bytes = config.getInt64("files.max_bytes", limits.max_file_bytes);
   *service = std::make_unique<SyncService>(**store, std::move(units), FormCatalog::Default(), SystemClock::Get(), limits);
   return Status::Ok();
 }
@@ -189,6 +191,13 @@ int OcopdApp::main(const std::vector<std::string>& args) {
     log.error("cannot open the store: " + s.message());
     return EXIT_SOFTWARE;
   }
+  FileStore files(config().getString("server.data_dir", "ocopd-data") + "/files");
+  s = files.Init();
+  if (!s.ok()) {
+    log.error(s.message());
+    return EXIT_SOFTWARE;
+  }
+  service->set_files(&files);
   int port = config().getInt("server.port", 8080);
   if (port < 0 || port > 65535) {
     std::cerr << "ocopd: --port must be between 0 and 65535\n";

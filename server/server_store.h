@@ -111,6 +111,10 @@ class ServerStore {
   // Conflicts (open only, or all) of records under `path_prefix`.
   virtual Status ListConflicts(const std::string& path_prefix, bool open_only, std::vector<ConflictRow>* out) = 0;
   virtual Status GetConflict(const std::string& id, ConflictRow* out, bool* found) = 0;
+  // Attached files: which record each belongs to, and its declared size.
+  virtual Status PutFile(const std::string& sha256, const std::string& record_id, int64_t size) = 0;
+  virtual Status GetFile(const std::string& sha256, std::string* record_id, int64_t* size, bool* found) = 0;
+
   // True when the store can serve (for /healthz).
   virtual bool Healthy() = 0;
 };

@@ -420,6 +420,22 @@ Status SqliteServerStore::GetConflict(const std::string& id, ConflictRow* out, b
   return st.status();
 }
 
+Status SqliteServerStore::PutFile(const std::string& sha, const std::string& record_id, int64_t size) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  return writer_.Prepare("INSERT OR IGNORE INTO files(sha256, record_id, size, created_at) VALUES (?,?,?,datetime('now'))")
+      .Bind(1, sha).Bind(2, record_id).Bind(3, size).Run();
+}
+
+Status SqliteServerStore::GetFile(const std::string& sha, std::string* record_id, int64_t* size, bool* found) {
+  Reader db(this);
+  if (!db.status().ok()) return db.status();
+  auto st = db->Prepare("SELECT record_id, size FROM files WHERE sha256 = ?");
+  st.Bind(1, sha);
+  *found = st.Step();
+  if (*found) *record_id = st.Text(0), *size = st.Int(1);
+  return st.status();
+}
+
 bool SqliteServerStore::Healthy() {
   Reader db(this);
   if (!db.status().ok()) return false;

@@ -33,6 +33,8 @@ class SqliteServerStore final : public ServerStore {
   Status Audit(const std::string& record_id, std::vector<AuditRow>* out) override;
   Status ListConflicts(const std::string& path_prefix, bool open_only, std::vector<ConflictRow>* out) override;
   Status GetConflict(const std::string& id, ConflictRow* out, bool* found) override;
+  Status PutFile(const std::string& sha256, const std::string& record_id, int64_t size) override;
+  Status GetFile(const std::string& sha256, std::string* record_id, int64_t* size, bool* found) override;
   bool Healthy() override;
 
  private:

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "server/file_store.h"
 #include "server/password.h"
 #include "shared/dates.h"
 #include "shared/ids.h"
@@ -468,6 +469,76 @@ Status SyncService::Resolve(const AuthUser& user, const std::string& record_id,
     *out = ToRecordState(rec);
     return Status::Ok();
   });
+}
+
+}  // namespace ocop::server
+
+namespace ocop::server {
+
+namespace {
+bool IsSha256(const std::string& s) {
+  if (s.size() != 64) return false;
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+}  // namespace
+
+Status SyncService::BeginUpload(const AuthUser& user, const std::string& sha, int64_t size, const std::string& record_id,
+                                int64_t* received) {
+  if (!files_) return Status::Unavailable("this server keeps no files");
+  if (!IsSha256(sha)) return Status::Invalid("'" + sha + "' is not a SHA-256 (64 lower-case hex digits)");
+  if (size < 1 || size > limits_.max_file_bytes)
+    return Status(Code::kPayloadTooLarge, "a file must have 1 to " + std::to_string(limits_.max_file_bytes) + " bytes");
+  if (!ids::IsUuid(record_id)) return Status::Invalid("'" + record_id + "' is not a record id");
+  StoredRecord rec;
+  bool found = false;
+  Status s = store_.GetRecord(record_id, &rec, &found);
+  if (!s.ok()) return s;
+  if (!found) return Status::NotFound("record " + record_id + " is not on the server yet; sync the forms first");
+  if (!InScope(user, rec.unit_path)) return Status::Denied("record " + record_id + " is outside your scope");
+  std::string owner;
+  int64_t known_size = 0;
+  s = store_.GetFile(sha, &owner, &known_size, &found);
+  if (!s.ok()) return s;
+  if (found && known_size != size) return Status::Invalid("file " + sha + " was announced with another size");
+  if (!found) {
+    s = store_.PutFile(sha, record_id, size);
+    if (!s.ok()) return s;
+  }
+  *received = files_->Received(sha);
+  return Status::Ok();
+}
+
+Status SyncService::AppendUpload(const AuthUser& user, const std::string& sha, int64_t offset, const std::string& bytes,
+                                 int64_t* received, int64_t* size) {
+  if (!files_) return Status::Unavailable("this server keeps no files");
+  if (!IsSha256(sha)) return Status::Invalid("'" + sha + "' is not a SHA-256");
+  std::string record_id;
+  bool found = false;
+  Status s = store_.GetFile(sha, &record_id, size, &found);
+  if (!s.ok()) return s;
+  if (!found) return Status::NotFound("no upload of " + sha + " was begun");
+  StoredRecord rec;
+  s = store_.GetRecord(record_id, &rec, &found);
+  if (!s.ok()) return s;
+  if (!found || !InScope(user, rec.unit_path)) return Status::Denied("file " + sha + " is outside your scope");
+  return files_->Append(sha, *size, offset, bytes, received);
+}
+
+Status SyncService::ReadFile(const AuthUser& user, const std::string& sha, std::string* content) {
+  if (!files_) return Status::Unavailable("this server keeps no files");
+  if (!IsSha256(sha)) return Status::Invalid("'" + sha + "' is not a SHA-256");
+  std::string record_id;
+  int64_t size = 0;
+  bool found = false;
+  Status s = store_.GetFile(sha, &record_id, &size, &found);
+  if (!s.ok()) return s;
+  StoredRecord rec;
+  if (found) s = store_.GetRecord(record_id, &rec, &found);
+  if (!s.ok()) return s;
+  if (!found || !InScope(user, rec.unit_path)) return Status::NotFound("no file " + sha + " in your scope");
+  return files_->Read(sha, content);
 }
 
 }  // namespace ocop::server

@@ -43,7 +43,10 @@ struct FieldResolution {
   std::string value;  // canonical JSON when take == "value"
 };
 
+class FileStore;
+
 struct ServiceLimits {
+  int64_t max_file_bytes = 20 * 1024 * 1024;
   size_t max_changes_per_push = 5000;
   int max_pull_limit = 5000;
   int64_t token_ttl_ms = 30LL * 24 * 3600 * 1000;
@@ -74,6 +77,16 @@ class SyncService {
   Status Resolve(const AuthUser& user, const std::string& record_id, const std::vector<FieldResolution>& decisions,
                  sync::RecordState* out);
 
+  // Attached files. The store of bytes is optional (set_files); without it the
+  // file endpoints answer unavailable.
+  void set_files(FileStore* files) { files_ = files; }
+  // Starts or resumes an upload: *received is where to continue.
+  Status BeginUpload(const AuthUser& user, const std::string& sha256, int64_t size, const std::string& record_id,
+                     int64_t* received);
+  Status AppendUpload(const AuthUser& user, const std::string& sha256, int64_t offset, const std::string& bytes,
+                      int64_t* received, int64_t* size);
+  Status ReadFile(const AuthUser& user, const std::string& sha256, std::string* content);
+
   const UnitTree& units() const { return units_; }
   bool Healthy() { return store_.Healthy(); }
 
@@ -90,6 +103,7 @@ class SyncService {
   const FormCatalog& catalog_;
   const Clock& clock_;
   ServiceLimits limits_;
+  FileStore* files_ = nullptr;
   std::mutex hlc_mu_;
   HybridClock hlc_;
 };

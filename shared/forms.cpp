@@ -199,6 +199,12 @@ bool MatchesPattern(const std::string& pattern, const std::string& s) {
       if (!((c >= '0' && c <= '9') || c == '-' || (c >= 'A' && c <= 'Z') || c == '/')) return false;
     return !s.empty();
   }
+  if (pattern == "sha256") {
+    if (s.size() != 64) return false;
+    for (char c : s)
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    return true;
+  }
   if (pattern == "hh_mm") {
     if (s.size() != 5 || s[2] != ':') return false;
     int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
@@ -213,6 +219,7 @@ const char* PatternHint(const std::string& pattern) {
   if (pattern == "phone") return "a phone number of 8 to 12 digits";
   if (pattern == "digits_dashes") return "digits, capital letters, '-' and '/'";
   if (pattern == "hh_mm") return "a time as hh:mm";
+  if (pattern == "sha256") return "a SHA-256 in 64 lower-case hex digits";
   return "the expected format";
 }
 

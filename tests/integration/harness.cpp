@@ -283,6 +283,25 @@ void DroppingProxy::Serve() {
       // One request per connection: ask both ends to close afterwards.
       size_t eol = request.find("\r\n");
       std::string request_line = request.substr(0, eol);
+      size_t header_end = request.find("\r\n\r\n") + 4;
+      if (request_line.find(match_) != std::string::npos) {
+        matched_body_bytes_ += static_cast<int64_t>(request.size() - header_end);
+        ++matched_;
+        if (cut_every_ > 0 && cut_done_ < cuts_ && matched_ % cut_every_ == 0) {
+          // Forward the headers and part of the body, then drop both connections.
+          int up = socket(AF_INET, SOCK_STREAM, 0);
+          sockaddr_in a{};
+          a.sin_family = AF_INET;
+          a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+          a.sin_port = htons(static_cast<uint16_t>(upstream_port_));
+          if (connect(up, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0)
+            SendAll(up, request.substr(0, std::min(request.size(), header_end + cut_at_)));
+          ++cut_done_;
+          close(up);
+          close(client);
+          continue;
+        }
+      }
       request.insert(eol + 2, "Connection: close\r\n");
       int up = socket(AF_INET, SOCK_STREAM, 0);
       sockaddr_in addr{};

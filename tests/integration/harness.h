@@ -67,6 +67,17 @@ class Device {
 class DroppingProxy {
  public:
   DroppingProxy(int upstream_port, std::string match, int drop_answers);
+  // Instead of dropping answers: every `cut_every`-th matching request (up to
+  // `cuts` times) reaches the server only in part (its first `cut_at` bytes of
+  // body) and both connections are closed, as when a village link drops.
+  void CutRequests(int cut_every, int cuts, size_t cut_at) {
+    cut_every_ = cut_every;
+    cuts_ = cuts;
+    cut_at_ = cut_at;
+  }
+  // Body bytes the client sent in matching requests (whether or not cut).
+  int64_t matched_body_bytes() const { return matched_body_bytes_.load(); }
+  int cut() const { return cut_done_.load(); }
   ~DroppingProxy();
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   int dropped() const { return dropped_.load(); }
@@ -78,6 +89,10 @@ class DroppingProxy {
   std::string match_;
   std::atomic<int> to_drop_, dropped_{0}, forwarded_{0};
   std::atomic<bool> stop_{false};
+  int cut_every_ = 0, cuts_ = 0, matched_ = 0;
+  size_t cut_at_ = 0;
+  std::atomic<int> cut_done_{0};
+  std::atomic<int64_t> matched_body_bytes_{0};
   std::thread thread_;
 };
 

@@ -287,3 +287,79 @@ TEST_F(SyncE2eTest, ReceiptNumbersDoNotCollideAcrossDevices) {
 
 }  // namespace
 }  // namespace ocop::testing
+
+namespace ocop::testing {
+namespace {
+
+TEST_F(SyncE2eTest, PhotoUploadResumesAcrossDroppedConnections) {
+  DroppingProxy proxy(server_.port(), "PUT /v1/files/", 0);
+  proxy.CutRequests(/*cut_every=*/3, /*cuts=*/3, /*cut_at=*/100 * 1024);
+  Device lan(dir_.Sub("lan"), proxy.url());
+  ASSERT_TRUE(lan.Setup("08800", "lan"));
+  auto v = lan.Run({"new", "visit", "--set", "visited_on=24/11/2026", "--set", "purpose=inspection", "--set",
+                    "findings=Xưởng sạch"});
+  ASSERT_EQ(v.code, 0) << v.err;
+  std::string visit = v.out.substr(0, 36);
+  // A 3 MB "photo" with varied bytes.
+  std::string photo(3 * 1024 * 1024, '\0');
+  uint32_t x = 12345;
+  for (auto& c : photo) {
+    x = x * 1664525u + 1013904223u;
+    c = static_cast<char>(x >> 24);
+  }
+  std::string path = dir_.Sub("xuong.jpg");
+  FILE* f = fopen(path.c_str(), "wb");
+  ASSERT_EQ(fwrite(photo.data(), 1, photo.size(), f), photo.size());
+  fclose(f);
+  auto a = lan.Run({"attach", visit, path, "--caption", "Xưởng chế biến", "--json"});
+  ASSERT_EQ(a.code, 0) << a.err;
+  json::Object::Ptr attached;
+  ASSERT_TRUE(json::ParseObject(a.out, &attached).ok());
+  std::string sha = attached->getValue<std::string>("sha256");
+  // Sync until the file is up; each cut costs at most one chunk, never a restart.
+  int syncs = 0;
+  for (; syncs < 10; ++syncs) {
+    auto s = lan.Run({"sync", "--json"});
+    ASSERT_EQ(s.code, 0) << s.err;  // forms sync even while the file is stuck
+    if (s.out.find("\"files_waiting\":0") != std::string::npos) break;
+  }
+  EXPECT_LT(syncs, 10);
+  EXPECT_EQ(proxy.cut(), 3);
+  EXPECT_GE(proxy.matched_body_bytes(), static_cast<int64_t>(photo.size()));
+  EXPECT_LT(proxy.matched_body_bytes(), static_cast<int64_t>(photo.size()) * 3 / 2)
+      << "the upload restarted instead of resuming";
+  // The coordinator sees the visit and fetches the photo on demand.
+  Device hoa = NewDevice("hoa");
+  ASSERT_TRUE(hoa.Setup("253", "hoa"));
+  ASSERT_EQ(hoa.Run({"sync"}).code, 0);
+  auto shown = hoa.Run({"show", visit, "--json"});
+  EXPECT_NE(shown.out.find(sha), std::string::npos);
+  std::string copy = dir_.Sub("copy.jpg");
+  auto got = hoa.Run({"file", sha, "--output", copy});
+  ASSERT_EQ(got.code, 0) << got.err;
+  FILE* g = fopen(copy.c_str(), "rb");
+  ASSERT_NE(g, nullptr);
+  std::string back(photo.size() + 10, '\0');
+  size_t n = fread(back.data(), 1, back.size(), g);
+  fclose(g);
+  back.resize(n);
+  EXPECT_TRUE(back == photo) << "the coordinator's copy differs";
+  // Someone outside the scope cannot read it.
+  Device minh = NewDevice("minh");
+  ASSERT_TRUE(minh.Setup("08761", "minh"));
+  EXPECT_EQ(minh.Run({"file", sha, "--output", dir_.Sub("nope")}).code, 4);
+}
+
+TEST_F(SyncE2eTest, AttachRefusesWrongRecordsAndMissingFiles) {
+  Device lan = NewDevice("lan");
+  ASSERT_TRUE(lan.Setup("08800", "lan"));
+  std::string idea = lan.NewIdea("Ổi");
+  EXPECT_EQ(lan.Run({"attach", idea, "/etc/hostname"}).code, 3);  // not a site visit
+  auto v = lan.Run({"new", "visit", "--set", "visited_on=24/11/2026", "--set", "purpose=advice", "--set", "findings=x"});
+  std::string visit = v.out.substr(0, 36);
+  EXPECT_EQ(lan.Run({"attach", visit, dir_.Sub("missing.jpg")}).code, 3);
+  EXPECT_EQ(lan.Run({"attach", visit}).code, 2);
+}
+
+}  // namespace
+}  // namespace ocop::testing
