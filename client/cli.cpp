@@ -38,8 +38,11 @@ const char* kHelp = R"(ocop — ghi phiếu OCOP không cần mạng, đồng b�
 Usage: ocop [--home DIR] [--json] [--lang vi|en] COMMAND [ARGS]
 
 Local (no network needed):
-  init --commune CODE [--server URL]   create this device's store for a commune
-                                       (a coordinator gives their unit's code)
+  init --commune CODE [--server URL] [--units FILE.csv]
+                                       create this device's store for a commune (a
+                                       coordinator gives their unit's code); the unit
+                                       list comes from the server when it answers
+  units [--refresh]                    the units this device knows (--refresh: the server's)
   new FORM [--set KEY=VALUE]... [--from FILE|-] [--unit COMMUNE]
                                        record a form (idea, confirmation, visit);
                                        with no values on a terminal, asks field by field;
@@ -59,7 +62,6 @@ Local (no network needed):
                                        the weekly report of this device's unit
   export FORM [--format csv|json] [--bom] [--output FILE]
                                        every record of a form in scope
-  units                                the administrative units known to this device
   status                               pending changes, last sync, open conflicts
 
 Online:
@@ -104,10 +106,11 @@ struct Args {
 
 const std::set<std::string> kValueOptions = {"--home", "--lang", "--commune", "--server", "--user", "--set",
                                              "--from", "--search", "--status", "--limit", "--take", "--reason",
-                                             "--unit", "--date", "--format", "--target", "--output", "--caption"};
+                                             "--unit", "--date", "--format", "--target", "--output", "--caption",
+                                             "--units"};
 const std::set<std::string> kFlags = {"--json", "--help", "--password-stdin", "--conflicts", "--deleted",
                                       "--local", "--interactive", "--version", "--bom",
-                                      "--with-files"};
+                                      "--with-files", "--refresh"};
 
 class UsageError : public std::runtime_error {
  public:
@@ -305,7 +308,7 @@ class Cli {
       return;
     }
     const FormSchema* schema = store_->catalog().Find(r.form);
-    const Unit* unit = UnitTree::Sample().Find(r.unit);
+    const Unit* unit = store_->units().Find(r.unit);
     out_ << (schema ? schema->label.In(lang_) : r.form) << "\n";
     out_ << "  id: " << r.id << "\n";
     out_ << "  " << T("Đơn vị", "Unit") << ": " << r.unit << (unit ? " " + unit->name : "") << "\n";
@@ -351,9 +354,40 @@ class Cli {
     NeedPositional(0, "");
     std::string commune = a_.Get("--commune");
     if (commune.empty()) throw UsageError("init needs --commune CODE (see `ocop units`)");
-    Status s = LocalStore::Init(home_, commune, a_.Get("--server"), UnitTree::Sample(), SystemClock::Get());
+    // The unit list: a file given with --units, else the server's (so any
+    // commune of the imported official list works), else the embedded sample.
+    UnitTree fetched;
+    const UnitTree* units = &UnitTree::Sample();
+    std::string note;
+    std::string csv;
+    if (!a_.Get("--units").empty()) {
+      std::ifstream f(a_.Get("--units"), std::ios::binary);
+      if (!f) return Fail(Status::Invalid("cannot read " + a_.Get("--units")));
+      std::stringstream ss;
+      ss << f.rdbuf();
+      csv = ss.str();
+    } else if (!a_.Get("--server").empty()) {
+      HttpOptions quick = QuickHttp();
+      quick.max_attempts = 1;
+      quick.connect_timeout_s = 5;
+      HttpClient http(a_.Get("--server"), quick);
+      std::string type;
+      Status s = http.Call("GET", "/v1/units", "", "application/json", "text/csv", &csv, &type);
+      if (!s.ok()) {
+        csv.clear();
+        note = T("(không lấy được danh mục đơn vị từ máy chủ; dùng danh mục mẫu)",
+                 "(could not fetch the unit list from the server; using the sample)");
+      }
+    }
+    if (!csv.empty()) {
+      Status s = UnitTree::ParseCsv(csv, &fetched);
+      if (!s.ok()) return Fail(s);
+      units = &fetched;
+    }
+    Status s = LocalStore::Init(home_, commune, a_.Get("--server"), *units, SystemClock::Get());
     if (!s.ok()) return Fail(s);
-    const Unit* u = UnitTree::Sample().Find(commune);
+    if (!note.empty()) err_ << note << "\n";
+    const Unit* u = units->Find(commune);
     if (json_) out_ << "{\"home\":" << json::Quote(home_) << ",\"commune\":" << json::Quote(commune) << "}\n";
     else out_ << T("Đã tạo kho dữ liệu cho ", "Created the store for ") << u->name << " (" << commune << ") " << T("tại ", "in ") << home_ << "\n";
     return 0;
@@ -525,7 +559,7 @@ class Cli {
       std::optional<int64_t> n;
       s = store_->NextReceipt(year, &n);
       if (!s.ok()) return Fail(s);
-      if (n) changes.set("receipt_no", FormatReceipt(UnitTree::Sample(), store_->commune(), year, *n));
+      if (n) changes.set("receipt_no", FormatReceipt(store_->units(), store_->commune(), year, *n));
       else warning = T("chưa có dải số phiếu: số phiếu sẽ được cấp sau khi đồng bộ (ocop sync, rồi ocop submit lại)",
                        "no receipt numbers reserved yet: sync, then run submit again to number this form");
     }
@@ -542,7 +576,7 @@ class Cli {
   std::string DeviceRole() {
     std::string role = store_->Setting("role");
     if (!role.empty()) return role;
-    return UnitTree::Sample().Children(store_->commune()).empty() ? "officer" : "coordinator";
+    return store_->units().Children(store_->commune()).empty() ? "officer" : "coordinator";
   }
 
   std::string Today() const { return dates::IsoDateFromMillis(SystemClock::Get().NowMillis()); }
@@ -720,7 +754,20 @@ class Cli {
   }
 
   int Units() {
-    const UnitTree& t = UnitTree::Sample();
+    // Before init there is no store: show the sample. --refresh asks the server.
+    const UnitTree* tree = &UnitTree::Sample();
+    if (OpenStore().ok()) {
+      if (a_.Has("--refresh")) {
+        std::string url, csv, type;
+        Status s = NeedServer(&url);
+        HttpClient http(url, QuickHttp());
+        if (s.ok()) s = http.Call("GET", "/v1/units", "", "application/json", "text/csv", &csv, &type);
+        if (s.ok()) s = store_->SetUnits(csv);
+        if (!s.ok()) return Fail(s);
+      }
+      tree = &store_->units();
+    }
+    const UnitTree& t = *tree;
     if (json_) {
       json::Array arr;
       for (const auto& [code, u] : t.all()) {

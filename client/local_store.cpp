@@ -107,9 +107,10 @@ Status LocalStore::Init(const std::string& home, const std::string& commune, con
   sql::Transaction tx(&db);
   auto put = db.Prepare("INSERT INTO settings(key, value) VALUES (?, ?)");
   std::string now = dates::IsoTimestamp(clock.NowMillis());
-  for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{
-           {"device_id", ids::NewUuid()}, {"commune", commune}, {"server_url", server_url},
-           {"created_at", now}, {"cursor", "0"}}) {
+  std::vector<std::pair<std::string, std::string>> settings = {
+      {"device_id", ids::NewUuid()}, {"commune", commune}, {"server_url", server_url}, {"created_at", now}, {"cursor", "0"}};
+  if (&units != &UnitTree::Sample()) settings.push_back({"units_csv", units.ToCsv()});
+  for (auto [k, v] : settings) {
     s = put.Bind(1, k).Bind(2, v).Run();
     if (!s.ok()) return s;
   }
@@ -135,6 +136,8 @@ Status LocalStore::Load() {
   device_id_ = Setting("device_id");
   commune_ = Setting("commune");
   if (device_id_.empty() || commune_.empty()) return Status::Internal("local store has no device id or commune");
+  std::string csv = Setting("units_csv");
+  if (csv.empty() || !UnitTree::ParseCsv(csv, &units_).ok()) units_ = UnitTree::Sample();
   int64_t ms = std::atoll(Setting("hlc_ms", "0").c_str());
   int32_t counter = std::atoi(Setting("hlc_counter", "0").c_str());
   hlc_ = HybridClock(clock_, ms, counter);
@@ -145,6 +148,17 @@ std::string LocalStore::Setting(const std::string& key, const std::string& fallb
   auto st = db_.Prepare("SELECT value FROM settings WHERE key = ?");
   st.Bind(1, key);
   return st.Step() ? st.Text(0) : fallback;
+}
+
+Status LocalStore::SetUnits(const std::string& csv) {
+  UnitTree tree;
+  Status s = UnitTree::ParseCsv(csv, &tree);
+  if (!s.ok()) return s;
+  if (!tree.Find(commune_)) return Status::Invalid("the new unit list lacks this device's unit " + commune_);
+  s = SetSetting("units_csv", tree.ToCsv());
+  if (!s.ok()) return s;
+  units_ = std::move(tree);
+  return Status::Ok();
 }
 
 Status LocalStore::SetSetting(const std::string& key, const std::string& value) {
@@ -231,7 +245,7 @@ Status LocalStore::WriteChange(const Record& before, const Record& after, const 
 
 Status LocalStore::Create(const std::string& form, Object fields, Record* out, const std::string& unit_in) {
   // Records belong to a commune: this device's, or one below this device's unit.
-  const UnitTree& units = UnitTree::Sample();
+  const UnitTree& units = units_;
   std::string unit = unit_in.empty() ? commune_ : unit_in;
   if (!units.Find(unit)) return Status::Invalid("unknown unit code '" + unit + "'");
   if (!units.Children(unit).empty())

@@ -62,6 +62,7 @@ class LocalStore {
  public:
   // Creates the store in `home` for a unit of `units` (a commune, or a higher
   // unit for a coordinator's device). Fails if one exists.
+  // `units` is kept with the store when it is not the embedded sample.
   static Status Init(const std::string& home, const std::string& commune, const std::string& server_url,
                      const UnitTree& units, const Clock& clock);
   // Opens an existing store.
@@ -121,6 +122,11 @@ class LocalStore {
   const std::string& device_id() const { return device_id_; }
   const std::string& commune() const { return commune_; }
   const FormCatalog& catalog() const { return *catalog_; }
+  // The unit tree this device knows: the server's list when it had one at init
+  // (or after `ocop units --refresh`), else the embedded sample.
+  const UnitTree& units() const { return units_; }
+  // Replaces the device's unit list (CSV, our layout). Its own unit must be in it.
+  Status SetUnits(const std::string& csv);
   sql::Db& db() { return db_; }
 
  private:
@@ -138,6 +144,7 @@ class LocalStore {
   sql::Db db_;
   const FormCatalog* catalog_ = &FormCatalog::Default();
   std::string device_id_, commune_, home_;
+  UnitTree units_;
 };
 
 // SHA-256 of `bytes`, lower-case hex.

@@ -64,7 +64,7 @@ Status BuildWeeklyReport(LocalStore& store, const std::string& day, int target, 
   r.week_start = AddDays(*iso, -weekday);
   r.week_end = AddDays(r.week_start, 6);
   r.unit = store.commune();
-  const Unit* u = UnitTree::Sample().Find(r.unit);
+  const Unit* u = store.units().Find(r.unit);
   r.unit_name = u ? u->name : r.unit;
   r.target = target;
   r.last_sync = store.Setting("last_sync");
@@ -79,7 +79,7 @@ Status BuildWeeklyReport(LocalStore& store, const std::string& day, int target, 
     if (it != by_commune.end()) return it->second;
     CommuneFigures f;
     f.code = code;
-    const Unit* cu = UnitTree::Sample().Find(code);
+    const Unit* cu = store.units().Find(code);
     f.name = cu ? cu->name : code;
     for (const auto& st : IdeaStatuses()) f.ideas_by_status[st] = 0;
     return by_commune.emplace(code, f).first->second;

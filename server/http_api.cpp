@@ -181,6 +181,16 @@ class HealthHandler final : public ApiHandler {
   }
 };
 
+// The administrative units the server knows, as CSV: public data, so that a
+// device can be set up for any commune of the imported official list.
+class UnitsHandler final : public ApiHandler {
+  using ApiHandler::ApiHandler;
+  Status Handle(HTTPServerRequest&, HTTPServerResponse& resp) override {
+    Send(resp, 200, service_.units().ToCsv(), "text/csv; charset=utf-8");
+    return Status::Ok();
+  }
+};
+
 class LoginHandler final : public ApiHandler {
   using ApiHandler::ApiHandler;
   Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) override {
@@ -505,6 +515,7 @@ Poco::Net::HTTPRequestHandler* ApiRouter::createRequestHandler(const HTTPServerR
   if (seg.size() == 1 && seg[0] == "healthz") return method_is("GET") ? static_cast<HTTPRequestHandler*>(new HealthHandler(service_, options_, stats_)) : wrong_method();
   if (seg.size() >= 2 && seg[0] == "v1") {
     const std::string& r = seg[1];
+    if (seg.size() == 2 && r == "units") return method_is("GET") ? static_cast<HTTPRequestHandler*>(new UnitsHandler(service_, options_, stats_)) : wrong_method();
     if (seg.size() == 2 && r == "login") return method_is("POST") ? static_cast<HTTPRequestHandler*>(new LoginHandler(service_, options_, stats_)) : wrong_method();
     if (seg.size() == 2 && r == "logout") return method_is("POST") ? static_cast<HTTPRequestHandler*>(new LogoutHandler(service_, options_, stats_)) : wrong_method();
     if (seg.size() == 2 && r == "me") return method_is("GET") ? static_cast<HTTPRequestHandler*>(new MeHandler(service_, options_, stats_)) : wrong_method();

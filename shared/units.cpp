@@ -173,6 +173,20 @@ Status UnitTree::ParseCsv(const std::string& csv_in, UnitTree* out) {
   return Status::Ok();
 }
 
+std::string UnitTree::ToCsv() const {
+  auto cell = [](const std::string& v) {
+    if (v.find_first_of(",\"") == std::string::npos) return v;
+    std::string q = "\"";
+    for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+  };
+  std::string out = "code,name,level,parent,valid_from,valid_to\n";
+  for (const auto& [code, u] : units_)
+    out += cell(u.code) + "," + cell(u.name) + "," + cell(u.level) + "," + cell(u.parent) + "," + cell(u.valid_from) +
+           "," + cell(u.valid_to) + "\n";
+  return out;
+}
+
 const UnitTree& UnitTree::Sample() {
   static const UnitTree tree = [] {
     UnitTree t;

@@ -48,6 +48,8 @@ class UnitTree {
   static Status ParseCsv(const std::string& csv, UnitTree* out);
   // The sample tree for Vĩnh Phúc embedded from schemas/units/.
   static const UnitTree& Sample();
+  // The tree in our CSV layout (what ParseCsv reads back).
+  std::string ToCsv() const;
 
  private:
   std::map<std::string, Unit> units_;

@@ -363,3 +363,41 @@ TEST_F(SyncE2eTest, AttachRefusesWrongRecordsAndMissingFiles) {
 
 }  // namespace
 }  // namespace ocop::testing
+
+namespace ocop::testing {
+namespace {
+
+// After 2025 the district level is gone: a province with communes directly
+// below it, imported from a CSV. Devices take the server's list at init.
+TEST(UnitsE2eTest, DevicesTakeTheServersImportedUnitList) {
+  TempDir dir;
+  std::string csv = dir.Sub("units.csv");
+  FILE* f = fopen(csv.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  fputs("code,name,level,parent,valid_from,valid_to\n25,Tỉnh Phú Thọ,province,,2025-07-01,\n"
+        "25001,Xã Sông Lô,commune,25,2025-07-01,\n25002,Xã Tam Sơn,commune,25,2025-07-01,\n", f);
+  fclose(f);
+  auto imported = RunProgram(BinOcopd(), {"--data-dir", dir.Sub("server"), "--import-units", csv});
+  ASSERT_EQ(imported.code, 0) << imported.err << imported.out;
+  ServerProcess server(dir.Sub("server"));
+  ASSERT_TRUE(server.running());
+  ASSERT_TRUE(server.AddUser("tam", "officer", "25001"));
+  ASSERT_TRUE(server.AddUser("pt", "admin", "25"));
+  Device officer(dir.Sub("officer"), server.url()), admin(dir.Sub("admin"), server.url());
+  ASSERT_TRUE(officer.Setup("25001", "tam"));  // not in the embedded sample
+  ASSERT_TRUE(admin.Setup("25", "pt"));
+  std::string id = officer.NewIdea("Chè Phú Thọ");
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(officer.Run({"sync"}).code, 0);  // reserves receipt numbers
+  auto submitted = officer.Run({"submit", id, "--json"});
+  ASSERT_EQ(submitted.code, 0) << submitted.err;
+  EXPECT_NE(submitted.out.find("/PĐK-25-20"), std::string::npos) << submitted.out;  // no district part
+  ASSERT_EQ(officer.Run({"sync"}).code, 0);
+  ASSERT_EQ(admin.Run({"sync"}).code, 0);
+  EXPECT_EQ(admin.Dump().size(), 1u);
+  auto units = officer.Run({"units"});
+  EXPECT_NE(units.out.find("Xã Tam Sơn"), std::string::npos) << units.out;
+}
+
+}  // namespace
+}  // namespace ocop::testing
