@@ -71,6 +71,8 @@ Online:
                                        upload attached files (resuming); --with-files
                                        also fetches every file in scope
   attach ID FILE [--caption TEXT]      attach a photo to a site visit (offline)
+  outbox [discard]                     changes waiting to be sent; after the server
+                                       refused them, discard puts the records back
   file SHA256 [--output FILE]          a file's bytes, fetched from the server if needed
   conflicts list | show ID | resolve ID [--take FIELD=current|incoming]... [--set FIELD=VALUE]...
                                        (administrators)
@@ -195,6 +197,7 @@ class Cli {
     if (c == "forms") return Forms();
     if (c == "report") return Report();
     if (c == "attach") return Attach();
+    if (c == "outbox") return Outbox();
     if (c == "file") return File();
     if (c == "export") return Export();
     if (c == "units") return Units();
@@ -661,6 +664,48 @@ class Cli {
     if (format == "csv") return Emit(std::string(a_.Has("--bom") ? "\xEF\xBB\xBF" : "") + RenderCsv(r));
     if (format == "html") return Emit(RenderHtml(r, lang_));
     return Emit(RenderTable(r, lang_));
+  }
+
+  // What waits to be sent, and a way out when the server refused it.
+  int Outbox() {
+    if (a_.positional.size() > 1 || (a_.positional.size() == 1 && a_.positional[0] != "discard"))
+      throw UsageError("outbox takes no argument, or `discard`");
+    Status s = OpenStore();
+    if (!s.ok()) return Fail(s);
+    std::string refused = store_->Setting("refused");
+    if (a_.positional.empty()) {
+      StoreInfo info;
+      s = store_->Info(&info);
+      if (!s.ok()) return Fail(s);
+      auto count = store_->db().Prepare("SELECT COUNT(*) FROM outbox WHERE changeset_id IS NOT NULL");
+      int64_t in_flight = count.Step() ? count.Int(0) : 0;
+      if (json_) {
+        Object o;
+        o.set("pending_changes", info.pending_changes);
+        o.set("in_flight", in_flight);
+        o.set("refused", refused);
+        out_ << json::ToText(o) << "\n";
+      } else {
+        out_ << T("Thay đổi chờ gửi: ", "Changes waiting: ") << info.pending_changes << T(" (đang gửi: ", " (being sent: ")
+             << in_flight << ")\n";
+        if (!refused.empty()) out_ << T("Máy chủ từ chối: ", "Refused by the server: ") << refused << "\n";
+      }
+      return 0;
+    }
+    if (refused.empty())
+      return Fail(Status::Precondition("the server has refused nothing; changes are discarded only after a refusal"));
+    // The server names the record it refused ("record <id>: …").
+    std::string refused_record;
+    size_t at = refused.find("record ");
+    if (at != std::string::npos && refused.size() >= at + 7 + 36) refused_record = refused.substr(at + 7, 36);
+    std::vector<std::string> records;
+    s = store_->DiscardInflight(refused_record, &records);
+    if (!s.ok()) return Fail(s);
+    if (json_) out_ << "{\"discarded_records\":" << records.size() << "}\n";
+    else out_ << T("Đã bỏ các thay đổi bị từ chối của ", "Dropped the refused changes of ") << records.size()
+              << T(" phiếu (trở về bản của máy chủ); các thay đổi khác sẽ được gửi lại\n",
+                   " record(s), back to the server's version; the other changes will be sent again\n");
+    return 0;
   }
 
   int Attach() {

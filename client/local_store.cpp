@@ -743,6 +743,76 @@ Status LocalStore::MissingFiles(std::vector<std::string>* out) {
   return st.status();
 }
 
+Status LocalStore::Rebase(const std::string& id, const std::string& form, const std::string& server_fields,
+                          bool server_deleted) {
+  Object fields = ParseFields(server_fields);
+  bool deleted = server_deleted;
+  auto& pending = db_.Cached("SELECT body FROM outbox WHERE record_id = ? ORDER BY seq");
+  pending.Bind(1, id);
+  std::vector<sync::Change> mine;
+  while (pending.Step()) {
+    sync::Change c;
+    if (sync::DecodeBinary(pending.Blob(0), &c).ok()) mine.push_back(std::move(c));
+  }
+  pending.Reset();
+  for (const auto& c : sync::Coalesce(mine)) {
+    if (c.op == sync::op::kDelete) deleted = true;
+    for (const auto& f : c.fields) {
+      Var v;
+      if (!json::Parse(f.new_value, &v).ok()) continue;
+      if (v.isEmpty()) fields.remove(f.key);
+      else fields.set(f.key, v);
+    }
+  }
+  const FormSchema* schema = catalog_->Find(form);
+  return db_.Prepare("UPDATE records SET fields = ?, deleted = ?, search_text = ?, updated_at = ? WHERE id = ?")
+      .Bind(1, json::ToText(fields)).Bind(2, deleted ? 1 : 0).Bind(3, schema ? SearchText(*schema, fields) : "")
+      .Bind(4, NowIso()).Bind(5, id)
+      .Run();
+}
+
+Status LocalStore::DiscardInflight(const std::string& refused_record, std::vector<std::string>* records) {
+  records->clear();
+  sql::Transaction tx(&db_);
+  if (!tx.status().ok()) return tx.status();
+  std::string cs_id;
+  {
+    auto st = db_.Prepare("SELECT changeset_id FROM inflight LIMIT 1");
+    if (!st.Step()) return Status::Precondition("no change set is waiting for the server");
+    cs_id = st.Text(0);
+  }
+  std::vector<std::string> in_set;
+  {
+    auto st = db_.Prepare("SELECT DISTINCT record_id FROM outbox WHERE changeset_id = ?");
+    st.Bind(1, cs_id);
+    while (st.Step()) in_set.push_back(st.Text(0));
+  }
+  if (std::find(in_set.begin(), in_set.end(), refused_record) != in_set.end()) records->push_back(refused_record);
+  else *records = in_set;
+  Status s;
+  for (const auto& id : *records) {
+    s = db_.Prepare("DELETE FROM outbox WHERE record_id = ?").Bind(1, id).Run();
+    if (!s.ok()) return s;
+    auto st = db_.Prepare("SELECT form, server_fields, server_deleted FROM records WHERE id = ?");
+    st.Bind(1, id);
+    if (!st.Step()) continue;
+    std::string form = st.Text(0);
+    bool never_sent = st.IsNull(1);
+    std::string server_fields = st.Text(1);
+    bool server_deleted = st.Int(2) != 0;
+    st.Reset();
+    s = never_sent ? db_.Prepare("DELETE FROM records WHERE id = ?").Bind(1, id).Run()
+                   : Rebase(id, form, server_fields, server_deleted);
+    if (!s.ok()) return s;
+  }
+  // The rest goes out again, as a new change set.
+  s = db_.Prepare("UPDATE outbox SET changeset_id = NULL WHERE changeset_id = ?").Bind(1, cs_id).Run();
+  if (s.ok()) s = db_.Prepare("DELETE FROM inflight WHERE changeset_id = ?").Bind(1, cs_id).Run();
+  if (s.ok()) s = SetSetting("refused", "");
+  if (!s.ok()) return s;
+  return tx.Commit();
+}
+
 Status LocalStore::Info(StoreInfo* out) {
   out->device_id = device_id_;
   out->commune = commune_;

@@ -97,6 +97,12 @@ class LocalStore {
   // Applies a pulled page and its cursor in one transaction. Pending local edits
   // stay on top of the pulled state.
   Status ApplyPullPage(const sync::PullPage& page);
+  // After the server refused the change set in flight: drops the pending
+  // changes of the refused record (`refused_record`; empty or unknown: of every
+  // record in the set) and puts it back to the server's state, or removes it if
+  // the server never had it. The set's other changes wait to be sent again in a
+  // new change set. *records gets the ids put back.
+  Status DiscardInflight(const std::string& refused_record, std::vector<std::string>* records);
   Status AddServerHistory(const std::string& record_id, const std::vector<HistoryEntry>& entries);
 
   // ---- attached files (content-addressed under <home>/files) ----
@@ -138,6 +144,8 @@ class LocalStore {
   Status WriteChange(const Record& before, const Record& after, const std::string& op,
                      const std::vector<sync::FieldChange>& fields);
   Status SaveHlc();
+  // Shows the server's state of a record with this device's pending edits on top.
+  Status Rebase(const std::string& id, const std::string& form, const std::string& server_fields, bool server_deleted);
 
   const Clock& clock_;
   HybridClock hlc_;

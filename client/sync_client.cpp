@@ -95,8 +95,12 @@ Status SyncClient::Push(SyncReport* report, const Progress& progress) {
     std::string resp, type;
     s = http_.Call("POST", "/v1/push", body, sync::kBinaryContentType, sync::kBinaryContentType, &resp, &type);
     if (!s.ok()) {
-      if (s.code() != Code::kUnavailable && s.code() != Code::kUnauthenticated)
-        return Status(s.code(), "the server refused change set " + cs.id + ": " + s.message());
+      if (s.code() != Code::kUnavailable && s.code() != Code::kUnauthenticated) {
+        // Kept as it is: the officer decides (see `ocop outbox`).
+        (void)store_.SetSetting("refused", s.message());
+        return Status(s.code(), "the server refused the changes waiting to be sent: " + s.message() +
+                                    " (see `ocop outbox`; `ocop outbox discard` drops them)");
+      }
       return s;
     }
     sync::PushResult result;

@@ -401,3 +401,42 @@ TEST(UnitsE2eTest, DevicesTakeTheServersImportedUnitList) {
 
 }  // namespace
 }  // namespace ocop::testing
+
+namespace ocop::testing {
+namespace {
+
+TEST_F(SyncE2eTest, RefusedChangesCanBeDiscardedAndSyncGoesOn) {
+  Device lan = NewDevice("lan");
+  ASSERT_TRUE(lan.Setup("08800", "lan"));
+  std::string id = lan.NewIdea("Ổi");
+  ASSERT_EQ(lan.Run({"submit", id}).code, 0);
+  ASSERT_EQ(lan.Run({"accept", id}).code, 0);
+  ASSERT_EQ(lan.Run({"sync"}).code, 0);
+  // The device believes its user is a coordinator (say the role changed after
+  // it logged in): it records a selection the server will not take.
+  auto role = RunProgram("/usr/bin/sqlite3", {lan.home() + "/ocop.db", "UPDATE settings SET value='coordinator' WHERE key='role'"});
+  ASSERT_EQ(role.code, 0) << role.err;
+  ASSERT_EQ(lan.Run({"select", id}).code, 0);
+  std::string other = lan.NewIdea("Mật ong");
+  auto refused = lan.Run({"sync"});
+  EXPECT_EQ(refused.code, 6) << refused.err;
+  EXPECT_NE(refused.err.find("only a coordinator"), std::string::npos) << refused.err;
+  EXPECT_NE(lan.Run({"outbox"}).out.find("coordinator"), std::string::npos);
+  auto discarded = lan.Run({"outbox", "discard"});
+  ASSERT_EQ(discarded.code, 0) << discarded.err;
+  auto shown = lan.Run({"show", id, "--json"});
+  EXPECT_NE(shown.out.find("\"status\":\"accepted\""), std::string::npos) << shown.out;  // the server's version
+  auto resent = lan.Run({"sync", "--json"});  // the other form of that change set still goes
+  ASSERT_EQ(resent.code, 0) << resent.err;
+  EXPECT_NE(resent.out.find("\"sent\":1"), std::string::npos) << resent.out;
+  EXPECT_EQ(lan.Run({"outbox", "discard"}).code, 3);  // nothing refused now
+  Device hoa = NewDevice("hoa");
+  ASSERT_TRUE(hoa.Setup("253", "hoa"));
+  ASSERT_EQ(hoa.Run({"sync"}).code, 0);
+  auto server_view = hoa.Dump();
+  EXPECT_EQ(server_view.count(other), 1u);
+  EXPECT_NE(server_view[id].find("\"status\":\"accepted\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ocop::testing
