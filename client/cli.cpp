@@ -49,7 +49,7 @@ Local (no network needed):
                                        --unit: the commune, on a coordinator's device
   edit ID --set KEY=VALUE...           change fields (KEY= clears a field)
   delete ID                            delete a record (synced as a tombstone)
-  show ID                              show one record
+  show ID [--with-files]               show one record (--with-files: fetch its photos)
   list [FORM] [--search TEXT] [--status S] [--conflicts] [--deleted] [--limit N]
                                        list records; search ignores case and accents
   history ID [--local]                 every change: who, when, device, old -> new
@@ -456,6 +456,20 @@ class Cli {
     Record r;
     Status s = TargetRecord(&id, &r);
     if (!s.ok()) return Fail(s);
+    if (a_.Has("--with-files") && r.fields.has("photos")) {
+      // Fetch the record's photos that are not on this device yet (online).
+      std::string url;
+      s = NeedServer(&url);
+      HttpClient http(url, QuickHttp());
+      SyncClient sc(*store_, http);
+      auto photos = r.fields.getArray("photos");
+      for (size_t i = 0; s.ok() && i < photos->size(); ++i) {
+        std::string sha = photos->getObject(static_cast<unsigned>(i))->getValue<std::string>("sha256");
+        if (!store_->HasFile(sha)) s = sc.FetchFile(sha);
+        if (s.ok() && !json_) err_ << store_->FilePath(sha) << "\n";
+      }
+      if (!s.ok()) return Fail(s);
+    }
     PrintRecord(r);
     return 0;
   }

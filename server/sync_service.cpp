@@ -190,6 +190,7 @@ Status SyncService::CheckWorkflow(const AuthUser& user, const FormSchema& schema
   // change that reaches us already carries later decisions.
   std::string from = from_v.isEmpty() ? schema.initial_status : from_v.convert<std::string>();
   std::string to = to_v.convert<std::string>();
+  if (from == to) return Status::Ok();  // no decision in this change
   Object after;
   if (existing) {
     Object::Ptr current;

@@ -1,6 +1,7 @@
 // End to end: a real ocopd on a free loopback port, real ocop clients with
 // separate homes, talking HTTP.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "client/http_client.h"
 #include "shared/ids.h"
@@ -332,8 +333,9 @@ TEST_F(SyncE2eTest, PhotoUploadResumesAcrossDroppedConnections) {
   Device hoa = NewDevice("hoa");
   ASSERT_TRUE(hoa.Setup("253", "hoa"));
   ASSERT_EQ(hoa.Run({"sync"}).code, 0);
-  auto shown = hoa.Run({"show", visit, "--json"});
+  auto shown = hoa.Run({"show", visit, "--json", "--with-files"});  // fetched on demand when shown
   EXPECT_NE(shown.out.find(sha), std::string::npos);
+  EXPECT_EQ(access((dir_.Sub("hoa") + "/files/" + sha).c_str(), R_OK), 0) << shown.err;
   std::string copy = dir_.Sub("copy.jpg");
   auto got = hoa.Run({"file", sha, "--output", copy});
   ASSERT_EQ(got.code, 0) << got.err;
