@@ -88,7 +88,6 @@ class ServerStore {
 
   virtual Status CreateUser(const UserRow& user) = 0;
   virtual Status GetUser(const std::string& name, UserRow* out) = 0;
-  virtual Status ListUsers(std::vector<UserRow>* out) = 0;
   virtual Status SaveToken(const TokenRow& token) = 0;
   virtual Status GetToken(const std::string& token_hash, TokenRow* out) = 0;
   virtual Status RevokeToken(const std::string& token_hash) = 0;
@@ -110,7 +109,8 @@ class ServerStore {
   virtual Status Audit(const std::string& record_id, std::vector<AuditRow>* out) = 0;
   // Conflicts (open only, or all) of records under `path_prefix`.
   virtual Status ListConflicts(const std::string& path_prefix, bool open_only, std::vector<ConflictRow>* out) = 0;
-  virtual Status GetConflict(const std::string& id, ConflictRow* out, bool* found) = 0;
+  // The open conflicts of one record (a read: no write lock).
+  virtual Status OpenConflicts(const std::string& record_id, std::vector<ConflictRow>* out) = 0;
   // Attached files: which record each belongs to, and its declared size.
   virtual Status PutFile(const std::string& sha256, const std::string& record_id, int64_t size) = 0;
   virtual Status GetFile(const std::string& sha256, std::string* record_id, int64_t* size, bool* found) = 0;

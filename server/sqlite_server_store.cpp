@@ -43,6 +43,24 @@ void ReadConflict(sql::Stmt& st, ConflictRow* c) {
   for (int i = 0; i < 17; ++i) *f[i] = st.Text(i);
 }
 
+Status ReadConflicts(sql::Stmt& st, std::vector<ConflictRow>* out) {
+  out->clear();
+  while (st.Step()) {
+    ConflictRow c;
+    ReadConflict(st, &c);
+    out->push_back(std::move(c));
+  }
+  return st.status();
+}
+
+Status SelectOpenConflicts(sql::Db* db, const std::string& record_id, std::vector<ConflictRow>* out) {
+  auto& st = db->Cached(std::string("SELECT ") + kConflictCols +
+                        " FROM conflicts WHERE record_id = ? AND resolved_at IS NULL ORDER BY created_at, id");
+  sql::ResetOnExit reset(st);
+  st.Bind(1, record_id);
+  return ReadConflicts(st, out);
+}
+
 // The upper bound of a prefix range: "/26/" -> "/260" ('/' + 1 == '0').
 std::string PrefixEnd(std::string prefix) {
   if (prefix.empty()) return "\x7f";
@@ -176,17 +194,7 @@ class SqliteWriteTxn final : public WriteTxn {
         .Run();
   }
   Status OpenConflicts(const std::string& record_id, std::vector<ConflictRow>* out) override {
-    auto& st = db_->Cached(std::string("SELECT ") + kConflictCols +
-                           " FROM conflicts WHERE record_id = ? AND resolved_at IS NULL ORDER BY created_at, id");
-    sql::ResetOnExit reset_st(st);
-    st.Bind(1, record_id);
-    out->clear();
-    while (st.Step()) {
-      ConflictRow c;
-      ReadConflict(st, &c);
-      out->push_back(std::move(c));
-    }
-    return st.status();
+    return SelectOpenConflicts(db_, record_id, out);
   }
   Status ResolveConflict(const std::string& id, const std::string& by, const std::string& at,
                          const std::string& resolution) override {
@@ -278,15 +286,6 @@ Status SqliteServerStore::GetUser(const std::string& name, UserRow* out) {
   if (!st.Step()) return st.status().ok() ? Status::NotFound("no user '" + name + "'") : st.status();
   *out = {st.Text(0), st.Text(1), st.Text(2), st.Text(3), st.Int(4) != 0};
   return Status::Ok();
-}
-
-Status SqliteServerStore::ListUsers(std::vector<UserRow>* out) {
-  Reader db(this);
-  if (!db.status().ok()) return db.status();
-  auto st = db->Prepare("SELECT name, role, unit, '', disabled FROM users ORDER BY name");
-  out->clear();
-  while (st.Step()) out->push_back({st.Text(0), st.Text(1), st.Text(2), "", st.Int(4) != 0});
-  return st.status();
 }
 
 Status SqliteServerStore::SaveToken(const TokenRow& t) {
@@ -401,23 +400,13 @@ Status SqliteServerStore::ListConflicts(const std::string& prefix, bool open_onl
   q += " ORDER BY created_at, id";
   auto st = db->Prepare(q);
   st.Bind(1, prefix).Bind(2, PrefixEnd(prefix));
-  out->clear();
-  while (st.Step()) {
-    ConflictRow c;
-    ReadConflict(st, &c);
-    out->push_back(std::move(c));
-  }
-  return st.status();
+  return ReadConflicts(st, out);
 }
 
-Status SqliteServerStore::GetConflict(const std::string& id, ConflictRow* out, bool* found) {
+Status SqliteServerStore::OpenConflicts(const std::string& record_id, std::vector<ConflictRow>* out) {
   Reader db(this);
   if (!db.status().ok()) return db.status();
-  auto st = db->Prepare(std::string("SELECT ") + kConflictCols + " FROM conflicts WHERE id = ?");
-  st.Bind(1, id);
-  *found = st.Step();
-  if (*found) ReadConflict(st, out);
-  return st.status();
+  return SelectOpenConflicts(db.get(), record_id, out);
 }
 
 Status SqliteServerStore::PutFile(const std::string& sha, const std::string& record_id, int64_t size) {

@@ -20,7 +20,6 @@ class SqliteServerStore final : public ServerStore {
 
   Status CreateUser(const UserRow& user) override;
   Status GetUser(const std::string& name, UserRow* out) override;
-  Status ListUsers(std::vector<UserRow>* out) override;
   Status SaveToken(const TokenRow& token) override;
   Status GetToken(const std::string& token_hash, TokenRow* out) override;
   Status RevokeToken(const std::string& token_hash) override;
@@ -32,7 +31,7 @@ class SqliteServerStore final : public ServerStore {
   Status GetRecord(const std::string& id, StoredRecord* out, bool* found) override;
   Status Audit(const std::string& record_id, std::vector<AuditRow>* out) override;
   Status ListConflicts(const std::string& path_prefix, bool open_only, std::vector<ConflictRow>* out) override;
-  Status GetConflict(const std::string& id, ConflictRow* out, bool* found) override;
+  Status OpenConflicts(const std::string& record_id, std::vector<ConflictRow>* out) override;
   Status PutFile(const std::string& sha256, const std::string& record_id, int64_t size) override;
   Status GetFile(const std::string& sha256, std::string* record_id, int64_t* size, bool* found) override;
   bool Healthy() override;

@@ -383,7 +383,7 @@ Status SyncService::ConflictsOf(const AuthUser& user, const std::string& record_
   Status s = store_.GetRecord(record_id, record, &found);
   if (!s.ok()) return s;
   if (!found || !InScope(user, record->unit_path)) return Status::NotFound("no record " + record_id + " in your scope");
-  return store_.RunWrite([&](WriteTxn& txn) { return txn.OpenConflicts(record_id, open); });
+  return store_.OpenConflicts(record_id, open);
 }
 
 Status SyncService::Resolve(const AuthUser& user, const std::string& record_id,
