@@ -162,11 +162,29 @@ class ApiHandler : public HTTPRequestHandler {
   bool accepts_binary_ = false;
 };
 
-// An endpoint about one record, whose id is part of the path.
-class RecordApiHandler : public ApiHandler {
+// An endpoint for signed-in users: the bearer token is checked before
+// HandleAs runs, once, here.
+class AuthedApiHandler : public ApiHandler {
+ public:
+  using ApiHandler::ApiHandler;
+
+ protected:
+  virtual Status HandleAs(HTTPServerRequest& req, HTTPServerResponse& resp, const AuthUser& user) = 0;
+
+ private:
+  Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) final {
+    AuthUser user;
+    Status s = Auth(req, &user);
+    if (!s.ok()) return s;
+    return HandleAs(req, resp, user);
+  }
+};
+
+// An endpoint about one record (or file), whose id is part of the path.
+class RecordApiHandler : public AuthedApiHandler {
  public:
   RecordApiHandler(SyncService& s, const ApiOptions& o, ApiStats& st, std::string id)
-      : ApiHandler(s, o, st), id_(std::move(id)) {}
+      : AuthedApiHandler(s, o, st), id_(std::move(id)) {}
 
  protected:
   std::string id_;
@@ -225,12 +243,9 @@ class LogoutHandler final : public ApiHandler {
   }
 };
 
-class MeHandler final : public ApiHandler {
-  using ApiHandler::ApiHandler;
-  Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) override {
-    AuthUser u;
-    Status s = Auth(req, &u);
-    if (!s.ok()) return s;
+class MeHandler final : public AuthedApiHandler {
+  using AuthedApiHandler::AuthedApiHandler;
+  Status HandleAs(HTTPServerRequest&, HTTPServerResponse& resp, const AuthUser& u) override {
     Object out;
     out.set("user", u.name);
     out.set("role", u.role);
@@ -239,12 +254,10 @@ class MeHandler final : public ApiHandler {
   }
 };
 
-class PushHandler final : public ApiHandler {
-  using ApiHandler::ApiHandler;
-  Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) override {
-    AuthUser u;
-    Status s = Auth(req, &u);
-    if (!s.ok()) return s;
+class PushHandler final : public AuthedApiHandler {
+  using AuthedApiHandler::AuthedApiHandler;
+  Status HandleAs(HTTPServerRequest& req, HTTPServerResponse& resp, const AuthUser& u) override {
+    Status s;
     std::string body;
     s = ReadBody(req, &body);
     if (!s.ok()) return s;
@@ -259,12 +272,10 @@ class PushHandler final : public ApiHandler {
   }
 };
 
-class PullHandler final : public ApiHandler {
-  using ApiHandler::ApiHandler;
-  Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) override {
-    AuthUser u;
-    Status s = Auth(req, &u);
-    if (!s.ok()) return s;
+class PullHandler final : public AuthedApiHandler {
+  using AuthedApiHandler::AuthedApiHandler;
+  Status HandleAs(HTTPServerRequest& req, HTTPServerResponse& resp, const AuthUser& u) override {
+    Status s;
     Object::Ptr o;
     s = ReadObject(req, &o);
     if (!s.ok()) return s;
@@ -296,10 +307,8 @@ Object::Ptr AuditToJson(const AuditRow& a) {
 
 class HistoryHandler final : public RecordApiHandler {
   using RecordApiHandler::RecordApiHandler;
-  Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) override {
-    AuthUser u;
-    Status s = Auth(req, &u);
-    if (!s.ok()) return s;
+  Status HandleAs(HTTPServerRequest&, HTTPServerResponse& resp, const AuthUser& u) override {
+    Status s;
     std::vector<AuditRow> rows;
     s = service_.History(u, id_, &rows);
     if (!s.ok()) return s;
@@ -335,12 +344,10 @@ Object::Ptr ConflictToJson(const ConflictRow& c) {
   return o;
 }
 
-class ConflictListHandler final : public ApiHandler {
-  using ApiHandler::ApiHandler;
-  Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) override {
-    AuthUser u;
-    Status s = Auth(req, &u);
-    if (!s.ok()) return s;
+class ConflictListHandler final : public AuthedApiHandler {
+  using AuthedApiHandler::AuthedApiHandler;
+  Status HandleAs(HTTPServerRequest&, HTTPServerResponse& resp, const AuthUser& u) override {
+    Status s;
     std::vector<ConflictRow> rows;
     s = service_.ListConflicts(u, &rows);
     if (!s.ok()) return s;
@@ -354,10 +361,8 @@ class ConflictListHandler final : public ApiHandler {
 
 class ConflictShowHandler final : public RecordApiHandler {
   using RecordApiHandler::RecordApiHandler;
-  Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) override {
-    AuthUser u;
-    Status s = Auth(req, &u);
-    if (!s.ok()) return s;
+  Status HandleAs(HTTPServerRequest&, HTTPServerResponse& resp, const AuthUser& u) override {
+    Status s;
     StoredRecord rec;
     std::vector<ConflictRow> rows;
     s = service_.ConflictsOf(u, id_, &rec, &rows);
@@ -377,10 +382,8 @@ class ConflictShowHandler final : public RecordApiHandler {
 
 class ResolveHandler final : public RecordApiHandler {
   using RecordApiHandler::RecordApiHandler;
-  Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) override {
-    AuthUser u;
-    Status s = Auth(req, &u);
-    if (!s.ok()) return s;
+  Status HandleAs(HTTPServerRequest& req, HTTPServerResponse& resp, const AuthUser& u) override {
+    Status s;
     Object::Ptr o;
     s = ReadObject(req, &o);
     if (!s.ok()) return s;
@@ -410,12 +413,10 @@ class ResolveHandler final : public RecordApiHandler {
   }
 };
 
-class UsersHandler final : public ApiHandler {
-  using ApiHandler::ApiHandler;
-  Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) override {
-    AuthUser u;
-    Status s = Auth(req, &u);
-    if (!s.ok()) return s;
+class UsersHandler final : public AuthedApiHandler {
+  using AuthedApiHandler::AuthedApiHandler;
+  Status HandleAs(HTTPServerRequest& req, HTTPServerResponse& resp, const AuthUser& u) override {
+    Status s;
     if (!u.IsAdmin()) return Status::Denied("only administrators manage accounts");
     Object::Ptr o;
     s = ReadObject(req, &o);
@@ -434,10 +435,8 @@ class UsersHandler final : public ApiHandler {
 // POST starts or resumes an upload, PUT ?offset=N appends a chunk, GET reads.
 class FileHandler final : public RecordApiHandler {
   using RecordApiHandler::RecordApiHandler;  // id_ is the SHA-256
-  Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) override {
-    AuthUser u;
-    Status s = Auth(req, &u);
-    if (!s.ok()) return s;
+  Status HandleAs(HTTPServerRequest& req, HTTPServerResponse& resp, const AuthUser& u) override {
+    Status s;
     if (req.getMethod() == "GET") {
       std::string content;
       s = service_.ReadFile(u, id_, &content);
