@@ -607,7 +607,6 @@ Status LocalStore::ApplyPullPage(const sync::PullPage& page) {
     sql::ResetOnExit reset(st);
     any_pending = st.Step() && st.Int(0) != 0;
   }
-  auto& pending = db_.Cached("SELECT body FROM outbox WHERE record_id = ? ORDER BY seq");
   // created_at is set on insert only; an existing record keeps its own.
   auto& upsert = db_.Cached(
       "INSERT INTO records(id, form, unit, fields, deleted, server_version, server_fields, server_deleted, conflict, "
@@ -621,28 +620,7 @@ Status LocalStore::ApplyPullPage(const sync::PullPage& page) {
     const FormSchema* schema = catalog_->Find(rs.form);
     Object fields = ParseFields(rs.fields);
     bool deleted = rs.deleted;
-    bool rebased = false;
-    if (any_pending) {
-      // Rebase this device's unacknowledged edits on top of the server's state.
-      pending.Bind(1, rs.id);
-      std::vector<sync::Change> mine;
-      while (pending.Step()) {
-        sync::Change c;
-        if (sync::DecodeBinary(pending.Blob(0), &c).ok()) mine.push_back(std::move(c));
-      }
-      pending.Reset();
-      for (const auto& c : sync::Coalesce(mine)) {
-        rebased = true;
-        if (c.op == sync::op::kDelete) deleted = true;
-        for (const auto& f : c.fields) {
-          Var v;
-          if (json::Parse(f.new_value, &v).ok()) {
-            if (v.isEmpty()) fields.remove(f.key);
-            else fields.set(f.key, v);
-          }
-        }
-      }
-    }
+    bool rebased = any_pending && OverlayPending(rs.id, &fields, &deleted);
     Status s = upsert.Bind(1, rs.id).Bind(2, rs.form).Bind(3, rs.unit).Bind(4, rebased ? json::ToText(fields) : rs.fields)
                    .Bind(5, deleted ? 1 : 0).Bind(6, rs.version).Bind(7, rs.fields).Bind(8, rs.deleted ? 1 : 0)
                    .Bind(9, rs.conflict ? 1 : 0).Bind(10, now).Bind(11, now)
@@ -743,27 +721,34 @@ Status LocalStore::MissingFiles(std::vector<std::string>* out) {
   return st.status();
 }
 
-Status LocalStore::Rebase(const std::string& id, const std::string& form, const std::string& server_fields,
-                          bool server_deleted) {
-  Object fields = ParseFields(server_fields);
-  bool deleted = server_deleted;
+bool LocalStore::OverlayPending(const std::string& id, Object* fields, bool* deleted) {
   auto& pending = db_.Cached("SELECT body FROM outbox WHERE record_id = ? ORDER BY seq");
+  sql::ResetOnExit reset(pending);
   pending.Bind(1, id);
   std::vector<sync::Change> mine;
   while (pending.Step()) {
     sync::Change c;
     if (sync::DecodeBinary(pending.Blob(0), &c).ok()) mine.push_back(std::move(c));
   }
-  pending.Reset();
+  bool any = false;
   for (const auto& c : sync::Coalesce(mine)) {
-    if (c.op == sync::op::kDelete) deleted = true;
+    any = true;
+    if (c.op == sync::op::kDelete) *deleted = true;
     for (const auto& f : c.fields) {
       Var v;
       if (!json::Parse(f.new_value, &v).ok()) continue;
-      if (v.isEmpty()) fields.remove(f.key);
-      else fields.set(f.key, v);
+      if (v.isEmpty()) fields->remove(f.key);
+      else fields->set(f.key, v);
     }
   }
+  return any;
+}
+
+Status LocalStore::Rebase(const std::string& id, const std::string& form, const std::string& server_fields,
+                          bool server_deleted) {
+  Object fields = ParseFields(server_fields);
+  bool deleted = server_deleted;
+  OverlayPending(id, &fields, &deleted);
   const FormSchema* schema = catalog_->Find(form);
   return db_.Prepare("UPDATE records SET fields = ?, deleted = ?, search_text = ?, updated_at = ? WHERE id = ?")
       .Bind(1, json::ToText(fields)).Bind(2, deleted ? 1 : 0).Bind(3, schema ? SearchText(*schema, fields) : "")

@@ -144,6 +144,9 @@ class LocalStore {
   Status WriteChange(const Record& before, const Record& after, const std::string& op,
                      const std::vector<sync::FieldChange>& fields);
   Status SaveHlc();
+  // Puts this device's unacknowledged edits of record `id` on top of `fields`.
+  // Returns whether there were any.
+  bool OverlayPending(const std::string& id, json::Object* fields, bool* deleted);
   // Shows the server's state of a record with this device's pending edits on top.
   Status Rebase(const std::string& id, const std::string& form, const std::string& server_fields, bool server_deleted);
 

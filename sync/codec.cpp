@@ -130,6 +130,4 @@ Status Gunzip(const std::string& in, size_t max_out, std::string* out) {
 namespace ocop::sync {
 using internal::FromJson;
 using internal::ToJson;
-std::string EncodeJson(const Change& c) { return ToJson(c); }
-Status DecodeJson(const std::string& t, Change* out) { return FromJson(t, out); }
 }  // namespace ocop::sync

@@ -35,8 +35,6 @@ Status Gunzip(const std::string& compressed, size_t max_out, std::string* out);
 
 namespace ocop::sync {
 // One change, as stored in the client's outbox (binary: it is read back often).
-std::string EncodeJson(const Change& c);
-Status DecodeJson(const std::string& text, Change* out);
 std::string EncodeBinary(const Change& c);
 Status DecodeBinary(const std::string& bytes, Change* out);
 }  // namespace ocop::sync
