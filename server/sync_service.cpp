@@ -112,13 +112,28 @@ Status SyncService::Logout(const std::string& bearer) {
 
 // ---- push ----
 
-Status SyncService::CheckChange(const AuthUser& user, WriteTxn& txn, sync::Change* c) {
+Status SyncService::Lookup(WriteTxn& txn, const std::string& id, RecordCache* cache, const StoredRecord** out) {
+  auto it = cache->find(id);
+  if (it == cache->end()) {
+    StoredRecord rec;
+    bool found = false;
+    Status s = txn.GetRecord(id, &rec, &found);
+    if (!s.ok()) return s;
+    it = cache->emplace(id, found ? std::optional<StoredRecord>(std::move(rec)) : std::nullopt).first;
+  }
+  *out = it->second ? &*it->second : nullptr;
+  return Status::Ok();
+}
+
+Status SyncService::CheckChange(const AuthUser& user, WriteTxn& txn, RecordCache* cache, sync::Change* c) {
   const FormSchema* schema = catalog_.Find(c->form);
   if (!schema) return Status::Invalid("record " + c->record_id + ": unknown form '" + c->form + "'");
-  StoredRecord existing;
-  bool found = false;
-  Status s = txn.GetRecord(c->record_id, &existing, &found);
+  const StoredRecord* stored = nullptr;
+  Status s = Lookup(txn, c->record_id, cache, &stored);
   if (!s.ok()) return s;
+  bool found = stored != nullptr;
+  static const StoredRecord kNone;
+  const StoredRecord& existing = found ? *stored : kNone;
   std::string path;
   if (found) {
     if (existing.form != c->form) return Status::Invalid("record " + c->record_id + " is a '" + existing.form + "' form, not '" + c->form + "'");
@@ -228,9 +243,10 @@ Status SyncService::Push(const AuthUser& user, const sync::ChangeSet& cs_in, syn
 
     // Check everything before changing anything: a change set is applied whole or not at all.
     std::set<std::string> ids;
+    RecordCache cache;
     for (auto& c : cs.changes) {
       if (!ids.insert(c.change_id).second) return Status::Invalid("change " + c.change_id + " appears twice");
-      st = CheckChange(user, txn, &c);
+      st = CheckChange(user, txn, &cache, &c);
       if (!st.ok()) return st;
     }
 
@@ -248,10 +264,11 @@ Status SyncService::Push(const AuthUser& user, const sync::ChangeSet& cs_in, syn
         result.outcomes.push_back(oc);
         continue;
       }
-      StoredRecord rec;
-      bool found = false;
-      st = txn.GetRecord(c.record_id, &rec, &found);
+      const StoredRecord* known = nullptr;
+      st = Lookup(txn, c.record_id, &cache, &known);
       if (!st.ok()) return st;
+      bool found = known != nullptr;
+      StoredRecord rec = found ? *known : StoredRecord();
       sync::CurrentRecord cur;
       cur.exists = found;
       if (found) {
@@ -285,6 +302,7 @@ Status SyncService::Push(const AuthUser& user, const sync::ChangeSet& cs_in, syn
         rec.echo_applied = m.kind == sync::MergeResult::Kind::kApplied && c.op != sync::op::kDelete;
         st = txn.PutRecord(&rec);
         if (!st.ok()) return st;
+        cache[c.record_id] = rec;
       }
       if (!m.applied.empty()) {
         st = txn.AddAudit({c.record_id, c.change_id, m.applied, user.name, c.device, c.hlc, now, c.op});

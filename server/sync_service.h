@@ -5,7 +5,9 @@
 //
 // Thread-safe: methods may run concurrently; writes are serialised by the store.
 #pragma once
+#include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -91,7 +93,11 @@ class SyncService {
   bool Healthy() { return store_.Healthy(); }
 
  private:
-  Status CheckChange(const AuthUser& user, WriteTxn& txn, sync::Change* c);
+  // Records read while checking a change set, kept for applying it (and
+  // updated as changes are applied): each record is read once per push.
+  using RecordCache = std::map<std::string, std::optional<StoredRecord>>;
+  Status Lookup(WriteTxn& txn, const std::string& id, RecordCache* cache, const StoredRecord** out);
+  Status CheckChange(const AuthUser& user, WriteTxn& txn, RecordCache* cache, sync::Change* c);
   // Workflow rules (shared/workflow.h) for a change of the status field.
   Status CheckWorkflow(const AuthUser& user, const FormSchema& schema, const StoredRecord* existing, sync::Change* c);
   bool InScope(const AuthUser& user, const std::string& unit_path) const;
