@@ -6,6 +6,10 @@
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 
+#include <Poco/Logger.h>
+
+#include <cstdio>
+#include <ctime>
 #include <istream>
 #include <vector>
 
@@ -23,8 +27,19 @@ using json::Object;
 
 namespace {
 
-std::string ErrorBody(const Status& s) {
-  return std::string("{\"error\":{\"code\":\"") + CodeName(s.code()) + "\",\"message\":" + json::Quote(s.message()) + "}}";
+std::string ErrorBody(const Status& s, const std::string& request_id) {
+  return std::string("{\"error\":{\"code\":\"") + CodeName(s.code()) + "\",\"message\":" + json::Quote(s.message()) +
+         ",\"request_id\":" + json::Quote(request_id) + "}}";
+}
+
+// Unique within a run and across restarts: the start time, then a counter.
+std::string RequestId(uint64_t n) {
+  static const std::string boot = [] {
+    char b[16];
+    std::snprintf(b, sizeof b, "%x", static_cast<unsigned>(std::time(nullptr)) & 0xfffff);
+    return std::string(b);
+  }();
+  return boot + "-" + std::to_string(n);
 }
 
 // Shared plumbing of every endpoint.
@@ -34,7 +49,9 @@ class ApiHandler : public HTTPRequestHandler {
       : service_(service), options_(options), stats_(stats) {}
 
   void handleRequest(HTTPServerRequest& req, HTTPServerResponse& resp) override {
-    ++stats_.requests;
+    auto n = static_cast<uint64_t>(++stats_.requests);
+    request_id_ = RequestId(n);
+    resp.set("X-Request-Id", request_id_);
     accepts_gzip_ = req.get("Accept-Encoding", "").find("gzip") != std::string::npos;
     accepts_binary_ = req.get("Accept", "").find(sync::kBinaryContentType) != std::string::npos;
     Status s;
@@ -45,8 +62,17 @@ class ApiHandler : public HTTPRequestHandler {
     }
     if (!s.ok()) {
       ++stats_.errors;
+      // Every refusal is logged with the request id the client was given, so
+      // an officer's report ("request 5f3a-12 failed") leads to its reason.
+      std::string line = "request " + request_id_ + " " + req.getMethod() + " " + req.getURI().substr(0, 200) +
+                         " from " + req.clientAddress().host().toString() + ": " + CodeName(s.code()) + ": " +
+                         s.message().substr(0, 500);
+      if (s.code() == Code::kInternal) Poco::Logger::get("ocopd.http").error(line);
+      else Poco::Logger::get("ocopd.http").notice(line);
       if (s.code() == Code::kPayloadTooLarge) Drain(req);
-      if (!resp.sent()) Send(resp, StatusHttpCode(s.code()), ErrorBody(s));
+      if (retry_after_s_ > 0) resp.set("Retry-After", std::to_string(retry_after_s_));
+      else if (s.code() == Code::kUnavailable) resp.set("Retry-After", "1");
+      if (!resp.sent()) Send(resp, StatusHttpCode(s.code()), ErrorBody(s, request_id_));
     }
   }
 
@@ -160,6 +186,8 @@ class ApiHandler : public HTTPRequestHandler {
   ApiStats& stats_;
   bool accepts_gzip_ = false;
   bool accepts_binary_ = false;
+  std::string request_id_;
+  int64_t retry_after_s_ = 0;  // set with a 429: when the client may try again
 };
 
 // An endpoint for signed-in users: the bearer token is checked before
@@ -220,7 +248,9 @@ class LoginHandler final : public ApiHandler {
         !(s = Member(o, "device", false, &device)).ok())
       return s;
     LoginResult r;
-    s = service_.Login(user, password, device, &r);
+    std::string address = req.clientAddress().host().toString();
+    s = service_.Login(user, password, device, &r, address);
+    if (s.code() == Code::kResourceExhausted) retry_after_s_ = (service_.LoginWaitMs(user, address) + 999) / 1000;
     if (!s.ok()) return s;
     Object out;
     out.set("token", r.token);

@@ -66,14 +66,26 @@ Status SyncService::AddUser(const std::string& name, const std::string& role, co
 }
 
 Status SyncService::Login(const std::string& user, const std::string& password, const std::string& device,
-                          LoginResult* out) {
+                          LoginResult* out, const std::string& address) {
+  int64_t wait = throttle_.WaitMs(user, address, clock_.NowMillis());
+  if (wait > 0)
+    return Status::Exhausted("too many failed logins; try again in " + std::to_string((wait + 999) / 1000) + " s");
   UserRow row;
   Status s = store_.GetUser(user, &row);
+  bool verified = false;
+  if (s.ok() && !row.disabled) {
+    if (!password_checks_.try_acquire_for(std::chrono::seconds(5)))
+      return Status::Unavailable("the server is busy checking passwords; try again shortly");
+    verified = VerifyPassword(password, row.password_hash);
+    password_checks_.release();
+  }
   // The same answer for a wrong name and a wrong password: no user enumeration.
-  if (!s.ok() || row.disabled || !VerifyPassword(password, row.password_hash)) {
+  if (!verified) {
     if (s.code() != Code::kNotFound && !s.ok()) return s;
+    throttle_.Failed(user, address, clock_.NowMillis());
     return Status::Unauth("wrong user name or password");
   }
+  throttle_.Succeeded(user, address);
   std::string token = NewToken();
   TokenRow t{HashToken(token), row.name, device, clock_.NowMillis() + limits_.token_ttl_ms, false};
   s = store_.SaveToken(t);

@@ -5,6 +5,10 @@
 //
 // Thread-safe: methods may run concurrently; writes are serialised by the store.
 #pragma once
+#include <chrono>
+#include <semaphore>
+
+#include "server/login_throttle.h"
 #include <map>
 #include <mutex>
 #include <optional>
@@ -62,7 +66,13 @@ class SyncService {
 
   Status AddUser(const std::string& name, const std::string& role, const std::string& unit,
                  const std::string& password);
-  Status Login(const std::string& user, const std::string& password, const std::string& device, LoginResult* out);
+  // `address` is the client's network address, for throttling guessers
+  // (see login_throttle.h); a throttled attempt is kResourceExhausted.
+  Status Login(const std::string& user, const std::string& password, const std::string& device, LoginResult* out,
+               const std::string& address = "");
+  int64_t LoginWaitMs(const std::string& user, const std::string& address) {
+    return throttle_.WaitMs(user, address, clock_.NowMillis());
+  }
   Status Authenticate(const std::string& bearer_token, AuthUser* out);
   Status Logout(const std::string& bearer_token);
 
@@ -110,6 +120,10 @@ class SyncService {
   const Clock& clock_;
   ServiceLimits limits_;
   FileStore* files_ = nullptr;
+  LoginThrottle throttle_;
+  // PBKDF2 is made to be slow: at most this many password checks run at once,
+  // so a flood of logins cannot hold every server thread.
+  std::counting_semaphore<64> password_checks_{2};
   std::mutex hlc_mu_;
   HybridClock hlc_;
 };

@@ -152,8 +152,31 @@ bool ParseSimpleScalar(const std::string& t, Var* out) {
 }
 }  // namespace
 
+Status CheckNesting(const std::string& text, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth)
+        return Status::Invalid("JSON nests deeper than " + std::to_string(max_depth) + " levels (at byte " + std::to_string(i) + ")");
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return Status::Ok();
+}
+
 Status Parse(const std::string& text, Var* out) {
   if (ParseSimpleScalar(text, out)) return Status::Ok();
+  // Poco's parser recurses per level; refuse hostile nesting before it starts.
+  Status nesting = CheckNesting(text, kMaxNesting);
+  if (!nesting.ok()) return Status::Invalid("malformed JSON: " + nesting.message());
   try {
     Poco::JSON::Parser parser;
     size_t first = text.find_first_not_of(" \t\r\n");

@@ -21,7 +21,12 @@ using Array = Poco::JSON::Array;
 // Compact JSON text, keys sorted, UTF-8 kept as is.
 std::string ToText(const Var& v);
 std::string ToText(const Object& o);
-// Parses JSON text. Returns InvalidArgument with the parser's reason on failure.
+// Deepest nesting any JSON we read may have (forms nest 3 deep: object, list, item).
+inline constexpr int kMaxNesting = 64;
+// Refuses text whose arrays/objects nest deeper than max_depth, in one linear
+// pass that allocates nothing: run before any recursive parser sees the text.
+Status CheckNesting(const std::string& text, int max_depth);
+// Parses JSON text (at most kMaxNesting deep). Returns InvalidArgument with the parser's reason on failure.
 Status Parse(const std::string& text, Var* out);
 Status ParseObject(const std::string& text, Object::Ptr* out);
 // Canonical text of a JSON text (re-encoded with sorted keys); "null" for "".

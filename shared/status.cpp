@@ -18,6 +18,7 @@ constexpr CodeInfo kCodes[] = {
     {Code::kPermissionDenied, "permission_denied", 403, 6},
     {Code::kFailedPrecondition, "failed_precondition", 409, 3},
     {Code::kPayloadTooLarge, "payload_too_large", 413, 3},
+    {Code::kResourceExhausted, "resource_exhausted", 429, 5},
     {Code::kUnavailable, "unavailable", 503, 5},
     {Code::kInternal, "internal", 500, 1},
 };

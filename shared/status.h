@@ -16,6 +16,7 @@ enum class Code {
   kPermissionDenied,   // authenticated, but out of scope or role
   kFailedPrecondition, // state forbids it (workflow rule); do not retry as is
   kPayloadTooLarge,    // body over the limit
+  kResourceExhausted,  // too many attempts: wait (Retry-After) and try again
   kUnavailable,        // transient: network down, server busy; retry with backoff
   kInternal,           // a bug or a broken store
 };
@@ -31,6 +32,7 @@ class Status {
   static Status Unauth(std::string m) { return {Code::kUnauthenticated, std::move(m)}; }
   static Status Precondition(std::string m) { return {Code::kFailedPrecondition, std::move(m)}; }
   static Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
+  static Status Exhausted(std::string m) { return {Code::kResourceExhausted, std::move(m)}; }
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
 
   bool ok() const { return code_ == Code::kOk; }

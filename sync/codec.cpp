@@ -4,7 +4,13 @@
 #include <cereal/archives/portable_binary.hpp>
 #include <zlib.h>
 
+#include <algorithm>
+#include <bit>
+#include <cstring>
 #include <sstream>
+#include <stdexcept>
+
+#include "shared/json.h"
 
 namespace ocop::sync {
 
@@ -22,6 +28,10 @@ std::string ToJson(const T& value) {
 
 template <class T>
 Status FromJson(const std::string& text, T* out) {
+  // cereal's JSON reader (RapidJSON) recurses once per nesting level: a body of
+  // 200,000 '[' would overflow the stack. Our messages nest 4 deep.
+  Status depth = json::CheckNesting(text, 16);
+  if (!depth.ok()) return Status::Invalid("malformed message: " + depth.message());
   try {
     std::istringstream is(text);
     cereal::JSONInputArchive ar(is);
@@ -55,13 +65,97 @@ std::string ToBinary(const T& value) {
   return os.str();
 }
 
+// Reads cereal's portable binary format (a byte saying the stream's byte order,
+// then fixed-width integers, uint64 size prefixes and raw string bytes) without
+// trusting it: every size prefix is checked against the bytes that remain
+// before anything is allocated, and lists grow one decoded element at a time,
+// so a body of N bytes never makes us allocate much more than N. cereal's own
+// input archive resizes to whatever the prefix says (a 90-byte body can ask
+// for 14 GB), so decoding does not go through it; encoding still does.
+class BoundedBinaryReader {
+ public:
+  explicit BoundedBinaryReader(const std::string& bytes) : p_(bytes.data()), end_(bytes.data() + bytes.size()) {
+    uint8_t little = 1;
+    Raw(&little, 1);
+    if (little > 1) throw std::runtime_error("bad byte-order mark");
+    swap_ = (little == 1) != (std::endian::native == std::endian::little);
+  }
+  template <class... Args>
+  void operator()(Args&&... args) {
+    (Load(args), ...);
+  }
+  size_t remaining() const { return static_cast<size_t>(end_ - p_); }
+
+ private:
+  template <class T>
+  void Load(cereal::NameValuePair<T>& nvp) { Load(nvp.value); }
+  template <class T>
+  void Load(cereal::NameValuePair<T>&& nvp) { Load(nvp.value); }
+  void Load(bool& b) {
+    uint8_t v = 0;
+    Raw(&v, 1);
+    if (v > 1) throw std::runtime_error("a boolean is neither 0 nor 1");
+    b = v == 1;
+  }
+  template <class T>
+    requires std::is_arithmetic_v<T>
+  void Load(T& v) { Number(&v); }
+  void Load(std::string& s) {
+    uint64_t n = Size(1);
+    s.assign(p_, static_cast<size_t>(n));
+    p_ += n;
+  }
+  template <class T>
+  void Load(std::vector<T>& v) {
+    // Each element takes at least one byte, so the count cannot exceed what is left.
+    uint64_t n = Size(1);
+    v.clear();
+    for (uint64_t i = 0; i < n; ++i) {
+      T item;
+      Load(item);
+      v.push_back(std::move(item));
+    }
+  }
+  template <class T>
+    requires requires(T& t, BoundedBinaryReader& r) { t.serialize(r); }
+  void Load(T& value) {
+    if (++depth_ > 8) throw std::runtime_error("message nests too deeply");
+    value.serialize(*this);
+    --depth_;
+  }
+  uint64_t Size(uint64_t min_bytes_each) {
+    uint64_t n = 0;
+    Number(&n);
+    if (n > remaining() / min_bytes_each)
+      throw std::runtime_error("a length prefix says " + std::to_string(n) + " but only " + std::to_string(remaining()) +
+                               " bytes remain");
+    return n;
+  }
+  template <class T>
+  void Number(T* v) {
+    unsigned char buf[sizeof(T)];
+    Raw(buf, sizeof(T));
+    if (swap_) std::reverse(buf, buf + sizeof(T));
+    std::memcpy(v, buf, sizeof(T));
+  }
+  void Raw(void* out, size_t n) {
+    if (remaining() < n) throw std::runtime_error("message is truncated");
+    std::memcpy(out, p_, n);
+    p_ += n;
+  }
+  const char* p_;
+  const char* end_;
+  bool swap_ = false;
+  int depth_ = 0;
+};
+
 template <class T>
 Status FromBinary(const std::string& bytes, T* out) {
   try {
-    std::istringstream is(bytes);
-    cereal::PortableBinaryInputArchive ar(is);
+    BoundedBinaryReader reader(bytes);
     T value;
-    ar(value);
+    reader(value);
+    if (reader.remaining() != 0) return Status::Invalid("malformed binary message: " + std::to_string(reader.remaining()) + " bytes after its end");
     *out = std::move(value);
     return Status::Ok();
   } catch (const std::exception& e) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "shared/ids.h"
+#include "shared/json.h"
 
 namespace ocop::sync {
 namespace {
@@ -101,6 +102,78 @@ TEST(CodecTest, GzipRoundTripAndLimits) {
   EXPECT_EQ(s.code(), Code::kPayloadTooLarge);
   EXPECT_FALSE(Gunzip("not gzip", 1000, &back).ok());
   EXPECT_FALSE(Gunzip(z.substr(0, z.size() / 2), 1 << 20, &back).ok());
+}
+
+}  // namespace
+}  // namespace ocop::sync
+
+namespace ocop::sync {
+namespace {
+
+std::string LittleU64(uint64_t v) {
+  std::string s(8, '\0');
+  for (int i = 0; i < 8; ++i) s[static_cast<size_t>(i)] = static_cast<char>((v >> (8 * i)) & 0xff);
+  return s;
+}
+
+TEST(HostileCodecTest, StringLengthBombIsRefusedWithoutAllocating) {
+  // Byte-order mark, then the change set's id claims 6 GB.
+  std::string body = std::string(1, '\1') + LittleU64(6ull << 30) + std::string(100, 'x');
+  ChangeSet cs;
+  Status s = DecodeBinary(body, &cs);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("length prefix"), std::string::npos) << s.message();
+}
+
+TEST(HostileCodecTest, VectorLengthBombIsRefused) {
+  // Empty id and device, then "50 million changes" in a 90-byte body.
+  std::string body = std::string(1, '\1') + LittleU64(0) + LittleU64(0) + LittleU64(50'000'000) + std::string(65, '\0');
+  ChangeSet cs;
+  Status s = DecodeBinary(body, &cs);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("50000000"), std::string::npos) << s.message();
+}
+
+TEST(HostileCodecTest, EveryTruncationOfAValidMessageIsRefusedCleanly) {
+  std::string full = EncodeBinary(Sample(3));
+  for (size_t n = 0; n < full.size(); ++n) {
+    ChangeSet cs;
+    EXPECT_FALSE(DecodeBinary(full.substr(0, n), &cs).ok()) << "prefix of " << n << " bytes";
+  }
+  std::string padded = full + "x";
+  ChangeSet cs;
+  EXPECT_FALSE(DecodeBinary(padded, &cs).ok());
+  EXPECT_TRUE(DecodeBinary(full, &cs).ok());
+  EXPECT_EQ(cs.changes.size(), 3u);
+}
+
+TEST(HostileCodecTest, BinaryDecoderReadsWhatCerealWrites) {
+  ChangeSet in = Sample(5);
+  ChangeSet out;
+  ASSERT_TRUE(DecodeBinary(EncodeBinary(in), &out).ok());
+  EXPECT_EQ(in, out);
+  PullPage page;
+  page.records.push_back({"id", "idea", "08800", 3, true, false, "{\"a\":1}", "h", "lan"});
+  page.cursor = 42;
+  page.more = true;
+  page.receipt_year = 2026;
+  PullPage page_out;
+  ASSERT_TRUE(DecodeBinary(EncodeBinary(page), &page_out).ok());
+  EXPECT_EQ(page_out.records, page.records);
+  EXPECT_EQ(page_out.cursor, 42);
+  EXPECT_TRUE(page_out.more);
+  EXPECT_EQ(page_out.receipt_year, 2026);
+}
+
+TEST(HostileCodecTest, DeeplyNestedJsonIsRefusedNotACrash) {
+  std::string body(200000, '[');
+  ChangeSet cs;
+  Status s = DecodeJson(body, &cs);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("nests deeper"), std::string::npos) << s.message();
+  std::string in_string = "{\"id\":\"" + std::string(1000, '[') + "\"}";
+  EXPECT_TRUE(json::CheckNesting(in_string, 2).ok());
 }
 
 }  // namespace

@@ -1,0 +1,45 @@
+// Slows down password guessing. Each account and each client address has a
+// count of consecutive failed logins; from the fourth on, the next attempt
+// must wait 2^(n-3) seconds (capped at 15 minutes), and an attempt inside that
+// wait is refused at once with 429 and Retry-After, without computing PBKDF2.
+// A successful login clears the account's and the address's counts.
+// Pure logic with the time passed in, so tests need no sleeping.
+#pragma once
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace ocop::server {
+
+class LoginThrottle {
+ public:
+  struct Policy {
+    int free_failures = 3;                 // failures allowed before any wait
+    int64_t first_wait_ms = 1000;          // then 1 s, 2 s, 4 s, ...
+    int64_t max_wait_ms = 15 * 60 * 1000;  // ... up to 15 minutes
+    size_t max_entries = 100000;           // memory bound under a spray of names
+  };
+  LoginThrottle() : LoginThrottle(Policy{}) {}
+  explicit LoginThrottle(Policy p) : policy_(p) {}
+
+  // Milliseconds to wait before this attempt may be tried (0: go ahead).
+  int64_t WaitMs(const std::string& account, const std::string& address, int64_t now_ms);
+  void Failed(const std::string& account, const std::string& address, int64_t now_ms);
+  void Succeeded(const std::string& account, const std::string& address);
+
+ private:
+  struct Entry {
+    int failures = 0;
+    int64_t next_allowed_ms = 0;
+  };
+  void Bump(std::unordered_map<std::string, Entry>& map, const std::string& key, int64_t now_ms);
+  static int64_t Remaining(const std::unordered_map<std::string, Entry>& map, const std::string& key, int64_t now_ms);
+
+  Policy policy_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Entry> accounts_;
+  std::unordered_map<std::string, Entry> addresses_;
+};
+
+}  // namespace ocop::server
