@@ -3,6 +3,10 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <iomanip>
@@ -67,9 +71,11 @@ Local (no network needed):
 Online:
   login --user NAME [--password-stdin] [--server URL]
   logout
-  sync [--with-files]                  push local changes, then pull the server's; then
-                                       upload attached files (resuming); --with-files
-                                       also fetches every file in scope
+  sync [--with-files] [--deadline D]   push local changes, upload attached photos, pull the
+                                       server's; every part resumes where a dropped link
+                                       left it, and sync keeps trying until done or D
+                                       (default 10m; e.g. 90s, 1h); Ctrl-C stops and keeps
+                                       what arrived; --with-files also fetches every file
   attach ID FILE [--caption TEXT]      attach a photo to a site visit (offline)
   outbox [discard]                     changes waiting to be sent; after the server
                                        refused them, discard puts the records back
@@ -109,7 +115,7 @@ struct Args {
 const std::set<std::string> kValueOptions = {"--home", "--lang", "--commune", "--server", "--user", "--set",
                                              "--from", "--search", "--status", "--limit", "--take", "--reason",
                                              "--unit", "--date", "--format", "--target", "--output", "--caption",
-                                             "--units"};
+                                             "--units", "--deadline", "--ca"};
 const std::set<std::string> kFlags = {"--json", "--help", "--password-stdin", "--conflicts", "--deleted",
                                       "--local", "--interactive", "--version", "--bom",
                                       "--with-files", "--refresh"};
@@ -959,6 +965,44 @@ class Cli {
     return 0;
   }
 
+  // "10m", "90s", "1h", "45" (seconds): how long one `ocop sync` keeps trying.
+  static double ParseDuration(const std::string& text) {
+    char* end = nullptr;
+    double v = std::strtod(text.c_str(), &end);
+    std::string unit = end ? std::string(end) : "";
+    double scale = unit.empty() || unit == "s" ? 1 : unit == "m" || unit == "min" ? 60 : unit == "h" ? 3600 : -1;
+    if (text.empty() || end == text.c_str() || scale < 0 || !(v > 0) || v * scale > 7 * 24 * 3600)
+      throw UsageError("--deadline must be a duration such as 90s, 10m or 1h (at most 7 days), not '" + text + "'");
+    return v * scale;
+  }
+
+  std::string Bytes(int64_t n) const {
+    std::ostringstream o;
+    o << std::fixed << std::setprecision(n < 10 * 1024 ? 1 : 0);
+    if (n < 1024 * 1024) o << n / 1024.0 << " KB";
+    else o << std::setprecision(1) << n / (1024.0 * 1024.0) << " MB";
+    std::string t = o.str();
+    if (lang_ == "vi") std::replace(t.begin(), t.end(), '.', ',');
+    return t;
+  }
+
+  std::string ProgressLine(const SyncProgress& p) const {
+    std::ostringstream o;
+    std::string phase = std::string(p.phase) == "push" ? T("gửi phiếu", "sending forms")
+                        : std::string(p.phase) == "files" ? T("gửi ảnh", "sending photos")
+                        : std::string(p.phase) == "pull" ? T("nhận phiếu", "receiving forms")
+                                                         : T("chờ kết nối", "waiting for the link");
+    double rate = p.seconds > 0.5 ? (p.bytes_sent + p.bytes_received) / p.seconds : 0;
+    o << T("Đồng bộ", "Sync") << " [" << phase << "] " << T("đã gửi ", "sent ") << p.changes_sent << "/"
+      << p.changes_total << T(" thay đổi, nhận ", " changes, received ") << p.records_received << T(" phiếu", " records")
+      << " · ↑" << Bytes(p.bytes_sent) << " ↓" << Bytes(p.bytes_received) << " · " << Bytes(static_cast<int64_t>(rate))
+      << "/s";
+    if (p.bytes_left > 0 && rate > 0)
+      o << " · " << T("còn ~", "~") << static_cast<int64_t>(p.bytes_left / rate + 1) << T(" giây", " s left");
+    if (p.cuts > 0) o << " · " << p.cuts << T(" lần mất kết nối", " drops");
+    return o.str();
+  }
+
   int Sync() {
     NeedPositional(0, "");
     std::string url;
@@ -967,16 +1011,40 @@ class Cli {
     HttpClient http(url, QuickHttp());
     SyncOptions options;
     options.with_files = a_.Has("--with-files");
+    options.deadline_s = a_.Get("--deadline").empty() ? 600 : ParseDuration(a_.Get("--deadline"));
+    // Ctrl-C stops the sync between two bytes; everything that arrived is kept.
+    static std::atomic<bool> stop{false};
+    stop = false;
+    options.stop = &stop;
+    struct sigaction on_int {}, old_int {};
+    on_int.sa_handler = [](int) { stop = true; };
+    sigemptyset(&on_int.sa_mask);
+    sigaction(SIGINT, &on_int, &old_int);
     SyncClient sc(*store_, http, options);
     SyncReport report;
+    // A live line on a terminal only; nothing animated into a pipe or a file.
     bool show_progress = err_tty_ && !json_;
-    s = sc.Sync(&report, [&](const std::string& msg) {
-      if (show_progress) err_ << "\r" << msg << "   " << std::flush;
+    auto last_draw = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+    size_t drawn = 0;
+    s = sc.Sync(&report, [&](const SyncProgress& p) {
+      if (!show_progress || std::chrono::steady_clock::now() - last_draw < std::chrono::milliseconds(200)) return;
+      last_draw = std::chrono::steady_clock::now();
+      std::string line = ProgressLine(p);
+      err_ << "\r" << line << std::string(drawn > line.size() ? drawn - line.size() : 0, ' ') << std::flush;
+      drawn = line.size();
     });
-    if (show_progress) err_ << "\r" << std::string(60, ' ') << "\r" << std::flush;
-    if (!s.ok()) return Fail(s);
+    sigaction(SIGINT, &old_int, nullptr);
+    if (show_progress && drawn) err_ << "\r" << std::string(drawn, ' ') << "\r" << std::flush;
+    std::string why = s.ok() ? "done"
+                      : report.stopped_by_user ? "stopped_by_user"
+                      : report.deadline_reached ? "deadline"
+                      : s.code() == Code::kUnavailable ? "no_connection"
+                                                       : "refused";
     if (json_) {
       Object o;
+      o.set("ok", s.ok());
+      o.set("stopped", why);
+      if (!s.ok()) o.set("error", s.message());
       o.set("sent", report.changes_sent);
       o.set("applied", report.changes_applied);
       o.set("merged", report.changes_merged);
@@ -991,13 +1059,20 @@ class Cli {
       o.set("file_bytes_sent", report.file_bytes_sent);
       o.set("files_waiting", report.files_waiting);
       o.set("files_downloaded", report.files_downloaded);
+      o.set("attempts", report.attempts);
+      o.set("drops", report.cuts);
+      o.set("seconds", report.seconds);
       out_ << json::ToText(o) << "\n";
-      return 0;
+      return s.ok() ? 0 : StatusExitCode(s.code());
     }
     out_ << T("Đã gửi ", "Sent ") << report.changes_sent << T(" thay đổi", " changes") << " (" << report.changes_applied
          << T(" áp dụng, ", " applied, ") << report.changes_merged << T(" gộp, ", " merged, ") << report.changes_in_conflict
          << T(" xung đột)", " in conflict)") << "; " << T("nhận ", "received ") << report.records_received
-         << T(" phiếu", " records") << "; " << report.http.requests << T(" lượt gọi máy chủ", " requests") << "\n";
+         << T(" phiếu", " records") << "; " << report.http.requests << T(" lượt gọi máy chủ", " requests") << "; ↑"
+         << Bytes(report.http.bytes_sent) << " ↓" << Bytes(report.http.bytes_received) << T(" trong ", " in ")
+         << std::fixed << std::setprecision(1) << report.seconds << T(" giây", " s");
+    if (report.cuts > 0) out_ << T("; mất kết nối ", "; the link dropped ") << report.cuts << T(" lần (đã nối lại)", " times (resumed)");
+    out_ << "\n";
     if (report.files_uploaded > 0 || report.files_waiting > 0 || report.files_downloaded > 0)
       out_ << T("Tệp: đã gửi ", "Files: sent ") << report.files_uploaded << T(", đã tải về ", ", fetched ")
            << report.files_downloaded << T(", còn chờ ", ", waiting ") << report.files_waiting
@@ -1005,7 +1080,17 @@ class Cli {
     if (report.open_conflicts > 0)
       out_ << T("Phiếu đang xung đột: ", "Records in conflict: ") << report.open_conflicts
            << T(" (ocop list --conflicts)", " (ocop list --conflicts)") << "\n";
-    return 0;
+    out_ << std::defaultfloat;
+    if (s.ok()) return 0;
+    out_ << T("Còn chờ gửi: ", "Still waiting: ") << report.pending_after << T(" thay đổi", " changes");
+    if (report.files_waiting > 0) out_ << ", " << report.files_waiting << T(" tệp", " files");
+    out_ << ". " << (why == "stopped_by_user" ? T("Đã dừng theo yêu cầu; phần đã gửi được giữ lại.", "Stopped as asked; what arrived is kept.")
+                     : why == "deadline" ? T("Hết thời hạn (--deadline); phần đã gửi được giữ lại, chạy lại ocop sync để tiếp tục.",
+                                             "Deadline reached (--deadline); what arrived is kept, run ocop sync again to continue.")
+                     : why == "no_connection" ? T("Không có kết nối; chạy lại ocop sync khi có mạng.", "No connection; run ocop sync again when there is one.")
+                                              : T("Máy chủ từ chối (xem bên dưới).", "The server refused (see below)."))
+         << "\n";
+    return Fail(s);
   }
 
   int Conflicts() {

@@ -39,6 +39,11 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
+int OnTransfer(void* user, curl_off_t, curl_off_t dlnow, curl_off_t, curl_off_t ulnow) {
+  auto* watch = static_cast<HttpClient::TransferWatch*>(user);
+  return (*watch)(static_cast<int64_t>(ulnow), static_cast<int64_t>(dlnow)) ? 0 : 1;
+}
+
 struct CurlGlobal {
   CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
   ~CurlGlobal() { curl_global_cleanup(); }
@@ -66,10 +71,11 @@ Status HttpClient::Call(const std::string& method, const std::string& path, cons
                         std::string* response_type) {
   long delay = options_.backoff_initial_ms;
   Status last;
+  cancelled_ = false;
   for (int attempt = 1; attempt <= std::max(1, options_.max_attempts); ++attempt) {
     bool retryable = false;
     last = Once(method, path, body, content_type, accept, response, response_type, &retryable);
-    if (last.ok() || !retryable) return last;
+    if (last.ok() || !retryable || cancelled_) return last;
     if (attempt < options_.max_attempts) {
       std::this_thread::sleep_for(std::chrono::milliseconds(delay));
       delay = std::min(delay * 2, options_.backoff_max_ms);
@@ -113,6 +119,11 @@ Status HttpClient::Once(const std::string& method, const std::string& path, cons
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, options_.low_speed_bytes);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, options_.low_speed_time_s);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  if (watch_) {
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, OnTransfer);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &watch_);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  }
   curl_easy_setopt(c, CURLOPT_NOPROXY, "127.0.0.1,localhost,::1");
   ++stats_.requests;
   CURLcode rc = curl_easy_perform(c);
@@ -122,12 +133,19 @@ Status HttpClient::Once(const std::string& method, const std::string& path, cons
   curl_easy_getinfo(c, CURLINFO_SIZE_DOWNLOAD_T, &down);
   stats_.bytes_sent += up;
   stats_.bytes_received += down;
+  last_received_ = down;
+  last_status_ = 0;
+  if (rc == CURLE_ABORTED_BY_CALLBACK) {
+    cancelled_ = true;
+    return Status::Unavailable("stopped by the user");
+  }
   if (rc != CURLE_OK) {
     *retryable = true;
     return Status::Unavailable(std::string("no connection to ") + base_url_ + ": " + curl_easy_strerror(rc));
   }
   long status = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  last_status_ = status;
   std::string text;
   if (rec.content_encoding == "gzip") {
     Status s = sync::Gunzip(rec.body, 512 * 1024 * 1024, &text);

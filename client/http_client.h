@@ -37,6 +37,17 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   void set_token(std::string token) { token_ = std::move(token); }
+  void set_max_attempts(int n) { options_.max_attempts = n; }
+  // Called while a request moves bytes (those of the request so far); return
+  // false to abort it (Ctrl-C). The abort comes back as kCancelled-like
+  // kUnavailable with `cancelled()` true.
+  using TransferWatch = std::function<bool(int64_t sent, int64_t received)>;
+  void set_transfer_watch(TransferWatch w) { watch_ = std::move(w); }
+  bool cancelled() const { return cancelled_; }
+  // Bytes the last attempt received before it ended (also when it was cut).
+  int64_t last_bytes_received() const { return last_received_; }
+  // HTTP status of the last answer (0 if none arrived).
+  long last_status() const { return last_status_; }
   // Sends `body` (JSON, may be empty for GET) and returns the answer's body.
   // A non-2xx answer becomes a Status with the server's code and message;
   // network failure after all attempts becomes kUnavailable.
@@ -57,6 +68,10 @@ class HttpClient {
   std::string token_;
   void* curl_ = nullptr;
   HttpStats stats_;
+  TransferWatch watch_;
+  bool cancelled_ = false;
+  int64_t last_received_ = 0;
+  long last_status_ = 0;
 };
 
 }  // namespace ocop::client

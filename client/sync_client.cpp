@@ -1,5 +1,8 @@
+#include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <random>
+#include <thread>
 
 #include "client/sync_client.h"
 
@@ -45,57 +48,142 @@ Status SyncClient::Logout() {
   return store_.SetSetting("token", "");
 }
 
+namespace {
+double Since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+// A request the link cut (or the server was unreachable): worth trying again.
+bool IsLinkFailure(const Status& s) { return s.code() == Code::kUnavailable || s.code() == Code::kResourceExhausted; }
+}  // namespace
+
+void SyncClient::Report(const char* phase, int64_t bytes_left) {
+  live_.phase = phase;
+  live_.seconds = Since(started_);
+  live_.bytes_sent = http_.stats().bytes_sent + request_sent_;
+  live_.bytes_received = http_.stats().bytes_received + request_received_;
+  live_.bytes_left = bytes_left;
+  if (progress_) progress_(live_);
+}
+
 Status SyncClient::Sync(SyncReport* report, const Progress& progress) {
   std::string token = store_.Setting("token");
   if (token.empty()) return Status::Unauth("not logged in: run `ocop login --user NAME` first");
   http_.set_token(token);
-  Status s = Push(report, progress);
-  if (s.ok()) s = Pull(report, progress);
-  // Files travel after the forms and never hold them back: a failed upload is
-  // reported and resumes at the next sync.
-  if (s.ok()) {
-    Status f = UploadFiles(report, progress);
-    if (!f.ok()) report->files_error = f.message();
-    if (options_.with_files) {
-      std::vector<std::string> missing;
-      f = store_.MissingFiles(&missing);
-      for (size_t i = 0; f.ok() && i < missing.size(); ++i) {
-        f = FetchFile(missing[i]);
-        if (f.ok()) ++report->files_downloaded;
-      }
-      if (!f.ok() && report->files_error.empty()) report->files_error = f.message();
+  progress_ = progress;
+  started_ = std::chrono::steady_clock::now();
+  StoreInfo before;
+  (void)store_.Info(&before);
+  live_.changes_total = before.pending_changes;
+  // Retries are this loop's job (with the link's progress in view), not the
+  // HTTP client's; Ctrl-C aborts the request under way at once.
+  http_.set_max_attempts(1);
+  http_.set_transfer_watch([this](int64_t sent, int64_t received) {
+    request_sent_ = sent;
+    request_received_ = received;
+    Report(live_.phase);
+    return !StopRequested();
+  });
+  std::mt19937 rng(std::random_device{}());
+  long backoff = options_.first_backoff_ms;
+  int no_progress_rounds = 0;
+  Status s;
+  bool done = false;
+  for (int round = 0; round < 100000; ++round) {
+    bool progressed = false;
+    ++report->attempts;
+    s = Round(report, &done, &progressed);
+    if (done || !s.ok() || StopRequested()) break;
+    // Nothing at all came back (no server there, no network): say so now
+    // rather than wait out the deadline. A link that answers, even briefly,
+    // is worth the wait. And a link that moves nothing for many rounds in a
+    // row is given up on too.
+    if (http_.stats().bytes_received == 0) break;
+    no_progress_rounds = progressed ? 0 : no_progress_rounds + 1;
+    if (no_progress_rounds >= options_.max_idle_rounds) break;
+    // The link dropped. Wait a little (less after a round that moved
+    // something: the link works, it just drops) and go on until the deadline.
+    if (progressed) backoff = options_.first_backoff_ms;
+    long wait = static_cast<long>(static_cast<double>(backoff) * std::uniform_real_distribution<double>(0.5, 1.5)(rng));
+    if (Since(started_) + wait / 1000.0 > options_.deadline_s) {
+      report->deadline_reached = true;
+      break;
     }
-    std::vector<LocalStore::Upload> waiting;
-    (void)store_.PendingUploads(&waiting);
-    report->files_waiting = static_cast<int64_t>(waiting.size());
+    Report("wait");
+    for (long waited = 0; waited < wait && !StopRequested(); waited += 50)
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(50L, wait - waited)));
+    backoff = std::min(backoff * 2, options_.max_backoff_ms);
   }
+  http_.set_transfer_watch(nullptr);
+  request_sent_ = request_received_ = 0;
+  report->stopped_by_user = StopRequested();
+  report->seconds = Since(started_);
   report->http = http_.stats();
   StoreInfo info;
   (void)store_.Info(&info);
   report->pending_after = info.pending_changes;
   report->open_conflicts = info.conflicts;
-  if (!s.ok()) {
-    if (s.code() == Code::kUnavailable)
-      return Status::Unavailable("no connection (" + s.message() + "); " + std::to_string(info.pending_changes) +
-                                 " changes waiting");
-    return s;
+  std::vector<LocalStore::Upload> waiting;
+  (void)store_.PendingUploads(&waiting);
+  report->files_waiting = static_cast<int64_t>(waiting.size());
+  if (!s.ok()) return s;
+  if (!done) {
+    std::string why = report->stopped_by_user     ? "stopped by the user"
+                      : report->deadline_reached ? "the link kept dropping until the deadline: " + report->last_link_error
+                                                 : report->last_link_error;
+    return Status::Unavailable("no connection (" + why + "); " + std::to_string(info.pending_changes) +
+                               " changes waiting; what arrived is kept: run `ocop sync` again");
   }
   return store_.SetSetting("last_sync", dates::IsoTimestamp(SystemClock::Get().NowMillis()));
 }
 
-Status SyncClient::Push(SyncReport* report, const Progress& progress) {
+Status SyncClient::Round(SyncReport* report, bool* done, bool* progressed) {
+  // Photos go after the forms (their record must be on the server) but a
+  // failing push, upload or pull does not stop the others in this round.
+  Status push = Push(report, progressed);
+  if (!push.ok() && !IsLinkFailure(push)) return push;
+  if (StopRequested()) return Status::Ok();
+  int64_t waiting = 0;
+  Status files = UploadFiles(report, progressed, &waiting);
+  if (!files.ok() && !IsLinkFailure(files)) report->files_error = files.message();
+  if (StopRequested()) return Status::Ok();
+  Status pull = Pull(report, progressed);
+  if (!pull.ok() && !IsLinkFailure(pull)) return pull;
+  if (pull.ok() && options_.with_files && !StopRequested()) {
+    std::vector<std::string> missing;
+    Status f = store_.MissingFiles(&missing);
+    for (size_t i = 0; f.ok() && i < missing.size() && !StopRequested(); ++i) {
+      f = FetchFile(missing[i]);
+      if (f.ok()) ++report->files_downloaded;
+    }
+    if (!f.ok()) {
+      if (IsLinkFailure(f)) pull = f;
+      else if (report->files_error.empty()) report->files_error = f.message();
+    }
+  }
+  report->files_waiting = waiting;
+  for (const Status* part : {&push, &files, &pull})
+    if (IsLinkFailure(*part)) {
+      ++report->cuts;
+      report->last_link_error = part->message();
+    }
+  live_.cuts = report->cuts;
+  // Files the server refused (not a link failure) wait for the officer; they
+  // do not keep the loop going.
+  *done = push.ok() && pull.ok() && (files.ok() || !IsLinkFailure(files));
+  return Status::Ok();
+}
+
+Status SyncClient::Push(SyncReport* report, bool* progressed) {
   // Bounded: each round either empties part of the outbox or fails.
   for (int round = 0; round < 1000000; ++round) {
     sync::ChangeSet cs;
     bool has = false;
     Status s = store_.NextChangeSet(options_.push_batch, &cs, &has);
     if (!s.ok() || !has) return s;
-    // The binary encoding of the same messages: cheaper for both ends (bench/).
-    std::string body = sync::EncodeBinary(cs);
-    std::string resp, type;
-    s = http_.Call("POST", "/v1/push", body, sync::kBinaryContentType, sync::kBinaryContentType, &resp, &type);
+    sync::PushResult result;
+    s = PushOne(cs, &result, progressed);
     if (!s.ok()) {
-      if (s.code() != Code::kUnavailable && s.code() != Code::kUnauthenticated) {
+      if (!IsLinkFailure(s) && s.code() != Code::kUnauthenticated) {
         // Kept as it is: the officer decides (see `ocop outbox`).
         (void)store_.SetSetting("refused", s.message());
         return Status(s.code(), "the server refused the changes waiting to be sent: " + s.message() +
@@ -103,13 +191,12 @@ Status SyncClient::Push(SyncReport* report, const Progress& progress) {
       }
       return s;
     }
-    sync::PushResult result;
-    s = type == sync::kBinaryContentType ? sync::DecodeBinary(resp, &result) : sync::DecodeJson(resp, &result);
-    if (!s.ok()) return Status::Unavailable("unreadable push answer: " + s.message());
     if (result.changeset_id != cs.id) return Status::Unavailable("push answer is for another change set");
     s = store_.AckChangeSet(result);
     if (!s.ok()) return s;
+    *progressed = true;
     report->changes_sent += static_cast<int64_t>(cs.changes.size());
+    live_.changes_sent = report->changes_sent;
     for (const auto& o : result.outcomes) {
       if (o.result == sync::outcome::kApplied) ++report->changes_applied;
       else if (o.result == sync::outcome::kMerged) ++report->changes_merged;
@@ -118,17 +205,89 @@ Status SyncClient::Push(SyncReport* report, const Progress& progress) {
         report->conflict_records.push_back(o.record_id);
       }
     }
-    if (progress) progress("sent " + std::to_string(report->changes_sent) + " changes");
+    Report("push");
   }
   return Status::Internal("push did not finish");
 }
 
-Status SyncClient::Pull(SyncReport* report, const Progress& progress) {
+// The frozen change set's body (gzip of its binary encoding) is uploaded under
+// its SHA-256. The first try sends it whole; after a cut, the server says how
+// many bytes it kept and only the rest is sent. The server applies it when the
+// last byte is in, once by the change set's id, and keeps the body a day, so
+// an answer lost on the way back costs one small request.
+Status SyncClient::PushOne(const sync::ChangeSet& cs, sync::PushResult* result, bool* progressed) {
+  Status s = PushResumable(cs, result, progressed);
+  if (s.code() != Code::kNotFound) return s;
+  // A server without resumable pushes: send the change set whole.
+  std::string resp, type;
+  s = http_.Call("POST", "/v1/push", sync::EncodeBinary(cs), sync::kBinaryContentType, sync::kBinaryContentType, &resp, &type);
+  if (!s.ok()) return s;
+  s = type == sync::kBinaryContentType ? sync::DecodeBinary(resp, result) : sync::DecodeJson(resp, result);
+  if (!s.ok()) return Status::Unavailable("unreadable push answer: " + s.message());
+  return Status::Ok();
+}
+
+Status SyncClient::PushResumable(const sync::ChangeSet& cs, sync::PushResult* result, bool* progressed) {
+  std::string body = sync::Gzip(sync::EncodeBinary(cs));
+  std::string sha = Sha256Hex(body);
+  const int64_t size = static_cast<int64_t>(body.size());
+  int64_t offset = 0;
+  bool ask = store_.Setting("push_body_sha") == sha;  // tried before: ask where to continue
+  if (!ask) {
+    Status s = store_.SetSetting("push_body_sha", sha);
+    if (!s.ok()) return s;
+  }
+  for (int step = 0; step < 64; ++step) {
+    std::string resp, type;
+    if (ask) {
+      Report("push", size - offset);
+      Status s = http_.Call("GET", "/v1/push/" + sha, "", "application/json", "application/json", &resp, &type);
+      if (!s.ok()) return s;
+      Object::Ptr o;
+      if (!json::ParseObject(resp, &o).ok()) return Status::Unavailable("unreadable push offset");
+      int64_t got = o->optValue<Poco::Int64>("received", 0);
+      if (got < 0 || got > size) return Status::Unavailable("the server reports an impossible push offset");
+      if (got > offset) *progressed = true;
+      offset = got;
+    }
+    Report("push", size - offset);
+    Status s = http_.Call("PUT", "/v1/push/" + sha + "?offset=" + std::to_string(offset) + "&size=" + std::to_string(size),
+                          body.substr(static_cast<size_t>(offset)), "application/octet-stream", sync::kBinaryContentType,
+                          &resp, &type);
+    ask = true;
+    if (s.code() == Code::kFailedPrecondition) continue;  // the server holds another offset: ask it
+    if (!s.ok()) return s;
+    if (type.find(sync::kBinaryContentType) != std::string::npos) {
+      s = sync::DecodeBinary(resp, result);
+      if (!s.ok()) return Status::Unavailable("unreadable push answer: " + s.message());
+      return Status::Ok();
+    }
+    if (type.find("json") != std::string::npos && http_.last_status() == 200) {
+      s = sync::DecodeJson(resp, result);
+      if (!s.ok()) return Status::Unavailable("unreadable push answer: " + s.message());
+      return Status::Ok();
+    }
+    // 202: part of the body is in; continue from what the server says.
+  }
+  return Status::Unavailable("push of change set " + cs.id + " did not finish");
+}
+
+int64_t SyncClient::AdaptDown(int64_t current, int64_t arrived_estimate, int64_t min) const {
+  // After a cut: half of what got through before the link dropped, so the next
+  // try most likely fits between two drops; never more than half the last size.
+  return std::max(min, std::min(current / 2, arrived_estimate / 2));
+}
+
+Status SyncClient::Pull(SyncReport* report, bool* progressed) {
   int year = std::atoi(dates::IsoDateFromMillis(SystemClock::Get().NowMillis()).substr(0, 4).c_str());
+  int64_t page_bytes = std::atoll(store_.Setting("pull_page_bytes", std::to_string(options_.pull_page_bytes)).c_str());
+  page_bytes = std::clamp(page_bytes, options_.min_pull_page_bytes, options_.max_pull_page_bytes);
+  double ratio = 4;  // record bytes per wire byte (gzip), updated from every page
   for (int page_no = 0; page_no < 10000000; ++page_no) {
     Object req;
     req.set("since", static_cast<Poco::Int64>(std::atoll(store_.Setting("cursor", "0").c_str())));
     req.set("limit", options_.pull_limit);
+    req.set("max_bytes", static_cast<Poco::Int64>(page_bytes));
     if (page_no == 0 && store_.Setting("role") == "officer") {
       int64_t left = 0;
       Status s = store_.ReceiptNumbersLeft(year, &left);
@@ -138,17 +297,29 @@ Status SyncClient::Pull(SyncReport* report, const Progress& progress) {
         req.set("receipt_year", year);
       }
     }
+    Report("pull");
     std::string resp, type;
     Status s = http_.Call("POST", "/v1/pull", json::ToText(req), "application/json", sync::kBinaryContentType, &resp, &type);
-    if (!s.ok()) return s;
+    if (!s.ok()) {
+      if (IsLinkFailure(s) && !http_.cancelled()) {
+        int64_t arrived = static_cast<int64_t>(static_cast<double>(http_.last_bytes_received()) * ratio);
+        (void)store_.SetSetting("pull_page_bytes", std::to_string(AdaptDown(page_bytes, arrived, options_.min_pull_page_bytes)));
+      }
+      return s;
+    }
     sync::PullPage page;
     s = type == sync::kBinaryContentType ? sync::DecodeBinary(resp, &page) : sync::DecodeJson(resp, &page);
     if (!s.ok()) return Status::Unavailable("unreadable pull answer: " + s.message());
     s = store_.ApplyPullPage(page);
     if (!s.ok()) return s;
+    *progressed = true;
+    if (http_.last_bytes_received() > 0)
+      ratio = std::max(1.0, static_cast<double>(resp.size()) / static_cast<double>(http_.last_bytes_received()));
+    page_bytes = std::min(options_.max_pull_page_bytes, page_bytes * 2);
+    (void)store_.SetSetting("pull_page_bytes", std::to_string(page_bytes));
     report->records_received += static_cast<int64_t>(page.records.size());
+    live_.records_received = report->records_received;
     ++report->pages;
-    if (progress && page.more) progress("received " + std::to_string(report->records_received) + " records");
     if (!page.more) return Status::Ok();
   }
   return Status::Internal("pull did not finish");
@@ -181,17 +352,30 @@ Status SyncClient::FetchHistory(const std::string& record_id) {
 
 namespace ocop::client {
 
-Status SyncClient::UploadFiles(SyncReport* report, const Progress& progress) {
+Status SyncClient::UploadFiles(SyncReport* report, bool* progressed, int64_t* waiting) {
   std::vector<LocalStore::Upload> uploads;
   Status s = store_.PendingUploads(&uploads);
-  for (size_t i = 0; s.ok() && i < uploads.size(); ++i) s = UploadOne(uploads[i], report, progress);
-  return s;
+  if (!s.ok()) return s;
+  Status first;
+  for (const auto& u : uploads) {
+    if (StopRequested()) break;
+    s = UploadOne(u, report, progressed);
+    if (s.ok()) continue;
+    ++*waiting;
+    if (first.ok()) first = s;
+    // A photo whose record has not reached the server yet (its push was cut)
+    // waits; the next photo may belong to a record that is there.
+    if (IsLinkFailure(s)) break;
+  }
+  return first;
 }
 
-Status SyncClient::UploadOne(const LocalStore::Upload& u, SyncReport* report, const Progress& progress) {
+Status SyncClient::UploadOne(const LocalStore::Upload& u, SyncReport* report, bool* progressed) {
   FILE* f = std::fopen(store_.FilePath(u.sha256).c_str(), "rb");
   if (!f) return Status::Internal("attached file " + u.sha256 + " is missing from the store");
   std::unique_ptr<FILE, int (*)(FILE*)> guard(f, &std::fclose);
+  int64_t chunk_bytes = std::atoll(store_.Setting("chunk_bytes", std::to_string(options_.chunk_bytes)).c_str());
+  chunk_bytes = std::clamp(chunk_bytes, options_.min_chunk_bytes, options_.max_chunk_bytes);
   // Where to continue: the server says how much it has (bounded rounds).
   for (int round = 0; round < 10000; ++round) {
     Object begin;
@@ -204,21 +388,32 @@ Status SyncClient::UploadOne(const LocalStore::Upload& u, SyncReport* report, co
     if (!json::ParseObject(resp, &o).ok()) return Status::Unavailable("unreadable upload answer");
     int64_t received = o->optValue<Poco::Int64>("received", 0);
     while (received < u.size) {
-      std::string chunk(std::min<int64_t>(static_cast<int64_t>(options_.chunk_bytes), u.size - received), '\0');
+      std::string chunk(std::min<int64_t>(chunk_bytes, u.size - received), '\0');
       if (fseeko(f, received, SEEK_SET) != 0 || std::fread(chunk.data(), 1, chunk.size(), f) != chunk.size())
         return Status::Internal("cannot read attached file " + u.sha256);
       std::string type;
+      Report("files", u.size - received);
       s = http_.Call("PUT", "/v1/files/" + u.sha256 + "?offset=" + std::to_string(received), chunk,
                      "application/octet-stream", "application/json", &resp, &type);
       if (s.code() == Code::kFailedPrecondition) break;  // the server has more (a lost answer): ask again
-      if (!s.ok()) return s;
+      if (!s.ok()) {
+        // The server kept what arrived of this chunk; the next try asks where
+        // it stopped. Smaller chunks after a cut, so an answer gets back.
+        if (IsLinkFailure(s) && !http_.cancelled())
+          (void)store_.SetSetting("chunk_bytes", std::to_string(std::max(options_.min_chunk_bytes, chunk_bytes / 2)));
+        return s;
+      }
       report->file_bytes_sent += static_cast<int64_t>(chunk.size());
       if (!json::ParseObject(resp, &o).ok()) return Status::Unavailable("unreadable upload answer");
-      received = o->optValue<Poco::Int64>("received", 0);
-      if (progress) progress("file " + u.sha256.substr(0, 8) + ": " + std::to_string(received * 100 / u.size) + " %");
+      int64_t now = o->optValue<Poco::Int64>("received", 0);
+      if (now > received) *progressed = true;
+      received = now;
+      chunk_bytes = std::min(options_.max_chunk_bytes, chunk_bytes * 2);
+      (void)store_.SetSetting("chunk_bytes", std::to_string(chunk_bytes));
     }
     if (received >= u.size) {
       ++report->files_uploaded;
+      *progressed = true;
       return store_.MarkUploaded(u.sha256);
     }
   }

@@ -1,9 +1,15 @@
 // The client side of sync: log in, push the outbox as change sets, pull pages of
-// record states. Each step is restartable: a change set is re-sent as the very
-// same change set until the server's answer is stored, and each pulled page is
-// applied together with its cursor, so a link that drops anywhere loses nothing
-// and doubles nothing.
+// record states, upload photos. Each step is restartable and keeps what got
+// through: a change set's body is uploaded resumably (the server keeps the
+// bytes that arrived, the next attempt continues from its offset, and it is
+// applied once by its id), each pulled page is applied together with its cursor
+// and sized to what the link carried last, and a photo continues from the last
+// byte the server holds. One Sync() keeps trying with backoff until everything
+// went or its deadline passes, so a link that drops every few seconds still
+// gets everything through, exactly once (docs/protocol.md, "Field links").
 #pragma once
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
@@ -28,7 +34,24 @@ struct SyncReport {
   int64_t files_waiting = 0;      // uploads not finished (the forms synced regardless)
   int64_t files_downloaded = 0;   // with --with-files
   std::string files_error;        // why uploads stopped, if they did
+  int64_t attempts = 0;           // rounds of push/files/pull tried
+  int64_t cuts = 0;               // requests the link dropped
+  bool stopped_by_user = false;   // Ctrl-C
+  bool deadline_reached = false;
+  std::string last_link_error;    // what the last dropped request said
+  double seconds = 0;
   HttpStats http;
+};
+
+// What a running sync has done so far, for a live progress line.
+struct SyncProgress {
+  const char* phase = "";          // "push", "files", "pull", "wait"
+  int64_t changes_sent = 0, changes_total = 0;
+  int64_t records_received = 0;
+  int64_t bytes_sent = 0, bytes_received = 0;  // on the wire, this sync
+  double seconds = 0;
+  int64_t bytes_left = 0;          // still to send in the current body or file (estimate)
+  int64_t cuts = 0;
 };
 
 struct SyncOptions {
@@ -37,12 +60,22 @@ struct SyncOptions {
   int receipt_block = 50;    // receipt numbers to reserve when running low
   int receipt_low_water = 20;
   bool with_files = false;      // also fetch the contents of every file in scope
-  size_t chunk_bytes = 256 * 1024;  // upload chunk: what a dropped 2G/3G link may have to resend
+  // Photo chunks and pull pages adapt to the link: halved (or set from what
+  // arrived) after a cut, doubled after a success, within these bounds.
+  int64_t chunk_bytes = 256 * 1024;
+  int64_t min_chunk_bytes = 16 * 1024, max_chunk_bytes = 4 * 1024 * 1024;
+  int64_t pull_page_bytes = 2 * 1024 * 1024;
+  int64_t min_pull_page_bytes = 8 * 1024, max_pull_page_bytes = 8 * 1024 * 1024;
+  // One Sync() keeps going while the link lets it, until this many seconds.
+  double deadline_s = 600;
+  int max_idle_rounds = 30;  // rounds in a row that moved nothing: give up
+  long first_backoff_ms = 250, max_backoff_ms = 30000;  // between attempts, with jitter
+  const std::atomic<bool>* stop = nullptr;               // set by Ctrl-C: stop cleanly
 };
 
 class SyncClient {
  public:
-  using Progress = std::function<void(const std::string&)>;
+  using Progress = std::function<void(const SyncProgress&)>;
   SyncClient(LocalStore& store, HttpClient& http, SyncOptions options = {})
       : store_(store), http_(http), options_(options) {}
 
@@ -55,13 +88,27 @@ class SyncClient {
   Status FetchFile(const std::string& sha256);
 
  private:
-  Status Push(SyncReport* report, const Progress& progress);
-  Status Pull(SyncReport* report, const Progress& progress);
-  Status UploadFiles(SyncReport* report, const Progress& progress);
-  Status UploadOne(const LocalStore::Upload& u, SyncReport* report, const Progress& progress);
+  // One round: push, then photos, then pull; a step the link cut does not
+  // stop the others. Returns the first refusal (not retried), else whether
+  // anything is left and whether the round moved anything.
+  Status Round(SyncReport* report, bool* done, bool* progressed);
+  Status Push(SyncReport* report, bool* progressed);
+  Status PushOne(const sync::ChangeSet& cs, sync::PushResult* result, bool* progressed);
+  Status PushResumable(const sync::ChangeSet& cs, sync::PushResult* result, bool* progressed);
+  Status Pull(SyncReport* report, bool* progressed);
+  Status UploadFiles(SyncReport* report, bool* progressed, int64_t* waiting);
+  Status UploadOne(const LocalStore::Upload& u, SyncReport* report, bool* progressed);
+  void Report(const char* phase, int64_t bytes_left = 0);
+  bool StopRequested() const { return options_.stop && options_.stop->load(); }
+  int64_t AdaptDown(int64_t current, int64_t arrived_estimate, int64_t min) const;
+
   LocalStore& store_;
   HttpClient& http_;
   SyncOptions options_;
+  Progress progress_;
+  SyncProgress live_;
+  int64_t request_sent_ = 0, request_received_ = 0;  // of the request under way
+  std::chrono::steady_clock::time_point started_;
 };
 
 }  // namespace ocop::client

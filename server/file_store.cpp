@@ -1,10 +1,12 @@
 #include "server/file_store.h"
 
 #include <openssl/sha.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 
@@ -96,6 +98,24 @@ Status FileStore::Read(const std::string& sha, std::string* out) {
   all << in.rdbuf();
   *out = all.str();
   return Status::Ok();
+}
+
+}  // namespace ocop::server
+
+namespace ocop::server {
+
+void FileStore::RemoveOlderThan(int64_t age_s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  DIR* d = opendir(dir_.c_str());
+  if (!d) return;
+  time_t cutoff = std::time(nullptr) - static_cast<time_t>(age_s);
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    std::string path = dir_ + "/" + e->d_name;
+    struct stat st;
+    if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime < cutoff) std::remove(path.c_str());
+  }
+  closedir(d);
 }
 
 }  // namespace ocop::server

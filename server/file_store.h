@@ -24,6 +24,9 @@ class FileStore {
   // discards the upload (kInvalidArgument).
   Status Append(const std::string& sha256, int64_t size, int64_t offset, const std::string& bytes, int64_t* received);
   Status Read(const std::string& sha256, std::string* out);
+  // Deletes complete and partial files not written for `age_s` seconds
+  // (the store of change-set bodies keeps them a day, then lets them go).
+  void RemoveOlderThan(int64_t age_s);
 
  private:
   std::string Path(const std::string& sha256) const { return dir_ + "/" + sha256; }

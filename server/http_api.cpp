@@ -162,6 +162,17 @@ class ApiHandler : public HTTPRequestHandler {
     return SendOk(resp, sync::EncodeJson(m));
   }
 
+  // Reads ?key=N (a non-negative integer) from the request's query.
+  static Status QueryNumber(HTTPServerRequest& req, const std::string& key, int64_t* out) {
+    std::string text;
+    for (const auto& [k, v] : Poco::URI(req.getURI()).getQueryParameters())
+      if (k == key) text = v;
+    if (text.empty() || text.size() > 15 || text.find_first_not_of("0123456789") != std::string::npos)
+      return Status::Invalid("this request needs ?" + key + "=N (a number of bytes)");
+    *out = std::stoll(text);
+    return Status::Ok();
+  }
+
   // Reads a typed member of a request object, with a clear error.
   template <class T>
   static Status Member(const Object::Ptr& o, const std::string& key, bool required, T* out) {
@@ -302,6 +313,35 @@ class PushHandler final : public AuthedApiHandler {
   }
 };
 
+// GET says how much of a change-set body has arrived; PUT ?offset=N&size=S
+// appends raw bytes and, with the last byte, applies the change set and
+// answers the push answer (docs/protocol.md, "Resumable push").
+class PushBodyHandler final : public RecordApiHandler {
+  using RecordApiHandler::RecordApiHandler;  // id_ is the body's SHA-256
+  Status HandleAs(HTTPServerRequest& req, HTTPServerResponse& resp, const AuthUser& u) override {
+    int64_t received = 0;
+    Status s;
+    if (req.getMethod() == "GET") {
+      s = service_.PushBodyReceived(id_, &received);
+      if (!s.ok()) return s;
+      return SendOk(resp, "{\"received\":" + std::to_string(received) + "}");
+    }
+    int64_t offset = 0, size = 0;
+    if (!(s = QueryNumber(req, "offset", &offset)).ok() || !(s = QueryNumber(req, "size", &size)).ok()) return s;
+    std::string bytes;
+    s = ReadBody(req, &bytes);
+    if (!s.ok()) return s;
+    bool applied = false;
+    sync::PushResult result;
+    s = service_.AppendPushBody(u, id_, size, offset, bytes, &received, &applied, &result);
+    if (!s.ok()) return s;
+    if (applied) return SendMessage(resp, result);
+    resp.set("X-Ocop-Received", std::to_string(received));
+    Send(resp, 202, "{\"received\":" + std::to_string(received) + "}");
+    return Status::Ok();
+  }
+};
+
 class PullHandler final : public AuthedApiHandler {
   using AuthedApiHandler::AuthedApiHandler;
   Status HandleAs(HTTPServerRequest& req, HTTPServerResponse& resp, const AuthUser& u) override {
@@ -312,7 +352,8 @@ class PullHandler final : public AuthedApiHandler {
     PullRequest pr;
     if (!(s = Member(o, "since", false, &pr.since)).ok() || !(s = Member(o, "limit", false, &pr.limit)).ok() ||
         !(s = Member(o, "reserve_receipts", false, &pr.reserve_receipts)).ok() ||
-        !(s = Member(o, "receipt_year", false, &pr.receipt_year)).ok())
+        !(s = Member(o, "receipt_year", false, &pr.receipt_year)).ok() ||
+        !(s = Member(o, "max_bytes", false, &pr.max_bytes)).ok())
       return s;
     sync::PullPage page;
     s = service_.Pull(u, pr, &page);
@@ -483,18 +524,15 @@ class FileHandler final : public RecordApiHandler {
       if (!(s = Member(o, "size", true, &size)).ok() || !(s = Member(o, "record_id", true, &record_id)).ok()) return s;
       s = service_.BeginUpload(u, id_, size, record_id, &received);
     } else {
-      std::string offset_text;
-      for (const auto& [k, v] : Poco::URI(req.getURI()).getQueryParameters())
-        if (k == "offset") offset_text = v;
-      char* end = nullptr;
-      long long offset = std::strtoll(offset_text.c_str(), &end, 10);
-      if (offset_text.empty() || *end || offset < 0) return Status::Invalid("PUT needs ?offset=N (bytes already sent)");
+      int64_t offset = 0;
+      s = QueryNumber(req, "offset", &offset);
+      if (!s.ok()) return s;
       std::string bytes;
       s = ReadBody(req, &bytes);
       if (!s.ok()) return s;
-      // A connection cut mid-chunk leaves a short body: keep nothing of it.
-      if (req.getContentLength64() != static_cast<Poco::Int64>(bytes.size()))
-        return Status::Invalid("chunk is shorter than its Content-Length");
+      // A connection cut mid-chunk leaves a short body: what arrived is kept
+      // (the SHA-256 is checked when the file is complete), so the client
+      // continues from the byte the link dropped at.
       s = service_.AppendUpload(u, id_, offset, bytes, &received, &size);
     }
     if (!s.ok()) return s;
@@ -549,6 +587,8 @@ Poco::Net::HTTPRequestHandler* ApiRouter::createRequestHandler(const HTTPServerR
     if (seg.size() == 2 && r == "logout") return method_is("POST") ? static_cast<HTTPRequestHandler*>(new LogoutHandler(service_, options_, stats_)) : wrong_method();
     if (seg.size() == 2 && r == "me") return method_is("GET") ? static_cast<HTTPRequestHandler*>(new MeHandler(service_, options_, stats_)) : wrong_method();
     if (seg.size() == 2 && r == "push") return method_is("POST") ? static_cast<HTTPRequestHandler*>(new PushHandler(service_, options_, stats_)) : wrong_method();
+    if (seg.size() == 3 && r == "push")
+      return (m == "GET" || m == "PUT") ? static_cast<HTTPRequestHandler*>(new PushBodyHandler(service_, options_, stats_, seg[2])) : wrong_method();
     if (seg.size() == 2 && r == "pull") return method_is("POST") ? static_cast<HTTPRequestHandler*>(new PullHandler(service_, options_, stats_)) : wrong_method();
     if (seg.size() == 2 && r == "users") return method_is("POST") ? static_cast<HTTPRequestHandler*>(new UsersHandler(service_, options_, stats_)) : wrong_method();
     if (seg.size() == 4 && r == "records" && seg[3] == "history")

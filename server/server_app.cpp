@@ -198,6 +198,14 @@ int OcopdApp::main(const std::vector<std::string>& args) {
     return EXIT_SOFTWARE;
   }
   service->set_files(&files);
+  FileStore push_bodies(config().getString("server.data_dir", "ocopd-data") + "/pushes");
+  s = push_bodies.Init();
+  if (!s.ok()) {
+    log.error(s.message());
+    return EXIT_SOFTWARE;
+  }
+  push_bodies.RemoveOlderThan(24 * 3600);
+  service->set_push_bodies(&push_bodies);
   int port = config().getInt("server.port", 8080);
   if (port < 0 || port > 65535) {
     std::cerr << "ocopd: --port must be between 0 and 65535\n";

@@ -368,6 +368,22 @@ Status SyncService::Pull(const AuthUser& user, const PullRequest& req, sync::Pul
   int64_t cursor = req.since;
   Status s = store_.ReadSince(user.unit_path, req.since, req.limit, user.device, &rows, &cursor, &more);
   if (!s.ok()) return s;
+  if (req.max_bytes < 0) return Status::Invalid("'max_bytes' must not be negative");
+  if (req.max_bytes > 0) {
+    // Pages sized by bytes for slow links: stop once the records reach
+    // max_bytes (always at least one record, so every page makes progress).
+    int64_t bytes = 0;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      bytes += static_cast<int64_t>(rows[i].fields.size() + rows[i].id.size() + rows[i].updated_hlc.size() +
+                                    rows[i].updated_by.size() + 64);
+      if (bytes > req.max_bytes && i > 0) {
+        rows.resize(i);
+        cursor = rows.back().seq;
+        more = true;
+        break;
+      }
+    }
+  }
   sync::PullPage page;
   page.records.reserve(rows.size());
   for (const auto& r : rows) page.records.push_back(ToRecordState(r));
@@ -570,6 +586,44 @@ Status SyncService::ReadFile(const AuthUser& user, const std::string& sha, std::
   if (!s.ok()) return s;
   if (!found || !InScope(user, rec.unit_path)) return Status::NotFound("no file " + sha + " in your scope");
   return files_->Read(sha, content);
+}
+
+}  // namespace ocop::server
+
+namespace ocop::server {
+
+Status SyncService::PushBodyReceived(const std::string& sha, int64_t* received) {
+  if (!push_bodies_) return Status::NotFound("this server takes no resumable pushes; use POST /v1/push");
+  if (!IsSha256(sha)) return Status::Invalid("'" + sha + "' is not a SHA-256 (64 lower-case hex digits)");
+  *received = push_bodies_->Received(sha);
+  return Status::Ok();
+}
+
+Status SyncService::AppendPushBody(const AuthUser& user, const std::string& sha, int64_t size, int64_t offset,
+                                   const std::string& bytes, int64_t* received, bool* applied,
+                                   sync::PushResult* result) {
+  *applied = false;
+  if (!push_bodies_) return Status::NotFound("this server takes no resumable pushes; use POST /v1/push");
+  if (!IsSha256(sha)) return Status::Invalid("'" + sha + "' is not a SHA-256 (64 lower-case hex digits)");
+  if (size < 1 || size > limits_.max_push_body_bytes)
+    return Status(Code::kPayloadTooLarge,
+                  "a change-set body must have 1 to " + std::to_string(limits_.max_push_body_bytes) + " bytes");
+  Status s = push_bodies_->Append(sha, size, offset, bytes, received);
+  if (!s.ok() || *received < size) return s;
+  // Complete and verified against its SHA-256: decode and push it. Pushing the
+  // same body again (an answer lost on the way back) returns the stored answer.
+  std::string body, plain;
+  s = push_bodies_->Read(sha, &body);
+  if (s.ok()) s = sync::Gunzip(body, limits_.max_inflated_bytes, &plain);
+  sync::ChangeSet cs;
+  if (s.ok()) s = sync::DecodeBinary(plain, &cs);
+  if (!s.ok()) return Status(s.code(), "change-set body " + sha.substr(0, 12) + ": " + s.message());
+  s = Push(user, cs, result);
+  if (!s.ok()) return s;
+  *applied = true;
+  // Bodies are kept a day so that a lost answer costs one small request; sweep now and then.
+  if (++bodies_completed_ % 64 == 1) push_bodies_->RemoveOlderThan(24 * 3600);
+  return Status::Ok();
 }
 
 }  // namespace ocop::server

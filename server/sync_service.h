@@ -5,6 +5,7 @@
 //
 // Thread-safe: methods may run concurrently; writes are serialised by the store.
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <semaphore>
 
@@ -38,6 +39,7 @@ struct LoginResult {
 struct PullRequest {
   int64_t since = 0;
   int limit = 1000;
+  int64_t max_bytes = 0;  // stop the page near this many bytes of records (0: count only)
   int reserve_receipts = 0;  // officers: ask for a block of receipt numbers
   int receipt_year = 0;
 };
@@ -57,6 +59,8 @@ struct ServiceLimits {
   int max_pull_limit = 5000;
   int64_t token_ttl_ms = 30LL * 24 * 3600 * 1000;
   int pbkdf2_iterations = 210000;
+  int64_t max_push_body_bytes = 32 * 1024 * 1024;   // a resumable change-set body, compressed
+  size_t max_inflated_bytes = 128 * 1024 * 1024;    // ... and once inflated
 };
 
 class SyncService {
@@ -92,12 +96,23 @@ class SyncService {
   // Attached files. The store of bytes is optional (set_files); without it the
   // file endpoints answer unavailable.
   void set_files(FileStore* files) { files_ = files; }
+  // Where resumable change-set bodies are kept while they arrive (docs/protocol.md).
+  void set_push_bodies(FileStore* bodies) { push_bodies_ = bodies; }
   // Starts or resumes an upload: *received is where to continue.
   Status BeginUpload(const AuthUser& user, const std::string& sha256, int64_t size, const std::string& record_id,
                      int64_t* received);
   Status AppendUpload(const AuthUser& user, const std::string& sha256, int64_t offset, const std::string& bytes,
                       int64_t* received, int64_t* size);
   Status ReadFile(const AuthUser& user, const std::string& sha256, std::string* content);
+
+  // Resumable push: a change set's encoded body (gzip of its binary encoding)
+  // arrives in pieces under its SHA-256; what arrived is kept even when the
+  // link drops mid-request. When the last byte is in, the body is checked,
+  // decoded and pushed (exactly once, by the change set's id) and *applied is
+  // set with *result; before that, *received says where to continue.
+  Status PushBodyReceived(const std::string& sha256, int64_t* received);
+  Status AppendPushBody(const AuthUser& user, const std::string& sha256, int64_t size, int64_t offset,
+                        const std::string& bytes, int64_t* received, bool* applied, sync::PushResult* result);
 
   const UnitTree& units() const { return units_; }
   bool Healthy() { return store_.Healthy(); }
@@ -120,6 +135,8 @@ class SyncService {
   const Clock& clock_;
   ServiceLimits limits_;
   FileStore* files_ = nullptr;
+  FileStore* push_bodies_ = nullptr;
+  std::atomic<int64_t> bodies_completed_{0};
   LoginThrottle throttle_;
   // PBKDF2 is made to be slow: at most this many password checks run at once,
   // so a flood of logins cannot hold every server thread.

@@ -294,8 +294,11 @@ void DroppingProxy::Serve() {
           a.sin_family = AF_INET;
           a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
           a.sin_port = htons(static_cast<uint16_t>(upstream_port_));
-          if (connect(up, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0)
-            SendAll(up, request.substr(0, std::min(request.size(), header_end + cut_at_)));
+          if (connect(up, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+              SendAll(up, request.substr(0, std::min(request.size(), header_end + cut_at_))))
+            forwarded_body_bytes_ += static_cast<int64_t>(std::min(request.size() - header_end, cut_at_));
+          // Let the server read what arrived before the link goes.
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
           ++cut_done_;
           close(up);
           close(client);
@@ -318,6 +321,8 @@ void DroppingProxy::Serve() {
           ++forwarded_;
           SendAll(client, response);
         }
+        if (request_line.find(match_) != std::string::npos)
+          forwarded_body_bytes_ += static_cast<int64_t>(request.size() - header_end - std::string("Connection: close\r\n").size());
       }
       close(up);
     }

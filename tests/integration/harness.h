@@ -77,6 +77,8 @@ class DroppingProxy {
   }
   // Body bytes the client sent in matching requests (whether or not cut).
   int64_t matched_body_bytes() const { return matched_body_bytes_.load(); }
+  // Body bytes of matching requests that reached the server (a cut forwards a prefix).
+  int64_t forwarded_body_bytes() const { return forwarded_body_bytes_.load(); }
   int cut() const { return cut_done_.load(); }
   ~DroppingProxy();
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
@@ -93,6 +95,7 @@ class DroppingProxy {
   size_t cut_at_ = 0;
   std::atomic<int> cut_done_{0};
   std::atomic<int64_t> matched_body_bytes_{0};
+  std::atomic<int64_t> forwarded_body_bytes_{0};
   std::thread thread_;
 };
 

@@ -16,6 +16,7 @@
 #include "client/http_client.h"
 #include "client/local_store.h"
 #include "client/sync_client.h"
+#include "server/file_store.h"
 #include "server/http_api.h"
 #include "server/sqlite_server_store.h"
 #include "sync/codec.h"
@@ -43,6 +44,10 @@ class World {
     limits.pbkdf2_iterations = 1000;
     service_ = std::make_unique<server::SyncService>(*store_, UnitTree::Sample(), FormCatalog::Default(),
                                                      SystemClock::Get(), limits);
+    // Change sets travel as resumable bodies, as they do from a real ocopd.
+    push_bodies_ = std::make_unique<server::FileStore>(dir_.Sub("pushes"));
+    EXPECT_TRUE(push_bodies_->Init().ok());
+    service_->set_push_bodies(push_bodies_.get());
     EXPECT_TRUE(service_->AddUser("lan", "officer", "08800", "matkhau123").ok());
     EXPECT_TRUE(service_->AddUser("binh", "officer", "08821", "matkhau123").ok());
     EXPECT_TRUE(service_->AddUser("hoa", "coordinator", "253", "matkhau123").ok());
@@ -191,6 +196,7 @@ class World {
   std::mt19937_64 rng_;
   std::unique_ptr<server::SqliteServerStore> store_;
   std::unique_ptr<server::SyncService> service_;
+  std::unique_ptr<server::FileStore> push_bodies_;
   Poco::Net::ServerSocket socket_;
   std::unique_ptr<Poco::Net::HTTPServer> http_;
   std::vector<Device> devices_;

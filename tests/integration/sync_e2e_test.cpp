@@ -139,16 +139,18 @@ TEST_F(SyncE2eTest, SameChangeSetThreeTimesOneEffect) {
 }
 
 TEST_F(SyncE2eTest, LostAnswerAfterCommitLosesNothingAndDoublesNothing) {
-  DroppingProxy proxy(server_.port(), "POST /v1/push", /*drop_answers=*/2);
+  DroppingProxy proxy(server_.port(), "PUT /v1/push/", /*drop_answers=*/2);
   Device lan(dir_.Sub("lan"), proxy.url());
   ASSERT_TRUE(lan.Setup("08800", "lan"));
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) ids.push_back(lan.NewIdea("Thanh long " + std::to_string(i)));
-  // First sync: the server commits the change set, but the answer never arrives
-  // (the client retries once; that answer is dropped too).
-  auto first = lan.Run({"sync"});
-  EXPECT_EQ(first.code, 5) << first.err;
-  EXPECT_NE(first.err.find("5 changes waiting"), std::string::npos) << first.err;
+  // The server applies the change set, but its answer never arrives, twice.
+  // The same `ocop sync` asks the server where the body stands, finds it
+  // complete, and receives the stored answer: one sync, nothing doubled.
+  auto first = lan.Run({"sync", "--json"});
+  EXPECT_EQ(first.code, 0) << first.err;
+  EXPECT_NE(first.out.find("\"pending\":0"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("\"drops\":2"), std::string::npos) << first.out;
   EXPECT_EQ(proxy.dropped(), 2);
   // Edit one form while the change set is still unanswered.
   ASSERT_EQ(lan.Run({"edit", ids[0], "--set", "phone=0912345678"}).code, 0);
@@ -325,10 +327,12 @@ TEST_F(SyncE2eTest, PhotoUploadResumesAcrossDroppedConnections) {
     if (s.out.find("\"files_waiting\":0") != std::string::npos) break;
   }
   EXPECT_LT(syncs, 10);
-  EXPECT_EQ(proxy.cut(), 3);
+  EXPECT_GE(proxy.cut(), 1);
   EXPECT_GE(proxy.matched_body_bytes(), static_cast<int64_t>(photo.size()));
-  EXPECT_LT(proxy.matched_body_bytes(), static_cast<int64_t>(photo.size()) * 3 / 2)
-      << "the upload restarted instead of resuming";
+  // The server keeps what arrived of a cut chunk: every byte that reached it
+  // counts, and none is sent to it twice.
+  EXPECT_EQ(proxy.forwarded_body_bytes(), static_cast<int64_t>(photo.size()))
+      << "a byte that reached the server was sent to it again";
   // The coordinator sees the visit and fetches the photo on demand.
   Device hoa = NewDevice("hoa");
   ASSERT_TRUE(hoa.Setup("253", "hoa"));
