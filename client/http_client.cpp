@@ -3,6 +3,8 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <chrono>
 #include <thread>
 
@@ -135,6 +137,14 @@ Status HttpClient::Once(const std::string& method, const std::string& path, cons
   stats_.bytes_received += down;
   last_received_ = down;
   last_status_ = 0;
+  static const bool trace = std::getenv("OCOP_HTTP_TRACE") != nullptr;
+  if (trace) {
+    long code = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    std::fprintf(stderr, "ocop: %s %s: %ld, %lld bytes up, %lld down%s%s\n", method.c_str(), path.c_str(), code,
+                 static_cast<long long>(up), static_cast<long long>(down), rc == CURLE_OK ? "" : ", ",
+                 rc == CURLE_OK ? "" : curl_easy_strerror(rc));
+  }
   if (rc == CURLE_ABORTED_BY_CALLBACK) {
     cancelled_ = true;
     return Status::Unavailable("stopped by the user");

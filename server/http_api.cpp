@@ -162,6 +162,15 @@ class ApiHandler : public HTTPRequestHandler {
     return SendOk(resp, sync::EncodeJson(m));
   }
 
+  // A resumed upload must continue at the byte the server has. Checked before
+  // the body is read: the answer reaches the client while it is still
+  // sending, so it stops at once instead of sending a chunk that is refused.
+  static Status RefuseWrongOffset(HTTPServerResponse& resp, int64_t have, int64_t offset) {
+    if (have < 0 || have == offset) return Status::Ok();
+    resp.setKeepAlive(false);
+    return Status::Precondition("upload continues at byte " + std::to_string(have) + ", not " + std::to_string(offset));
+  }
+
   // Reads ?key=N (a non-negative integer) from the request's query.
   static Status QueryNumber(HTTPServerRequest& req, const std::string& key, int64_t* out) {
     std::string text;
@@ -328,6 +337,8 @@ class PushBodyHandler final : public RecordApiHandler {
     }
     int64_t offset = 0, size = 0;
     if (!(s = QueryNumber(req, "offset", &offset)).ok() || !(s = QueryNumber(req, "size", &size)).ok()) return s;
+    if (!(s = service_.PushBodyReceived(id_, &received)).ok()) return s;
+    if (received < size && !(s = RefuseWrongOffset(resp, received, offset)).ok()) return s;
     std::string bytes;
     s = ReadBody(req, &bytes);
     if (!s.ok()) return s;
@@ -526,6 +537,8 @@ class FileHandler final : public RecordApiHandler {
     } else {
       int64_t offset = 0;
       s = QueryNumber(req, "offset", &offset);
+      if (!s.ok()) return s;
+      s = RefuseWrongOffset(resp, service_.FileReceived(id_), offset);
       if (!s.ok()) return s;
       std::string bytes;
       s = ReadBody(req, &bytes);

@@ -627,3 +627,10 @@ Status SyncService::AppendPushBody(const AuthUser& user, const std::string& sha,
 }
 
 }  // namespace ocop::server
+
+namespace ocop::server {
+int64_t SyncService::FileReceived(const std::string& sha) {
+  if (!files_ || !IsSha256(sha) || files_->Complete(sha)) return -1;  // complete: a repeated chunk is harmless
+  return files_->Received(sha);
+}
+}  // namespace ocop::server

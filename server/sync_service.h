@@ -104,6 +104,8 @@ class SyncService {
   Status AppendUpload(const AuthUser& user, const std::string& sha256, int64_t offset, const std::string& bytes,
                       int64_t* received, int64_t* size);
   Status ReadFile(const AuthUser& user, const std::string& sha256, std::string* content);
+  // Bytes of a file upload the server holds (-1 if it cannot tell).
+  int64_t FileReceived(const std::string& sha256);
 
   // Resumable push: a change set's encoded body (gzip of its binary encoding)
   // arrives in pieces under its SHA-256; what arrived is kept even when the

@@ -162,7 +162,9 @@ bool ServerProcess::AddUser(const std::string& name, const std::string& role, co
 
 RunResult Device::Run(std::vector<std::string> args, const std::string& input) const {
   args.insert(args.begin(), {"--home", home_, "--lang", "en"});
-  return RunProgram(BinOcop(), args, input, {{"OCOP_HTTP_ATTEMPTS", "2"}, {"OCOP_HTTP_BACKOFF_MS", "50"}});
+  std::map<std::string, std::string> env = {{"OCOP_HTTP_ATTEMPTS", "2"}, {"OCOP_HTTP_BACKOFF_MS", "50"}};
+  if (const char* trace = std::getenv("OCOP_HTTP_TRACE")) env["OCOP_HTTP_TRACE"] = trace;
+  return RunProgram(BinOcop(), args, input, env);
 }
 
 bool Device::Setup(const std::string& unit, const std::string& user, const std::string& password) {
