@@ -15,6 +15,33 @@
 namespace ocop::sync {
 
 namespace internal {
+// Every number in a sync message is an integer (versions, cursors, counts;
+// field values travel as strings). Refusing the rest before RapidJSON sees
+// them keeps its floating-point reader, which has undefined behaviour on some
+// inputs, out of the way of hostile bodies.
+Status CheckIntegersOnly(const std::string& text) {
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      size_t start = i;
+      while (i + 1 < text.size() && std::strchr("0123456789+-.eE", text[i + 1])) ++i;
+      std::string token = text.substr(start, i - start + 1);
+      if (token.find_first_of(".eE+") != std::string::npos || token.size() > 18)
+        return Status::Invalid("malformed message: '" + token.substr(0, 40) +
+                               "' is not an integer of at most 18 digits (every number in a sync message is)");
+    }
+  }
+  return Status::Ok();
+}
+
 template <class T>
 std::string ToJson(const T& value) {
   std::ostringstream os;
@@ -32,6 +59,8 @@ Status FromJson(const std::string& text, T* out) {
   // 200,000 '[' would overflow the stack. Our messages nest 4 deep.
   Status depth = json::CheckNesting(text, 16);
   if (!depth.ok()) return Status::Invalid("malformed message: " + depth.message());
+  Status numbers = CheckIntegersOnly(text);
+  if (!numbers.ok()) return numbers;
   try {
     std::istringstream is(text);
     cereal::JSONInputArchive ar(is);
