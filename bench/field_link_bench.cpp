@@ -28,6 +28,8 @@ Run SyncAll(const LinkProfile& profile, int forms, size_t photo_bytes, const std
   server.AddUser("lan", "officer", "08800");
   server.AddUser("hoa", "coordinator", "253");
   Device lan(dir.Sub("lan"), server.url()), hoa(dir.Sub("hoa"), server.url());
+  lan.set_timeout(3600);
+  hoa.set_timeout(3600);
   Run r;
   if (!lan.Setup("08800", "lan") || !hoa.Setup("253", "hoa")) return r;
   for (int i = 0; i < forms; ++i) lan.NewIdea("Sản phẩm " + std::to_string(i), "phone", "09" + std::to_string(10000000 + i));

@@ -164,7 +164,7 @@ RunResult Device::Run(std::vector<std::string> args, const std::string& input) c
   args.insert(args.begin(), {"--home", home_, "--lang", "en"});
   std::map<std::string, std::string> env = {{"OCOP_HTTP_ATTEMPTS", "2"}, {"OCOP_HTTP_BACKOFF_MS", "50"}};
   if (const char* trace = std::getenv("OCOP_HTTP_TRACE")) env["OCOP_HTTP_TRACE"] = trace;
-  return RunProgram(BinOcop(), args, input, env);
+  return RunProgram(BinOcop(), args, input, env, timeout_s_);
 }
 
 bool Device::Setup(const std::string& unit, const std::string& user, const std::string& password) {

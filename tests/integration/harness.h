@@ -55,9 +55,11 @@ class Device {
   std::map<std::string, std::string> Dump() const;
   const std::string& home() const { return home_; }
   void set_server(std::string url) { server_ = std::move(url); }
+  void set_timeout(int seconds) { timeout_s_ = seconds; }
 
  private:
   std::string home_, server_;
+  int timeout_s_ = 120;
 };
 
 // A loopback TCP proxy in front of the server. Each connection carries one
