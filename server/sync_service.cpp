@@ -251,7 +251,18 @@ Status SyncService::Push(const AuthUser& user, const sync::ChangeSet& cs_in, syn
     bool seen = false;
     Status st = txn.FindChangeSet(cs.id, &stored, &seen);
     if (!st.ok()) return st;
-    if (seen) return sync::DecodeJson(stored, out);  // exactly once: the first answer again
+    if (seen) {
+      // Exactly once: the first answer again, but only for the same changes.
+      // An id reused for other changes is a client bug or a forgery: refused.
+      st = sync::DecodeJson(stored, out);
+      if (!st.ok()) return st;
+      std::set<std::string> answered, sent;
+      for (const auto& o : out->outcomes) answered.insert(o.change_id);
+      for (const auto& c : cs.changes) sent.insert(c.change_id);
+      if (answered != sent)
+        return Status::Precondition("change set " + cs.id + " was already applied with other changes; a new change set needs a new id");
+      return Status::Ok();
+    }
 
     // Check everything before changing anything: a change set is applied whole or not at all.
     std::set<std::string> ids;
