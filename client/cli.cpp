@@ -42,7 +42,7 @@ const char* kHelp = R"(ocop — ghi phiếu OCOP không cần mạng, đồng b�
 Usage: ocop [--home DIR] [--json] [--lang vi|en] COMMAND [ARGS]
 
 Local (no network needed):
-  init --commune CODE [--server URL] [--units FILE.csv]
+  init --commune CODE [--server URL] [--ca FILE] [--units FILE.csv]
                                        create this device's store for a commune (a
                                        coordinator gives their unit's code); the unit
                                        list comes from the server when it answers
@@ -69,7 +69,10 @@ Local (no network needed):
   status                               pending changes, last sync, open conflicts
 
 Online:
-  login --user NAME [--password-stdin] [--server URL]
+  login --user NAME [--password-stdin] [--server URL] [--ca FILE] [--insecure]
+                                       an https:// server is checked against the system's
+                                       CAs or --ca FILE; a password is never sent over
+                                       plain http:// except to this machine or --insecure
   logout
   sync [--with-files] [--deadline D]   push local changes, upload attached photos, pull the
                                        server's; every part resumes where a dropped link
@@ -116,7 +119,7 @@ const std::set<std::string> kValueOptions = {"--home", "--lang", "--commune", "-
                                              "--from", "--search", "--status", "--limit", "--take", "--reason",
                                              "--unit", "--date", "--format", "--target", "--output", "--caption",
                                              "--units", "--deadline", "--ca"};
-const std::set<std::string> kFlags = {"--json", "--help", "--password-stdin", "--conflicts", "--deleted",
+const std::set<std::string> kFlags = {"--json", "--help", "--password-stdin", "--insecure", "--conflicts", "--deleted",
                                       "--local", "--interactive", "--version", "--bom",
                                       "--with-files", "--refresh"};
 
@@ -376,6 +379,8 @@ class Cli {
       ss << f.rdbuf();
       csv = ss.str();
     } else if (!a_.Get("--server").empty()) {
+      Status ca = InstallCa();  // checked now, kept once the store exists
+      if (!ca.ok()) return Fail(ca);
       HttpOptions quick = QuickHttp();
       quick.max_attempts = 1;
       quick.connect_timeout_s = 5;
@@ -395,6 +400,11 @@ class Cli {
     }
     Status s = LocalStore::Init(home_, commune, a_.Get("--server"), *units, SystemClock::Get());
     if (!s.ok()) return Fail(s);
+    if (!a_.Get("--ca").empty()) {
+      s = OpenStore();
+      if (s.ok()) s = InstallCa();
+      if (!s.ok()) return Fail(s);
+    }
     if (!note.empty()) err_ << note << "\n";
     const Unit* u = units->Find(commune);
     if (json_) out_ << "{\"home\":" << json::Quote(home_) << ",\"commune\":" << json::Quote(commune) << "}\n";
@@ -889,8 +899,10 @@ class Cli {
     return 0;
   }
 
-  HttpOptions QuickHttp() const {
+  HttpOptions QuickHttp() {
     HttpOptions o;
+    if (store_) o.ca_file = store_->Setting("ca_file");
+    if (!ca_override_.empty()) o.ca_file = ca_override_;
     const char* attempts = std::getenv("OCOP_HTTP_ATTEMPTS");
     if (attempts) o.max_attempts = std::max(1, std::atoi(attempts));
     const char* backoff = std::getenv("OCOP_HTTP_BACKOFF_MS");
@@ -898,8 +910,44 @@ class Cli {
     return o;
   }
 
+  // Takes the CA certificate given with --ca: checked, then kept in the home
+  // (so the device keeps trusting the server after the file is gone).
+  Status InstallCa() {
+    std::string path = a_.Get("--ca");
+    if (path.empty()) return Status::Ok();
+    std::ifstream f(path, std::ios::binary);
+    if (!f) return Status::Invalid("cannot read the CA file " + path);
+    std::string pem(1024 * 1024 + 1, '\0');
+    f.read(pem.data(), static_cast<std::streamsize>(pem.size()));
+    pem.resize(static_cast<size_t>(f.gcount()));
+    if (pem.size() > 1024 * 1024 || pem.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
+      return Status::Invalid("--ca " + path + " is not a PEM certificate (-----BEGIN CERTIFICATE-----)");
+    ca_override_ = path;
+    if (!store_) return Status::Ok();
+    std::string kept = home_ + "/ca.pem";
+    std::ofstream out(kept, std::ios::binary | std::ios::trunc);
+    out << pem;
+    if (!out) return Status::Internal("cannot write " + kept);
+    return store_->SetSetting("ca_file", kept);
+  }
+
+  // Passwords go only over HTTPS, or to this machine; --insecure overrides
+  // (a test install on a trusted LAN).
+  Status CheckPasswordTransport(const std::string& url) {
+    if (url.rfind("https://", 0) == 0 || a_.Has("--insecure")) return Status::Ok();
+    std::string host = url.substr(7);
+    host = host.substr(0, host.find_first_of("/"));
+    if (!host.empty() && host[0] == '[') host = host.substr(1, host.find(']') - 1);
+    else host = host.substr(0, host.rfind(':') == std::string::npos ? host.size() : host.rfind(':'));
+    if (host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0) return Status::Ok();
+    return Status::Invalid("refusing to send a password over plain HTTP to " + host +
+                           ": use an https:// server URL (ocop init --server https://... --ca FILE), or --insecure");
+  }
+
   Status NeedServer(std::string* url) {
     Status s = OpenStore();
+    if (!s.ok()) return s;
+    s = InstallCa();
     if (!s.ok()) return s;
     std::string given = a_.Get("--server");
     if (!given.empty()) {
@@ -941,6 +989,8 @@ class Cli {
     if (user.empty()) throw UsageError("login needs --user NAME");
     std::string url;
     Status s = NeedServer(&url);
+    if (!s.ok()) return Fail(s);
+    s = CheckPasswordTransport(url);
     if (!s.ok()) return Fail(s);
     std::string pw = ReadPassword();
     HttpClient http(url, QuickHttp());
@@ -1211,6 +1261,7 @@ class Cli {
   std::string home_, lang_;
   bool json_ = false;
   std::unique_ptr<LocalStore> store_;
+  std::string ca_override_;  // --ca given on this command line
 };
 
 }  // namespace

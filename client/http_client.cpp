@@ -127,6 +127,11 @@ Status HttpClient::Once(const std::string& method, const std::string& path, cons
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
   }
   curl_easy_setopt(c, CURLOPT_NOPROXY, "127.0.0.1,localhost,::1");
+  // HTTPS: always verify the server (peer and name) against the system store
+  // or the CA given at `ocop init --ca FILE`.
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!options_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
   ++stats_.requests;
   CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(headers);
@@ -148,6 +153,11 @@ Status HttpClient::Once(const std::string& method, const std::string& path, cons
   if (rc == CURLE_ABORTED_BY_CALLBACK) {
     cancelled_ = true;
     return Status::Unavailable("stopped by the user");
+  }
+  if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CERTPROBLEM) {
+    // Not a link problem: retrying would fail the same way, and nothing was sent.
+    return Status::Denied("the server " + base_url_ + " is not who it claims to be, or its certificate is not trusted (" +
+                          curl_easy_strerror(rc) + "); give the CA that signed it with `ocop init --server URL --ca FILE`");
   }
   if (rc != CURLE_OK) {
     *retryable = true;

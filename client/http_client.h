@@ -21,6 +21,7 @@ struct HttpOptions {
   long backoff_initial_ms = 500;
   long backoff_max_ms = 8000;
   size_t gzip_threshold = 1024;  // compress request bodies from this size on
+  std::string ca_file;  // HTTPS: trust this CA (PEM) instead of the system's store
 };
 
 struct HttpStats {

@@ -7,6 +7,9 @@
 #include <Poco/Logger.h>
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/PatternFormatter.h>
 #include <Poco/SplitterChannel.h>
@@ -214,7 +217,31 @@ int OcopdApp::main(const std::vector<std::string>& args) {
   std::string host = config().getString("server.host", "127.0.0.1");
   ApiOptions api;
   api.max_body_bytes = static_cast<size_t>(config().getInt64("server.max_body_bytes", static_cast<Poco::Int64>(api.max_body_bytes)));
-  Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(host, static_cast<Poco::UInt16>(port)), 128);
+  // HTTPS when a certificate and key are configured (docs/server.md, README):
+  // passwords and tokens must not cross a mobile network in clear text.
+  std::string cert = config().getString("tls.certificate", ""), key = config().getString("tls.private_key", "");
+  if (cert.empty() != key.empty()) {
+    std::cerr << "ocopd: tls.certificate and tls.private_key go together\n";
+    return EXIT_CONFIG;
+  }
+  Poco::Net::SocketAddress address(host, static_cast<Poco::UInt16>(port));
+  std::unique_ptr<Poco::Net::ServerSocket> socket_holder;
+  if (!cert.empty()) {
+    Poco::Net::initializeSSL();
+    try {
+      Poco::Net::Context::Ptr ctx = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, key, cert, "",
+                                                           Poco::Net::Context::VERIFY_NONE, 9, false,
+                                                           "HIGH:!aNULL:!MD5:!RC4:@STRENGTH");
+      ctx->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+      socket_holder = std::make_unique<Poco::Net::SecureServerSocket>(address, 128, ctx);
+    } catch (const Poco::Exception& e) {
+      std::cerr << "ocopd: cannot use the TLS certificate or key: " << e.displayText() << "\n";
+      return EXIT_CONFIG;
+    }
+  } else {
+    socket_holder = std::make_unique<Poco::Net::ServerSocket>(address, 128);
+  }
+  Poco::Net::ServerSocket& socket = *socket_holder;
   Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
   params->setMaxThreads(config().getInt("server.threads", 16));
   params->setMaxQueued(config().getInt("server.max_queued", 256));
@@ -223,13 +250,14 @@ int OcopdApp::main(const std::vector<std::string>& args) {
   Poco::ThreadPool pool(2, params->getMaxThreads());
   Poco::Net::HTTPServer server(new ApiRouter(*service, api), pool, socket, params);
   server.start();
-  std::string url = "http://" + socket.address().toString();
+  std::string url = (cert.empty() ? "http://" : "https://") + socket.address().toString();
   log.information("ocopd listening on " + url + " (data in " + config().getString("server.data_dir", "ocopd-data") + ")");
   std::cout << "ocopd listening on " << url << std::endl;
   waitForTerminationRequest();
   log.information("stopping: finishing requests in flight");
   server.stopAll(false);
   pool.joinAll();
+  if (!cert.empty()) Poco::Net::uninitializeSSL();
   log.information("stopped");
   return EXIT_OK;
 }

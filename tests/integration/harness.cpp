@@ -116,7 +116,7 @@ ServerProcess::ServerProcess(const std::string& data_dir, const std::vector<std:
     ssize_t n = read(out_fd, buf, sizeof buf);
     if (n <= 0) break;
     seen.append(buf, static_cast<size_t>(n));
-    auto at = seen.find("listening on http://");
+    auto at = seen.find("listening on http");
     if (at != std::string::npos && seen.find('\n', at) != std::string::npos) {
       std::string line = seen.substr(at + 13, seen.find('\n', at) - at - 13);
       url_ = line;
