@@ -56,6 +56,8 @@ void OcopdApp::defineOptions(OptionSet& options) {
   options.addOption(Option("role", "", "role of the new account: officer, coordinator or admin").argument("ROLE"));
   options.addOption(Option("unit", "", "unit code of the new account").argument("CODE"));
   options.addOption(Option("import-units", "", "merge the units of a CSV FILE into the store and exit").argument("FILE"));
+  options.addOption(Option("backup", "", "copy the store, consistent, into FILE (also while ocopd serves) and exit")
+                        .argument("FILE"));
 }
 
 void OcopdApp::handleOption(const std::string& name, const std::string& value) {
@@ -71,6 +73,8 @@ void OcopdApp::handleOption(const std::string& name, const std::string& value) {
     unit_ = value;
   } else if (name == "import-units") {
     import_units_ = value;
+  } else if (name == "backup") {
+    backup_ = value;
   }
 }
 
@@ -184,6 +188,16 @@ int OcopdApp::main(const std::vector<std::string>& args) {
   }
   if (!add_user_.empty()) return AddUser();
   if (!import_units_.empty()) return ImportUnits();
+  if (!backup_.empty()) {
+    Status b = SqliteServerStore::Backup(config().getString("server.data_dir", "ocopd-data"), backup_);
+    if (!b.ok()) {
+      std::cerr << "ocopd: backup failed: " << b.message() << "\n";
+      return EXIT_CANTCREAT;
+    }
+    std::cout << "backed up the store to " << backup_ << " (photos: copy " << config().getString("server.data_dir", "ocopd-data")
+              << "/files as well)\n";
+    return EXIT_OK;
+  }
 
   SetupLogging();
   auto& log = Poco::Logger::get("ocopd");

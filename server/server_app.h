@@ -25,7 +25,7 @@ class OcopdApp final : public Poco::Util::ServerApplication {
   int AddUser();
   int ImportUnits();
   bool help_ = false;
-  std::string add_user_, role_, unit_, import_units_;
+  std::string add_user_, role_, unit_, import_units_, backup_;
   bool usage_error_ = false;
   std::string usage_message_;
 };

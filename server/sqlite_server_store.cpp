@@ -1,6 +1,9 @@
 #include "server/sqlite_server_store.h"
 
+#include <sqlite3.h>
 #include <sys/stat.h>
+
+#include <cstdio>
 
 #include "shared/json.h"
 
@@ -430,6 +433,64 @@ bool SqliteServerStore::Healthy() {
   if (!db.status().ok()) return false;
   auto st = db->Prepare("SELECT 1");
   return st.Step();
+}
+
+}  // namespace ocop::server
+
+namespace ocop::server {
+
+Status SqliteServerStore::Backup(const std::string& dir, const std::string& dest) {
+  std::string src_path = dir + "/ocopd.db", tmp = dest + ".part";
+  sqlite3* src = nullptr;
+  sqlite3* dst = nullptr;
+  auto close_all = [&] {
+    if (src) sqlite3_close(src);
+    if (dst) sqlite3_close(dst);
+  };
+  if (sqlite3_open_v2(src_path.c_str(), &src, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+    close_all();
+    return Status::NotFound("no store at " + src_path);
+  }
+  sqlite3_busy_timeout(src, 5000);
+  std::remove(tmp.c_str());
+  if (sqlite3_open(tmp.c_str(), &dst) != SQLITE_OK) {
+    close_all();
+    return Status::Internal("cannot create " + tmp);
+  }
+  sqlite3_backup* b = sqlite3_backup_init(dst, "main", src, "main");
+  if (!b) {
+    std::string e = sqlite3_errmsg(dst);
+    close_all();
+    return Status::Internal("backup: " + e);
+  }
+  // Pages in steps, so a busy server is not held up; a write in between
+  // restarts the copy (bounded: at most 10,000 steps).
+  int rc = SQLITE_OK;
+  for (int step = 0; step < 10000; ++step) {
+    rc = sqlite3_backup_step(b, 1024);
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED) break;
+    if (rc != SQLITE_OK) sqlite3_sleep(20);
+  }
+  sqlite3_backup_finish(b);
+  if (rc != SQLITE_DONE) {
+    std::string e = sqlite3_errstr(rc);
+    close_all();
+    std::remove(tmp.c_str());
+    return Status::Internal("backup did not complete: " + e);
+  }
+  std::string check;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(dst, "PRAGMA integrity_check", -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    check = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+  sqlite3_finalize(st);
+  close_all();
+  if (check != "ok") {
+    std::remove(tmp.c_str());
+    return Status::Internal("the copy failed its integrity check: " + check);
+  }
+  if (std::rename(tmp.c_str(), dest.c_str()) != 0) return Status::Internal("cannot write " + dest);
+  return Status::Ok();
 }
 
 }  // namespace ocop::server

@@ -17,6 +17,11 @@ class SqliteServerStore final : public ServerStore {
  public:
   // Opens (creating and migrating) `dir`/ocopd.db.
   static Status Open(const std::string& dir, std::unique_ptr<SqliteServerStore>* out);
+  // Copies the store in `dir` into `dest` with SQLite's online backup: a
+  // consistent snapshot even while another process (a serving ocopd) writes.
+  // The copy is checked (integrity_check) before this returns; `dest` is
+  // written beside and renamed, so a failed backup leaves no half file.
+  static Status Backup(const std::string& dir, const std::string& dest);
 
   Status CreateUser(const UserRow& user) override;
   Status GetUser(const std::string& name, UserRow* out) override;

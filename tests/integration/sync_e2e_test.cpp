@@ -1,6 +1,8 @@
 // End to end: a real ocopd on a free loopback port, real ocop clients with
 // separate homes, talking HTTP.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <unistd.h>
 
 #include "client/http_client.h"
@@ -442,6 +444,46 @@ TEST_F(SyncE2eTest, RefusedChangesCanBeDiscardedAndSyncGoesOn) {
   auto server_view = hoa.Dump();
   EXPECT_EQ(server_view.count(other), 1u);
   EXPECT_NE(server_view[id].find("\"status\":\"accepted\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ocop::testing
+
+namespace ocop::testing {
+namespace {
+
+TEST(BackupTest, OnlineBackupOfAServingStoreRestoresEverything) {
+  TempDir dir;
+  std::vector<std::string> ids;
+  {
+    ServerProcess server(dir.Sub("server"));
+    ASSERT_TRUE(server.AddUser("lan", "officer", "08800"));
+    Device lan(dir.Sub("lan"), server.url());
+    ASSERT_TRUE(lan.Setup("08800", "lan"));
+    for (int i = 0; i < 20; ++i) ids.push_back(lan.NewIdea("Chè " + std::to_string(i)));
+    ASSERT_EQ(lan.Run({"sync"}).code, 0);
+    // While the server serves (and another sync writes), back it up.
+    for (int i = 0; i < 5; ++i) ids.push_back(lan.NewIdea("Mật ong " + std::to_string(i)));
+    auto backup = RunProgram(BinOcopd(), {"--data-dir", dir.Sub("server"), "--backup", dir.Sub("backup.db")});
+    ASSERT_EQ(backup.code, 0) << backup.err;
+    ASSERT_EQ(lan.Run({"sync"}).code, 0);
+    // A refused backup says why and leaves nothing behind.
+    auto bad = RunProgram(BinOcopd(), {"--data-dir", dir.Sub("nowhere"), "--backup", dir.Sub("bad.db")});
+    EXPECT_NE(bad.code, 0);
+    EXPECT_NE(access(dir.Sub("bad.db").c_str(), F_OK), 0);
+  }
+  // Restore: the backup becomes a new server's store.
+  ASSERT_EQ(mkdir(dir.Sub("restored").c_str(), 0700), 0);
+  ASSERT_EQ(std::rename(dir.Sub("backup.db").c_str(), (dir.Sub("restored") + "/ocopd.db").c_str()), 0);
+  ServerProcess restored(dir.Sub("restored"));
+  ASSERT_TRUE(restored.running());
+  ASSERT_TRUE(restored.AddUser("hoa", "coordinator", "253"));
+  Device hoa(dir.Sub("hoa"), restored.url());
+  ASSERT_TRUE(hoa.Setup("253", "hoa"));
+  ASSERT_EQ(hoa.Run({"sync"}).code, 0);
+  auto seen = hoa.Dump();
+  EXPECT_EQ(seen.size(), 20u);  // the state at the backup: the first sync's 20 forms
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(seen.count(ids[static_cast<size_t>(i)]), 1u);
 }
 
 }  // namespace
