@@ -6,6 +6,7 @@
 #include <Poco/FormattingChannel.h>
 #include <Poco/Logger.h>
 #include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/TCPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/SSLManager.h>
@@ -22,6 +23,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "server/connection_guard.h"
 #include "server/file_store.h"
 #include "server/http_api.h"
 #include "server/sqlite_server_store.h"
@@ -257,19 +259,27 @@ int OcopdApp::main(const std::vector<std::string>& args) {
   }
   Poco::Net::ServerSocket& socket = *socket_holder;
   Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
-  params->setMaxThreads(config().getInt("server.threads", 16));
+  params->setMaxThreads(config().getInt("server.threads", 32));
   params->setMaxQueued(config().getInt("server.max_queued", 256));
   params->setKeepAlive(true);
   params->setTimeout(Poco::Timespan(config().getInt("server.timeout_seconds", 60), 0));
   Poco::ThreadPool pool(2, params->getMaxThreads());
-  Poco::Net::HTTPServer server(new ApiRouter(*service, api), pool, socket, params);
+  // Idle keep-alive connections hold a thread: let them go after a few seconds.
+  params->setKeepAliveTimeout(Poco::Timespan(config().getInt("server.keep_alive_seconds", 5), 0));
+  GuardOptions guard;
+  guard.max_per_address = config().getInt("server.max_connections_per_address", guard.max_per_address);
+  guard.header_deadline_ms = config().getInt("server.header_deadline_ms", guard.header_deadline_ms);
+  guard.plain_http = cert.empty();
+  guard.limit_loopback = config().getBool("server.limit_loopback", false);
+  Poco::Net::TCPServer server(new GuardedConnectionFactory(params, new ApiRouter(*service, api), guard), pool, socket,
+                              params);
   server.start();
   std::string url = (cert.empty() ? "http://" : "https://") + socket.address().toString();
   log.information("ocopd listening on " + url + " (data in " + config().getString("server.data_dir", "ocopd-data") + ")");
   std::cout << "ocopd listening on " << url << std::endl;
   waitForTerminationRequest();
   log.information("stopping: finishing requests in flight");
-  server.stopAll(false);
+  server.stop();
   pool.joinAll();
   if (!cert.empty()) Poco::Net::uninitializeSSL();
   log.information("stopped");

@@ -1,0 +1,91 @@
+// Forty connections from one host that send a byte a second must not stop
+// another device from syncing, nor /healthz from answering.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "client/http_client.h"
+#include "tests/client/test_home.h"
+#include "tests/integration/harness.h"
+
+namespace ocop::testing {
+namespace {
+
+// A connection from 127.0.0.2 (another "host" on loopback) to the server.
+int ConnectFrom(const char* source, int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  inet_pton(AF_INET, source, &local.sin_addr);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) return -1;
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+  to.sin_port = htons(static_cast<uint16_t>(port));
+  if (connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TEST(SlowClientTest, ADripFeedingHostDoesNotStopOthers) {
+  TempDir dir;
+  std::ofstream(dir.Sub("ocopd.properties")) << "server.threads = 8\nserver.max_connections_per_address = 4\n"
+                                             << "server.limit_loopback = true\nserver.header_deadline_ms = 2000\n";
+  ServerProcess server(dir.Sub("server"), {"--config", dir.Sub("ocopd.properties")});
+  ASSERT_TRUE(server.running());
+  ASSERT_TRUE(server.AddUser("lan", "officer", "08800"));
+  Device lan(dir.Sub("lan"), server.url());
+  ASSERT_TRUE(lan.Setup("08800", "lan"));
+  ASSERT_FALSE(lan.NewIdea("Nấm rơm").empty());
+
+  std::vector<int> slow;
+  for (int i = 0; i < 40; ++i) {
+    int fd = ConnectFrom("127.0.0.2", server.port());
+    ASSERT_GE(fd, 0);
+    slow.push_back(fd);
+  }
+  std::atomic<bool> stop{false};
+  std::thread drip([&] {
+    const char* request = "POST /v1/push HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n";
+    for (int second = 0; second < 8 && !stop; ++second) {
+      for (int fd : slow) (void)send(fd, request + second, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+      for (int t = 0; t < 10 && !stop; ++t) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // Meanwhile the real device syncs and health answers, each in a few seconds.
+  auto t0 = std::chrono::steady_clock::now();
+  client::HttpOptions quick;
+  quick.max_attempts = 1;
+  client::HttpClient http(server.url(), quick);
+  std::string body;
+  EXPECT_TRUE(http.Call("GET", "/healthz", "", &body).ok()) << body;
+  auto s = lan.Run({"sync", "--json"});
+  EXPECT_EQ(s.code, 0) << s.err;
+  EXPECT_NE(s.out.find("\"pending\":0"), std::string::npos) << s.out;
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(seconds, 6.0) << "others waited behind the slow connections";
+  stop = true;
+  drip.join();
+  // The slow connections were closed by the server: reading gives end of stream.
+  int closed = 0;
+  for (int fd : slow) {
+    char c;
+    timeval tv{2, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (recv(fd, &c, 1, 0) <= 0) ++closed;
+    close(fd);
+  }
+  EXPECT_EQ(closed, 40);
+}
+
+}  // namespace
+}  // namespace ocop::testing
