@@ -102,8 +102,11 @@ Status SyncClient::Sync(SyncReport* report, const Progress& progress) {
     if (no_progress_rounds >= options_.max_idle_rounds) break;
     // The link dropped. Wait a little (less after a round that moved
     // something: the link works, it just drops) and go on until the deadline.
+    // After a round that moved something the link works, it only drops:
+    // reconnect almost at once (jittered, so many devices do not move in step).
+    long base = progressed ? options_.first_backoff_ms / 4 : backoff;
     if (progressed) backoff = options_.first_backoff_ms;
-    long wait = static_cast<long>(static_cast<double>(backoff) * std::uniform_real_distribution<double>(0.5, 1.5)(rng));
+    long wait = static_cast<long>(static_cast<double>(base) * std::uniform_real_distribution<double>(0.5, 1.5)(rng));
     if (Since(started_) + wait / 1000.0 > options_.deadline_s) {
       report->deadline_reached = true;
       break;
@@ -146,7 +149,13 @@ Status SyncClient::Round(SyncReport* report, bool* done, bool* progressed) {
   Status files = UploadFiles(report, progressed, &waiting);
   if (!files.ok() && !IsLinkFailure(files)) report->files_error = files.message();
   if (StopRequested()) return Status::Ok();
-  Status pull = Pull(report, progressed);
+  // Once this sync has pulled everything, a round that only continues a cut
+  // photo does not pull again (a request and a round trip per cut on a slow
+  // link); the pull runs again in the round that finishes the photos.
+  Status pull;
+  bool files_settled = files.ok() || !IsLinkFailure(files);
+  if (!(pulled_ && !files_settled)) pull = Pull(report, progressed);
+  if (pull.ok()) pulled_ = true;
   if (!pull.ok() && !IsLinkFailure(pull)) return pull;
   if (pull.ok() && options_.with_files && !StopRequested()) {
     std::vector<std::string> missing;
@@ -169,7 +178,7 @@ Status SyncClient::Round(SyncReport* report, bool* done, bool* progressed) {
   live_.cuts = report->cuts;
   // Files the server refused (not a link failure) wait for the officer; they
   // do not keep the loop going.
-  *done = push.ok() && pull.ok() && (files.ok() || !IsLinkFailure(files));
+  *done = push.ok() && pull.ok() && files_settled;
   return Status::Ok();
 }
 

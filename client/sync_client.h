@@ -109,6 +109,7 @@ class SyncClient {
   SyncProgress live_;
   int64_t request_sent_ = 0, request_received_ = 0;  // of the request under way
   std::chrono::steady_clock::time_point started_;
+  bool pulled_ = false;  // this sync has pulled to the end once
 };
 
 }  // namespace ocop::client
