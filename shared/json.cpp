@@ -2,6 +2,8 @@
 
 #include <Poco/JSON/Parser.h>
 
+#include <cstring>
+
 #include <cmath>
 #include <cstdlib>
 #include <cstdio>
@@ -152,7 +154,7 @@ bool ParseSimpleScalar(const std::string& t, Var* out) {
 }
 }  // namespace
 
-Status CheckNesting(const std::string& text, int max_depth) {
+Status CheckNesting(const std::string& text, int max_depth, bool integers_only) {
   int depth = 0;
   bool in_string = false;
   for (size_t i = 0; i < text.size(); ++i) {
@@ -167,6 +169,12 @@ Status CheckNesting(const std::string& text, int max_depth) {
         return Status::Invalid("JSON nests deeper than " + std::to_string(max_depth) + " levels (at byte " + std::to_string(i) + ")");
     } else if (c == ']' || c == '}') {
       --depth;
+    } else if (integers_only && (c == '-' || (c >= '0' && c <= '9'))) {
+      size_t start = i;
+      while (i + 1 < text.size() && std::strchr("0123456789+-.eE", text[i + 1])) ++i;
+      std::string token = text.substr(start, i - start + 1);
+      if (token.find_first_of(".eE+") != std::string::npos || token.size() > 18)
+        return Status::Invalid("'" + token.substr(0, 40) + "' is not an integer of at most 18 digits");
     }
   }
   return Status::Ok();

@@ -25,7 +25,9 @@ std::string ToText(const Object& o);
 inline constexpr int kMaxNesting = 64;
 // Refuses text whose arrays/objects nest deeper than max_depth, in one linear
 // pass that allocates nothing: run before any recursive parser sees the text.
-Status CheckNesting(const std::string& text, int max_depth);
+// With integers_only, also refuses any number that is not an integer of at
+// most 18 digits (sync messages carry no other numbers).
+Status CheckNesting(const std::string& text, int max_depth, bool integers_only = false);
 // Parses JSON text (at most kMaxNesting deep). Returns InvalidArgument with the parser's reason on failure.
 Status Parse(const std::string& text, Var* out);
 Status ParseObject(const std::string& text, Object::Ptr* out);

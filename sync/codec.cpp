@@ -15,33 +15,6 @@
 namespace ocop::sync {
 
 namespace internal {
-// Every number in a sync message is an integer (versions, cursors, counts;
-// field values travel as strings). Refusing the rest before RapidJSON sees
-// them keeps its floating-point reader, which has undefined behaviour on some
-// inputs, out of the way of hostile bodies.
-Status CheckIntegersOnly(const std::string& text) {
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '-' || (c >= '0' && c <= '9')) {
-      size_t start = i;
-      while (i + 1 < text.size() && std::strchr("0123456789+-.eE", text[i + 1])) ++i;
-      std::string token = text.substr(start, i - start + 1);
-      if (token.find_first_of(".eE+") != std::string::npos || token.size() > 18)
-        return Status::Invalid("malformed message: '" + token.substr(0, 40) +
-                               "' is not an integer of at most 18 digits (every number in a sync message is)");
-    }
-  }
-  return Status::Ok();
-}
-
 template <class T>
 std::string ToJson(const T& value) {
   std::ostringstream os;
@@ -56,11 +29,12 @@ std::string ToJson(const T& value) {
 template <class T>
 Status FromJson(const std::string& text, T* out) {
   // cereal's JSON reader (RapidJSON) recurses once per nesting level: a body of
-  // 200,000 '[' would overflow the stack. Our messages nest 4 deep.
-  Status depth = json::CheckNesting(text, 16);
-  if (!depth.ok()) return Status::Invalid("malformed message: " + depth.message());
-  Status numbers = CheckIntegersOnly(text);
-  if (!numbers.ok()) return numbers;
+  // 200,000 '[' would overflow the stack. Our messages nest 4 deep. And every
+  // number in them is an integer: refusing others keeps RapidJSON's
+  // floating-point reader (undefined behaviour on some inputs) away from
+  // hostile bodies.
+  Status shape = json::CheckNesting(text, 16, /*integers_only=*/true);
+  if (!shape.ok()) return Status::Invalid("malformed message: " + shape.message());
   try {
     std::istringstream is(text);
     cereal::JSONInputArchive ar(is);

@@ -19,6 +19,7 @@
 #include "shared/ids.h"
 #include "sync/codec.h"
 #include "tests/client/test_home.h"
+#include "tests/server/http_call.h"
 
 namespace ocop::server {
 namespace {
@@ -83,26 +84,10 @@ class BadInputTest : public ::testing::Test {
     return o ? o->optValue<std::string>("token", "") : "";
   }
 
-  struct Reply {
-    int status = 0;
-    std::string body;
-  };
   Reply Call(const std::string& method, const std::string& path, const std::string& body, const std::string& who,
              const std::string& type = "application/json", const std::string& encoding = "") {
-    Poco::Net::HTTPClientSession session("127.0.0.1", socket_.address().port());
-    Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-    req.setContentType(type);
-    req.setContentLength(static_cast<std::streamsize>(body.size()));
     std::string token = who == "forged" ? std::string(64, 'a') : tokens_.count(who) ? tokens_[who] : who;
-    if (!token.empty()) req.set("Authorization", "Bearer " + token);
-    if (!encoding.empty()) req.set("Content-Encoding", encoding);
-    session.sendRequest(req) << body;
-    Poco::Net::HTTPResponse resp;
-    std::istream& in = session.receiveResponse(resp);
-    Reply r;
-    r.status = resp.getStatus();
-    Poco::StreamCopier::copyToString(in, r.body);
-    return r;
+    return HttpCall(socket_.address().port(), method, path, body, token, encoding, type);
   }
 
   static std::string ChangeSetJson(const std::string& cs_id, const std::string& unit, const std::string& record,

@@ -14,14 +14,11 @@
 #include "shared/ids.h"
 #include "sync/codec.h"
 #include "tests/client/test_home.h"
+#include "tests/server/http_call.h"
 
 namespace ocop::server {
 namespace {
 
-struct Reply {
-  int status = 0;
-  std::string body;
-};
 
 class HttpApiTest : public ::testing::Test {
  protected:
@@ -48,19 +45,7 @@ class HttpApiTest : public ::testing::Test {
 
   Reply Call(const std::string& method, const std::string& path, const std::string& body,
              const std::string& token = "", const std::string& encoding = "") {
-    Poco::Net::HTTPClientSession session("127.0.0.1", socket_.address().port());
-    Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-    req.setContentType("application/json");
-    req.setContentLength(static_cast<std::streamsize>(body.size()));
-    if (!token.empty()) req.set("Authorization", "Bearer " + token);
-    if (!encoding.empty()) req.set("Content-Encoding", encoding);
-    session.sendRequest(req) << body;
-    Poco::Net::HTTPResponse resp;
-    std::istream& in = session.receiveResponse(resp);
-    Reply r;
-    r.status = resp.getStatus();
-    Poco::StreamCopier::copyToString(in, r.body);
-    return r;
+    return HttpCall(socket_.address().port(), method, path, body, token, encoding);
   }
 
   std::string ValidChangeSet() {
