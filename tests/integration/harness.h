@@ -29,6 +29,7 @@ class ServerProcess {
   ~ServerProcess();
   const std::string& url() const { return url_; }
   int port() const { return port_; }
+  int pid() const { return pid_; }
   bool running() const { return pid_ > 0; }
   // Creates an account through `ocopd --add-user` (the server may be running).
   bool AddUser(const std::string& name, const std::string& role, const std::string& unit,
