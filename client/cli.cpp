@@ -1026,6 +1026,15 @@ class Cli {
     return v * scale;
   }
 
+  // One decimal, with a comma in Vietnamese (60,1 giây).
+  std::string Decimal(double v) const {
+    std::ostringstream o;
+    o << std::fixed << std::setprecision(1) << v;
+    std::string t = o.str();
+    if (lang_ == "vi") std::replace(t.begin(), t.end(), '.', ',');
+    return t;
+  }
+
   std::string Bytes(int64_t n) const {
     std::ostringstream o;
     o << std::fixed << std::setprecision(n < 10 * 1024 ? 1 : 0);
@@ -1120,7 +1129,7 @@ class Cli {
          << T(" xung đột)", " in conflict)") << "; " << T("nhận ", "received ") << report.records_received
          << T(" phiếu", " records") << "; " << report.http.requests << T(" lượt gọi máy chủ", " requests") << "; ↑"
          << Bytes(report.http.bytes_sent) << " ↓" << Bytes(report.http.bytes_received) << T(" trong ", " in ")
-         << std::fixed << std::setprecision(1) << report.seconds << T(" giây", " s");
+         << Decimal(report.seconds) << T(" giây", " s");
     if (report.cuts > 0) out_ << T("; mất kết nối ", "; the link dropped ") << report.cuts << T(" lần (đã nối lại)", " times (resumed)");
     out_ << "\n";
     if (report.files_uploaded > 0 || report.files_waiting > 0 || report.files_downloaded > 0)
@@ -1130,7 +1139,6 @@ class Cli {
     if (report.open_conflicts > 0)
       out_ << T("Phiếu đang xung đột: ", "Records in conflict: ") << report.open_conflicts
            << T(" (ocop list --conflicts)", " (ocop list --conflicts)") << "\n";
-    out_ << std::defaultfloat;
     if (s.ok()) return 0;
     out_ << T("Còn chờ gửi: ", "Still waiting: ") << report.pending_after << T(" thay đổi", " changes");
     if (report.files_waiting > 0) out_ << ", " << report.files_waiting << T(" tệp", " files");

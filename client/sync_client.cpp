@@ -188,6 +188,7 @@ Status SyncClient::Push(SyncReport* report, bool* progressed) {
     sync::ChangeSet cs;
     bool has = false;
     Status s = store_.NextChangeSet(options_.push_batch, &cs, &has);
+    if (!has) live_.changes_total = live_.changes_sent;  // edits of one record go as one change
     if (!s.ok() || !has) return s;
     sync::PushResult result;
     s = PushOne(cs, &result, progressed);
