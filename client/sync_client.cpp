@@ -406,13 +406,11 @@ Status SyncClient::UploadOne(const LocalStore::Upload& u, SyncReport* report, bo
       s = http_.Call("PUT", "/v1/files/" + u.sha256 + "?offset=" + std::to_string(received), chunk,
                      "application/octet-stream", "application/json", &resp, &type);
       if (s.code() == Code::kFailedPrecondition) break;  // the server has more (a lost answer): ask again
-      if (!s.ok()) {
-        // The server kept what arrived of this chunk; the next try asks where
-        // it stopped. Smaller chunks after a cut, so an answer gets back.
-        if (IsLinkFailure(s) && !http_.cancelled())
-          (void)store_.SetSetting("chunk_bytes", std::to_string(std::max(options_.min_chunk_bytes, chunk_bytes / 2)));
-        return s;
-      }
+      // After a cut the server has kept what arrived of this chunk; the next
+      // try asks where it stopped. Chunks are not shrunk after a cut: nothing
+      // of a cut chunk is lost, and every chunk boundary costs a round trip
+      // with the link idle, so on a slow link larger chunks carry more.
+      if (!s.ok()) return s;
       report->file_bytes_sent += static_cast<int64_t>(chunk.size());
       if (!json::ParseObject(resp, &o).ok()) return Status::Unavailable("unreadable upload answer");
       int64_t now = o->optValue<Poco::Int64>("received", 0);

@@ -60,8 +60,9 @@ struct SyncOptions {
   int receipt_block = 50;    // receipt numbers to reserve when running low
   int receipt_low_water = 20;
   bool with_files = false;      // also fetch the contents of every file in scope
-  // Photo chunks and pull pages adapt to the link: halved (or set from what
-  // arrived) after a cut, doubled after a success, within these bounds.
+  // Pull pages adapt to the link: set from what arrived before a cut, doubled
+  // after a success. Photo chunks double after each success (the server keeps
+  // the bytes of a cut chunk, so a cut does not shrink them). Within bounds:
   int64_t chunk_bytes = 256 * 1024;
   int64_t min_chunk_bytes = 16 * 1024, max_chunk_bytes = 4 * 1024 * 1024;
   int64_t pull_page_bytes = 2 * 1024 * 1024;
