@@ -397,6 +397,11 @@ Status SyncClient::UploadOne(const LocalStore::Upload& u, SyncReport* report, bo
     Object::Ptr o;
     if (!json::ParseObject(resp, &o).ok()) return Status::Unavailable("unreadable upload answer");
     int64_t received = o->optValue<Poco::Int64>("received", 0);
+    // Bytes of a chunk cut in an earlier round that the server kept count as
+    // progress (the link carries something: keep the backoff short).
+    auto known = file_offsets_.find(u.sha256);
+    if (known != file_offsets_.end() && received > known->second) *progressed = true;
+    file_offsets_[u.sha256] = received;
     while (received < u.size) {
       std::string chunk(std::min<int64_t>(chunk_bytes, u.size - received), '\0');
       if (fseeko(f, received, SEEK_SET) != 0 || std::fread(chunk.data(), 1, chunk.size(), f) != chunk.size())

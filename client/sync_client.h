@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -111,6 +112,7 @@ class SyncClient {
   int64_t request_sent_ = 0, request_received_ = 0;  // of the request under way
   std::chrono::steady_clock::time_point started_;
   bool pulled_ = false;  // this sync has pulled to the end once
+  std::map<std::string, int64_t> file_offsets_;  // where each upload stood when last asked
 };
 
 }  // namespace ocop::client
