@@ -168,7 +168,8 @@ Status HttpClient::Once(const std::string& method, const std::string& path, cons
   last_status_ = status;
   std::string text;
   if (rec.content_encoding == "gzip") {
-    Status s = sync::Gunzip(rec.body, 512 * 1024 * 1024, &text);
+    // A page is at most a few MB; an answer inflating past 128 MB is not ours to hold.
+    Status s = sync::Gunzip(rec.body, 128 * 1024 * 1024, &text);
     if (!s.ok()) {
       *retryable = true;
       return Status::Unavailable("server answer was cut short: " + s.message());

@@ -15,7 +15,7 @@ int64_t LoginThrottle::WaitMs(const std::string& account, const std::string& add
   return std::max(Remaining(accounts_, account, now_ms), Remaining(addresses_, address, now_ms));
 }
 
-void LoginThrottle::Bump(std::unordered_map<std::string, Entry>& map, const std::string& key, int64_t now_ms) {
+void LoginThrottle::Bump(std::unordered_map<std::string, Entry>& map, const std::string& key, int free, int64_t now_ms) {
   if (map.size() >= policy_.max_entries && !map.count(key)) {
     // Forget entries whose wait is over; if that is not enough, start afresh
     // rather than grow without bound (the addresses' counts still apply).
@@ -24,7 +24,7 @@ void LoginThrottle::Bump(std::unordered_map<std::string, Entry>& map, const std:
   }
   Entry& e = map[key];
   ++e.failures;
-  int over = e.failures - policy_.free_failures;
+  int over = e.failures - free;
   if (over <= 0) return;
   int64_t wait = policy_.first_wait_ms;
   for (int i = 1; i < over && wait < policy_.max_wait_ms; ++i) wait *= 2;
@@ -33,8 +33,8 @@ void LoginThrottle::Bump(std::unordered_map<std::string, Entry>& map, const std:
 
 void LoginThrottle::Failed(const std::string& account, const std::string& address, int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
-  Bump(accounts_, account, now_ms);
-  Bump(addresses_, address, now_ms);
+  Bump(accounts_, account, policy_.free_failures, now_ms);
+  Bump(addresses_, address, policy_.address_free_failures, now_ms);
 }
 
 void LoginThrottle::Succeeded(const std::string& account, const std::string& address) {

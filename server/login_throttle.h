@@ -1,6 +1,7 @@
 // Slows down password guessing. Each account and each client address has a
-// count of consecutive failed logins; from the fourth on, the next attempt
-// must wait 2^(n-3) seconds (capped at 15 minutes), and an attempt inside that
+// count of consecutive failed logins; from the fourth for an account (the
+// eleventh for an address) on, the next attempt must wait 1 s, 2 s, 4 s …
+// (capped at 15 minutes), and an attempt inside that
 // wait is refused at once with 429 and Retry-After, without computing PBKDF2.
 // A successful login clears the account's and the address's counts.
 // Pure logic with the time passed in, so tests need no sleeping.
@@ -15,7 +16,10 @@ namespace ocop::server {
 class LoginThrottle {
  public:
   struct Policy {
-    int free_failures = 3;                 // failures allowed before any wait
+    int free_failures = 3;                 // failures allowed before any wait, per account
+    // Per address more are free: many officers may share one carrier NAT
+    // address, and one mistyping colleague should not slow the others.
+    int address_free_failures = 10;
     int64_t first_wait_ms = 1000;          // then 1 s, 2 s, 4 s, ...
     int64_t max_wait_ms = 15 * 60 * 1000;  // ... up to 15 minutes
     size_t max_entries = 100000;           // memory bound under a spray of names
@@ -33,7 +37,7 @@ class LoginThrottle {
     int failures = 0;
     int64_t next_allowed_ms = 0;
   };
-  void Bump(std::unordered_map<std::string, Entry>& map, const std::string& key, int64_t now_ms);
+  void Bump(std::unordered_map<std::string, Entry>& map, const std::string& key, int free, int64_t now_ms);
   static int64_t Remaining(const std::unordered_map<std::string, Entry>& map, const std::string& key, int64_t now_ms);
 
   Policy policy_;

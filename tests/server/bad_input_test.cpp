@@ -264,3 +264,32 @@ TEST_F(BadInputTest, EveryHostileRequestGetsItsDocumented4xxAndChangesNothing) {
 
 }  // namespace
 }  // namespace ocop::server
+
+namespace ocop::server {
+namespace {
+
+TEST_F(BadInputTest, RepeatedWrongPasswordsAreSlowedWith429AndRetryAfter) {
+  const std::string wrong = R"({"user":"lan","password":"doan-mo-1"})";
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(Call("POST", "/v1/login", wrong, "").status, 401);
+  EXPECT_EQ(Call("POST", "/v1/login", wrong, "").status, 401);  // the fourth is still checked...
+  Poco::Net::HTTPClientSession session("127.0.0.1", socket_.address().port());
+  Poco::Net::HTTPRequest req("POST", "/v1/login", Poco::Net::HTTPMessage::HTTP_1_1);
+  std::string right = R"({"user":"lan","password":"matkhau123"})";
+  req.setContentType("application/json");
+  req.setContentLength(static_cast<std::streamsize>(right.size()));
+  session.sendRequest(req) << right;
+  Poco::Net::HTTPResponse resp;
+  std::string body;
+  Poco::StreamCopier::copyToString(session.receiveResponse(resp), body);
+  // ...and then even the right password waits: 429 with when to come back.
+  EXPECT_EQ(resp.getStatus(), 429) << body;
+  EXPECT_EQ(resp.get("Retry-After", ""), "1");
+  EXPECT_NE(body.find("resource_exhausted"), std::string::npos) << body;
+  // After the wait, the right password gets in and clears the count.
+  clock_.Advance(1500);
+  EXPECT_EQ(Call("POST", "/v1/login", right, "").status, 200);
+  EXPECT_EQ(Call("POST", "/v1/login", wrong, "").status, 401);
+}
+
+}  // namespace
+}  // namespace ocop::server
