@@ -1130,7 +1130,9 @@ class Cli {
          << T(" phiếu", " records") << "; " << report.http.requests << T(" lượt gọi máy chủ", " requests") << "; ↑"
          << Bytes(report.http.bytes_sent) << " ↓" << Bytes(report.http.bytes_received) << T(" trong ", " in ")
          << Decimal(report.seconds) << T(" giây", " s");
-    if (report.cuts > 0) out_ << T("; mất kết nối ", "; the link dropped ") << report.cuts << T(" lần (đã nối lại)", " times (resumed)");
+    if (report.cuts > 0)
+      out_ << T("; mất kết nối ", "; the link dropped ") << report.cuts
+           << (s.ok() ? T(" lần (đã nối lại)", " times (resumed)") : T(" lần", " times"));
     out_ << "\n";
     if (report.files_uploaded > 0 || report.files_waiting > 0 || report.files_downloaded > 0)
       out_ << T("Tệp: đã gửi ", "Files: sent ") << report.files_uploaded << T(", đã tải về ", ", fetched ")
