@@ -19,6 +19,7 @@
 #include "client/form_prompt.h"
 #include "client/http_client.h"
 #include "client/local_store.h"
+#include "client/officer_actions.h"
 #include "client/report.h"
 #include "client/sync_client.h"
 #include "shared/dates.h"
@@ -240,24 +241,7 @@ class Cli {
     if (a_.positional.size() > n) throw UsageError("unexpected argument '" + a_.positional[n] + "'");
   }
 
-  // Accepts a full id or a unique prefix of at least 8 characters.
-  Status ResolveId(const std::string& given, std::string* id) {
-    if (given.size() == 36) {
-      *id = given;
-      return Status::Ok();
-    }
-    if (given.size() < 8) return Status::Invalid("id '" + given + "' is too short: give at least 8 characters");
-    for (char ch : given)
-      if (!(std::isxdigit(static_cast<unsigned char>(ch)) || ch == '-')) return Status::Invalid("'" + given + "' is not a record id");
-    auto st = store_->db().Prepare("SELECT id FROM records WHERE id LIKE ? LIMIT 2");
-    st.Bind(1, given + "%");
-    std::vector<std::string> found;
-    while (st.Step()) found.push_back(st.Text(0));
-    if (found.empty()) return Status::NotFound("no record with id '" + given + "'");
-    if (found.size() > 1) return Status::Invalid("id prefix '" + given + "' matches several records; give more characters");
-    *id = found[0];
-    return Status::Ok();
-  }
+  Status ResolveId(const std::string& given, std::string* id) { return client::ResolveId(*store_, given, id); }
 
   // The record named by the one positional argument: opens the store, resolves
   // a short id, loads the record (when `r` is given).
@@ -573,91 +557,29 @@ class Cli {
 
   int Submit() {
     std::string id;
-    Record r;
-    Status s = TargetRecord(&id, &r);
-    if (!s.ok()) return Fail(s);
-    if (r.form != "idea") return Fail(Status::Invalid("only idea forms are submitted; this is a " + r.form));
-    s = StartsFrom(*workflow::Find("idea", "submit"), r.status());
-    if (s.ok()) s = workflow::CheckTransition(r.form, r.status(), "submitted", DeviceRole(), r.fields, Today());
-    if (!s.ok()) return Fail(s);
-    std::string today = dates::IsoDateFromMillis(SystemClock::Get().NowMillis());
-    int year = std::atoi(today.substr(0, 4).c_str());
-    Object changes;
-    changes.set("status", "submitted");
-    changes.set("received_on", today);
-    std::string user = store_->Setting("user");
-    if (!user.empty()) changes.set("received_by", user);
-    std::string warning;
-    if (!r.fields.has("receipt_no")) {
-      std::optional<int64_t> n;
-      s = store_->NextReceipt(year, &n);
-      if (!s.ok()) return Fail(s);
-      if (n) changes.set("receipt_no", FormatReceipt(store_->units(), store_->commune(), year, *n));
-      else warning = T("chưa có dải số phiếu: số phiếu sẽ được cấp sau khi đồng bộ (ocop sync, rồi ocop submit lại)",
-                       "no receipt numbers reserved yet: sync, then run submit again to number this form");
-    }
+    Status s = TargetRecord(&id);
     Record after;
-    s = store_->Update(id, changes, &after, /*allow_system=*/true);
+    Label warning;
+    if (s.ok()) s = SubmitIdea(*store_, id, &after, &warning);
     if (!s.ok()) return Fail(s);
     if (json_) out_ << json::ToText(*RecordToJson(after)) << "\n";
     else out_ << T("Đã tiếp nhận: ", "Received: ") << id << "  " << (after.fields.has("receipt_no") ? after.fields.getValue<std::string>("receipt_no") : "") << "\n";
-    if (!warning.empty()) err_ << "ocop: " << warning << "\n";
+    if (!warning.vi.empty()) err_ << "ocop: " << warning.In(lang_) << "\n";
     return 0;
   }
 
-  // The role this device acts in: the logged-in user's, else what its unit implies.
-  std::string DeviceRole() {
-    std::string role = store_->Setting("role");
-    if (!role.empty()) return role;
-    return store_->units().Children(store_->commune()).empty() ? "officer" : "coordinator";
-  }
-
-  std::string Today() const { return dates::IsoDateFromMillis(SystemClock::Get().NowMillis()); }
-
-  // The decision must start from one of its statuses (the rule table accepts an
-  // unchanged status, which a command should not).
-  static Status StartsFrom(const workflow::Decision& d, const std::string& status) {
-    for (const auto& f : d.from)
-      if (f == status) return Status::Ok();
-    std::string list;
-    for (const auto& f : d.from) list += (list.empty() ? "" : ", ") + f;
-    return Status::Precondition(std::string(d.name) + " applies to a " + d.form + " form that is " + list + "; this one is " +
-                                status);
-  }
+  std::string Today() const { return TodayIso(); }
 
   // Records a workflow decision offline, after checking the same rule the
-  // server checks (shared/workflow.h).
+  // server checks (officer_actions.h).
   int Decide(const std::string& name) {
     std::string id;
-    Record r;
-    Status s = TargetRecord(&id, &r);
+    Record before, after;
+    Status s = TargetRecord(&id, &before);
+    if (s.ok()) s = TakeDecision(*store_, id, name, a_.Get("--reason"), &after);
     if (!s.ok()) return Fail(s);
-    const workflow::Decision* d = workflow::Find(r.form, name);
-    if (!d) return Fail(Status::Invalid("'" + name + "' is not a decision for a " + r.form + " form"));
-    s = StartsFrom(*d, r.status());
-    if (!s.ok()) return Fail(s);
-    Object changes;
-    changes.set("status", std::string(d->to));
-    std::string reason = a_.Get("--reason");
-    if (!text::IsValidUtf8(reason)) return Fail(Status::Invalid("--reason is not valid UTF-8"));
-    if (d->reason_field && !reason.empty()) changes.set(d->reason_field, text::ToNfc(reason));
-    std::string user = store_->Setting("user");
-    if (name == "return") changes.set("returned_on", Today());
-    if (name == "confirm") {
-      if (!r.fields.has("confirmed_on")) changes.set("confirmed_on", Today());
-      if (!r.fields.has("confirmed_by") && !user.empty()) changes.set("confirmed_by", user);
-    }
-    Object after(r.fields);
-    std::vector<std::string> keys;
-    changes.getNames(keys);
-    for (const auto& k : keys) after.set(k, changes.get(k));
-    s = workflow::CheckTransition(r.form, r.status(), d->to, DeviceRole(), after, Today());
-    if (!s.ok()) return Fail(s);
-    Record updated;
-    s = store_->Update(id, changes, &updated, /*allow_system=*/true);
-    if (!s.ok()) return Fail(s);
-    if (json_) out_ << json::ToText(*RecordToJson(updated)) << "\n";
-    else out_ << r.status() << " → " << d->to << ": " << id << "\n";
+    if (json_) out_ << json::ToText(*RecordToJson(after)) << "\n";
+    else out_ << before.status() << " → " << after.status() << ": " << id << "\n";
     return 0;
   }
 

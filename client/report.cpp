@@ -21,13 +21,6 @@ bool InWeek(const std::string& iso, const WeeklyReport& r) {
   return !iso.empty() && iso >= r.week_start && iso <= r.week_end;
 }
 
-std::string AddDays(const std::string& iso, long days) {
-  // Days since 1970 via DaysBetween, then back through milliseconds (noon UTC
-  // keeps the UTC+7 conversion on the same day).
-  long d = dates::DaysBetween("1970-01-01", iso) + days;
-  return dates::IsoDateFromMillis(static_cast<long long>(d) * 86400000LL + 12LL * 3600000LL - 7LL * 3600000LL);
-}
-
 std::string Pct(double ratio) {
   if (ratio < 0) return "-";
   char buf[16];
@@ -61,8 +54,8 @@ Status BuildWeeklyReport(LocalStore& store, const std::string& day, int target, 
   // 1970-01-01 was a Thursday: Monday is 3 days before.
   long since_epoch = dates::DaysBetween("1970-01-01", *iso);
   long weekday = ((since_epoch + 3) % 7 + 7) % 7;  // 0 = Monday
-  r.week_start = AddDays(*iso, -weekday);
-  r.week_end = AddDays(r.week_start, 6);
+  r.week_start = dates::AddDays(*iso, -weekday);
+  r.week_end = dates::AddDays(r.week_start, 6);
   r.unit = store.commune();
   const Unit* u = store.units().Find(r.unit);
   r.unit_name = u ? u->name : r.unit;
@@ -94,7 +87,7 @@ Status BuildWeeklyReport(LocalStore& store, const std::string& day, int target, 
       if (rec.status() == "returned") {
         std::string returned = Field(rec, "returned_on");
         r.waiting.push_back({rec.id, rec.unit, Field(rec, "product_name"), returned,
-                             returned.empty() ? "" : AddDays(returned, workflow::kResubmitDays),
+                             returned.empty() ? "" : dates::AddDays(returned, workflow::kResubmitDays),
                              Field(rec, "decision_reason")});
       }
     } else if (rec.form == "visit") {

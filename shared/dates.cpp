@@ -104,4 +104,11 @@ std::string IsoTimestamp(long long unix_ms) {
   return buf;
 }
 
+std::string AddDays(std::string_view iso, long days) {
+  // Days since 1970 via DaysBetween, then back through milliseconds (noon UTC
+  // keeps the UTC+7 conversion on the same day).
+  long d = DaysBetween("1970-01-01", iso) + days;
+  return IsoDateFromMillis(static_cast<long long>(d) * 86400000LL + 12LL * 3600000LL - 7LL * 3600000LL);
+}
+
 }  // namespace ocop::dates

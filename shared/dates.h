@@ -13,6 +13,8 @@ std::optional<std::string> ParseDate(std::string_view in);
 std::string ToDisplay(std::string_view iso);
 // Days between two ISO dates (b - a). REQUIRES: both valid ISO dates.
 long DaysBetween(std::string_view a_iso, std::string_view b_iso);
+// The ISO date `days` after (or before, if negative) an ISO date. REQUIRES: valid ISO date.
+std::string AddDays(std::string_view iso, long days);
 // Today's date in UTC+7 (Vietnam) as ISO, given a UNIX time in milliseconds.
 std::string IsoDateFromMillis(long long unix_ms);
 // yyyy-mm-ddThh:mm:ss.mmmZ for a UNIX time in milliseconds.

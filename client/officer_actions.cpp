@@ -1,0 +1,173 @@
+#include "client/officer_actions.h"
+
+#include <cctype>
+#include <cstdlib>
+#include <optional>
+
+#include "shared/dates.h"
+#include "shared/receipt.h"
+#include "shared/text.h"
+#include "shared/workflow.h"
+
+namespace ocop::client {
+
+using json::Object;
+
+std::string DeviceRole(LocalStore& store) {
+  std::string role = store.Setting("role");
+  if (!role.empty()) return role;
+  return store.units().Children(store.commune()).empty() ? "officer" : "coordinator";
+}
+
+std::string TodayIso() { return dates::IsoDateFromMillis(SystemClock::Get().NowMillis()); }
+
+Status ResolveId(LocalStore& store, const std::string& given, std::string* id) {
+  if (given.size() == 36) {
+    *id = given;
+    return Status::Ok();
+  }
+  if (given.size() < 8) return Status::Invalid("id '" + given + "' is too short: give at least 8 characters");
+  for (char ch : given)
+    if (!(std::isxdigit(static_cast<unsigned char>(ch)) || ch == '-')) return Status::Invalid("'" + given + "' is not a record id");
+  auto st = store.db().Prepare("SELECT id FROM records WHERE id LIKE ? LIMIT 2");
+  st.Bind(1, given + "%");
+  std::vector<std::string> found;
+  while (st.Step()) found.push_back(st.Text(0));
+  if (found.empty()) return Status::NotFound("no record with id '" + given + "'");
+  if (found.size() > 1) return Status::Invalid("id prefix '" + given + "' matches several records; give more characters");
+  *id = found[0];
+  return Status::Ok();
+}
+
+namespace {
+
+// The decision must start from one of its statuses (the rule table accepts an
+// unchanged status, which a decision should not).
+Status StartsFrom(const workflow::Decision& d, const std::string& status) {
+  for (const auto& f : d.from)
+    if (f == status) return Status::Ok();
+  std::string list;
+  for (const auto& f : d.from) list += (list.empty() ? "" : ", ") + f;
+  return Status::Precondition(std::string(d.name) + " applies to a " + d.form + " form that is " + list +
+                              "; this one is " + status);
+}
+
+// The fields a decision sets besides the status, and the record after it.
+Object DecisionChanges(LocalStore& store, const Record& r, const workflow::Decision& d, const std::string& reason) {
+  Object changes;
+  changes.set("status", std::string(d.to));
+  if (d.reason_field && !reason.empty()) changes.set(d.reason_field, text::ToNfc(reason));
+  std::string user = store.Setting("user");
+  std::string name = d.name;
+  if (name == "return") changes.set("returned_on", TodayIso());
+  if (name == "submit") {
+    changes.set("received_on", TodayIso());
+    if (!user.empty()) changes.set("received_by", user);
+  }
+  if (name == "confirm") {
+    if (!r.fields.has("confirmed_on")) changes.set("confirmed_on", TodayIso());
+    if (!r.fields.has("confirmed_by") && !user.empty()) changes.set("confirmed_by", user);
+  }
+  return changes;
+}
+
+Object Merged(const Object& fields, const Object& changes) {
+  Object after(fields);
+  std::vector<std::string> keys;
+  changes.getNames(keys);
+  for (const auto& k : keys) after.set(k, changes.get(k));
+  return after;
+}
+
+Label RoleName(const std::string& role) {
+  if (role == "coordinator") return {"cán bộ điều phối cấp huyện/tỉnh", "a district or province coordinator"};
+  if (role == "officer") return {"cán bộ xã", "a commune officer"};
+  return {role, role};
+}
+
+Label DecisionLabel(const std::string& name) {
+  if (name == "submit") return {"Tiếp nhận (nộp)", "Submit"};
+  if (name == "return") return {"Trả lại", "Return"};
+  if (name == "accept") return {"Chấp nhận", "Accept"};
+  if (name == "select") return {"Chọn", "Select"};
+  if (name == "reject") return {"Không chọn", "Reject"};
+  if (name == "confirm") return {"Xác nhận", "Confirm"};
+  if (name == "revoke") return {"Thu hồi", "Revoke"};
+  return {name, name};
+}
+
+}  // namespace
+
+Status SubmitIdea(LocalStore& store, const std::string& id, Record* after, Label* warning) {
+  Record r;
+  Status s = store.Get(id, &r);
+  if (!s.ok()) return s;
+  if (r.form != "idea") return Status::Invalid("only idea forms are submitted; this is a " + r.form);
+  const workflow::Decision& d = *workflow::Find("idea", "submit");
+  s = StartsFrom(d, r.status());
+  if (s.ok()) s = workflow::CheckTransition(r.form, r.status(), d.to, DeviceRole(store), r.fields, TodayIso());
+  if (!s.ok()) return s;
+  Object changes = DecisionChanges(store, r, d, "");
+  *warning = {};
+  if (!r.fields.has("receipt_no")) {
+    std::string today = TodayIso();
+    int year = std::atoi(today.substr(0, 4).c_str());
+    std::optional<int64_t> n;
+    s = store.NextReceipt(year, &n);
+    if (!s.ok()) return s;
+    if (n) changes.set("receipt_no", FormatReceipt(store.units(), store.commune(), year, *n));
+    else *warning = {"chưa có dải số phiếu: số phiếu sẽ được cấp sau khi đồng bộ (đồng bộ rồi tiếp nhận lại)",
+                     "no receipt numbers reserved yet: sync, then submit again to number this form"};
+  }
+  return store.Update(id, changes, after, /*allow_system=*/true);
+}
+
+Status TakeDecision(LocalStore& store, const std::string& id, const std::string& name, const std::string& reason,
+                    Record* after) {
+  Record r;
+  Status s = store.Get(id, &r);
+  if (!s.ok()) return s;
+  const workflow::Decision* d = workflow::Find(r.form, name);
+  if (!d) return Status::Invalid("'" + name + "' is not a decision for a " + r.form + " form");
+  if (name == "submit") {
+    Label ignored;
+    return SubmitIdea(store, id, after, &ignored);
+  }
+  s = StartsFrom(*d, r.status());
+  if (!s.ok()) return s;
+  if (!text::IsValidUtf8(reason)) return Status::Invalid("the reason is not valid UTF-8");
+  Object changes = DecisionChanges(store, r, *d, reason);
+  s = workflow::CheckTransition(r.form, r.status(), d->to, DeviceRole(store), Merged(r.fields, changes), TodayIso());
+  if (!s.ok()) return s;
+  return store.Update(id, changes, after, /*allow_system=*/true);
+}
+
+std::vector<DecisionOption> DecisionsFor(LocalStore& store, const Record& r) {
+  std::vector<DecisionOption> out;
+  if (r.deleted) return out;
+  std::string role = DeviceRole(store), today = TodayIso();
+  for (const auto& d : workflow::Decisions()) {
+    if (r.form != d.form || !StartsFrom(d, r.status()).ok()) continue;
+    DecisionOption o;
+    o.name = d.name;
+    o.to = d.to;
+    o.label = DecisionLabel(d.name);
+    o.needs_reason = d.reason_field != nullptr;
+    if (role != d.role) {
+      Label who = RoleName(d.role);
+      o.why_not = {"chỉ " + who.vi + " được " + o.label.vi + " (" + d.name + ")", "only " + who.en + " may " + d.name};
+    } else if (o.name == "submit" && r.status() == "returned") {
+      std::string returned = r.fields.has("returned_on") ? r.fields.getValue<std::string>("returned_on") : "";
+      if (dates::ParseDate(returned)) {
+        std::string from = dates::AddDays(returned, workflow::kResubmitDays);
+        if (dates::DaysBetween(today, from) > 0)
+          o.why_not = {"nộp lại được từ " + dates::ToDisplay(from), "may be resubmitted from " + dates::ToDisplay(from)};
+      }
+    }
+    o.allowed = o.why_not.vi.empty();
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+}  // namespace ocop::client
