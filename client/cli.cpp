@@ -15,6 +15,7 @@
 #include <memory>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "client/form_prompt.h"
 #include "client/http_client.h"
@@ -22,6 +23,7 @@
 #include "client/officer_actions.h"
 #include "client/report.h"
 #include "client/sync_client.h"
+#include "client/ui_server.h"
 #include "shared/dates.h"
 #include "shared/localisation.h"
 #include "shared/receipt.h"
@@ -81,6 +83,9 @@ Online:
                                        (default 10m; e.g. 90s, 1h); Ctrl-C stops and keeps
                                        what arrived; --with-files also fetches every file
   attach ID FILE [--caption TEXT]      attach a photo to a site visit (offline)
+  ui [--port N] [--host ADDR] [--open] the same work in a browser, served by this device
+                                       (127.0.0.1:8470 by default, no network needed);
+                                       another --host needs a password (--password-stdin)
   outbox [discard]                     changes waiting to be sent; after the server
                                        refused them, discard puts the records back
   file SHA256 [--output FILE]          a file's bytes, fetched from the server if needed
@@ -119,10 +124,10 @@ struct Args {
 const std::set<std::string> kValueOptions = {"--home", "--lang", "--commune", "--server", "--user", "--set",
                                              "--from", "--search", "--status", "--limit", "--take", "--reason",
                                              "--unit", "--date", "--format", "--target", "--output", "--caption",
-                                             "--units", "--deadline", "--ca"};
+                                             "--units", "--deadline", "--ca", "--port", "--host"};
 const std::set<std::string> kFlags = {"--json", "--help", "--password-stdin", "--insecure", "--conflicts", "--deleted",
                                       "--local", "--interactive", "--version", "--bom",
-                                      "--with-files", "--refresh"};
+                                      "--with-files", "--refresh", "--open"};
 
 class UsageError : public std::runtime_error {
  public:
@@ -215,6 +220,7 @@ class Cli {
     if (c == "login") return Login();
     if (c == "logout") return Logout();
     if (c == "sync") return Sync();
+    if (c == "ui") return Ui();
     if (c == "conflicts") return Conflicts();
     throw UsageError("unknown command '" + c + "' (see ocop --help)");
   }
@@ -853,19 +859,6 @@ class Cli {
     return store_->SetSetting("ca_file", kept);
   }
 
-  // Passwords go only over HTTPS, or to this machine; --insecure overrides
-  // (a test install on a trusted LAN).
-  Status CheckPasswordTransport(const std::string& url) {
-    if (url.rfind("https://", 0) == 0 || a_.Has("--insecure")) return Status::Ok();
-    std::string host = url.substr(7);
-    host = host.substr(0, host.find_first_of("/"));
-    if (!host.empty() && host[0] == '[') host = host.substr(1, host.find(']') - 1);
-    else host = host.substr(0, host.rfind(':') == std::string::npos ? host.size() : host.rfind(':'));
-    if (host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0) return Status::Ok();
-    return Status::Invalid("refusing to send a password over plain HTTP to " + host +
-                           ": use an https:// server URL (ocop init --server https://... --ca FILE), or --insecure");
-  }
-
   Status NeedServer(std::string* url) {
     Status s = OpenStore();
     if (!s.ok()) return s;
@@ -912,7 +905,7 @@ class Cli {
     std::string url;
     Status s = NeedServer(&url);
     if (!s.ok()) return Fail(s);
-    s = CheckPasswordTransport(url);
+    s = CheckPasswordTransport(url, a_.Has("--insecure"));
     if (!s.ok()) return Fail(s);
     std::string pw = ReadPassword();
     HttpClient http(url, QuickHttp());
@@ -1016,34 +1009,9 @@ class Cli {
     });
     sigaction(SIGINT, &old_int, nullptr);
     if (show_progress && drawn) err_ << "\r" << std::string(drawn, ' ') << "\r" << std::flush;
-    std::string why = s.ok() ? "done"
-                      : report.stopped_by_user ? "stopped_by_user"
-                      : report.deadline_reached ? "deadline"
-                      : s.code() == Code::kUnavailable ? "no_connection"
-                                                       : "refused";
+    std::string why = SyncOutcome(s, report);
     if (json_) {
-      Object o;
-      o.set("ok", s.ok());
-      o.set("stopped", why);
-      if (!s.ok()) o.set("error", s.message());
-      o.set("sent", report.changes_sent);
-      o.set("applied", report.changes_applied);
-      o.set("merged", report.changes_merged);
-      o.set("in_conflict", report.changes_in_conflict);
-      o.set("received", report.records_received);
-      o.set("open_conflicts", report.open_conflicts);
-      o.set("pending", report.pending_after);
-      o.set("requests", report.http.requests);
-      o.set("bytes_sent", report.http.bytes_sent);
-      o.set("bytes_received", report.http.bytes_received);
-      o.set("files_uploaded", report.files_uploaded);
-      o.set("file_bytes_sent", report.file_bytes_sent);
-      o.set("files_waiting", report.files_waiting);
-      o.set("files_downloaded", report.files_downloaded);
-      o.set("attempts", report.attempts);
-      o.set("drops", report.cuts);
-      o.set("seconds", report.seconds);
-      out_ << json::ToText(o) << "\n";
+      out_ << json::ToText(SyncSummary(s, report)) << "\n";
       return s.ok() ? 0 : StatusExitCode(s.code());
     }
     out_ << T("Đã gửi ", "Sent ") << report.changes_sent << T(" thay đổi", " changes") << " (" << report.changes_applied
@@ -1073,6 +1041,57 @@ class Cli {
                                               : T("Máy chủ từ chối (xem bên dưới).", "The server refused (see below)."))
          << "\n";
     return Fail(s);
+  }
+
+  // Serves the screens until Ctrl-C (or SIGTERM); a sync started from them
+  // stops cleanly, keeping what arrived.
+  int Ui() {
+    NeedPositional(0, "");
+    UiOptions o;
+    o.home = home_;
+    std::string port = a_.Get("--port", "8470");
+    char* end = nullptr;
+    long p = std::strtol(port.c_str(), &end, 10);
+    if (port.empty() || *end || p < 0 || p > 65535) throw UsageError("--port must be a number from 0 to 65535");
+    o.port = static_cast<int>(p);
+    o.host = a_.Get("--host", "127.0.0.1");
+    if (!IsLoopbackHost(o.host)) {
+      if (!a_.Has("--password-stdin"))
+        throw UsageError("--host " + o.host + " shares the screens on the network: give a password with --password-stdin");
+      o.password = ReadPassword();
+    }
+    if (!a_.Get("--deadline").empty()) o.sync_deadline_s = ParseDuration(a_.Get("--deadline"));
+    Status s = OpenStore();
+    if (s.ok()) s = InstallCa();
+    if (!s.ok()) return Fail(s);
+    o.http = QuickHttp();
+    store_.reset();  // the screens open their own
+    static std::atomic<bool> quit{false};
+    quit = false;
+    struct sigaction on_quit {}, old_int {}, old_term {};
+    on_quit.sa_handler = [](int) { quit = true; };
+    sigemptyset(&on_quit.sa_mask);
+    sigaction(SIGINT, &on_quit, &old_int);
+    sigaction(SIGTERM, &on_quit, &old_term);
+    std::unique_ptr<UiServer> server;
+    s = UiServer::Start(o, &server);
+    if (!s.ok()) {
+      sigaction(SIGINT, &old_int, nullptr);
+      sigaction(SIGTERM, &old_term, nullptr);
+      return Fail(s);
+    }
+    if (json_) out_ << "{\"url\":" << json::Quote(server->url()) << ",\"port\":" << server->port() << "}" << std::endl;
+    else out_ << T("Mở trình duyệt tại ", "Open a browser at ") << server->url() << T("  (Ctrl-C để dừng)", "  (Ctrl-C stops)") << std::endl;
+    if (a_.Has("--open")) {
+      std::string cmd = "xdg-open '" + server->url() + "' > /dev/null 2>&1 &";
+      if (std::system(cmd.c_str()) != 0) err_ << T("(không mở được trình duyệt)", "(could not open a browser)") << "\n";
+    }
+    while (!quit) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    server->Stop();
+    sigaction(SIGINT, &old_int, nullptr);
+    sigaction(SIGTERM, &old_term, nullptr);
+    if (!json_) out_ << T("Đã dừng\n", "Stopped\n");
+    return 0;
   }
 
   int Conflicts() {

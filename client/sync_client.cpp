@@ -443,4 +443,48 @@ Status SyncClient::FetchFile(const std::string& sha256) {
   return store_.SaveFile(sha256, bytes);
 }
 
+std::string SyncOutcome(const Status& s, const SyncReport& report) {
+  return s.ok()                          ? "done"
+         : report.stopped_by_user        ? "stopped_by_user"
+         : report.deadline_reached       ? "deadline"
+         : s.code() == Code::kUnavailable ? "no_connection"
+                                          : "refused";
+}
+
+json::Object SyncSummary(const Status& s, const SyncReport& report) {
+  json::Object o;
+  o.set("ok", s.ok());
+  o.set("stopped", SyncOutcome(s, report));
+  if (!s.ok()) o.set("error", s.message());
+  o.set("sent", report.changes_sent);
+  o.set("applied", report.changes_applied);
+  o.set("merged", report.changes_merged);
+  o.set("in_conflict", report.changes_in_conflict);
+  o.set("received", report.records_received);
+  o.set("open_conflicts", report.open_conflicts);
+  o.set("pending", report.pending_after);
+  o.set("requests", report.http.requests);
+  o.set("bytes_sent", report.http.bytes_sent);
+  o.set("bytes_received", report.http.bytes_received);
+  o.set("files_uploaded", report.files_uploaded);
+  o.set("file_bytes_sent", report.file_bytes_sent);
+  o.set("files_waiting", report.files_waiting);
+  o.set("files_downloaded", report.files_downloaded);
+  o.set("attempts", report.attempts);
+  o.set("drops", report.cuts);
+  o.set("seconds", report.seconds);
+  return o;
+}
+
+Status CheckPasswordTransport(const std::string& url, bool insecure) {
+  if (url.rfind("https://", 0) == 0 || insecure) return Status::Ok();
+  std::string host = url.substr(url.rfind("http://", 0) == 0 ? 7 : 0);
+  host = host.substr(0, host.find_first_of("/"));
+  if (!host.empty() && host[0] == '[') host = host.substr(1, host.find(']') - 1);
+  else host = host.substr(0, host.rfind(':') == std::string::npos ? host.size() : host.rfind(':'));
+  if (host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0) return Status::Ok();
+  return Status::Invalid("refusing to send a password over plain HTTP to " + host +
+                         ": use an https:// server URL (ocop init --server https://... --ca FILE), or --insecure");
+}
+
 }  // namespace ocop::client

@@ -115,4 +115,12 @@ class SyncClient {
   std::map<std::string, int64_t> file_offsets_;  // where each upload stood when last asked
 };
 
+// Why a sync ended: done, stopped_by_user, deadline, no_connection or refused.
+std::string SyncOutcome(const Status& status, const SyncReport& report);
+// The summary of a sync as `ocop sync --json` prints it and the screens show it.
+json::Object SyncSummary(const Status& status, const SyncReport& report);
+// A password goes only over HTTPS, or to this machine; `insecure` overrides
+// (a test install on a trusted LAN).
+Status CheckPasswordTransport(const std::string& server_url, bool insecure);
+
 }  // namespace ocop::client

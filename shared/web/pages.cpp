@@ -1,0 +1,142 @@
+#include "shared/web/pages.h"
+
+#include <Poco/Net/HTMLForm.h>
+#include <Poco/Net/HTTPCookie.h>
+#include <Poco/Net/NameValueCollection.h>
+#include <Poco/SHA2Engine.h>
+
+#include <fstream>
+#include <istream>
+#include <ostream>
+
+#include "shared/json.h"
+
+namespace ocop::web {
+
+namespace common {
+const std::vector<embedded::File>& Files();  // generated (cmake/ocop_embed.cmake)
+}
+
+const std::vector<embedded::File>& CommonAssets() { return common::Files(); }
+
+std::string ContentType(const std::string& path) {
+  auto ends = [&](const char* ext) {
+    std::string e(ext);
+    return path.size() >= e.size() && path.compare(path.size() - e.size(), e.size(), e) == 0;
+  };
+  if (ends(".html")) return "text/html; charset=utf-8";
+  if (ends(".css")) return "text/css; charset=utf-8";
+  if (ends(".js")) return "text/javascript; charset=utf-8";
+  if (ends(".json")) return "application/json";
+  if (ends(".svg")) return "image/svg+xml";
+  if (ends(".csv")) return "text/csv; charset=utf-8";
+  if (ends(".png")) return "image/png";
+  if (ends(".jpg") || ends(".jpeg")) return "image/jpeg";
+  return "application/octet-stream";
+}
+
+void AddSecurityHeaders(Poco::Net::HTTPServerResponse& resp) {
+  resp.set("Content-Security-Policy",
+           "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
+           "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+  resp.set("X-Content-Type-Options", "nosniff");
+  resp.set("X-Frame-Options", "DENY");
+  resp.set("Referrer-Policy", "no-referrer");
+  resp.set("Cache-Control", "no-store");
+}
+
+bool SendAsset(Poco::Net::HTTPServerResponse& resp, const std::vector<const std::vector<embedded::File>*>& sets,
+               const std::string& path) {
+  for (const auto* set : sets)
+    for (const auto& f : *set)
+      if (f.path == path) {
+        SendText(resp, 200, ContentType(path), f.content);
+        return true;
+      }
+  return false;
+}
+
+void SendText(Poco::Net::HTTPServerResponse& resp, int http_status, const std::string& type, const std::string& body,
+              const std::string& download_name, const std::string& csp) {
+  AddSecurityHeaders(resp);
+  if (!csp.empty()) resp.set("Content-Security-Policy", csp);
+  resp.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(http_status));
+  resp.setContentType(type);
+  if (!download_name.empty()) resp.set("Content-Disposition", "attachment; filename=\"" + download_name + "\"");
+  resp.setContentLength64(static_cast<Poco::Int64>(body.size()));
+  resp.send().write(body.data(), static_cast<std::streamsize>(body.size()));
+}
+
+void SendJson(Poco::Net::HTTPServerResponse& resp, int http_status, const std::string& body) {
+  SendText(resp, http_status, "application/json", body);
+}
+
+void SendError(Poco::Net::HTTPServerResponse& resp, const Status& status, const std::string& field) {
+  std::string f = field.empty() ? FieldOfMessage(status.message()) : field;
+  std::string body = "{\"error\":{\"code\":\"" + std::string(CodeName(status.code())) +
+                     "\",\"message\":" + json::Quote(status.message()) + (f.empty() ? "" : ",\"field\":" + json::Quote(f)) +
+                     "}}";
+  SendJson(resp, StatusHttpCode(status.code()), body);
+}
+
+Status ReadBody(Poco::Net::HTTPServerRequest& req, size_t limit, std::string* out) {
+  out->clear();
+  if (req.hasContentLength() && req.getContentLength64() > static_cast<Poco::Int64>(limit))
+    return Status(Code::kPayloadTooLarge, "the body is larger than " + std::to_string(limit / 1024) + " KB");
+  std::istream& in = req.stream();
+  char buf[16384];
+  while (in) {
+    in.read(buf, sizeof buf);
+    out->append(buf, static_cast<size_t>(in.gcount()));
+    if (out->size() > limit)
+      return Status(Code::kPayloadTooLarge, "the body is larger than " + std::to_string(limit / 1024) + " KB");
+  }
+  return Status::Ok();
+}
+
+std::string ReadCookie(const Poco::Net::HTTPServerRequest& req, const std::string& name) {
+  Poco::Net::NameValueCollection cookies;
+  req.getCookies(cookies);
+  return cookies.get(name, "");
+}
+
+std::string SessionCookie(const std::string& name, const std::string& value, bool secure, int max_age_s) {
+  std::string c = name + "=" + value + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age_s);
+  if (secure) c += "; Secure";
+  return c;
+}
+
+std::string CsrfToken(const std::string& session_secret) {
+  Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
+  sha.update("ocop-csrf:" + session_secret);
+  return Poco::DigestEngine::digestToHex(sha.digest()).substr(0, 32);
+}
+
+bool CsrfOk(const Poco::Net::HTTPServerRequest& req, const std::string& session_secret) {
+  const std::string& m = req.getMethod();
+  if (m == "GET" || m == "HEAD") return true;
+  return !session_secret.empty() && req.get("X-OCOP-CSRF", "") == CsrfToken(session_secret);
+}
+
+std::string RandomHex(size_t n) {
+  std::ifstream r("/dev/urandom", std::ios::binary);
+  std::string bytes(n, '\0');
+  r.read(bytes.data(), static_cast<std::streamsize>(n));
+  if (!r) throw std::runtime_error("cannot read /dev/urandom");
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
+
+std::string FieldOfMessage(const std::string& message) {
+  size_t at = message.find("field '");
+  if (at == std::string::npos) return "";
+  size_t start = at + 7, end = message.find('\'', start);
+  return end == std::string::npos ? "" : message.substr(start, end - start);
+}
+
+}  // namespace ocop::web

@@ -1,0 +1,60 @@
+// The one way both browser faces are served — `ocop ui` on the device and the
+// console of `ocopd`: static pages compiled into the binary (no asset from
+// outside), JSON answers in the API's error shape, strict security headers,
+// cookie sessions with a CSRF header. Each face keeps its own routes; this is
+// the HTTP edge they share. Thread-safe (no state).
+#pragma once
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+
+#include <string>
+#include <vector>
+
+#include "shared/embedded.h"
+#include "shared/status.h"
+
+namespace ocop::web {
+
+// The pages and scripts both faces use (shared/web/assets/: ocop.css, ocop.js).
+const std::vector<embedded::File>& CommonAssets();
+
+// Content type from a file name's extension (text types in UTF-8).
+std::string ContentType(const std::string& path);
+
+// Headers every answer carries: a Content-Security-Policy that allows only this
+// origin (no inline script, nothing fetched from elsewhere), no sniffing, no
+// framing, no referrer.
+void AddSecurityHeaders(Poco::Net::HTTPServerResponse& resp);
+
+// Sends an embedded file, or false when `path` names none of `sets`.
+bool SendAsset(Poco::Net::HTTPServerResponse& resp, const std::vector<const std::vector<embedded::File>*>& sets,
+               const std::string& path);
+void SendJson(Poco::Net::HTTPServerResponse& resp, int http_status, const std::string& body);
+// {"error": {"code", "message", "field"?}} with the status's HTTP code.
+void SendError(Poco::Net::HTTPServerResponse& resp, const Status& status, const std::string& field = "");
+// `download_name` makes it an attachment; `csp` replaces the default policy.
+void SendText(Poco::Net::HTTPServerResponse& resp, int http_status, const std::string& type, const std::string& body,
+              const std::string& download_name = "", const std::string& csp = "");
+
+// Reads the body, refusing more than `limit` bytes (declared or sent).
+Status ReadBody(Poco::Net::HTTPServerRequest& req, size_t limit, std::string* out);
+
+// The value of cookie `name`, or "".
+std::string ReadCookie(const Poco::Net::HTTPServerRequest& req, const std::string& name);
+// A session cookie: HttpOnly, SameSite=Strict, Path=/, Secure when served over
+// HTTPS. An empty value with max_age 0 deletes it.
+std::string SessionCookie(const std::string& name, const std::string& value, bool secure, int max_age_s);
+
+// The token a page must send in X-OCOP-CSRF with every request that changes
+// something: derived from the session secret, which a page of another origin
+// cannot read (HttpOnly cookie), so it cannot forge the header either.
+std::string CsrfToken(const std::string& session_secret);
+// True for GET/HEAD, or when X-OCOP-CSRF matches the session's token.
+bool CsrfOk(const Poco::Net::HTTPServerRequest& req, const std::string& session_secret);
+
+// `n` random bytes from the OS, hex.
+std::string RandomHex(size_t n);
+// A field name in a validation message ("field 'phone': ..."), or "".
+std::string FieldOfMessage(const std::string& message);
+
+}  // namespace ocop::web
