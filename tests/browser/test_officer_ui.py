@@ -212,6 +212,26 @@ class OfficerUiTest(support.BrowserTest):
         self.shot('officer-13-phone-en')
         self.choose('#lang', 'vi')
 
+    def test_each_decision_shows_the_rule_that_stops_it(self):
+        def idea(name):
+            out = self.device.run('new', 'idea', '--set', 'subject_name=HTX ' + name, '--set', 'subject_kind=cooperative',
+                                  '--set', 'product_name=' + name, '--set', 'product_group=1', '--set', 'description=Mô tả')
+            return out.stdout.strip()
+        returned, accepted = idea('Mật ong Sông Lô'), idea('Chè hoa vàng')
+        for rid in (returned, accepted):
+            self.device.run('submit', rid, check=False)  # no receipt block yet: a warning, still submitted
+        self.device.run('return', returned, '--reason', 'Thiếu câu chuyện sản phẩm')
+        self.device.run('accept', accepted)
+        wait_until = (datetime.datetime.utcnow() + datetime.timedelta(hours=7)).date() + datetime.timedelta(days=7)
+        self.driver.get(self.url + '#/r/' + returned)
+        self.text_in('#rule-submit', 'nộp lại được từ ' + wait_until.strftime('%d/%m/%Y'))
+        self.assertFalse(self.driver.find_element(By.CSS_SELECTOR, '#rule-submit button').is_enabled())
+        self.shot('officer-14-resubmit-rule')
+        self.driver.get(self.url + '#/r/' + accepted)
+        self.text_in('#rule-select', 'chỉ cán bộ điều phối')
+        self.text_in('#rule-reject', 'chỉ cán bộ điều phối')
+        self.assertEqual(self.driver.find_elements(By.ID, 'decide-select'), [])
+
     def test_writes_need_the_page_and_its_csrf_header(self):
         # Another origin's page cannot drive the device's screens: without the
         # cookie and the header, writes are refused and nothing is stored.
