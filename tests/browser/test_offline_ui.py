@@ -50,6 +50,23 @@ class OfflineUiTest(support.BrowserTest):
         rows = self.device.run('list', '--json').stdout
         self.assertIn('Tư vấn đóng gói', rows)
 
+    def test_gps_from_the_browser_fills_the_position(self):
+        d = self.driver
+        url = self.device.start_ui()
+        origin = url.rstrip('/')
+        d.execute_cdp_cmd('Browser.grantPermissions', {'origin': origin, 'permissions': ['geolocation']})
+        d.execute_cdp_cmd('Emulation.setGeolocationOverride', {'latitude': 21.4612, 'longitude': 105.4321, 'accuracy': 12})
+        d.get(url + '#/new/visit')
+        self.click('#gps')
+        self.wait(lambda _: d.find_element(By.ID, 'f-latitude').get_attribute('value') == '21.461200')
+        self.assertEqual(d.find_element(By.ID, 'f-longitude').get_attribute('value'), '105.432100')
+        self.assertEqual(d.find_element(By.ID, 'f-accuracy_m').get_attribute('value'), '12')
+        self.type('#f-visited_on', '25/11/2026')
+        self.choose('#f-purpose', 'follow_up')
+        self.type('#f-findings', 'Đã đo vị trí')
+        self.click('#save')
+        self.text_in('#fields', '21,4612')
+
     def test_shared_on_the_office_network_needs_the_password(self):
         d = self.driver
         r = subprocess.run([support.ARGS.ocop, '--home', self.device.home, 'ui', '--host', OFFICE_ADDR, '--port', '0'],
