@@ -125,7 +125,9 @@ TEST_F(UiServerTest, BadBodiesGetAClearErrorAndStoreNothing) {
     Reply r = Call("POST", "/api/records", c.body);
     EXPECT_EQ(r.status, c.status) << c.body << " -> " << r.body;
     EXPECT_NE(r.body.find("\"message\""), std::string::npos) << r.body;
-    if (!c.field.empty()) EXPECT_NE(r.body.find("\"field\":\"" + c.field + "\""), std::string::npos) << r.body;
+    if (!c.field.empty()) {
+      EXPECT_NE(r.body.find("\"field\":\"" + c.field + "\""), std::string::npos) << r.body;
+    }
   }
   // A body declared larger than 4 MB is refused before it is read.
   EXPECT_EQ(Call("POST", "/api/records", std::string(1024, ' '), true, true, "", 5 * 1024 * 1024).status, 413);
