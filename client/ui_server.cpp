@@ -711,9 +711,10 @@ class UiHandler final : public Poco::Net::HTTPRequestHandler {
       day = *d;
     }
     int target = 0;
-    if (!Query("target").empty()) {
+    const std::string target_text = Query("target");  // strtol's end points into it
+    if (!target_text.empty()) {
       char* end = nullptr;
-      long n = std::strtol(Query("target").c_str(), &end, 10);
+      long n = std::strtol(target_text.c_str(), &end, 10);
       if (*end || n < 0 || n > 1000000) return web::SendError(resp, Status::Invalid("target must be a whole number of products"));
       target = static_cast<int>(n);
     }
