@@ -534,16 +534,7 @@ class Cli {
     if (json_) {
       json::Array arr;
       for (const auto& e : entries) {
-        Object::Ptr o = new Object;
-        o->set("change_id", e.change_id);
-        o->set("field", e.field);
-        o->set("old", e.old_value);
-        o->set("new", e.new_value);
-        o->set("author", e.author);
-        o->set("device", e.device);
-        o->set("at", e.at);
-        o->set("origin", e.origin);
-        arr.add(o);
+        arr.add(HistoryEntryToJson(e));
       }
       out_ << json::ToText(Var(json::Array::Ptr(new json::Array(arr)))) << "\n";
       return 0;

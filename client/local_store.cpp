@@ -89,6 +89,19 @@ json::Object::Ptr RecordToJson(const Record& r) {
   return o;
 }
 
+json::Object::Ptr HistoryEntryToJson(const HistoryEntry& e) {
+  Object::Ptr o = new Object;
+  o->set("change_id", e.change_id);
+  o->set("field", e.field);
+  o->set("old", e.old_value);
+  o->set("new", e.new_value);
+  o->set("author", e.author);
+  o->set("device", e.device);
+  o->set("at", e.at);
+  o->set("origin", e.origin);
+  return o;
+}
+
 Status LocalStore::Init(const std::string& home, const std::string& commune, const std::string& server_url,
                         const UnitTree& units, const Clock& clock) {
   const Unit* u = units.Find(commune);

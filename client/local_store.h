@@ -165,5 +165,7 @@ std::string Sha256Hex(const std::string& bytes);
 std::string SearchText(const FormSchema& schema, const json::Object& fields);
 // The JSON object `ocop show --json` prints.
 json::Object::Ptr RecordToJson(const Record& r);
+// One history entry as `ocop history --json` prints it and the screens read it.
+json::Object::Ptr HistoryEntryToJson(const HistoryEntry& e);
 
 }  // namespace ocop::client

@@ -520,16 +520,7 @@ class UiHandler final : public Poco::Net::HTTPRequestHandler {
     if (!s.ok()) return web::SendError(resp, s);
     Array::Ptr arr = new Array;
     for (const auto& e : entries) {
-      Object::Ptr o = new Object;
-      o->set("change_id", e.change_id);
-      o->set("field", e.field);
-      o->set("old", e.old_value);
-      o->set("new", e.new_value);
-      o->set("author", e.author);
-      o->set("device", e.device);
-      o->set("at", e.at);
-      o->set("origin", e.origin);
-      arr->add(o);
+      arr->add(HistoryEntryToJson(e));
     }
     Object o;
     o.set("history", arr);
