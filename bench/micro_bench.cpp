@@ -127,7 +127,7 @@ class SearchFixture : public benchmark::Fixture {
       json::Object f = bench::SampleIdea(i, rng);
       f.set("status", "draft");
       (void)ins.Bind(1, ids::NewUuid()).Bind(2, "idea").Bind(3, "08800").Bind(4, json::ToText(f))
-          .Bind(5, "2026-11-24").Bind(6, "2026-11-24").Bind(7, client::SearchText(schema, f)).Run();
+          .Bind(5, "2026-11-24").Bind(6, "2026-11-24").Bind(7, SearchText(schema, f)).Run();
     }
     (void)store_->db().Exec("COMMIT");
   }

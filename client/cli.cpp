@@ -65,7 +65,7 @@ Local (no network needed):
   select ID | reject ID --reason TEXT  the coordinator's decision on an accepted idea
   confirm ID | revoke ID --reason TEXT a local-labour and raw-material confirmation
   forms [FORM]                         the fields of each form
-  report [--date D] [--format table|csv|html] [--target N] [--output FILE] [--bom]
+  report [--date D] [--format table|csv|html|json] [--target N] [--output FILE] [--bom]
                                        the weekly report of this device's unit
   export FORM [--format csv|json] [--bom] [--output FILE]
                                        every record of a form in scope
@@ -601,8 +601,9 @@ class Cli {
     NeedPositional(0, "");
     Status s = OpenStore();
     if (!s.ok()) return Fail(s);
-    std::string format = a_.Get("--format", json_ ? "csv" : "table");
-    if (format != "table" && format != "csv" && format != "html") throw UsageError("--format must be table, csv or html");
+    std::string format = a_.Get("--format", json_ ? "json" : "table");
+    if (format != "table" && format != "csv" && format != "html" && format != "json")
+      throw UsageError("--format must be table, csv, html or json");
     std::string target = a_.Get("--target", "0");
     char* end = nullptr;
     long n = std::strtol(target.c_str(), &end, 10);
@@ -612,6 +613,7 @@ class Cli {
     if (!s.ok()) return Fail(s);
     if (format == "csv") return Emit(std::string(a_.Has("--bom") ? "\xEF\xBB\xBF" : "") + RenderCsv(r));
     if (format == "html") return Emit(RenderHtml(r, lang_));
+    if (format == "json") return Emit(RenderJson(r) + "\n");
     return Emit(RenderTable(r, lang_));
   }
 

@@ -56,22 +56,6 @@ const char* kRecordColumns =
 
 }  // namespace
 
-std::string SearchText(const FormSchema& schema, const Object& fields) {
-  std::string all;
-  for (const auto& f : schema.fields) {
-    if (!fields.has(f.key)) continue;
-    if (f.type == FieldType::kText || f.type == FieldType::kRef) {
-      all += fields.getValue<std::string>(f.key);
-      all += " | ";
-    } else if (f.type == FieldType::kChoice && f.key != "status") {
-      all += DisplayValue(f, fields.get(f.key), "vi") + " | ";
-    } else if (f.type == FieldType::kList) {
-      all += json::ToText(fields.get(f.key)) + " | ";
-    }
-  }
-  return text::SearchKey(all);
-}
-
 json::Object::Ptr RecordToJson(const Record& r) {
   Object::Ptr o = new Object;
   o->set("id", r.id);

@@ -161,8 +161,6 @@ class LocalStore {
 // SHA-256 of `bytes`, lower-case hex.
 std::string Sha256Hex(const std::string& bytes);
 
-// Folded text used for search: every text value of the record, folded.
-std::string SearchText(const FormSchema& schema, const json::Object& fields);
 // The JSON object `ocop show --json` prints.
 json::Object::Ptr RecordToJson(const Record& r);
 // One history entry as `ocop history --json` prints it and the screens read it.

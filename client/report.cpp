@@ -1,244 +1,41 @@
 #include "client/report.h"
 
-#include <algorithm>
-#include <cstdio>
 #include <sstream>
-
-#include "shared/dates.h"
-#include "shared/localisation.h"
-#include "shared/workflow.h"
 
 namespace ocop::client {
 
-namespace {
-
-std::string Field(const Record& r, const std::string& key) {
-  if (!r.fields.has(key) || r.fields.get(key).isEmpty()) return "";
-  return r.fields.get(key).isString() ? r.fields.getValue<std::string>(key) : json::ToText(r.fields.get(key));
-}
-
-bool InWeek(const std::string& iso, const WeeklyReport& r) {
-  return !iso.empty() && iso >= r.week_start && iso <= r.week_end;
-}
-
-std::string Pct(double ratio) {
-  if (ratio < 0) return "-";
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%.1f%%", ratio * 100);
-  return buf;
-}
-
-std::string Html(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
-}
-
-const std::vector<std::string>& IdeaStatuses() { return FormCatalog::Default().Find("idea")->statuses; }
-
-}  // namespace
-
-Status BuildWeeklyReport(LocalStore& store, const std::string& day, int target, WeeklyReport* out) {
-  auto iso = dates::ParseDate(day);
-  if (!iso) return Status::Invalid("'" + day + "' is not a date (dd/mm/yyyy or yyyy-mm-dd)");
-  if (target < 0) return Status::Invalid("the target must not be negative");
-  WeeklyReport r;
-  // 1970-01-01 was a Thursday: Monday is 3 days before.
-  long since_epoch = dates::DaysBetween("1970-01-01", *iso);
-  long weekday = ((since_epoch + 3) % 7 + 7) % 7;  // 0 = Monday
-  r.week_start = dates::AddDays(*iso, -weekday);
-  r.week_end = dates::AddDays(r.week_start, 6);
-  r.unit = store.commune();
-  const Unit* u = store.units().Find(r.unit);
-  r.unit_name = u ? u->name : r.unit;
-  r.target = target;
-  r.last_sync = store.Setting("last_sync");
-
+Status GatherReportRecords(LocalStore& store, const std::string& form, std::vector<report::ReportRecord>* out) {
+  ListQuery q;
+  q.form = form;
   std::vector<Record> rows;
-  Status s = store.List({}, &rows);
+  Status s = store.List(q, &rows);
   if (!s.ok()) return s;
-  std::sort(rows.begin(), rows.end(), [](const Record& a, const Record& b) { return a.id < b.id; });
-  std::map<std::string, CommuneFigures> by_commune;
-  auto figures = [&](const std::string& code) -> CommuneFigures& {
-    auto it = by_commune.find(code);
-    if (it != by_commune.end()) return it->second;
-    CommuneFigures f;
-    f.code = code;
-    const Unit* cu = store.units().Find(code);
-    f.name = cu ? cu->name : code;
-    for (const auto& st : IdeaStatuses()) f.ideas_by_status[st] = 0;
-    return by_commune.emplace(code, f).first->second;
-  };
-  for (const auto& rec : rows) {
-    CommuneFigures& f = figures(rec.unit);
-    if (rec.form == "idea") {
-      ++f.ideas_total;
-      ++f.ideas_by_status[rec.status()];
-      if (InWeek(Field(rec, "received_on"), r)) ++f.ideas_received_this_week;
-      if (rec.status() == "selected") ++r.selected_total;
-      if (rec.status() == "returned") {
-        std::string returned = Field(rec, "returned_on");
-        r.waiting.push_back({rec.id, rec.unit, Field(rec, "product_name"), returned,
-                             returned.empty() ? "" : dates::AddDays(returned, workflow::kResubmitDays),
-                             Field(rec, "decision_reason")});
-      }
-    } else if (rec.form == "visit") {
-      if (InWeek(Field(rec, "visited_on"), r)) ++f.visits_this_week;
-    } else if (rec.form == "confirmation") {
-      ++f.confirmations;
-      auto score = ScoreLocalisation(rec.fields, LocalisationTable::Default());
-      r.confirmations.push_back({rec.id, rec.unit, Field(rec, "product_name"), rec.status(),
-                                 score.labour_ratio.value_or(-1), score.material_ratio.value_or(-1),
-                                 score.labour_points, score.material_points, score.rankable});
-    }
-  }
-  for (auto& [code, f] : by_commune) r.communes.push_back(f);
-  *out = std::move(r);
+  out->clear();
+  out->reserve(rows.size());
+  for (auto& r : rows) out->push_back({r.id, r.form, r.unit, std::move(r.fields), r.conflict});
   return Status::Ok();
 }
 
-std::string RenderTable(const WeeklyReport& r, const std::string& lang) {
-  bool en = lang == "en";
-  std::ostringstream o;
-  o << (en ? "Weekly OCOP report: " : "Báo cáo OCOP tuần: ") << r.unit_name << " (" << r.unit << "), "
-    << dates::ToDisplay(r.week_start) << " – " << dates::ToDisplay(r.week_end) << "\n";
-  o << (en ? "Last sync: " : "Đồng bộ lần cuối: ") << (r.last_sync.empty() ? "-" : r.last_sync) << "\n\n";
-  char line[512];
-  std::snprintf(line, sizeof line, "%-26s %6s", en ? "commune" : "xã", en ? "ideas" : "ý tưởng");
-  o << line;
-  for (const auto& st : IdeaStatuses()) {
-    std::snprintf(line, sizeof line, " %12s", st.c_str());
-    o << line;
-  }
-  o << "  " << (en ? "new/week visits/week confirmations" : "mới/tuần thăm/tuần xác nhận") << "\n";
-  for (const auto& f : r.communes) {
-    std::snprintf(line, sizeof line, "%-26s %6d", (f.code + " " + f.name).substr(0, 40).c_str(), f.ideas_total);
-    o << line;
-    for (const auto& st : IdeaStatuses()) {
-      std::snprintf(line, sizeof line, " %12d", f.ideas_by_status.at(st));
-      o << line;
-    }
-    std::snprintf(line, sizeof line, "  %8d %11d %13d", f.ideas_received_this_week, f.visits_this_week, f.confirmations);
-    o << line << "\n";
-  }
-  o << "\n" << (en ? "Returned, waiting for resubmission:" : "Trả lại, chờ nộp lại:") << "\n";
-  if (r.waiting.empty()) o << "  -\n";
-  for (const auto& w : r.waiting)
-    o << "  " << w.commune << "  " << w.product << "  " << (en ? "returned " : "trả lại ") << dates::ToDisplay(w.returned_on)
-      << ", " << (en ? "may resubmit from " : "được nộp lại từ ") << dates::ToDisplay(w.resubmit_from) << "  (" << w.reason
-      << ")\n";
-  o << "\n" << (en ? "Confirmations (local labour / local raw materials):" : "Xác nhận (lao động / nguyên liệu địa phương):")
-    << "\n";
-  if (r.confirmations.empty()) o << "  -\n";
-  for (const auto& c : r.confirmations)
-    o << "  " << c.commune << "  " << (c.product.empty() ? c.id : c.product) << "  " << c.status << "  "
-      << Pct(c.labour_ratio) << " / " << Pct(c.material_ratio) << "  " << (en ? "points " : "điểm ") << c.labour_points
-      << "+" << c.material_points << (c.rankable ? "" : (en ? "  (cannot be ranked)" : "  (không đủ điều kiện xếp hạng)"))
-      << "\n";
-  o << "\n" << (en ? "Selected ideas: " : "Ý tưởng được chọn: ") << r.selected_total;
-  if (r.target > 0) o << (en ? " of a target of " : " / mục tiêu ") << r.target;
-  o << "\n" << (en ? "Star ranking: no evaluations are recorded in this version."
-                   : "Xếp hạng sao: phiên bản này chưa ghi nhận kết quả đánh giá.")
-    << "\n";
-  return o.str();
-}
-
-std::string CsvCell(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += "\"\"";
-    else out.push_back(c);
-  }
-  return out + "\"";
-}
-
-std::string RenderCsv(const WeeklyReport& r) {
-  std::ostringstream o;
-  o << "week_start,week_end,commune,commune_name,ideas_total";
-  for (const auto& st : IdeaStatuses()) o << ",ideas_" << st;
-  o << ",ideas_received_this_week,visits_this_week,confirmations\n";
-  for (const auto& f : r.communes) {
-    o << r.week_start << "," << r.week_end << "," << f.code << "," << CsvCell(f.name) << "," << f.ideas_total;
-    for (const auto& st : IdeaStatuses()) o << "," << f.ideas_by_status.at(st);
-    o << "," << f.ideas_received_this_week << "," << f.visits_this_week << "," << f.confirmations << "\n";
-  }
-  return o.str();
-}
-
-std::string RenderHtml(const WeeklyReport& r, const std::string& lang) {
-  bool en = lang == "en";
-  int max_ideas = 1;
-  for (const auto& f : r.communes) max_ideas = std::max(max_ideas, f.ideas_total);
-  static const char* kColors[] = {"#9e9e9e", "#1e88e5", "#fb8c00", "#43a047", "#2e7d32", "#e53935"};
-  std::ostringstream o;
-  o << "<!DOCTYPE html><html lang=\"" << (en ? "en" : "vi") << "\"><head><meta charset=\"utf-8\"><title>OCOP "
-    << Html(r.unit_name) << " " << r.week_start << "</title><style>"
-    << "body{font-family:sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:12px 0}"
-    << "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}"
-    << ".bar{display:flex;height:18px;width:360px;background:#f3f3f3}.bar div{height:18px}"
-    << ".legend span{display:inline-block;margin-right:12px}.sw{display:inline-block;width:10px;height:10px;margin-right:4px}"
-    << "@media print{body{margin:0}}</style></head><body>";
-  o << "<h1>" << (en ? "Weekly OCOP report" : "Báo cáo OCOP tuần") << ": " << Html(r.unit_name) << "</h1><p>"
-    << dates::ToDisplay(r.week_start) << " – " << dates::ToDisplay(r.week_end) << " · "
-    << (en ? "last sync " : "đồng bộ lần cuối ") << Html(r.last_sync.empty() ? "-" : r.last_sync) << "</p>";
-  o << "<h2>" << (en ? "Idea forms by commune" : "Phiếu ý tưởng theo xã") << "</h2><div class=\"legend\">";
-  for (size_t i = 0; i < IdeaStatuses().size(); ++i)
-    o << "<span><i class=\"sw\" style=\"background:" << kColors[i % 6] << "\"></i>" << IdeaStatuses()[i] << "</span>";
-  o << "</div><table><tr><th>" << (en ? "commune" : "xã") << "</th><th>" << (en ? "ideas" : "ý tưởng") << "</th><th>"
-    << (en ? "by status" : "theo trạng thái") << "</th><th>" << (en ? "new this week" : "mới trong tuần") << "</th><th>"
-    << (en ? "visits this week" : "thăm trong tuần") << "</th><th>" << (en ? "confirmations" : "xác nhận") << "</th></tr>";
-  for (const auto& f : r.communes) {
-    o << "<tr><td>" << f.code << " " << Html(f.name) << "</td><td>" << f.ideas_total << "</td><td><div class=\"bar\">";
-    for (size_t i = 0; i < IdeaStatuses().size(); ++i) {
-      int n = f.ideas_by_status.at(IdeaStatuses()[i]);
-      if (n > 0)
-        o << "<div title=\"" << IdeaStatuses()[i] << ": " << n << "\" style=\"width:" << (360 * n / max_ideas)
-          << "px;background:" << kColors[i % 6] << "\"></div>";
-    }
-    o << "</div></td><td>" << f.ideas_received_this_week << "</td><td>" << f.visits_this_week << "</td><td>"
-      << f.confirmations << "</td></tr>";
-  }
-  o << "</table><h2>" << (en ? "Returned, waiting for resubmission" : "Trả lại, chờ nộp lại") << "</h2><table><tr><th>"
-    << (en ? "commune" : "xã") << "</th><th>" << (en ? "product" : "sản phẩm") << "</th><th>"
-    << (en ? "returned" : "ngày trả") << "</th><th>" << (en ? "may resubmit from" : "được nộp lại từ") << "</th><th>"
-    << (en ? "reason" : "lý do") << "</th></tr>";
-  for (const auto& w : r.waiting)
-    o << "<tr><td>" << w.commune << "</td><td>" << Html(w.product) << "</td><td>" << dates::ToDisplay(w.returned_on)
-      << "</td><td>" << dates::ToDisplay(w.resubmit_from) << "</td><td>" << Html(w.reason) << "</td></tr>";
-  o << "</table><h2>" << (en ? "Confirmations" : "Xác nhận tỷ lệ địa phương") << "</h2><table><tr><th>"
-    << (en ? "commune" : "xã") << "</th><th>" << (en ? "product" : "sản phẩm") << "</th><th>"
-    << (en ? "status" : "trạng thái") << "</th><th>" << (en ? "local labour" : "lao động") << "</th><th>"
-    << (en ? "local raw materials" : "nguyên liệu") << "</th><th>" << (en ? "points" : "điểm") << "</th></tr>";
-  for (const auto& c : r.confirmations)
-    o << "<tr><td>" << c.commune << "</td><td>" << Html(c.product.empty() ? c.id : c.product) << "</td><td>" << c.status
-      << "</td><td>" << Pct(c.labour_ratio) << "</td><td>" << Pct(c.material_ratio) << "</td><td>" << c.labour_points
-      << "+" << c.material_points << "</td></tr>";
-  o << "</table><h2>" << (en ? "Progress" : "Tiến độ") << "</h2><p>" << (en ? "Selected ideas: " : "Ý tưởng được chọn: ")
-    << r.selected_total;
-  if (r.target > 0) {
-    int pct = std::min(100, 100 * r.selected_total / r.target);
-    o << " / " << r.target << "</p><div class=\"bar\"><div style=\"width:" << (360 * pct / 100)
-      << "px;background:#43a047\"></div></div><p>" << pct << "%";
-  }
-  o << "</p><p>" << (en ? "Star ranking: no evaluations are recorded in this version."
-                        : "Xếp hạng sao: phiên bản này chưa ghi nhận kết quả đánh giá.")
-    << "</p></body></html>\n";
-  return o.str();
+Status BuildWeeklyReport(LocalStore& store, const std::string& day, int target, WeeklyReport* out) {
+  std::vector<report::ReportRecord> records;
+  Status s = GatherReportRecords(store, "", &records);
+  if (!s.ok()) return s;
+  s = report::BuildWeeklyReport(records, store.units(), store.commune(), day, target, out);
+  if (s.ok()) out->last_sync = store.Setting("last_sync");
+  return s;
 }
 
 Status ExportForm(LocalStore& store, const std::string& form, const std::string& format, bool bom, std::string* out) {
   const FormSchema* schema = store.catalog().Find(form);
   if (!schema) return Status::Invalid("unknown form '" + form + "' (choose idea, confirmation or visit)");
   if (format != "csv" && format != "json") return Status::Invalid("--format must be csv or json");
+  if (format == "csv") {
+    std::vector<report::ReportRecord> rows;
+    Status s = GatherReportRecords(store, form, &rows);
+    if (!s.ok()) return s;
+    *out = report::RecordsCsv(*schema, rows, bom);
+    return Status::Ok();
+  }
   ListQuery q;
   q.form = form;
   std::vector<Record> rows;
@@ -246,22 +43,9 @@ Status ExportForm(LocalStore& store, const std::string& form, const std::string&
   if (!s.ok()) return s;
   std::ostringstream o;
   if (bom) o << "\xEF\xBB\xBF";
-  if (format == "json") {
-    o << "[";
-    for (size_t i = 0; i < rows.size(); ++i) o << (i ? "," : "") << json::ToText(*RecordToJson(rows[i]));
-    o << "]\n";
-  } else {
-    o << "id,unit,status,conflict";
-    for (const auto& f : schema->fields)
-      if (f.key != "status") o << "," << f.key;
-    o << "\n";
-    for (const auto& r : rows) {
-      o << r.id << "," << r.unit << "," << r.status() << "," << (r.conflict ? "true" : "false");
-      for (const auto& f : schema->fields)
-        if (f.key != "status") o << "," << CsvCell(Field(r, f.key));
-      o << "\n";
-    }
-  }
+  o << "[";
+  for (size_t i = 0; i < rows.size(); ++i) o << (i ? "," : "") << json::ToText(*RecordToJson(rows[i]));
+  o << "]\n";
   *out = o.str();
   return Status::Ok();
 }

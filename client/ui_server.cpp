@@ -402,33 +402,8 @@ class UiHandler final : public Poco::Net::HTTPRequestHandler {
     Ok(resp, o);
   }
 
-  void Forms(HTTPServerResponse& resp) {
-    // The schema files themselves: the page builds its forms from what the
-    // validator reads, so labels, limits and choices cannot drift apart.
-    std::string out = "{\"forms\":[";
-    bool first = true;
-    for (const auto& name : FormCatalog::Default().Names()) {
-      const FormSchema* schema = FormCatalog::Default().Find(name);
-      auto text = embedded::Find("forms/" + name + ".v" + std::to_string(schema->version) + ".json");
-      if (!text) continue;
-      out += (first ? "" : ",") + *text;
-      first = false;
-    }
-    out += "],\"statuses\":{";
-    static const std::map<std::string, Label> kStatus = {
-        {"draft", {"Nháp", "Draft"}},           {"submitted", {"Đã tiếp nhận", "Submitted"}},
-        {"returned", {"Đã trả lại", "Returned"}}, {"accepted", {"Đã chấp nhận", "Accepted"}},
-        {"selected", {"Được chọn", "Selected"}},  {"not_selected", {"Không được chọn", "Not selected"}},
-        {"confirmed", {"Đã xác nhận", "Confirmed"}}, {"revoked", {"Đã thu hồi", "Revoked"}},
-        {"recorded", {"Đã ghi", "Recorded"}}};
-    first = true;
-    for (const auto& [k, l] : kStatus) {
-      out += (first ? "" : ",") + json::Quote(k) + ":" + json::ToText(*LabelJson(l));
-      first = false;
-    }
-    out += "}}";
-    web::SendJson(resp, 200, out);
-  }
+  void Forms(HTTPServerResponse& resp) { web::SendJson(resp, 200, web::FormsJson()); }
+
 
   void List(HTTPServerResponse& resp) {
     ListQuery q;

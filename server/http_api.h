@@ -12,6 +12,8 @@
 
 namespace ocop::server {
 
+class ReviewService;
+
 struct ApiOptions {
   size_t max_body_bytes = 32 * 1024 * 1024;      // as received (possibly gzip)
   size_t max_inflated_bytes = 128 * 1024 * 1024;  // after gunzip
@@ -27,13 +29,16 @@ struct ApiStats {
 // It does not own the service, which must outlive the HTTP server.
 class ApiRouter final : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  ApiRouter(SyncService& service, ApiOptions options) : service_(service), options_(options) {}
+  // With `review`, the console (/console/) and its endpoints are served too.
+  ApiRouter(SyncService& service, ApiOptions options, ReviewService* review = nullptr)
+      : service_(service), options_(options), review_(review) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest& request) override;
   ApiStats& stats() { return stats_; }
 
  private:
   SyncService& service_;
   ApiOptions options_;
+  ReviewService* review_;
   ApiStats stats_;
 };
 

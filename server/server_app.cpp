@@ -1,5 +1,7 @@
 #include "server/server_app.h"
 
+#include "server/review_service.h"
+
 #include <Poco/AutoPtr.h>
 #include <Poco/ConsoleChannel.h>
 #include <Poco/FileChannel.h>
@@ -271,12 +273,13 @@ int OcopdApp::main(const std::vector<std::string>& args) {
   guard.header_deadline_ms = config().getInt("server.header_deadline_ms", guard.header_deadline_ms);
   guard.plain_http = cert.empty();
   guard.limit_loopback = config().getBool("server.limit_loopback", false);
-  Poco::Net::TCPServer server(new GuardedConnectionFactory(params, new ApiRouter(*service, api), guard), pool, socket,
+  ReviewService review(*service, *store, FormCatalog::Default(), SystemClock::Get());
+  Poco::Net::TCPServer server(new GuardedConnectionFactory(params, new ApiRouter(*service, api, &review), guard), pool, socket,
                               params);
   server.start();
   std::string url = (cert.empty() ? "http://" : "https://") + socket.address().toString();
   log.information("ocopd listening on " + url + " (data in " + config().getString("server.data_dir", "ocopd-data") + ")");
-  std::cout << "ocopd listening on " << url << std::endl;
+  std::cout << "ocopd listening on " << url << "\nconsole: " << url << "/console/" << std::endl;
   waitForTerminationRequest();
   log.information("stopping: finishing requests in flight");
   server.stop();

@@ -88,6 +88,12 @@ class ServerStore {
 
   virtual Status CreateUser(const UserRow& user) = 0;
   virtual Status GetUser(const std::string& name, UserRow* out) = 0;
+  // Every account, by name.
+  virtual Status ListUsers(std::vector<UserRow>* out) = 0;
+  // Replaces role, unit, password hash and disabled of an existing account.
+  virtual Status UpdateUser(const UserRow& user) = 0;
+  // Ends every session of an account (after a password reset or disabling).
+  virtual Status RevokeUserTokens(const std::string& user) = 0;
   virtual Status SaveToken(const TokenRow& token) = 0;
   virtual Status GetToken(const std::string& token_hash, TokenRow* out) = 0;
   virtual Status RevokeToken(const std::string& token_hash) = 0;

@@ -291,6 +291,30 @@ Status SqliteServerStore::GetUser(const std::string& name, UserRow* out) {
   return Status::Ok();
 }
 
+Status SqliteServerStore::ListUsers(std::vector<UserRow>* out) {
+  Reader db(this);
+  if (!db.status().ok()) return db.status();
+  auto st = db->Prepare("SELECT name, role, unit, password_hash, disabled FROM users ORDER BY name");
+  out->clear();
+  while (st.Step()) out->push_back({st.Text(0), st.Text(1), st.Text(2), st.Text(3), st.Int(4) != 0});
+  return st.status();
+}
+
+Status SqliteServerStore::UpdateUser(const UserRow& u) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  Status s = writer_.Prepare("UPDATE users SET role = ?, unit = ?, password_hash = ?, disabled = ? WHERE name = ?")
+                 .Bind(1, u.role).Bind(2, u.unit).Bind(3, u.password_hash).Bind(4, u.disabled ? 1 : 0).Bind(5, u.name)
+                 .Run();
+  if (!s.ok()) return s;
+  if (writer_.Changes() == 0) return Status::NotFound("no user '" + u.name + "'");
+  return Status::Ok();
+}
+
+Status SqliteServerStore::RevokeUserTokens(const std::string& user) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  return writer_.Prepare("UPDATE tokens SET revoked = 1 WHERE user = ? AND revoked = 0").Bind(1, user).Run();
+}
+
 Status SqliteServerStore::SaveToken(const TokenRow& t) {
   std::lock_guard<std::mutex> lock(write_mu_);
   return writer_.Prepare("INSERT INTO tokens(token_hash, user, device, expires_ms, revoked, created_at) VALUES (?,?,?,?,0,datetime('now'))")

@@ -25,6 +25,9 @@ class SqliteServerStore final : public ServerStore {
 
   Status CreateUser(const UserRow& user) override;
   Status GetUser(const std::string& name, UserRow* out) override;
+  Status ListUsers(std::vector<UserRow>* out) override;
+  Status UpdateUser(const UserRow& user) override;
+  Status RevokeUserTokens(const std::string& user) override;
   Status SaveToken(const TokenRow& token) override;
   Status GetToken(const std::string& token_hash, TokenRow* out) override;
   Status RevokeToken(const std::string& token_hash) override;

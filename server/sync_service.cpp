@@ -33,7 +33,24 @@ sync::RecordState ToRecordState(const StoredRecord& r) {
 
 SyncService::SyncService(ServerStore& store, UnitTree units, const FormCatalog& catalog, const Clock& clock,
                          ServiceLimits limits)
-    : store_(store), units_(std::move(units)), catalog_(catalog), clock_(clock), limits_(limits), hlc_(clock) {}
+    : store_(store), units_(std::make_shared<const UnitTree>(std::move(units))), catalog_(catalog), clock_(clock), limits_(limits), hlc_(clock) {}
+
+std::shared_ptr<const UnitTree> SyncService::Units() const {
+  std::lock_guard<std::mutex> lock(units_mu_);
+  return units_;
+}
+
+Status SyncService::ReplaceUnits(const AuthUser& admin, UnitTree units) {
+  if (!admin.IsAdmin()) return Status::Denied("only administrators import unit lists");
+  Status s = units.Validate();
+  if (!s.ok()) return s;
+  // Saved first: if the store refuses, the server keeps serving the old tree.
+  s = store_.SaveUnits(units);
+  if (!s.ok()) return s;
+  std::lock_guard<std::mutex> lock(units_mu_);
+  units_ = std::make_shared<const UnitTree>(std::move(units));
+  return Status::Ok();
+}
 
 std::string SyncService::NowIso() const { return dates::IsoTimestamp(clock_.NowMillis()); }
 
@@ -48,25 +65,92 @@ bool SyncService::InScope(const AuthUser& user, const std::string& unit_path) co
 
 // ---- accounts ----
 
+// The rules every account obeys, whoever writes it: officers sit on a commune,
+// coordinators on a unit above communes, administrators anywhere.
+Status SyncService::CheckAccount(const std::string& role, const std::string& unit) const {
+  if (role != "officer" && role != "coordinator" && role != "admin")
+    return Status::Invalid("role must be officer, coordinator or admin");
+  auto units = Units();
+  const Unit* u = units->Find(unit);
+  if (!u) return Status::Invalid("unknown unit code '" + unit + "'");
+  bool leaf = units->Children(unit).empty();
+  if (role == "officer" && !leaf) return Status::Invalid("an officer belongs to a commune; " + unit + " has units below it");
+  if (role == "coordinator" && leaf) return Status::Invalid("a coordinator belongs to a unit above communes; " + unit + " is a commune");
+  return Status::Ok();
+}
+
 Status SyncService::AddUser(const std::string& name, const std::string& role, const std::string& unit,
                             const std::string& password) {
   if (name.empty() || name.size() > 64) return Status::Invalid("user name must be 1 to 64 characters");
   for (char c : name)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'))
       return Status::Invalid("user name may hold only letters, digits, '.', '_' and '-'");
-  if (role != "officer" && role != "coordinator" && role != "admin")
-    return Status::Invalid("role must be officer, coordinator or admin");
-  const Unit* u = units_.Find(unit);
-  if (!u) return Status::Invalid("unknown unit code '" + unit + "'");
-  bool leaf = units_.Children(unit).empty();
-  if (role == "officer" && !leaf) return Status::Invalid("an officer belongs to a commune; " + unit + " has units below it");
-  if (role == "coordinator" && leaf) return Status::Invalid("a coordinator belongs to a unit above communes; " + unit + " is a commune");
+  Status s = CheckAccount(role, unit);
+  if (!s.ok()) return s;
   if (password.size() < 8) return Status::Invalid("password must have at least 8 characters");
   return store_.CreateUser({name, role, unit, HashPassword(password, limits_.pbkdf2_iterations), false});
 }
 
+Status SyncService::AddUserAs(const AuthUser& admin, const std::string& name, const std::string& role,
+                              const std::string& unit, const std::string& password) {
+  if (!admin.IsAdmin()) return Status::Denied("only administrators manage accounts");
+  if (!Units()->IsWithin(unit, admin.unit)) return Status::Denied("unit " + unit + " is outside your scope");
+  return AddUser(name, role, unit, password);
+}
+
+Status SyncService::ListUsers(const AuthUser& admin, std::vector<UserRow>* out) {
+  if (!admin.IsAdmin()) return Status::Denied("only administrators manage accounts");
+  std::vector<UserRow> all;
+  Status s = store_.ListUsers(&all);
+  if (!s.ok()) return s;
+  auto units = Units();
+  out->clear();
+  for (auto& u : all) {
+    if (!units->IsWithin(u.unit, admin.unit)) continue;
+    u.password_hash.clear();  // never leaves the store's side
+    out->push_back(std::move(u));
+  }
+  return Status::Ok();
+}
+
+Status SyncService::UpdateUser(const AuthUser& admin, const std::string& name, const UserUpdate& change) {
+  if (!admin.IsAdmin()) return Status::Denied("only administrators manage accounts");
+  UserRow row;
+  Status s = store_.GetUser(name, &row);
+  if (s.code() == Code::kNotFound) return Status::NotFound("no user '" + name + "'");
+  if (!s.ok()) return s;
+  auto units = Units();
+  // An account outside the administrator's scope is answered as absent.
+  if (!units->IsWithin(row.unit, admin.unit)) return Status::NotFound("no user '" + name + "' in your scope");
+  if (name == admin.name && ((change.disabled && *change.disabled) || (change.role && *change.role != row.role) ||
+                             (change.unit && *change.unit != row.unit)))
+    return Status::Invalid("you cannot disable your own account or change its role or unit; ask another administrator");
+  if (change.role) row.role = *change.role;
+  if (change.unit) {
+    if (!units->IsWithin(*change.unit, admin.unit)) return Status::Denied("unit " + *change.unit + " is outside your scope");
+    row.unit = *change.unit;
+  }
+  s = CheckAccount(row.role, row.unit);
+  if (!s.ok()) return s;
+  bool end_sessions = false;
+  if (change.password) {
+    if (change.password->size() < 8) return Status::Invalid("password must have at least 8 characters");
+    row.password_hash = HashPassword(*change.password, limits_.pbkdf2_iterations);
+    end_sessions = true;
+  }
+  if (change.disabled) {
+    end_sessions = end_sessions || (*change.disabled && !row.disabled);
+    row.disabled = *change.disabled;
+  }
+  // A new role or unit changes what the account may see: its devices log in again.
+  if (change.role || change.unit) end_sessions = true;
+  s = store_.UpdateUser(row);
+  if (!s.ok()) return s;
+  return end_sessions ? store_.RevokeUserTokens(name) : Status::Ok();
+}
+
 Status SyncService::Login(const std::string& user, const std::string& password, const std::string& device,
-                          LoginResult* out, const std::string& address) {
+                          LoginResult* out, const std::string& address, int64_t ttl_ms) {
   int64_t wait = throttle_.WaitMs(user, address, clock_.NowMillis());
   if (wait > 0)
     return Status::Exhausted("too many failed logins; try again in " + std::to_string((wait + 999) / 1000) + " s");
@@ -87,7 +171,7 @@ Status SyncService::Login(const std::string& user, const std::string& password, 
   }
   throttle_.Succeeded(user, address);
   std::string token = NewToken();
-  TokenRow t{HashToken(token), row.name, device, clock_.NowMillis() + limits_.token_ttl_ms, false};
+  TokenRow t{HashToken(token), row.name, device, clock_.NowMillis() + (ttl_ms > 0 ? std::min(ttl_ms, limits_.token_ttl_ms) : limits_.token_ttl_ms), false};
   s = store_.SaveToken(t);
   if (!s.ok()) return s;
   *out = {token, t.expires_ms, row.name, row.role, row.unit};
@@ -111,7 +195,7 @@ Status SyncService::Authenticate(const std::string& bearer, AuthUser* out) {
   out->unit = u.unit;
   out->device = t.device;
   // Scope is the user's unit and everything below it, administrators included.
-  out->unit_path = units_.Path(u.unit);
+  out->unit_path = Units()->Path(u.unit);
   return Status::Ok();
 }
 
@@ -154,10 +238,10 @@ Status SyncService::CheckChange(const AuthUser& user, WriteTxn& txn, RecordCache
   } else {
     if (c->op != sync::op::kCreate)
       return Status::NotFound("record " + c->record_id + " does not exist on the server (" + c->op + " before create)");
-    if (!units_.Find(c->unit)) return Status::Invalid("record " + c->record_id + ": unknown unit '" + c->unit + "'");
-    if (!units_.Children(c->unit).empty())
+    if (!Units()->Find(c->unit)) return Status::Invalid("record " + c->record_id + ": unknown unit '" + c->unit + "'");
+    if (!Units()->Children(c->unit).empty())
       return Status::Invalid("record " + c->record_id + ": unit " + c->unit + " is not a commune");
-    path = units_.Path(c->unit);
+    path = Units()->Path(c->unit);
   }
   if (!InScope(user, path))
     return Status::Denied("record " + c->record_id + " (unit " + c->unit + ") is outside the scope of user " + user.name);
@@ -303,7 +387,7 @@ Status SyncService::Push(const AuthUser& user, const sync::ChangeSet& cs_in, syn
         rec.id = c.record_id;
         rec.form = c.form;
         rec.unit = c.unit;
-        rec.unit_path = units_.Path(c.unit);
+        rec.unit_path = Units()->Path(c.unit);
         rec.created_at = now;
       }
       sync::MergeResult m = sync::Merge(cur, c);
@@ -430,6 +514,7 @@ Status SyncService::History(const AuthUser& user, const std::string& record_id, 
 // ---- conflicts ----
 
 Status SyncService::ListConflicts(const AuthUser& user, std::vector<ConflictRow>* out) {
+  if (!user.IsAdmin()) return Status::Denied("only administrators see the conflict queue");
   return store_.ListConflicts(user.unit_path, /*open_only=*/true, out);
 }
 

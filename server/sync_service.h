@@ -11,6 +11,7 @@
 
 #include "server/login_throttle.h"
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -51,6 +52,12 @@ struct FieldResolution {
   std::string value;  // canonical JSON when take == "value"
 };
 
+// What an administrator changes about an account; unset members stay.
+struct UserUpdate {
+  std::optional<std::string> role, unit, password;
+  std::optional<bool> disabled;
+};
+
 class FileStore;
 
 struct ServiceLimits {
@@ -68,12 +75,22 @@ class SyncService {
   SyncService(ServerStore& store, UnitTree units, const FormCatalog& catalog, const Clock& clock,
               ServiceLimits limits = {});
 
+  // Creates an account (the command line's --add-user: no caller to check).
   Status AddUser(const std::string& name, const std::string& role, const std::string& unit,
                  const std::string& password);
+  // The same, asked for by an administrator: only within the administrator's scope.
+  Status AddUserAs(const AuthUser& admin, const std::string& name, const std::string& role, const std::string& unit,
+                   const std::string& password);
+  // Accounts within an administrator's scope (no password hashes).
+  Status ListUsers(const AuthUser& admin, std::vector<UserRow>* out);
+  // Disables/enables, resets the password, or changes role or unit. A reset,
+  // a disabling or a new role or unit ends the account's sessions.
+  Status UpdateUser(const AuthUser& admin, const std::string& name, const UserUpdate& change);
   // `address` is the client's network address, for throttling guessers
   // (see login_throttle.h); a throttled attempt is kResourceExhausted.
+  // `ttl_ms` (0: the configured token lifetime) bounds the session.
   Status Login(const std::string& user, const std::string& password, const std::string& device, LoginResult* out,
-               const std::string& address = "");
+               const std::string& address = "", int64_t ttl_ms = 0);
   int64_t LoginWaitMs(const std::string& user, const std::string& address) {
     return throttle_.WaitMs(user, address, clock_.NowMillis());
   }
@@ -116,7 +133,14 @@ class SyncService {
   Status AppendPushBody(const AuthUser& user, const std::string& sha256, int64_t size, int64_t offset,
                         const std::string& bytes, int64_t* received, bool* applied, sync::PushResult* result);
 
-  const UnitTree& units() const { return units_; }
+  // The unit tree in force. A snapshot: an import (ReplaceUnits) swaps in a
+  // new tree while requests holding the old one finish with it.
+  std::shared_ptr<const UnitTree> Units() const;
+  // Whether a record at `unit_path` lies within the user's scope.
+  bool InScope(const AuthUser& user, const std::string& unit_path) const;
+  // Installs a new tree (already merged and checked by the caller; see
+  // MergeUnitList in shared/units.h) and saves it.
+  Status ReplaceUnits(const AuthUser& admin, UnitTree units);
   bool Healthy() { return store_.Healthy(); }
 
  private:
@@ -127,12 +151,13 @@ class SyncService {
   Status CheckChange(const AuthUser& user, WriteTxn& txn, RecordCache* cache, sync::Change* c);
   // Workflow rules (shared/workflow.h) for a change of the status field.
   Status CheckWorkflow(const AuthUser& user, const FormSchema& schema, const StoredRecord* existing, sync::Change* c);
-  bool InScope(const AuthUser& user, const std::string& unit_path) const;
+  Status CheckAccount(const std::string& role, const std::string& unit) const;
   std::string NowIso() const;
   std::string Tick();
 
   ServerStore& store_;
-  UnitTree units_;
+  mutable std::mutex units_mu_;
+  std::shared_ptr<const UnitTree> units_;
   const FormCatalog& catalog_;
   const Clock& clock_;
   ServiceLimits limits_;

@@ -524,4 +524,21 @@ std::string DisplayValue(const FieldDef& f, const Var& v, const std::string& lan
   }
 }
 
+std::string SearchText(const FormSchema& schema, const json::Object& fields) {
+  std::string all;
+  for (const auto& f : schema.fields) {
+    if (!fields.has(f.key)) continue;
+    if (f.type == FieldType::kText || f.type == FieldType::kRef) {
+      all += fields.getValue<std::string>(f.key);
+      all += " | ";
+    } else if (f.type == FieldType::kChoice && f.key != "status") {
+      all += DisplayValue(f, fields.get(f.key), "vi") + " | ";
+    } else if (f.type == FieldType::kList) {
+      all += json::ToText(fields.get(f.key)) + " | ";
+    }
+  }
+  return text::SearchKey(all);
+}
+
+
 }  // namespace ocop

@@ -106,4 +106,9 @@ Status CheckRequiredAndCrossField(const FormSchema& schema, const json::Object& 
 // Display form of a value ("" for null): dates dd/mm/yyyy, choices by label.
 std::string DisplayValue(const FieldDef& field, const json::Var& v, const std::string& lang);
 
+// What a search matches a record against (text::SearchKey of its texts, choice
+// labels and list rows): the device's list and the server's console search the
+// same words.
+std::string SearchText(const FormSchema& schema, const json::Object& fields);
+
 }  // namespace ocop

@@ -197,4 +197,45 @@ const UnitTree& UnitTree::Sample() {
   return tree;
 }
 
+Status MergeUnitList(const UnitTree& current, const UnitTree& incoming, const std::string& today, UnitTree* merged,
+                     UnitListChange* change) {
+  UnitListChange c;
+  UnitTree out;
+  for (const auto& [code, now] : incoming.all()) {
+    const Unit* before = current.Find(code);
+    Unit u = now;
+    if (!before) {
+      c.added.push_back(u);
+    } else {
+      if (u.valid_from.empty()) u.valid_from = before->valid_from;
+      if (before->parent != u.parent) {
+        c.moved.push_back({*before, u});
+        u.parent = before->parent;
+      }
+      if (!before->valid_to.empty() && u.valid_to.empty()) c.added.push_back(u);
+      else if (before->name != u.name) c.renamed.push_back({*before, u});
+      else ++c.unchanged;
+    }
+    Status s = out.Add(u);
+    if (!s.ok()) return s;
+  }
+  for (const auto& [code, before] : current.all()) {
+    if (incoming.Find(code)) continue;
+    Unit u = before;
+    if (u.valid_to.empty()) {
+      u.valid_to = today;
+      c.closed.push_back(u);
+    } else {
+      ++c.unchanged;
+    }
+    Status s = out.Add(u);
+    if (!s.ok()) return s;
+  }
+  Status s = out.Validate();
+  if (!s.ok()) return s;
+  *merged = std::move(out);
+  *change = std::move(c);
+  return Status::Ok();
+}
+
 }  // namespace ocop

@@ -55,6 +55,24 @@ class UnitTree {
   std::map<std::string, Unit> units_;
 };
 
+// What importing an official unit list changes in the tree in force.
+struct UnitListChange {
+  std::vector<Unit> added;     // codes new in the list (or closed before and listed again)
+  std::vector<Unit> closed;    // codes the list no longer has: kept, with valid_to set
+  std::vector<std::pair<Unit, Unit>> renamed;  // (before, after)
+  std::vector<std::pair<Unit, Unit>> moved;    // (before, after): a new parent
+  size_t unchanged = 0;
+};
+
+// Merges an imported list into `current`. Codes are permanent, so nothing is
+// removed: a code missing from the list is closed as of `today` (ISO) and old
+// records keep resolving. A code that moves to another parent is reported in
+// `moved` and keeps its old parent in `merged`: records carry their unit's path,
+// so a move is not something an import may do silently. Errors when the
+// merged tree would be inconsistent.
+Status MergeUnitList(const UnitTree& current, const UnitTree& incoming, const std::string& today, UnitTree* merged,
+                     UnitListChange* change);
+
 // Splits one CSV line (RFC 4180 quoting). Exposed for tests.
 std::vector<std::string> SplitCsvLine(const std::string& line);
 

@@ -9,6 +9,9 @@
 #include <istream>
 #include <ostream>
 
+#include <map>
+
+#include "shared/forms.h"
 #include "shared/json.h"
 
 namespace ocop::web {
@@ -137,6 +140,31 @@ std::string FieldOfMessage(const std::string& message) {
   if (at == std::string::npos) return "";
   size_t start = at + 7, end = message.find('\'', start);
   return end == std::string::npos ? "" : message.substr(start, end - start);
+}
+
+std::string FormsJson() {
+  std::string out = "{\"forms\":[";
+  bool first = true;
+  for (const auto& name : FormCatalog::Default().Names()) {
+    const FormSchema* schema = FormCatalog::Default().Find(name);
+    auto text = embedded::Find("forms/" + name + ".v" + std::to_string(schema->version) + ".json");
+    if (!text) continue;
+    out += (first ? "" : ",") + *text;
+    first = false;
+  }
+  out += "],\"statuses\":{";
+  static const std::map<std::string, Label> kStatus = {
+      {"draft", {"Nháp", "Draft"}},           {"submitted", {"Đã tiếp nhận", "Submitted"}},
+      {"returned", {"Đã trả lại", "Returned"}}, {"accepted", {"Đã chấp nhận", "Accepted"}},
+      {"selected", {"Được chọn", "Selected"}},  {"not_selected", {"Không được chọn", "Not selected"}},
+      {"confirmed", {"Đã xác nhận", "Confirmed"}}, {"revoked", {"Đã thu hồi", "Revoked"}},
+      {"recorded", {"Đã ghi", "Recorded"}}};
+  first = true;
+  for (const auto& [k, l] : kStatus) {
+    out += (first ? "" : ",") + json::Quote(k) + ":{\"vi\":" + json::Quote(l.vi) + ",\"en\":" + json::Quote(l.en) + "}";
+    first = false;
+  }
+  return out + "}}";
 }
 
 }  // namespace ocop::web

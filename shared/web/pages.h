@@ -52,6 +52,12 @@ std::string CsrfToken(const std::string& session_secret);
 // True for GET/HEAD, or when X-OCOP-CSRF matches the session's token.
 bool CsrfOk(const Poco::Net::HTTPServerRequest& req, const std::string& session_secret);
 
+// The form schemas as the validator reads them (schemas/forms/*.json), and
+// the status names in both languages: {"forms": [...], "statuses": {...}}.
+// Pages build their editors and views from this, so labels, limits and
+// choices cannot drift from the checks.
+std::string FormsJson();
+
 // `n` random bytes from the OS, hex.
 std::string RandomHex(size_t n);
 // A field name in a validation message ("field 'phone': ..."), or "".

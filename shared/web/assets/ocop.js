@@ -92,6 +92,28 @@ const O = (() => {
     [/^no record with id '(.*)'$/, (m) => `không có phiếu mã '${m[1]}'`],
     [/^the photo is larger than 20 MB$/, () => 'ảnh lớn hơn 20 MB'],
     [/^could not connect.*|^no connection.*/i, () => 'không kết nối được máy chủ'],
+    // The server's refusals, as the console shows them.
+    [/^only administrators (.*)$/, () => 'chỉ quản trị viên được làm việc này'],
+    [/^unit (\S+) is outside your scope$/, (m) => `đơn vị ${m[1]} nằm ngoài phạm vi của bạn`],
+    [/^user '(.*)' already exists$/, (m) => `tài khoản '${m[1]}' đã có`],
+    [/^no user '(.*)'.*$/, (m) => `không có tài khoản '${m[1]}'`],
+    [/^password must have at least 8 characters$/, () => 'mật khẩu cần ít nhất 8 ký tự'],
+    [/^user name must be 1 to 64 characters$/, () => 'tên đăng nhập dài từ 1 đến 64 ký tự'],
+    [/^user name may hold only .*$/, () => 'tên đăng nhập chỉ gồm chữ cái không dấu, chữ số và các dấu . _ -'],
+    [/^an officer belongs to a commune; (\S+) has units below it$/, (m) => `cán bộ xã phải thuộc một xã; ${m[1]} còn đơn vị cấp dưới`],
+    [/^a coordinator belongs to a unit above communes; (\S+) is a commune$/, (m) => `cán bộ điều phối thuộc huyện hoặc tỉnh; ${m[1]} là một xã`],
+    [/^unknown unit code '(.*)'$/, (m) => `không có đơn vị mã '${m[1]}'`],
+    [/^you cannot disable your own account.*$/, () => 'không thể tự khoá tài khoản của mình hay đổi vai trò, đơn vị của mình; hãy nhờ quản trị viên khác'],
+    [/^too many failed logins; try again in (\d+) s$/, (m) => `đăng nhập sai nhiều lần; thử lại sau ${m[1]} giây`],
+    [/^account is disabled$/, () => 'tài khoản đã bị khoá'],
+    [/^missing or wrong X-OCOP-CSRF header.*$/, () => 'phiên làm việc không hợp lệ; hãy tải lại trang'],
+    [/^(.*) is in conflict and needs a decision$/, (m) => `${m[1]} đang xung đột, cần chọn một bên`],
+    [/^record (\S+) has no open conflict$/, () => 'phiếu này không còn xung đột (có thể người khác vừa giải quyết)'],
+    [/^the list moves (\d+) unit\(s\).*$/, (m) => `danh mục chuyển ${m[1]} đơn vị sang đơn vị cấp trên khác; không nhập được`],
+    [/^the list leaves out unit (\S+) \((.*)\), outside your scope.*$/, (m) => `danh mục thiếu đơn vị ${m[1]} (${m[2]}) ngoài phạm vi của bạn: chỉ nhập danh mục thuộc phạm vi của mình`],
+    [/^the list adds unit (\S+) \((.*)\), outside your scope$/, (m) => `danh mục thêm đơn vị ${m[1]} (${m[2]}) ngoài phạm vi của bạn`],
+    [/^the unit list holds no units$/, () => 'tệp không có đơn vị nào'],
+    [/^unit list line (\d+): (.*)$/, (m) => `danh mục, dòng ${m[1]}: ${m[2]}`],
   ];
   function fieldLabel(key, schema) {
     if (!schema) return null;

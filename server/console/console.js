@@ -1,0 +1,543 @@
+// The console of ocopd, for coordinators and administrators: the dashboard of
+// one's scope, records, the conflict queue, accounts and the unit list. Built
+// on the shared page toolkit (ocop.js). The page holds no rule: every figure
+// comes from the server's report computation (the one `ocop report` runs), and
+// every refusal (role, scope, validation) is the server's, shown as it says.
+'use strict';
+(() => {
+  const {t, L, h, mount, api, toast} = O;
+  let me = null;       // {user, role, unit, unit_name, csrf}
+  let forms = {};      // form name -> schema
+  let statuses = {};   // status -> {vi, en}
+
+  const statusLabel = (s) => L(statuses[s]) || s || '';
+  const formLabel = (f) => (forms[f] ? L(forms[f].label) : f);
+  const isAdmin = () => me && me.role === 'admin';
+  const roleLabel = (r) => ({officer: t('Cán bộ xã', 'Commune officer'), coordinator: t('Cán bộ điều phối', 'Coordinator'),
+    admin: t('Quản trị viên', 'Administrator')})[r] || r;
+  const qs = (params) => Object.entries(params).filter(([, v]) => v !== '' && v !== null && v !== undefined && v !== false)
+    .map(([k, v]) => `${k}=${encodeURIComponent(v === true ? '1' : v)}`).join('&');
+  const stat = (n, label, id) => h('div', {class: 'stat', id}, h('div', {class: 'n'}, n), h('div', {class: 'l'}, label));
+  const fail = (e) => toast(O.msg(e.message), true);
+  // A stored value (canonical JSON text) as it reads.
+  function shownValue(schema, field, text) {
+    if (text === '' || text === null || text === undefined) return '—';
+    let v;
+    try { v = JSON.parse(text); } catch (e) { return text; }
+    if (v === null) return '—';
+    if (field === '_deleted') return v ? t('đã xoá', 'deleted') : t('còn', 'kept');
+    const f = schema && schema.fields.find((x) => x.key === field);
+    if (f && f.type !== 'list') return O.display(f, v);
+    return typeof v === 'string' ? v : JSON.stringify(v);
+  }
+  function titleOf(r) {
+    const f = r.fields || {};
+    return f.product_name || f.subject_name || f.receipt_no || r.id.slice(0, 8);
+  }
+
+  // ---- session ----
+  function nav() {
+    const links = [['#/', t('Tổng quan', 'Dashboard')], ['#/records', t('Phiếu', 'Records')]];
+    if (isAdmin()) links.push(['#/conflicts', t('Xung đột', 'Conflicts')], ['#/users', t('Tài khoản', 'Accounts')],
+      ['#/units', t('Đơn vị hành chính', 'Units')]);
+    document.getElementById('nav').replaceChildren(...links.map(([href, text]) =>
+      h('a', {href, 'data-prefix': href.length > 2 ? href : null}, text)),
+      me ? h('a', {href: '#/logout', id: 'logout'}, t('Đăng xuất', 'Log out')) : null);
+    document.getElementById('who').textContent = me ? `${me.user} — ${roleLabel(me.role)}, ${me.unit_name}` : '';
+    document.getElementById('lang-slot').replaceChildren(O.langSwitch(() => { nav(); route(); }));
+  }
+
+  function loginPage() {
+    const user = h('input', {type: 'text', id: 'login-user', autocomplete: 'username'});
+    const pw = h('input', {type: 'password', id: 'login-password', autocomplete: 'current-password'});
+    const err = h('div', {class: 'error', id: 'login-err', 'aria-live': 'polite'});
+    const form = h('form', {class: 'card', id: 'login', onsubmit: async (e) => {
+      e.preventDefault();
+      err.textContent = '';
+      try {
+        me = await api('POST', '/v1/session', {user: user.value.trim(), password: pw.value});
+        O.setCsrf(me.csrf);
+        await loadForms();
+        nav();
+        route();
+      } catch (x) {
+        err.textContent = O.msg(x.message);
+        pw.value = '';
+        pw.focus();
+      }
+    }},
+    h('div', {class: 'field'}, h('label', {for: 'login-user'}, t('Tên đăng nhập', 'User name')), user),
+    h('div', {class: 'field'}, h('label', {for: 'login-password'}, t('Mật khẩu', 'Password')), pw), err,
+    h('button', {class: 'primary', type: 'submit', id: 'login-submit'}, t('Đăng nhập', 'Log in')));
+    mount(h('h1', {}, t('Bảng điều hành OCOP', 'OCOP console')),
+      h('p', {class: 'muted'}, t('Dành cho cán bộ điều phối và quản trị viên. Dùng tài khoản như trên ứng dụng ocop.',
+        'For coordinators and administrators. Use the same account as in the ocop app.')), form);
+    user.focus();
+  }
+
+  async function logout() {
+    try { await api('DELETE', '/v1/session'); } catch (e) { /* the cookie is cleared anyway */ }
+    me = null;
+    O.setCsrf('');
+    nav();
+    location.hash = '#/';
+    loginPage();
+  }
+
+  async function loadForms() {
+    const f = await api('GET', '/v1/forms');
+    forms = {};
+    for (const s of f.forms) forms[s.form] = s;
+    statuses = f.statuses;
+  }
+
+  // ---- dashboard ----
+  // Figures come per commune from the server; a unit above communes shows the
+  // sum of the communes below it, so drilling down never recomputes a figure.
+  async function dashboard(unitParam) {
+    const target = localStorage.getItem('ocop.target') || '';
+    const day = sessionStorage.getItem('ocop.day') || '';
+    const data = await api('GET', '/v1/report?' + qs({target, date: day}));
+    const r = data.report;
+    const units = {};
+    for (const u of data.units) units[u.code] = u;
+    const node = unitParam && units[unitParam] ? unitParam : me.unit;
+    const children = data.units.filter((u) => u.parent === node);
+    const under = (code, top) => { for (let c = code; c; c = units[c] && units[c].parent) if (c === top) return true; return false; };
+    const ideaStatuses = forms.idea ? forms.idea.fields.find((f) => f.key === 'status').choices.map((c) => c.value) : [];
+    const sum = (top) => {
+      const s = {ideas_total: 0, ideas_received_this_week: 0, visits_this_week: 0, confirmations: 0, by: {}};
+      for (const c of r.communes) {
+        if (!under(c.code, top)) continue;
+        s.ideas_total += c.ideas_total;
+        s.ideas_received_this_week += c.ideas_received_this_week;
+        s.visits_this_week += c.visits_this_week;
+        s.confirmations += c.confirmations;
+        for (const [k, v] of Object.entries(c.ideas_by_status)) s.by[k] = (s.by[k] || 0) + v;
+      }
+      return s;
+    };
+    const inNode = (c) => under(c.commune, node);
+    const total = sum(node);
+    const selected = total.by.selected || 0;
+    const waiting = r.waiting.filter(inNode);
+    const confirmations = r.confirmations.filter(inNode);
+    const visits = r.visits_this_week.filter(inNode);
+
+    // The path from the user's unit down to the node shown.
+    const crumbs = [];
+    for (let c = node; c; c = units[c] && units[c].parent) {
+      crumbs.unshift(c);
+      if (c === me.unit) break;
+    }
+    const dayInput = h('input', {type: 'text', id: 'report-day', placeholder: 'dd/mm/yyyy', value: day, size: 10});
+    const targetInput = h('input', {type: 'text', id: 'report-target', inputmode: 'numeric', value: target, size: 6});
+    const progress = r.target > 0 ? Math.min(100, Math.round(100 * r.selected_total / r.target)) : null;
+    mount(
+      h('h1', {}, t('Tổng quan', 'Dashboard'), ': ', units[node] ? units[node].name : node),
+      h('p', {class: 'muted', id: 'crumbs'}, crumbs.map((c, i) => [i ? ' › ' : '',
+        c === node ? (units[c] ? units[c].name : c) : h('a', {href: '#/dash/' + c}, units[c] ? units[c].name : c)]),
+      ' · ', t('tuần ', 'week '), O.date(r.week_start), ' – ', O.date(r.week_end)),
+      h('form', {class: 'filters', onsubmit: (e) => {
+        e.preventDefault();
+        localStorage.setItem('ocop.target', targetInput.value.trim());
+        sessionStorage.setItem('ocop.day', dayInput.value.trim());
+        route();
+      }},
+      h('label', {}, t('Ngày trong tuần', 'A day of the week'), dayInput),
+      h('label', {}, t('Mục tiêu (sản phẩm được chọn)', 'Target (selected products)'), targetInput),
+      h('button', {type: 'submit', id: 'report-apply'}, t('Xem', 'Show')),
+      h('a', {class: 'button', href: '/v1/report?' + qs({format: 'html', target, date: day, lang: O.lang}), target: '_blank', id: 'report-html'},
+        t('Báo cáo để in', 'Printable report')),
+      h('a', {class: 'button', href: '/v1/report?' + qs({format: 'csv', target, date: day, bom: 1}), id: 'report-csv'}, 'CSV')),
+      h('div', {class: 'grid', id: 'tiles'},
+        stat(total.ideas_total, t('phiếu ý tưởng', 'idea forms'), 'tile-ideas'),
+        stat(total.ideas_received_this_week, t('ý tưởng mới trong tuần', 'new ideas this week'), 'tile-new'),
+        stat(waiting.length, t('trả lại, chờ nộp lại', 'returned, awaiting resubmission'), 'tile-waiting'),
+        stat(total.confirmations, t('phiếu xác nhận', 'confirmations'), 'tile-confirmations'),
+        stat(total.visits_this_week, t('lượt thăm trong tuần', 'visits this week'), 'tile-visits'),
+        stat(node === me.unit && r.target > 0 ? `${selected} / ${r.target}` : selected, t('ý tưởng được chọn', 'ideas selected'), 'tile-selected')),
+      node === me.unit && progress !== null ? h('div', {class: 'card', id: 'target-progress'},
+        t('Tiến độ so với mục tiêu: ', 'Progress against the target: '), `${progress} %`,
+        h('div', {class: 'progress'}, h('div', {style: null, 'data-w': progress}))) : null,
+      h('h2', {}, t('Phiếu ý tưởng theo trạng thái', 'Idea forms by status')),
+      h('div', {class: 'scroll'}, h('table', {class: 'list', id: 'by-unit'},
+        h('thead', {}, h('tr', {}, h('th', {}, t('Đơn vị', 'Unit')), h('th', {class: 'num'}, t('Tổng', 'Total')),
+          ideaStatuses.map((s) => h('th', {class: 'num'}, statusLabel(s))),
+          h('th', {class: 'num'}, t('Mới/tuần', 'New/week')), h('th', {class: 'num'}, t('Thăm/tuần', 'Visits/week')),
+          h('th', {class: 'num'}, t('Xác nhận', 'Confirmations')))),
+        h('tbody', {}, (children.length ? children : [units[node]]).filter(Boolean).map((u) => {
+          const s = sum(u.code);
+          const deeper = data.units.some((x) => x.parent === u.code);
+          const go = () => { location.hash = deeper ? '#/dash/' + u.code : '#/records?unit=' + u.code; };
+          return h('tr', {class: 'clickable', 'data-unit': u.code, tabindex: 0, onclick: go,
+            onkeydown: (e) => { if (e.key === 'Enter') go(); }},
+          h('td', {}, u.name, ' ', h('span', {class: 'muted'}, u.code), u.valid_to ? h('span', {class: 'badge'}, t('đã giải thể', 'closed')) : null),
+          h('td', {class: 'num', 'data-k': 'ideas_total'}, s.ideas_total),
+          ideaStatuses.map((st) => h('td', {class: 'num', 'data-k': st}, s.by[st] || 0)),
+          h('td', {class: 'num', 'data-k': 'new'}, s.ideas_received_this_week),
+          h('td', {class: 'num', 'data-k': 'visits'}, s.visits_this_week),
+          h('td', {class: 'num', 'data-k': 'confirmations'}, s.confirmations));
+        })))),
+      h('h2', {}, t('Trả lại, chờ nộp lại', 'Returned, awaiting resubmission')),
+      waiting.length ? h('table', {class: 'list', id: 'waiting'},
+        h('thead', {}, h('tr', {}, [t('Xã', 'Commune'), t('Sản phẩm', 'Product'), t('Ngày trả', 'Returned on'),
+          t('Được nộp lại từ', 'May resubmit from'), t('Lý do', 'Reason')].map((x) => h('th', {}, x)))),
+        h('tbody', {}, waiting.map((w) => h('tr', {class: 'clickable', onclick: () => { location.hash = '#/r/' + w.id; }},
+          h('td', {}, units[w.commune] ? units[w.commune].name : w.commune), h('td', {}, w.product),
+          h('td', {}, O.date(w.returned_on)), h('td', {}, O.date(w.resubmit_from)), h('td', {}, w.reason)))))
+        : h('p', {class: 'muted'}, t('Không có.', 'None.')),
+      h('h2', {}, t('Xác nhận lao động và nguyên liệu địa phương', 'Local labour and raw-material confirmations')),
+      confirmations.length ? h('div', {class: 'scroll'}, h('table', {class: 'list', id: 'confirmations'},
+        h('thead', {}, h('tr', {}, [t('Xã', 'Commune'), t('Sản phẩm', 'Product'), t('Trạng thái', 'Status'),
+          t('Lao động địa phương', 'Local labour'), t('Nguyên liệu địa phương', 'Local raw materials'), t('Mức', 'Band'),
+          t('Điểm', 'Points')].map((x) => h('th', {}, x)))),
+        h('tbody', {}, confirmations.map((c) => h('tr', {class: 'clickable', onclick: () => { location.hash = '#/r/' + c.id; }},
+          h('td', {}, units[c.commune] ? units[c.commune].name : c.commune), h('td', {}, c.product || c.id.slice(0, 8)),
+          h('td', {}, statusLabel(c.status)), h('td', {class: 'num'}, O.pct(c.labour_ratio)),
+          h('td', {class: 'num'}, O.pct(c.material_ratio)), h('td', {}, L(c.material_band)),
+          h('td', {class: 'num'}, `${c.labour_points} + ${c.material_points}`,
+            c.rankable ? null : h('div', {class: 'rule'}, t('không đủ điều kiện xếp hạng', 'cannot be ranked')))))))) : h('p', {class: 'muted'}, t('Không có.', 'None.')),
+      h('h2', {}, t('Thăm cơ sở trong tuần', 'Site visits this week')),
+      visits.length ? h('table', {class: 'list', id: 'visits'},
+        h('thead', {}, h('tr', {}, [t('Ngày', 'Date'), t('Xã', 'Commune'), t('Cơ sở', 'Subject'), t('Mục đích', 'Purpose'),
+          t('Toạ độ', 'Coordinates')].map((x) => h('th', {}, x)))),
+        h('tbody', {}, visits.map((v) => {
+          const purpose = forms.visit && forms.visit.fields.find((f) => f.key === 'purpose');
+          return h('tr', {class: 'clickable', onclick: () => { location.hash = '#/r/' + v.id; }},
+            h('td', {}, O.date(v.visited_on)), h('td', {}, units[v.commune] ? units[v.commune].name : v.commune),
+            h('td', {}, v.subject), h('td', {}, purpose ? O.display(purpose, v.purpose) : v.purpose),
+            h('td', {}, v.latitude && v.longitude ? `${v.latitude}, ${v.longitude}` : '—'));
+        }))) : h('p', {class: 'muted'}, t('Không có.', 'None.')),
+      h('p', {class: 'muted'}, t('Cùng số liệu với lệnh ocop report trên thiết bị đã đồng bộ.',
+        'The same figures as ocop report on a device that has synced.')));
+    // Widths through the DOM: the page's policy allows no inline style attribute.
+    document.querySelectorAll('[data-w]').forEach((el) => { el.style.width = el.dataset.w + '%'; });
+  }
+
+  // ---- records ----
+  function params() {
+    const q = location.hash.split('?')[1] || '';
+    return Object.fromEntries(new URLSearchParams(q));
+  }
+  async function records() {
+    const p = params();
+    const data = await api('GET', '/v1/records?' + qs({q: p.q, form: p.form, status: p.status, unit: p.unit,
+      conflicts: p.conflicts === '1', limit: 300}));
+    const units = (await api('GET', '/v1/scope')).units;
+    const text = h('input', {type: 'search', id: 'search', value: p.q || '', placeholder: t('tìm (không cần dấu)', 'search (accents optional)')});
+    const form = h('select', {id: 'filter-form'}, h('option', {value: ''}, t('Mọi loại phiếu', 'Every form')),
+      Object.keys(forms).map((f) => h('option', {value: f, selected: p.form === f}, formLabel(f))));
+    const status = h('select', {id: 'filter-status'}, h('option', {value: ''}, t('Mọi trạng thái', 'Any status')),
+      Object.keys(statuses).map((s) => h('option', {value: s, selected: p.status === s}, statusLabel(s))));
+    const unit = h('select', {id: 'filter-unit'}, h('option', {value: ''}, t('Cả phạm vi', 'Whole scope')),
+      units.map((u) => h('option', {value: u.code, selected: p.unit === u.code}, `${u.name} (${u.code})`)));
+    const conflicts = h('input', {type: 'checkbox', id: 'filter-conflicts', checked: p.conflicts === '1'});
+    const bom = h('input', {type: 'checkbox', id: 'export-bom', checked: true});
+    const apply = (e) => {
+      if (e) e.preventDefault();
+      location.hash = '#/records?' + qs({q: text.value.trim(), form: form.value, status: status.value, unit: unit.value,
+        conflicts: conflicts.checked});
+    };
+    const exportForm = p.form || 'idea';
+    mount(h('h1', {}, t('Phiếu', 'Records')),
+      h('form', {class: 'filters', onsubmit: apply},
+        h('label', {}, t('Tìm', 'Search'), text), h('label', {}, t('Loại phiếu', 'Form'), form),
+        h('label', {}, t('Trạng thái', 'Status'), status), h('label', {}, t('Đơn vị', 'Unit'), unit),
+        h('label', {}, t('Chỉ phiếu xung đột', 'Conflicts only'), conflicts),
+        h('button', {type: 'submit', class: 'primary', id: 'search-go'}, t('Lọc', 'Filter'))),
+      h('p', {class: 'muted', id: 'found'}, t(`${data.total} phiếu`, `${data.total} records`),
+        data.total > data.records.length ? t(` (hiện ${data.records.length} phiếu mới nhất)`, ` (showing the latest ${data.records.length})`) : ''),
+      h('div', {class: 'scroll'}, h('table', {class: 'list stack', id: 'records'},
+        h('thead', {}, h('tr', {}, [t('Loại', 'Form'), t('Tên', 'Name'), t('Đơn vị', 'Unit'), t('Trạng thái', 'Status'),
+          t('Cập nhật', 'Updated')].map((x) => h('th', {}, x)))),
+        h('tbody', {}, data.records.map((r) => {
+          const go = () => { location.hash = '#/r/' + r.id; };
+          return h('tr', {class: 'clickable', tabindex: 0, 'data-id': r.id, onclick: go, onkeydown: (e) => { if (e.key === 'Enter') go(); }},
+            h('td', {}, formLabel(r.form)), h('td', {}, titleOf(r), r.conflict ? [' ', h('span', {class: 'badge conflict'}, t('xung đột', 'conflict'))] : null),
+            h('td', {}, r.unit_name), h('td', {}, statusLabel(r.fields.status)), h('td', {}, O.date(r.updated_at, true)));
+        })))),
+      h('div', {class: 'card'}, h('h2', {}, t('Xuất CSV', 'Export CSV')),
+        h('div', {class: 'actions'},
+          Object.keys(forms).map((f) => h('a', {class: 'button', id: 'export-' + f,
+            href: `/v1/export/${f}.csv?` + qs({unit: p.unit, bom: 1}),
+            onclick: (e) => { e.currentTarget.href = `/v1/export/${f}.csv?` + qs({unit: p.unit, bom: bom.checked}); }}, formLabel(f))),
+          h('label', {}, bom, ' ', t('Thêm BOM cho Excel', 'Add a BOM for Excel'))),
+        h('p', {class: 'muted'}, t('Mỗi tệp gồm mọi phiếu của loại đó trong đơn vị đang lọc.', 'Each file holds every record of that form in the unit filtered.'))));
+    if (exportForm && !text.value) text.focus();
+  }
+
+  async function record(id) {
+    const r = await api('GET', '/v1/records/' + encodeURIComponent(id));
+    const schema = forms[r.form];
+    const photos = r.fields.photos || [];
+    mount(h('h1', {}, formLabel(r.form), ': ', titleOf(r)),
+      h('p', {class: 'muted'}, r.unit_name, ' (', r.unit, ') · ', t('phiên bản ', 'version '), r.version, ' · ',
+        t('cập nhật ', 'updated '), O.date(r.updated_at, true), ' ', t('bởi ', 'by '), r.updated_by,
+        r.conflict ? [' ', h('span', {class: 'badge conflict', id: 'conflict-mark'}, t('xung đột — chờ quản trị viên', 'conflict — awaiting an administrator'))] : null),
+      r.open_conflicts.length ? h('div', {class: 'card', id: 'record-conflicts'},
+        h('h2', {}, t('Trường đang xung đột', 'Fields in conflict')),
+        h('ul', {}, r.open_conflicts.map((c) => h('li', {}, h('b', {}, fieldName(schema, c.field)), ': ',
+          shownValue(schema, c.field, c.current), ' ↔ ', shownValue(schema, c.field, c.incoming)))),
+        isAdmin() ? h('a', {class: 'button primary', href: '#/conflict/' + r.id, id: 'resolve-link'}, t('Giải quyết', 'Resolve')) : null) : null,
+      h('div', {class: 'card'}, schema ? O.recordView(schema, r.fields) : h('pre', {}, JSON.stringify(r.fields, null, 2))),
+      photos.length ? h('div', {class: 'card'}, h('h2', {}, t('Ảnh', 'Photos')), h('div', {class: 'thumbs'},
+        photos.map((p) => h('figure', {}, h('a', {href: '/v1/files/' + p.sha256, target: '_blank'},
+          h('img', {src: '/v1/files/' + p.sha256, alt: p.caption || p.name || p.sha256.slice(0, 8)})),
+        h('figcaption', {}, p.caption || p.name || ''))))) : null,
+      h('h2', {}, t('Lịch sử', 'History')),
+      historyTable(schema, r.history));
+  }
+  function fieldName(schema, key) {
+    if (key === '_deleted') return t('Xoá phiếu', 'Deletion');
+    const f = schema && schema.fields.find((x) => x.key === key);
+    return f ? L(f.label) : key;
+  }
+  function historyTable(schema, rows) {
+    return h('div', {class: 'scroll'}, h('table', {class: 'list stack', id: 'history'},
+      h('thead', {}, h('tr', {}, [t('Lúc', 'When'), t('Ai', 'Who'), t('Thiết bị', 'Device'), t('Trường', 'Field'),
+        t('Cũ', 'Old'), t('Mới', 'New')].map((x) => h('th', {}, x)))),
+      h('tbody', {}, rows.slice().reverse().map((e) => h('tr', {},
+        h('td', {}, O.date(e.at, true)), h('td', {}, e.author), h('td', {}, (e.device || '').slice(0, 8)),
+        h('td', {}, fieldName(schema, e.field), e.kind && e.kind !== 'apply' ? [' ', h('span', {class: 'badge'}, e.kind)] : null),
+        h('td', {}, shownValue(schema, e.field, e.old)), h('td', {}, shownValue(schema, e.field, e.new)))))));
+  }
+
+  // ---- conflicts (administrators) ----
+  async function conflicts() {
+    const data = await api('GET', '/v1/conflicts');
+    const byRecord = new Map();
+    for (const c of data.conflicts) {
+      if (!byRecord.has(c.record_id)) byRecord.set(c.record_id, []);
+      byRecord.get(c.record_id).push(c);
+    }
+    mount(h('h1', {}, t('Xung đột chờ giải quyết', 'Conflicts awaiting a decision')),
+      byRecord.size ? h('table', {class: 'list', id: 'conflict-queue'},
+        h('thead', {}, h('tr', {}, [t('Phiếu', 'Record'), t('Trường', 'Fields'), t('Bên gửi sau', 'Incoming from'),
+          t('Từ lúc', 'Since')].map((x) => h('th', {}, x)))),
+        h('tbody', {}, [...byRecord.entries()].map(([id, rows]) => h('tr', {class: 'clickable', 'data-id': id, tabindex: 0,
+          onclick: () => { location.hash = '#/conflict/' + id; }, onkeydown: (e) => { if (e.key === 'Enter') location.hash = '#/conflict/' + id; }},
+        h('td', {}, id.slice(0, 8)), h('td', {}, rows.map((c) => c.field).join(', ')),
+        h('td', {}, [...new Set(rows.map((c) => c.incoming_by.author))].join(', ')),
+        h('td', {}, O.date(rows[0].created_at, true))))))
+        : h('p', {class: 'card', id: 'no-conflicts'}, t('Không có xung đột nào.', 'No conflicts.')));
+  }
+
+  // A typed value as the field stores it: the server checks it again.
+  function typedValue(f, text) {
+    const v = text.trim();
+    if (!f) return v;
+    if (f.type === 'integer') { const n = Number(v.replace(/[.\s_]/g, '')); return Number.isNaN(n) ? v : n; }
+    if (f.type === 'number') { const n = Number(v.replace(',', '.')); return Number.isNaN(n) ? v : n; }
+    if (f.type === 'bool') return /^(có|co|yes|true|1)$/i.test(v);
+    if (f.type === 'date') { const m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(v); return m ? `${m[3]}-${m[2].padStart(2, '0')}-${m[1].padStart(2, '0')}` : v; }
+    return v;
+  }
+
+  async function conflict(id) {
+    const c = await api('GET', '/v1/conflicts/' + encodeURIComponent(id));
+    const detail = await api('GET', '/v1/records/' + encodeURIComponent(id));
+    const schema = forms[c.form];
+    // When each side was made: from the audit trail, by change id.
+    const when = {};
+    for (const e of detail.history) when[e.change_id] = e.at;
+    const side = (value, by, field) => h('div', {class: 'card'},
+      h('div', {class: 'value'}, shownValue(schema, field, value)),
+      h('div', {class: 'muted'}, by.author || '?', ' · ', t('thiết bị ', 'device '), (by.device || '?').slice(0, 8),
+        when[by.change_id] ? [' · ', O.date(when[by.change_id], true)] : null));
+    const choices = {};
+    const rows = c.conflicts.map((x) => {
+      const f = schema && schema.fields.find((y) => y.key === x.field);
+      const name = 'take-' + x.field;
+      const typed = h('input', {type: 'text', id: 'value-' + x.field, 'aria-label': t('Giá trị khác', 'Another value'),
+        disabled: true, value: (() => { try { const v = JSON.parse(x.current); return f && v !== null ? (f.type === 'date' ? O.date(v) : String(v)) : ''; } catch (e) { return ''; } })()});
+      const radio = (take, label) => h('label', {}, h('input', {type: 'radio', name, value: take, id: `${name}-${take}`,
+        onchange: () => { typed.disabled = take !== 'value'; if (take === 'value') typed.focus(); }}), ' ', label);
+      choices[x.field] = {f, typed, name};
+      const canType = f && f.type !== 'list' && x.field !== '_deleted';
+      return h('div', {class: 'card conflict-field', 'data-field': x.field},
+        h('h2', {}, fieldName(schema, x.field)),
+        h('div', {class: 'side'},
+          h('div', {}, h('div', {class: 'l muted'}, t('Gốc (trước khi hai bên sửa)', 'Base (before both edits)')),
+            h('div', {class: 'card'}, shownValue(schema, x.field, x.base))),
+          h('div', {}, h('div', {class: 'l muted'}, t('Hiện tại trên máy chủ', 'Current on the server')), side(x.current, x.current_by, x.field)),
+          h('div', {}, h('div', {class: 'l muted'}, t('Bên gửi đến', 'Incoming')), side(x.incoming, x.incoming_by, x.field))),
+        h('div', {class: 'actions', role: 'radiogroup'}, radio('current', t('Giữ hiện tại', 'Keep current')),
+          radio('incoming', t('Lấy bên gửi đến', 'Take incoming')),
+          canType ? [radio('value', t('Nhập giá trị khác:', 'Type another value:')), typed] : null),
+        h('div', {class: 'error', id: 'err-' + x.field}));
+    });
+    const err = h('div', {class: 'error', id: 'resolve-err', 'aria-live': 'polite'});
+    mount(h('h1', {}, t('Giải quyết xung đột: ', 'Resolve a conflict: '), formLabel(c.form), ' ', titleOf({id, fields: c.fields})),
+      h('p', {class: 'muted'}, t('Chọn cho từng trường. Kết quả là một thay đổi mới, có ghi lịch sử, và được gửi tới mọi thiết bị khi đồng bộ.',
+        'Decide each field. The result is a new, audited change that every device receives when it syncs.')),
+      rows, err,
+      h('div', {class: 'actions'}, h('button', {class: 'primary', id: 'resolve-submit', onclick: async () => {
+        err.textContent = '';
+        document.querySelectorAll('.conflict-field .error').forEach((e) => { e.textContent = ''; });
+        const decisions = [];
+        for (const [field, ch] of Object.entries(choices)) {
+          const picked = document.querySelector(`input[name="${CSS.escape(ch.name)}"]:checked`);
+          if (!picked) {
+            document.getElementById('err-' + field).textContent = t('Hãy chọn một bên.', 'Choose one side.');
+            err.textContent = t('Còn trường chưa chọn.', 'Some fields are not decided.');
+            return;
+          }
+          const d = {field, take: picked.value};
+          if (picked.value === 'value') d.value = typedValue(ch.f, ch.typed.value);
+          decisions.push(d);
+        }
+        try {
+          await api('POST', `/v1/conflicts/${encodeURIComponent(id)}/resolve`, {decisions});
+          toast(t('Đã giải quyết. Các thiết bị nhận kết quả ở lần đồng bộ tới.', 'Resolved. Devices receive it at their next sync.'));
+          location.hash = '#/r/' + id;
+        } catch (x) {
+          const box = x.field && document.getElementById('err-' + x.field);
+          if (box) box.textContent = O.msg(x.message, schema);
+          err.textContent = O.msg(x.message, schema);
+        }
+      }}, t('Lưu quyết định', 'Save the decision')),
+      h('a', {class: 'button', href: '#/r/' + id}, t('Xem phiếu', 'View the record'))));
+  }
+
+  // ---- accounts (administrators) ----
+  async function users() {
+    const data = await api('GET', '/v1/users');
+    const scope = (await api('GET', '/v1/scope')).units;
+    const unitOptions = (sel) => scope.map((u) => h('option', {value: u.code, selected: u.code === sel}, `${u.name} (${u.code})`));
+    const roleOptions = (sel) => ['officer', 'coordinator', 'admin'].map((r) => h('option', {value: r, selected: r === sel}, roleLabel(r)));
+    const patch = async (name, body, done) => {
+      try {
+        await api('PATCH', '/v1/users/' + encodeURIComponent(name), body);
+        toast(done);
+        route();
+      } catch (x) { fail(x); }
+    };
+    const nu = {name: h('input', {type: 'text', id: 'new-name', autocomplete: 'off'}),
+      role: h('select', {id: 'new-role'}, roleOptions('officer')),
+      unit: h('select', {id: 'new-unit'}, unitOptions('')),
+      password: h('input', {type: 'password', id: 'new-password', autocomplete: 'new-password'})};
+    const err = h('div', {class: 'error', id: 'new-err', 'aria-live': 'polite'});
+    mount(h('h1', {}, t('Tài khoản', 'Accounts')),
+      h('div', {class: 'scroll'}, h('table', {class: 'list stack', id: 'users'},
+        h('thead', {}, h('tr', {}, [t('Tên', 'Name'), t('Vai trò', 'Role'), t('Đơn vị', 'Unit'), t('Trạng thái', 'State'),
+          t('Việc', 'Actions')].map((x) => h('th', {}, x)))),
+        h('tbody', {}, data.users.map((u) => {
+          const role = h('select', {'aria-label': t('Vai trò', 'Role'), class: 'edit-role'}, roleOptions(u.role));
+          const unit = h('select', {'aria-label': t('Đơn vị', 'Unit'), class: 'edit-unit'}, unitOptions(u.unit));
+          const pw = h('input', {type: 'password', class: 'reset-password', placeholder: t('mật khẩu mới', 'new password'), autocomplete: 'new-password'});
+          return h('tr', {'data-user': u.name},
+            h('td', {}, u.name), h('td', {}, role), h('td', {}, unit),
+            h('td', {}, u.disabled ? h('span', {class: 'badge conflict'}, t('đã khoá', 'disabled')) : h('span', {class: 'badge ok'}, t('đang dùng', 'active'))),
+            h('td', {}, h('div', {class: 'actions'},
+              h('button', {class: 'save-role', onclick: () => patch(u.name, {role: role.value, unit: unit.value}, t('Đã đổi vai trò/đơn vị', 'Role/unit changed'))}, t('Lưu vai trò, đơn vị', 'Save role, unit')),
+              h('button', {class: u.disabled ? 'enable' : 'danger disable', onclick: () => patch(u.name, {disabled: !u.disabled},
+                u.disabled ? t('Đã mở khoá', 'Enabled') : t('Đã khoá', 'Disabled'))}, u.disabled ? t('Mở khoá', 'Enable') : t('Khoá', 'Disable')),
+              pw, h('button', {class: 'reset', onclick: () => patch(u.name, {password: pw.value}, t('Đã đặt lại mật khẩu', 'Password reset'))},
+                t('Đặt lại mật khẩu', 'Reset password')))));
+        })))),
+      h('form', {class: 'card', id: 'new-user', onsubmit: async (e) => {
+        e.preventDefault();
+        err.textContent = '';
+        try {
+          await api('POST', '/v1/users', {name: nu.name.value.trim(), role: nu.role.value, unit: nu.unit.value, password: nu.password.value});
+          toast(t('Đã tạo tài khoản ', 'Account created: ') + nu.name.value.trim());
+          route();
+        } catch (x) { err.textContent = O.msg(x.message); }
+      }},
+      h('h2', {}, t('Tạo tài khoản', 'Create an account')),
+      h('div', {class: 'field'}, h('label', {for: 'new-name'}, t('Tên đăng nhập', 'User name')), nu.name,
+        h('div', {class: 'help'}, t('chữ không dấu, số, dấu . _ -', 'letters, digits, . _ -'))),
+      h('div', {class: 'field'}, h('label', {for: 'new-role'}, t('Vai trò', 'Role')), nu.role),
+      h('div', {class: 'field'}, h('label', {for: 'new-unit'}, t('Đơn vị', 'Unit')), nu.unit,
+        h('div', {class: 'help'}, t('cán bộ xã: một xã; cán bộ điều phối: huyện hoặc tỉnh', 'officer: a commune; coordinator: a district or province'))),
+      h('div', {class: 'field'}, h('label', {for: 'new-password'}, t('Mật khẩu (ít nhất 8 ký tự)', 'Password (at least 8 characters)')), nu.password),
+      err, h('button', {class: 'primary', type: 'submit', id: 'new-submit'}, t('Tạo', 'Create'))));
+  }
+
+  // ---- unit list (administrators) ----
+  async function unitsPage() {
+    const file = h('input', {type: 'file', id: 'units-file', accept: '.csv,text/csv'});
+    const out = h('div', {id: 'units-diff'});
+    let text = '';
+    const run = async (apply) => {
+      if (!text && file.files[0]) text = await file.files[0].text();
+      if (!text) { toast(t('Hãy chọn tệp CSV danh mục đơn vị.', 'Choose the unit list CSV file.'), true); return; }
+      try {
+        const blob = new Blob([text], {type: 'text/csv'});
+        const d = await api('POST', '/v1/units/import' + (apply ? '?apply=1' : ''), blob);
+        showDiff(d);
+        if (apply) toast(t('Đã cập nhật danh mục đơn vị.', 'The unit list is updated.'));
+      } catch (x) { out.replaceChildren(h('div', {class: 'card error', id: 'units-err'}, O.msg(x.message))); }
+    };
+    const unitRows = (list, extra) => h('table', {class: 'list'}, h('tbody', {}, list.map((u) =>
+      h('tr', {}, h('td', {}, u.code), h('td', {}, u.name), h('td', {}, extra ? extra(u) : u.level)))));
+    function showDiff(d) {
+      out.replaceChildren(
+        h('div', {class: 'grid'}, stat(d.added.length, t('mã mới', 'new codes'), 'diff-added'),
+          stat(d.closed.length, t('mã không còn (sẽ đóng)', 'codes gone (closed)'), 'diff-closed'),
+          stat(d.renamed.length, t('đổi tên', 'renamed'), 'diff-renamed'), stat(d.moved.length, t('chuyển đơn vị cấp trên', 'moved'), 'diff-moved'),
+          stat(d.unchanged, t('không đổi', 'unchanged'), 'diff-unchanged')),
+        d.added.length ? [h('h2', {}, t('Mã mới', 'New codes')), unitRows(d.added)] : null,
+        d.closed.length ? [h('h2', {}, t('Mã không còn trong danh mục — giữ lại, ghi ngày đóng', 'Codes no longer listed — kept, with a closing date')),
+          unitRows(d.closed, (u) => t('đóng từ ', 'closed from ') + O.date(u.valid_to))] : null,
+        d.renamed.length ? [h('h2', {}, t('Đổi tên', 'Renamed')), h('table', {class: 'list'}, h('tbody', {}, d.renamed.map((p) =>
+          h('tr', {}, h('td', {}, p.before.code), h('td', {}, p.before.name), h('td', {}, '→ ', p.after.name)))))] : null,
+        d.moved.length ? [h('h2', {}, t('Chuyển sang đơn vị cấp trên khác — không nhập được', 'Moved to another parent — cannot be imported')),
+          h('table', {class: 'list'}, h('tbody', {}, d.moved.map((p) => h('tr', {}, h('td', {}, p.before.code), h('td', {}, p.before.name),
+            h('td', {}, p.before.parent, ' → ', p.after.parent)))))] : null,
+        d.applied ? h('p', {class: 'badge ok', id: 'units-applied'}, t('Đã áp dụng', 'Applied'))
+          : h('div', {class: 'actions'}, h('button', {class: 'primary', id: 'units-apply', disabled: d.moved.length > 0, onclick: () => run(true)},
+            t('Áp dụng các thay đổi này', 'Apply these changes'))));
+    }
+    file.addEventListener('change', () => { text = ''; out.replaceChildren(); });
+    mount(h('h1', {}, t('Danh mục đơn vị hành chính', 'Administrative units')),
+      h('div', {class: 'card'},
+        h('p', {}, t('Nhập danh mục của Tổng cục Thống kê (tệp CSV xuất từ danhmuchanhchinh.gso.gov.vn) hoặc danh mục theo mẫu của hệ thống. Xem trước rồi mới áp dụng; mã đã dùng không bao giờ bị xoá.',
+          'Import the statistics office\'s list (CSV exported from danhmuchanhchinh.gso.gov.vn) or the system\'s own layout. Preview first, then apply; a code once used is never deleted.')),
+        h('div', {class: 'actions'}, file, h('button', {id: 'units-preview', onclick: () => run(false)}, t('Xem trước', 'Preview')),
+          h('a', {class: 'button', href: '/v1/units', id: 'units-download'}, t('Tải danh mục hiện tại', 'Download the current list')))),
+      out);
+  }
+
+  // ---- routing ----
+  // Pages for administrators are routed for everyone: the server decides, and
+  // its refusal is shown as the 403 page.
+  const page = (fn) => async (...a) => {
+    if (!me) return loginPage();
+    try {
+      await fn(...a);
+    } catch (e) {
+      if (e.status !== 401) throw e;
+      me = null;  // the session ended (expired, logged out elsewhere, account disabled)
+      nav();
+      loginPage();
+    }
+  };
+  const route = O.router([
+    [/^#\/?$/, page(() => dashboard())],
+    [/^#\/dash\/(\w+)$/, page((u) => dashboard(u))],
+    [/^#\/records(?:\?.*)?$/, page(() => records())],
+    [/^#\/r\/([\w-]+)$/, page((id) => record(id))],
+    [/^#\/conflicts$/, page(conflicts)],
+    [/^#\/conflict\/([\w-]+)$/, page(conflict)],
+    [/^#\/users$/, page(users)],
+    [/^#\/units$/, page(unitsPage)],
+    [/^#\/logout$/, logout],
+  ], () => mount(h('h1', {}, t('Không có trang này', 'No such page')), h('a', {href: '#/'}, t('Về tổng quan', 'Back to the dashboard'))));
+
+  async function start() {
+    nav();
+    try {
+      me = await api('GET', '/v1/session');
+      O.setCsrf(me.csrf);
+      await loadForms();
+      nav();
+      route();
+    } catch (e) {
+      if (e.status === 401) loginPage();
+      else O.showFailure(e);
+    }
+  }
+  start();
+})();

@@ -1,0 +1,186 @@
+#include "server/review_service.h"
+
+#include <algorithm>
+
+#include "shared/dates.h"
+#include "shared/ids.h"
+#include "shared/text.h"
+
+namespace ocop::server {
+
+namespace {
+
+// The words of a search, each already folded like the records' search text.
+std::vector<std::string> SearchWords(const std::string& query) {
+  std::vector<std::string> words;
+  std::string key = text::SearchKey(query);
+  size_t pos = 0;
+  while (pos <= key.size()) {
+    size_t sp = key.find(' ', pos);
+    if (sp == std::string::npos) sp = key.size();
+    if (sp > pos) words.push_back(key.substr(pos, sp - pos));
+    pos = sp + 1;
+  }
+  return words;
+}
+
+Status ParseFields(const StoredRecord& rec, json::Object::Ptr* out) {
+  Status s = json::ParseObject(rec.fields, out);
+  if (!s.ok()) return Status::Internal("record " + rec.id + " holds unreadable fields: " + s.message());
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string ReviewService::Today() const { return dates::IsoDateFromMillis(clock_.NowMillis()); }
+
+Status ReviewService::ForEachRecord(const std::string& path_prefix, const std::function<Status(StoredRecord&)>& fn) {
+  int64_t cursor = 0;
+  // Bounded: each page moves the cursor forward, and there are finitely many records.
+  for (bool more = true; more;) {
+    std::vector<StoredRecord> page;
+    int64_t next = cursor;
+    Status s = store_.ReadSince(path_prefix, cursor, 1000, "", &page, &next, &more);
+    if (!s.ok()) return s;
+    for (auto& rec : page) {
+      if (rec.deleted) continue;
+      s = fn(rec);
+      if (!s.ok()) return s;
+    }
+    if (more && next <= cursor) return Status::Internal("record pages did not advance");
+    cursor = next;
+  }
+  return Status::Ok();
+}
+
+Status ReviewService::ScopePath(const AuthUser& user, const std::string& unit, std::string* path) {
+  if (unit.empty()) {
+    *path = user.unit_path;
+    return Status::Ok();
+  }
+  auto units = sync_.Units();
+  if (!units->Find(unit)) return Status::Invalid("unknown unit code '" + unit + "'");
+  if (!units->IsWithin(unit, user.unit)) return Status::Denied("unit " + unit + " is outside your scope");
+  *path = units->Path(unit);
+  return Status::Ok();
+}
+
+Status ReviewService::WeeklyReport(const AuthUser& user, const std::string& day, int target,
+                                   report::WeeklyReport* out) {
+  std::vector<report::ReportRecord> records;
+  Status s = ForEachRecord(user.unit_path, [&](StoredRecord& rec) {
+    json::Object::Ptr fields;
+    Status p = ParseFields(rec, &fields);
+    if (!p.ok()) return p;
+    records.push_back({rec.id, rec.form, rec.unit, *fields, rec.conflict});
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return report::BuildWeeklyReport(records, *sync_.Units(), user.unit, day.empty() ? Today() : day, target, out);
+}
+
+Status ReviewService::Search(const AuthUser& user, const RecordQuery& q, std::vector<StoredRecord>* out,
+                             size_t* total) {
+  if (q.limit < 1 || q.limit > 1000) return Status::Invalid("limit must be 1 to 1000");
+  if (!q.form.empty() && !catalog_.Find(q.form))
+    return Status::Invalid("unknown form '" + q.form + "' (choose idea, confirmation or visit)");
+  if (!text::IsValidUtf8(q.text)) return Status::Invalid("search text is not valid UTF-8");
+  if (q.text.size() > 200) return Status::Invalid("search text is longer than 200 bytes");
+  std::string path;
+  Status s = ScopePath(user, q.unit, &path);
+  if (!s.ok()) return s;
+  std::vector<std::string> words = SearchWords(q.text);
+  std::vector<StoredRecord> hits;
+  s = ForEachRecord(path, [&](StoredRecord& rec) {
+    if (!q.form.empty() && rec.form != q.form) return Status::Ok();
+    if (q.conflicts_only && !rec.conflict) return Status::Ok();
+    if (!q.status.empty() || !words.empty()) {
+      json::Object::Ptr fields;
+      Status p = ParseFields(rec, &fields);
+      if (!p.ok()) return p;
+      if (!q.status.empty() && (!fields->has("status") || fields->get("status").toString() != q.status))
+        return Status::Ok();
+      if (!words.empty()) {
+        const FormSchema* schema = catalog_.Find(rec.form);
+        std::string haystack = schema ? SearchText(*schema, *fields) : "";
+        for (const auto& w : words)
+          if (haystack.find(w) == std::string::npos) return Status::Ok();
+      }
+    }
+    hits.push_back(std::move(rec));
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  std::sort(hits.begin(), hits.end(), [](const StoredRecord& a, const StoredRecord& b) {
+    return a.updated_at != b.updated_at ? a.updated_at > b.updated_at : a.id < b.id;
+  });
+  *total = hits.size();
+  if (hits.size() > static_cast<size_t>(q.limit)) hits.resize(static_cast<size_t>(q.limit));
+  *out = std::move(hits);
+  return Status::Ok();
+}
+
+Status ReviewService::Detail(const AuthUser& user, const std::string& record_id, RecordDetail* out) {
+  Status s = sync_.ConflictsOf(user, record_id, &out->record, &out->open_conflicts);
+  if (!s.ok()) return s;
+  return sync_.History(user, record_id, &out->history);
+}
+
+Status ReviewService::ExportCsv(const AuthUser& user, const std::string& form, const std::string& unit, bool bom,
+                                std::string* out) {
+  const FormSchema* schema = catalog_.Find(form);
+  if (!schema) return Status::Invalid("unknown form '" + form + "' (choose idea, confirmation or visit)");
+  std::string path;
+  Status s = ScopePath(user, unit, &path);
+  if (!s.ok()) return s;
+  std::vector<report::ReportRecord> rows;
+  s = ForEachRecord(path, [&](StoredRecord& rec) {
+    if (rec.form != form) return Status::Ok();
+    json::Object::Ptr fields;
+    Status p = ParseFields(rec, &fields);
+    if (!p.ok()) return p;
+    rows.push_back({rec.id, rec.form, rec.unit, *fields, rec.conflict});
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  std::sort(rows.begin(), rows.end(),
+            [](const report::ReportRecord& a, const report::ReportRecord& b) { return a.id < b.id; });
+  *out = report::RecordsCsv(*schema, rows, bom);
+  return Status::Ok();
+}
+
+Status ReviewService::ImportUnits(const AuthUser& admin, const std::string& csv, bool apply, UnitListChange* out) {
+  if (!admin.IsAdmin()) return Status::Denied("only administrators import unit lists");
+  if (!text::IsValidUtf8(csv)) return Status::Invalid("the unit list is not UTF-8 text (save it as CSV UTF-8)");
+  UnitTree incoming;
+  Status s = UnitTree::ParseCsv(csv, &incoming);
+  if (!s.ok()) return s;
+  if (incoming.size() == 0) return Status::Invalid("the unit list holds no units");
+  auto current = sync_.Units();
+  UnitTree merged;
+  s = MergeUnitList(*current, incoming, Today(), &merged, out);
+  if (!s.ok()) return s;
+  // A unit is the administrator's to change when it (or, for a new one, its
+  // parent in the list) lies within the administrator's unit.
+  auto outside = [&](const Unit& u) {
+    return !merged.IsWithin(u.code, admin.unit) && !current->IsWithin(u.code, admin.unit);
+  };
+  for (const auto& u : out->added)
+    if (outside(u)) return Status::Denied("the list adds unit " + u.code + " (" + u.name + "), outside your scope");
+  for (const auto& u : out->closed) {
+    if (outside(u)) return Status::Denied("the list leaves out unit " + u.code + " (" + u.name + "), outside your scope: "
+                                          "import only your own units' list, or ask an administrator above you");
+    if (current->IsWithin(admin.unit, u.code))
+      return Status::Invalid("the list leaves out your own unit " + u.code + " (" + u.name + ")");
+  }
+  for (const auto& [before, after] : out->renamed)
+    if (outside(before)) return Status::Denied("the list renames unit " + before.code + ", outside your scope");
+  if (!apply) return Status::Ok();
+  if (!out->moved.empty())
+    return Status::Precondition("the list moves " + std::to_string(out->moved.size()) + " unit(s) to another parent (" +
+                                out->moved[0].first.code + " " + out->moved[0].first.name +
+                                " first); records carry their unit's place in the tree, so moves are not imported");
+  return sync_.ReplaceUnits(admin, std::move(merged));
+}
+
+}  // namespace ocop::server

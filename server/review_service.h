@@ -1,0 +1,68 @@
+// What the console reads and the few things it changes beyond sync: the weekly
+// report of a user's scope (the same computation as `ocop report`, in
+// shared/report.h), record search and one record with its history and open
+// conflicts, CSV exports, and importing the statistics office's unit list.
+// Every read is limited to the caller's scope, as pulls are.
+//
+// Thread-safe: no state of its own beyond what SyncService and the store guard.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "server/server_store.h"
+#include "server/sync_service.h"
+#include "shared/clock.h"
+#include "shared/report.h"
+#include "shared/units.h"
+
+namespace ocop::server {
+
+struct RecordQuery {
+  std::string text;    // words, each must occur (case, accents and -n/-ng ignored)
+  std::string form;    // "" for every form
+  std::string status;  // "" for any
+  std::string unit;    // a unit within the caller's scope; "" for all of it
+  bool conflicts_only = false;
+  int limit = 200;     // 1..1000
+};
+
+struct RecordDetail {
+  StoredRecord record;
+  std::vector<ConflictRow> open_conflicts;
+  std::vector<AuditRow> history;
+};
+
+class ReviewService {
+ public:
+  ReviewService(SyncService& sync, ServerStore& store, const FormCatalog& catalog, const Clock& clock)
+      : sync_(sync), store_(store), catalog_(catalog), clock_(clock) {}
+
+  // The weekly report of the user's unit, for the week holding `day` ("" = today).
+  Status WeeklyReport(const AuthUser& user, const std::string& day, int target, report::WeeklyReport* out);
+  // Matching live records, most recently changed first; *total counts every
+  // match, also those past the limit.
+  Status Search(const AuthUser& user, const RecordQuery& query, std::vector<StoredRecord>* out, size_t* total);
+  Status Detail(const AuthUser& user, const std::string& record_id, RecordDetail* out);
+  // Every live record of a form in the user's scope (or below `unit`), as CSV.
+  Status ExportCsv(const AuthUser& user, const std::string& form, const std::string& unit, bool bom, std::string* out);
+  // Reads an official unit list (CSV, either layout UnitTree::ParseCsv knows)
+  // and says what it would change; with `apply`, installs it. Administrators
+  // only; every unit it adds, closes, renames or moves must lie within the
+  // administrator's scope, and a list that moves a unit is not applied.
+  Status ImportUnits(const AuthUser& admin, const std::string& csv, bool apply, UnitListChange* out);
+
+  // Today in Vietnam (ISO).
+  std::string Today() const;
+
+ private:
+  // Calls fn for each live record under `path_prefix`, in pages.
+  Status ForEachRecord(const std::string& path_prefix, const std::function<Status(StoredRecord&)>& fn);
+  Status ScopePath(const AuthUser& user, const std::string& unit, std::string* path);
+
+  SyncService& sync_;
+  ServerStore& store_;
+  const FormCatalog& catalog_;
+  const Clock& clock_;
+};
+
+}  // namespace ocop::server

@@ -1,0 +1,83 @@
+// The weekly report's figures, computed once from records in a scope, for both
+// places a coordinator reads them: `ocop report` on a device that synced, and
+// the console of `ocopd`. Each side only gathers its records (ReportRecord) and
+// calls BuildWeeklyReport; rendering as a terminal table, CSV, a
+// self-contained HTML page or JSON is also here, so the two cannot disagree.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "shared/forms.h"
+#include "shared/json.h"
+#include "shared/status.h"
+#include "shared/units.h"
+
+namespace ocop::report {
+
+// One live (not deleted) record as either store holds it.
+struct ReportRecord {
+  std::string id, form, unit;
+  json::Object fields;
+  bool conflict = false;
+  std::string status() const;
+};
+
+struct CommuneFigures {
+  std::string code, name;
+  std::map<std::string, int> ideas_by_status;  // every status of the idea form, 0 included
+  int ideas_total = 0;
+  int ideas_received_this_week = 0;  // received_on within the week
+  int visits_this_week = 0;          // visited_on within the week
+  int confirmations = 0;
+};
+
+struct WaitingIdea {
+  std::string id, commune, product, returned_on, resubmit_from, reason;
+};
+
+struct ConfirmationLine {
+  std::string id, commune, product, status;
+  double labour_ratio = -1, material_ratio = -1;  // -1: not computable
+  int labour_points = 0, material_points = 0;
+  Label material_band;  // the band of the localisation table the material share falls in
+  bool rankable = true;
+};
+
+struct VisitLine {
+  std::string id, commune, subject, visited_on, purpose;
+  std::string latitude, longitude;  // as recorded ("" when none)
+};
+
+struct WeeklyReport {
+  std::string unit, unit_name;
+  std::string week_start, week_end;  // ISO, Monday..Sunday
+  std::vector<CommuneFigures> communes;
+  std::vector<WaitingIdea> waiting;
+  std::vector<ConfirmationLine> confirmations;
+  std::vector<VisitLine> visits_this_week;
+  int selected_total = 0;
+  int target = 0;  // selected products aimed at (0: no target)
+  std::string last_sync;
+};
+
+// Figures for the week containing `day` (ISO or dd/mm/yyyy) over `records`,
+// for the report of `unit` (names from `units`). Records are taken as given:
+// the caller has already limited them to the scope.
+Status BuildWeeklyReport(const std::vector<ReportRecord>& records, const UnitTree& units, const std::string& unit,
+                         const std::string& day, int target, WeeklyReport* out);
+
+std::string RenderTable(const WeeklyReport& r, const std::string& lang);
+std::string RenderCsv(const WeeklyReport& r);
+std::string RenderHtml(const WeeklyReport& r, const std::string& lang);
+// Every figure, as the console and `ocop report --format json` give it.
+std::string RenderJson(const WeeklyReport& r);
+
+// Records of one form as CSV: id, unit, status, conflict, then one column per
+// field (lists as JSON). `bom` prefixes the UTF-8 byte-order mark Excel needs.
+std::string RecordsCsv(const FormSchema& schema, const std::vector<ReportRecord>& rows, bool bom);
+
+// RFC 4180 quoting of one CSV cell.
+std::string CsvCell(const std::string& s);
+
+}  // namespace ocop::report
