@@ -77,7 +77,10 @@ class ApiHandler : public HTTPRequestHandler {
                          s.message().substr(0, 500);
       if (s.code() == Code::kInternal) Poco::Logger::get("ocopd.http").error(line);
       else Poco::Logger::get("ocopd.http").notice(line);
-      if (s.code() == Code::kPayloadTooLarge) Drain(req);
+      // An unread body would be taken for the next request on this
+      // connection (and browsers see a reset): read it away, within bounds,
+      // unless the connection is being closed on purpose.
+      if (s.code() == Code::kPayloadTooLarge || resp.getKeepAlive()) Drain(req);
       if (retry_after_s_ > 0) resp.set("Retry-After", std::to_string(retry_after_s_));
       else if (s.code() == Code::kUnavailable) resp.set("Retry-After", "1");
       if (!resp.sent()) Send(resp, StatusHttpCode(s.code()), ErrorBody(s, request_id_));

@@ -105,6 +105,9 @@ class SessionHandler final : public ApiHandler {
     AuthUser u;
     Status s = Auth(req, &u);
     if (m == "DELETE") {
+      // Without its CSRF header a logout is refused too: another site must
+      // not end a session either.
+      if (s.code() == Code::kPermissionDenied) return s;
       std::string session = web::ReadCookie(req, http::kSessionCookie);
       if (s.ok() && !session.empty()) s = service_.Logout(session);
       resp.set("Set-Cookie", web::SessionCookie(http::kSessionCookie, "", req.secure(), 0));

@@ -104,7 +104,7 @@
     const node = unitParam && units[unitParam] ? unitParam : me.unit;
     const children = data.units.filter((u) => u.parent === node);
     const under = (code, top) => { for (let c = code; c; c = units[c] && units[c].parent) if (c === top) return true; return false; };
-    const ideaStatuses = forms.idea ? forms.idea.fields.find((f) => f.key === 'status').choices.map((c) => c.value) : [];
+    const ideaStatuses = forms.idea ? forms.idea.statuses : [];
     const sum = (top) => {
       const s = {ideas_total: 0, ideas_received_this_week: 0, visits_this_week: 0, confirmations: 0, by: {}};
       for (const c of r.communes) {
@@ -473,7 +473,7 @@
     const unitRows = (list, extra) => h('table', {class: 'list'}, h('tbody', {}, list.map((u) =>
       h('tr', {}, h('td', {}, u.code), h('td', {}, u.name), h('td', {}, extra ? extra(u) : u.level)))));
     function showDiff(d) {
-      out.replaceChildren(
+      out.replaceChildren(h('div', {},
         h('div', {class: 'grid'}, stat(d.added.length, t('mã mới', 'new codes'), 'diff-added'),
           stat(d.closed.length, t('mã không còn (sẽ đóng)', 'codes gone (closed)'), 'diff-closed'),
           stat(d.renamed.length, t('đổi tên', 'renamed'), 'diff-renamed'), stat(d.moved.length, t('chuyển đơn vị cấp trên', 'moved'), 'diff-moved'),
@@ -488,7 +488,7 @@
             h('td', {}, p.before.parent, ' → ', p.after.parent)))))] : null,
         d.applied ? h('p', {class: 'badge ok', id: 'units-applied'}, t('Đã áp dụng', 'Applied'))
           : h('div', {class: 'actions'}, h('button', {class: 'primary', id: 'units-apply', disabled: d.moved.length > 0, onclick: () => run(true)},
-            t('Áp dụng các thay đổi này', 'Apply these changes'))));
+            t('Áp dụng các thay đổi này', 'Apply these changes')))));
     }
     file.addEventListener('change', () => { text = ''; out.replaceChildren(); });
     mount(h('h1', {}, t('Danh mục đơn vị hành chính', 'Administrative units')),
@@ -501,8 +501,6 @@
   }
 
   // ---- routing ----
-  // Pages for administrators are routed for everyone: the server decides, and
-  // its refusal is shown as the 403 page.
   const page = (fn) => async (...a) => {
     if (!me) return loginPage();
     try {
@@ -514,15 +512,25 @@
       loginPage();
     }
   };
+  // The administrator's pages say so at once to others; the server refuses
+  // their calls anyway (403), whatever a page does.
+  const adminPage = (fn) => page(async (...a) => {
+    if (!isAdmin()) {
+      const e = new Error(t('Trang này chỉ dành cho quản trị viên.', 'This page is for administrators only.'));
+      e.status = 403;
+      throw e;
+    }
+    await fn(...a);
+  });
   const route = O.router([
     [/^#\/?$/, page(() => dashboard())],
     [/^#\/dash\/(\w+)$/, page((u) => dashboard(u))],
     [/^#\/records(?:\?.*)?$/, page(() => records())],
     [/^#\/r\/([\w-]+)$/, page((id) => record(id))],
-    [/^#\/conflicts$/, page(conflicts)],
-    [/^#\/conflict\/([\w-]+)$/, page(conflict)],
-    [/^#\/users$/, page(users)],
-    [/^#\/units$/, page(unitsPage)],
+    [/^#\/conflicts$/, adminPage(conflicts)],
+    [/^#\/conflict\/([\w-]+)$/, adminPage(conflict)],
+    [/^#\/users$/, adminPage(users)],
+    [/^#\/units$/, adminPage(unitsPage)],
     [/^#\/logout$/, logout],
   ], () => mount(h('h1', {}, t('Không có trang này', 'No such page')), h('a', {href: '#/'}, t('Về tổng quan', 'Back to the dashboard'))));
 

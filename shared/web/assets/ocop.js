@@ -213,10 +213,10 @@ const O = (() => {
   function showFailure(e) {
     if (e && e.status === 403) {
       mount(h('h1', {}, t('Không có quyền (403)', 'Not allowed (403)')),
-            h('div', {class: 'card', id: 'forbidden'}, e.message));
+            h('div', {class: 'card', id: 'forbidden'}, msg(e.message)));
       return;
     }
-    mount(h('h1', {}, t('Có lỗi', 'Something went wrong')), h('div', {class: 'card'}, e.message || String(e)));
+    mount(h('h1', {}, t('Có lỗi', 'Something went wrong')), h('div', {class: 'card'}, e.message ? msg(e.message) : String(e)));
   }
 
   // ---- forms generated from schemas ----

@@ -1,0 +1,308 @@
+"""The console of ocopd (/console/) in a real browser, against a real ocopd
+and real `ocop` devices: a coordinator sees exactly its scope's figures (the
+same as `ocop report` on its synced device), an officer meets the 403 page and
+the API refuses too, an administrator resolves a two-sided conflict field by
+field and every device converges, accounts made in the console log in from
+`ocop`, and the statistics office's unit list is imported with its changes
+shown first. Screenshots of each screen go to the build's screenshots/."""
+import datetime
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+import support  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+
+TODAY = (datetime.datetime.utcnow() + datetime.timedelta(hours=7)).strftime('%d/%m/%Y')
+
+
+class ConsoleTest(support.BrowserTest):
+    def setUp(self):
+        super().setUp()
+        self.server = support.Server(self.tmp)
+        self.cleanups.append(self.server.stop)
+        self.console = self.server.url + '/console/'
+        self.server.add_user('quantri', 'admin', '26', 'matkhau-quantri')
+
+    def device(self, name, unit, user, password):
+        self.server.add_user(user, 'coordinator' if len(unit) == 3 else 'officer', unit, password)
+        dev = support.Device(self.tmp, name)
+        dev.run('init', '--commune', unit, '--server', self.server.url)
+        dev.run('login', '--user', user, '--password-stdin', input=password + '\n')
+        return dev
+
+    def new_idea(self, dev, product, *extra):
+        r = dev.run('new', 'idea', '--set', f'subject_name=HTX {product}', '--set', 'subject_kind=cooperative',
+                    '--set', f'product_name={product}', '--set', 'product_group=1', '--set', 'description=Đặc sản của xã',
+                    *extra, '--json')
+        return json.loads(r.stdout)['id']
+
+    def login(self, user, password):
+        d = self.driver
+        d.get(self.console)
+        self.type('#login-user', user)
+        self.type('#login-password', password)
+        self.click('#login-submit')
+        self.visible('#logout')
+
+    def api(self, method, path, body=None):
+        """Calls the API from the page, with its cookie and CSRF header: (status, json)."""
+        return self.driver.execute_async_script(
+            'const [m, p, b, done] = arguments;'
+            'fetch("/v1/session").then(r => r.json()).then(s => fetch(p, {method: m, credentials: "same-origin",'
+            '  headers: {"X-OCOP-CSRF": s.csrf || "", "Content-Type": "application/json"},'
+            '  body: b === null ? undefined : JSON.stringify(b)}))'
+            '.then(async r => done([r.status, await r.json().catch(() => null)]), e => done([0, String(e)]));',
+            method, path, body)
+
+    # ---- a coordinator's dashboard equals `ocop report` ----
+    def test_coordinator_sees_exactly_the_figures_of_ocop_report(self):
+        d = self.driver
+        lan = self.device('lan', '08800', 'lan', 'matkhau-lan')       # Xã Đôn Nhân, huyện Sông Lô
+        binh = self.device('binh', '08821', 'binh', 'matkhau-binh')   # Xã Đức Bác, huyện Sông Lô
+        minh = self.device('minh', '08761', 'minh', 'matkhau-minh')   # Lập Thạch: another district
+        hoa = self.device('hoa', '253', 'hoa', 'matkhau-hoa')         # coordinator of Sông Lô
+
+        oi = self.new_idea(lan, 'Ổi Đôn Nhân')
+        lan.run('submit', oi)  # received today: new this week
+        lan.run('return', oi, '--reason', 'Thiếu ảnh sản phẩm')
+        buoi = self.new_idea(lan, 'Bưởi Đôn Nhân')
+        lan.run('submit', buoi)
+        lan.run('new', 'visit', '--set', f'visited_on={TODAY}', '--set', 'purpose=advice', '--set',
+                'findings=Vườn sạch, ghi chép đầy đủ', '--set', 'subject_name=HTX Ổi', '--set', 'latitude=21.4512',
+                '--set', 'longitude=105.3921')
+        mat = self.new_idea(binh, 'Mật ong Đức Bác')
+        binh.run('new', 'confirmation', '--set', f'idea_id={mat}', '--set', 'product_name=Mật ong Đức Bác',
+                 '--set', 'year=2026', '--set', 'workers_total=10', '--set', 'workers_local=8', '--set',
+                 'materials=[{"name":"Mật ong","unit":"kg","quantity":100,"value_vnd":9000000,'
+                 '"local_value_vnd":6000000,"origin":"commune"},{"name":"Chai","unit":"cái","quantity":100,'
+                 '"value_vnd":1000000,"local_value_vnd":0,"origin":"imported"}]')
+        self.new_idea(minh, 'Tương Lập Thạch')
+        for dev in (lan, binh, minh, hoa):
+            dev.run('sync')
+        device_report = json.loads(hoa.run('report', '--format', 'json').stdout)
+        self.assertEqual(len(device_report['communes']), 2)
+
+        self.login('hoa', 'matkhau-hoa')
+        self.text_in('h1', 'Huyện Sông Lô')
+        self.visible('#by-unit tbody tr')
+        self.shot('console-01-coordinator-dashboard')
+        # The server's figures are the device's, field for field (one computation).
+        status, served = self.api('GET', '/v1/report', None)
+        self.assertEqual(status, 200)
+        served = served['report']
+        for key in ('communes', 'waiting', 'confirmations', 'visits_this_week', 'selected_total', 'week_start', 'unit'):
+            self.assertEqual(served[key], device_report[key], key)
+        # And the page shows them: one row per commune, each cell its figure.
+        for c in device_report['communes']:
+            row = d.find_element(By.CSS_SELECTOR, f'#by-unit tr[data-unit="{c["code"]}"]')
+            cell = lambda k: int(row.find_element(By.CSS_SELECTOR, f'td[data-k="{k}"]').text)  # noqa: E731
+            self.assertEqual(cell('ideas_total'), c['ideas_total'])
+            for status_name, n in c['ideas_by_status'].items():
+                self.assertEqual(cell(status_name), n, status_name)
+            self.assertEqual(cell('new'), c['ideas_received_this_week'])
+            self.assertEqual(cell('visits'), c['visits_this_week'])
+            self.assertEqual(cell('confirmations'), c['confirmations'])
+        self.assertEqual(d.find_element(By.CSS_SELECTOR, '#tile-ideas .n').text, '3')  # not Lập Thạch's
+        waiting = d.find_element(By.ID, 'waiting').text
+        self.assertIn('Ổi Đôn Nhân', waiting)
+        self.assertIn('Thiếu ảnh sản phẩm', waiting)
+        resubmit = datetime.datetime.strptime(TODAY, '%d/%m/%Y') + datetime.timedelta(days=7)
+        self.assertIn(resubmit.strftime('%d/%m/%Y'), waiting)
+        conf = d.find_element(By.ID, 'confirmations').text
+        self.assertIn('80 %', conf)   # local labour 8 of 10
+        self.assertIn('60 %', conf)   # local raw materials 6 of 10 million
+        self.assertIn('21.4512, 105.3921', d.find_element(By.ID, 'visits').text)
+        self.assertNotIn('Tương Lập Thạch', d.page_source)  # another district's
+
+        # Drill down to a commune: its records.
+        self.click('#by-unit tr[data-unit="08800"]')
+        self.visible('#records tbody tr')
+        self.assertEqual(len(d.find_elements(By.CSS_SELECTOR, '#records tbody tr')), 3)
+        self.shot('console-02-commune-records')
+        # Search without accents across the scope; never beyond it.
+        d.get(self.console + '#/records?q=mat%20ong%20duc%20bac')
+        self.text_in('#records tbody', 'Mật ong Đức Bác')
+        self.assertEqual(len(d.find_elements(By.CSS_SELECTOR, '#records tbody tr')), 2)  # the idea and its confirmation
+        d.get(self.console + '#/records?q=tuong%20lap%20thach')
+        self.text_in('#found', '0 phiếu')
+        status, _ = self.api('GET', '/v1/records?unit=08761', None)
+        self.assertEqual(status, 403)
+        # One record: fields, history.
+        d.get(self.console + '#/r/' + oi)
+        self.text_in('#history', 'returned')
+        self.assertIn('Thiếu ảnh sản phẩm', d.page_source)
+        self.shot('console-03-record')
+        # CSV export with the BOM for Excel.
+        csv = self.fetch_bytes('/v1/export/idea.csv?bom=1')
+        self.assertTrue(csv.startswith(b'\xef\xbb\xbfid,unit,status,conflict'))
+        self.assertEqual(csv.decode('utf-8-sig').count('\n'), 4)  # header + 3 ideas of Sông Lô
+        # English.
+        d.get(self.console + '#/')
+        self.choose('#lang', 'en')
+        self.text_in('h1', 'Dashboard')
+        self.shot('console-04-dashboard-english')
+        self.choose('#lang', 'vi')
+
+    # ---- roles ----
+    def test_an_officer_cannot_open_administrator_pages(self):
+        self.device('lan', '08800', 'lan', 'matkhau-lan')
+        self.login('lan', 'matkhau-lan')
+        d = self.driver
+        self.assertFalse(d.find_elements(By.CSS_SELECTOR, 'header nav a[href="#/users"]'))
+        for page in ('#/users', '#/conflicts', '#/units'):
+            d.get(self.console + page)
+            self.visible('#forbidden')
+            self.text_in('h1', '403')
+        self.shot('console-05-officer-403')
+        status, body = self.api('GET', '/v1/users', None)
+        self.assertEqual((status, body['error']['code']), (403, 'permission_denied'))
+        status, _ = self.api('POST', '/v1/users', {'name': 'ke-gian', 'role': 'admin', 'unit': '26', 'password': 'matkhau-ke'})
+        self.assertEqual(status, 403)
+        status, _ = self.api('GET', '/v1/conflicts', None)
+        self.assertEqual(status, 403)
+        status, body = self.api('POST', '/v1/units/import?apply=1', None)
+        self.assertEqual(status, 403, body)
+        # Without the CSRF header the cookie alone changes nothing.
+        r = d.execute_async_script(
+            'const done = arguments[0]; fetch("/v1/session", {method: "DELETE"}).then(r => done(r.status));')
+        self.assertEqual(r, 403)
+        # The cookie is HttpOnly: the page's scripts cannot read it.
+        self.assertNotIn('ocop_session', d.execute_script('return document.cookie'))
+        cookie = d.get_cookie('ocop_session')
+        self.assertTrue(cookie['httpOnly'])
+        self.assertEqual(cookie['sameSite'], 'Strict')
+
+    # ---- conflicts ----
+    def test_admin_resolves_a_two_sided_conflict_field_by_field_and_devices_converge(self):
+        lan = self.device('lan', '08800', 'lan', 'matkhau-lan')
+        an = self.device('an', '08800', 'an', 'matkhau-an')
+        oi = self.new_idea(lan, 'Ổi Đôn Nhân', '--set', 'phone=0912000000')
+        lan.run('sync')
+        an.run('sync')
+        lan.run('edit', oi, '--set', 'product_name=Ổi giòn Đôn Nhân', '--set', 'phone=0912345678')
+        an.run('edit', oi, '--set', 'product_name=Ổi ruby Đôn Nhân', '--set', 'phone=0987654321')
+        lan.run('sync')
+        an.run('sync')
+        self.assertTrue(json.loads(an.run('show', oi, '--json').stdout)['conflict'])
+
+        self.login('quantri', 'matkhau-quantri')
+        d = self.driver
+        d.get(self.console + '#/conflicts')
+        self.click(f'#conflict-queue tr[data-id="{oi}"]')
+        self.visible('.conflict-field[data-field="product_name"]')
+        page = d.find_element(By.ID, 'main').text
+        for text in ('Ổi Đôn Nhân', 'Ổi giòn Đôn Nhân', 'Ổi ruby Đôn Nhân', 'lan', 'an'):
+            self.assertIn(text, page)
+        self.shot('console-06-conflict')
+        # Saving with a field undecided is refused on the page.
+        self.click('#take-product_name-incoming')
+        self.click('#resolve-submit')
+        self.text_in('#err-phone', 'chọn')
+        self.click('#take-phone-value')
+        self.type('#value-phone', '0911222333')
+        self.click('#resolve-submit')
+        self.visible('#history')
+        self.assertFalse(d.find_elements(By.ID, 'conflict-mark'))
+        self.text_in('#history', '0911222333')
+        self.shot('console-07-resolved')
+
+        for dev in (lan, an):
+            dev.run('sync')
+            rec = json.loads(dev.run('show', oi, '--json').stdout)
+            self.assertEqual(rec['fields']['product_name'], 'Ổi ruby Đôn Nhân')
+            self.assertEqual(rec['fields']['phone'], '0911222333')
+            self.assertFalse(rec['conflict'])
+        d.get(self.console + '#/conflicts')
+        self.visible('#no-conflicts')
+
+    # ---- accounts ----
+    def test_an_account_created_in_the_console_logs_in_from_ocop(self):
+        self.login('quantri', 'matkhau-quantri')
+        d = self.driver
+        d.get(self.console + '#/users')
+        self.type('#new-name', 'thu')
+        self.choose('#new-role', 'officer')
+        self.choose('#new-unit', '08800')
+        self.type('#new-password', 'ngan')
+        self.click('#new-submit')
+        self.text_in('#new-err', 'ít nhất 8 ký tự')
+        self.type('#new-password', 'matkhau-thu')
+        self.click('#new-submit')
+        self.visible('#users tr[data-user="thu"]')
+        self.shot('console-08-accounts')
+
+        phone = support.Device(self.tmp, 'thu-phone')
+        phone.run('init', '--commune', '08800', '--server', self.server.url)
+        phone.run('login', '--user', 'thu', '--password-stdin', input='matkhau-thu\n')
+        phone.run('sync')
+
+        # Reset the password: the old one and the old session stop working.
+        self.type('#users tr[data-user="thu"] .reset-password', 'matkhau-moi-thu')
+        self.click('#users tr[data-user="thu"] .reset')
+        self.text_in('.toast', 'Đã đặt lại mật khẩu')
+        self.assertNotEqual(phone.run('sync', check=False).returncode, 0)
+        self.assertNotEqual(phone.run('login', '--user', 'thu', '--password-stdin', input='matkhau-thu\n',
+                                      check=False).returncode, 0)
+        phone.run('login', '--user', 'thu', '--password-stdin', input='matkhau-moi-thu\n')
+        # Disable: refused at once.
+        self.click('#users tr[data-user="thu"] .disable')
+        self.text_in('#users tr[data-user="thu"]', 'đã khoá')
+        self.assertNotEqual(phone.run('sync', check=False).returncode, 0)
+        # Outside the administrator's scope: refused by the server.
+        status, body = self.api('POST', '/v1/users', {'name': 'x', 'role': 'officer', 'unit': '99999', 'password': 'matkhau-x'})
+        self.assertEqual(status, 403, body)
+
+    # ---- units ----
+    def test_the_statistics_office_list_is_imported_with_its_changes_shown_first(self):
+        # The sample tree minus one commune, plus a new one, one renamed, in the
+        # statistics office's own layout.
+        import urllib.request
+        with urllib.request.urlopen(self.server.url + '/v1/units', timeout=10) as r:
+            ours = r.read().decode('utf-8').splitlines()
+        rows = [line.split(',') for line in ours[1:]]
+        names = {r[0]: r[1] for r in rows}
+        parents = {r[0]: r[3] for r in rows}
+        lines = ['Tỉnh Thành Phố,Mã TP,Quận Huyện,Mã QH,Phường Xã,Mã PX,Cấp']
+        for code, name in names.items():
+            if len(code) != 5 or code == '08725':  # leave Xã Định Trung out: closed
+                continue
+            dist = parents[code]
+            name = 'Xã Đôn Nhân mới' if code == '08800' else name
+            lines.append(f'Tỉnh Vĩnh Phúc,26,{names[dist]},{dist},{name},{code},{name.split()[0]}')
+        lines.append(f'Tỉnh Vĩnh Phúc,26,{names["253"]},253,Xã Sông Lô Mới,08899,Xã')
+        path = os.path.join(self.tmp, 'danh-muc.csv')
+        with open(path, 'w', encoding='utf-8-sig') as f:
+            f.write('\n'.join(lines) + '\n')
+
+        self.login('quantri', 'matkhau-quantri')
+        d = self.driver
+        d.get(self.console + '#/units')
+        d.find_element(By.ID, 'units-file').send_keys(path)
+        self.click('#units-preview')
+        self.text_in('#diff-added .n', '1')
+        self.text_in('#diff-closed .n', '1')
+        self.text_in('#diff-renamed .n', '1')
+        self.assertIn('Xã Định Trung', d.find_element(By.ID, 'units-diff').text)
+        self.assertIn('Xã Sông Lô Mới', d.find_element(By.ID, 'units-diff').text)
+        self.shot('console-09-units-preview')
+        # Nothing changed yet.
+        with urllib.request.urlopen(self.server.url + '/v1/units', timeout=10) as r:
+            self.assertNotIn('08899', r.read().decode('utf-8'))
+        self.click('#units-apply')
+        self.visible('#units-applied')
+        with urllib.request.urlopen(self.server.url + '/v1/units', timeout=10) as r:
+            after = r.read().decode('utf-8')
+        self.assertIn('08899,Xã Sông Lô Mới,', after)
+        closed = next(line for line in after.splitlines() if line.startswith('08725,'))
+        self.assertRegex(closed, r',\d{4}-\d{2}-\d{2}$')  # kept, with its closing date
+        self.assertIn('Xã Đôn Nhân mới', after)
+        # A new commune's officer can be created at once.
+        status, body = self.api('POST', '/v1/users', {'name': 'moi', 'role': 'officer', 'unit': '08899', 'password': 'matkhau-moi'})
+        self.assertEqual(status, 200, body)
+        self.shot('console-10-units-applied')
+
+
+if __name__ == '__main__':
+    support.main()
