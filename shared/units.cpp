@@ -208,13 +208,14 @@ Status MergeUnitList(const UnitTree& current, const UnitTree& incoming, const st
       c.added.push_back(u);
     } else {
       if (u.valid_from.empty()) u.valid_from = before->valid_from;
-      if (before->parent != u.parent) {
+      bool moved = before->parent != u.parent;
+      if (moved) {
         c.moved.push_back({*before, u});
         u.parent = before->parent;
       }
       if (!before->valid_to.empty() && u.valid_to.empty()) c.added.push_back(u);
       else if (before->name != u.name) c.renamed.push_back({*before, u});
-      else ++c.unchanged;
+      else if (!moved) ++c.unchanged;
     }
     Status s = out.Add(u);
     if (!s.ok()) return s;

@@ -15,6 +15,7 @@
   const isAdmin = () => me && me.role === 'admin';
   const roleLabel = (r) => ({officer: t('Cán bộ xã', 'Commune officer'), coordinator: t('Cán bộ điều phối', 'Coordinator'),
     admin: t('Quản trị viên', 'Administrator')})[r] || r;
+  const levelLabel = (l) => ({province: t('tỉnh', 'province'), district: t('huyện', 'district'), commune: t('xã', 'commune')})[l] || l;
   const qs = (params) => Object.entries(params).filter(([, v]) => v !== '' && v !== null && v !== undefined && v !== false)
     .map(([k, v]) => `${k}=${encodeURIComponent(v === true ? '1' : v)}`).join('&');
   const stat = (n, label, id) => h('div', {class: 'stat', id}, h('div', {class: 'n'}, n), h('div', {class: 'l'}, label));
@@ -30,6 +31,9 @@
     if (f && f.type !== 'list') return O.display(f, v);
     return typeof v === 'string' ? v : JSON.stringify(v);
   }
+  // Device ids are time-ordered (UUIDv7): two devices set up the same day share
+  // their first digits, so the last ones tell them apart.
+  const deviceName = (id) => (id ? '…' + id.slice(-8) : '?');
   function titleOf(r) {
     const f = r.fields || {};
     return f.product_name || f.subject_name || f.receipt_no || r.id.slice(0, 8);
@@ -298,7 +302,7 @@
       h('thead', {}, h('tr', {}, [t('Lúc', 'When'), t('Ai', 'Who'), t('Thiết bị', 'Device'), t('Trường', 'Field'),
         t('Cũ', 'Old'), t('Mới', 'New')].map((x) => h('th', {}, x)))),
       h('tbody', {}, rows.slice().reverse().map((e) => h('tr', {},
-        h('td', {}, O.date(e.at, true)), h('td', {}, e.author), h('td', {}, (e.device || '').slice(0, 8)),
+        h('td', {}, O.date(e.at, true)), h('td', {}, e.author), h('td', {}, deviceName(e.device)),
         h('td', {}, fieldName(schema, e.field), e.kind && e.kind !== 'apply' ? [' ', h('span', {class: 'badge'}, e.kind)] : null),
         h('td', {}, shownValue(schema, e.field, e.old)), h('td', {}, shownValue(schema, e.field, e.new)))))));
   }
@@ -343,7 +347,7 @@
     for (const e of detail.history) when[e.change_id] = e.at;
     const side = (value, by, field) => h('div', {class: 'card'},
       h('div', {class: 'value'}, shownValue(schema, field, value)),
-      h('div', {class: 'muted'}, by.author || '?', ' · ', t('thiết bị ', 'device '), (by.device || '?').slice(0, 8),
+      h('div', {class: 'muted'}, by.author || '?', ' · ', t('thiết bị ', 'device '), deviceName(by.device),
         when[by.change_id] ? [' · ', O.date(when[by.change_id], true)] : null));
     const choices = {};
     const rows = c.conflicts.map((x) => {
@@ -368,7 +372,7 @@
         h('div', {class: 'error', id: 'err-' + x.field}));
     });
     const err = h('div', {class: 'error', id: 'resolve-err', 'aria-live': 'polite'});
-    mount(h('h1', {}, t('Giải quyết xung đột: ', 'Resolve a conflict: '), formLabel(c.form), ' ', titleOf({id, fields: c.fields})),
+    mount(h('h1', {}, t('Giải quyết xung đột: ', 'Resolve a conflict: '), formLabel(c.form), ' — ', titleOf(detail)),
       h('p', {class: 'muted'}, t('Chọn cho từng trường. Kết quả là một thay đổi mới, có ghi lịch sử, và được gửi tới mọi thiết bị khi đồng bộ.',
         'Decide each field. The result is a new, audited change that every device receives when it syncs.')),
       rows, err,
@@ -471,7 +475,7 @@
       } catch (x) { out.replaceChildren(h('div', {class: 'card error', id: 'units-err'}, O.msg(x.message))); }
     };
     const unitRows = (list, extra) => h('table', {class: 'list'}, h('tbody', {}, list.map((u) =>
-      h('tr', {}, h('td', {}, u.code), h('td', {}, u.name), h('td', {}, extra ? extra(u) : u.level)))));
+      h('tr', {}, h('td', {}, u.code), h('td', {}, u.name), h('td', {}, extra ? extra(u) : levelLabel(u.level))))));
     function showDiff(d) {
       out.replaceChildren(h('div', {},
         h('div', {class: 'grid'}, stat(d.added.length, t('mã mới', 'new codes'), 'diff-added'),

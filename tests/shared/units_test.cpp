@@ -73,3 +73,47 @@ TEST(UnitsTest, CsvQuoting) {
 
 }  // namespace
 }  // namespace ocop
+
+namespace ocop {
+namespace {
+
+UnitTree Parse(const std::string& csv) {
+  UnitTree t;
+  EXPECT_TRUE(UnitTree::ParseCsv(csv, &t).ok()) << csv;
+  return t;
+}
+
+TEST(MergeUnitListTest, NewClosedRenamedAndMovedCodesAreToldApart) {
+  UnitTree current = Parse(
+      "code,name,level,parent,valid_from,valid_to\n"
+      "1,Tỉnh A,province,,2004-01-01,\n10,Huyện B,district,1,,\n11,Huyện C,district,1,,\n"
+      "100,Xã D,commune,10,,\n101,Xã E,commune,10,,\n102,Xã F,commune,11,,\n103,Xã G,commune,11,,2020-01-01\n");
+  UnitTree incoming = Parse(
+      "code,name,level,parent\n1,Tỉnh A,province,\n10,Huyện B,district,1\n11,Huyện C,district,1\n"
+      "100,Xã D mới,commune,10\n102,Xã F,commune,10\n104,Xã H,commune,11\n103,Xã G,commune,11\n");
+  UnitTree merged;
+  UnitListChange c;
+  ASSERT_TRUE(MergeUnitList(current, incoming, "2026-11-30", &merged, &c).ok());
+  ASSERT_EQ(c.added.size(), 2u);  // 104 new, 103 listed again after closing
+  EXPECT_EQ(c.added[0].code, "103");
+  EXPECT_EQ(c.added[1].code, "104");
+  ASSERT_EQ(c.closed.size(), 1u);
+  EXPECT_EQ(c.closed[0].code, "101");
+  EXPECT_EQ(merged.Find("101")->valid_to, "2026-11-30");  // kept, closed today
+  ASSERT_EQ(c.renamed.size(), 1u);
+  EXPECT_EQ(c.renamed[0].second.name, "Xã D mới");
+  ASSERT_EQ(c.moved.size(), 1u);
+  EXPECT_EQ(c.moved[0].first.code, "102");
+  EXPECT_EQ(merged.Find("102")->parent, "11");  // a move is reported, not made
+  EXPECT_EQ(merged.Find("1")->valid_from, "2004-01-01");  // what the list lacks is kept
+  EXPECT_TRUE(merged.Find("103")->valid_to.empty());
+  EXPECT_EQ(c.unchanged, 3u);
+  // Importing the merged tree again changes nothing.
+  UnitTree again;
+  UnitListChange none;
+  ASSERT_TRUE(MergeUnitList(merged, merged, "2026-12-01", &again, &none).ok());
+  EXPECT_TRUE(none.added.empty() && none.closed.empty() && none.renamed.empty() && none.moved.empty());
+}
+
+}  // namespace
+}  // namespace ocop
