@@ -1,6 +1,7 @@
 #include "server/server_app.h"
 
 #include "server/review_service.h"
+#include "shared/dates.h"
 
 #include <Poco/AutoPtr.h>
 #include <Poco/ConsoleChannel.h>
@@ -166,12 +167,24 @@ int OcopdApp::ImportUnits() {
   std::unique_ptr<SqliteServerStore> store;
   std::unique_ptr<SyncService> service;
   if (s.ok()) s = OpenService(config(), &store, &service);
-  if (s.ok()) s = store->SaveUnits(units);
+  // The same merge as the console's import: codes are permanent, missing ones
+  // are closed (on a new store, the sample list's), moves are refused.
+  UnitTree current;
+  if (s.ok()) s = store->LoadUnits(&current);
+  UnitListChange change;
+  UnitTree merged;
+  if (s.ok())
+    s = MergeUnitList(current, units, dates::IsoDateFromMillis(SystemClock::Get().NowMillis()), &merged, &change);
+  if (s.ok() && !change.moved.empty())
+    s = Status::Precondition("the list moves unit " + change.moved[0].first.code + " (" + change.moved[0].first.name +
+                             ") to another parent; records carry their unit's place in the tree, so moves are not imported");
+  if (s.ok()) s = store->SaveUnits(merged);
   if (!s.ok()) {
     std::cerr << "ocopd: " << s.message() << "\n";
     return EXIT_DATAERR;
   }
-  std::cout << "imported " << units.size() << " units\n";
+  std::cout << "imported " << units.size() << " units: " << change.added.size() << " new, " << change.closed.size()
+              << " closed, " << change.renamed.size() << " renamed, " << change.unchanged << " unchanged\n";
   return EXIT_OK;
 }
 

@@ -79,6 +79,16 @@ Status SyncService::CheckAccount(const std::string& role, const std::string& uni
   return Status::Ok();
 }
 
+// New accounts and moves go to units still in force; accounts already in a
+// closed unit keep working until an administrator moves them.
+Status SyncService::CheckUnitOpen(const std::string& unit) const {
+  const Unit* u = Units()->Find(unit);
+  if (u && !u->valid_to.empty())
+    return Status::Invalid("unit " + unit + " (" + u->name + ") was closed on " + dates::ToDisplay(u->valid_to) +
+                           "; choose the unit that replaced it");
+  return Status::Ok();
+}
+
 Status SyncService::AddUser(const std::string& name, const std::string& role, const std::string& unit,
                             const std::string& password) {
   if (name.empty() || name.size() > 64) return Status::Invalid("user name must be 1 to 64 characters");
@@ -86,6 +96,7 @@ Status SyncService::AddUser(const std::string& name, const std::string& role, co
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'))
       return Status::Invalid("user name may hold only letters, digits, '.', '_' and '-'");
   Status s = CheckAccount(role, unit);
+  if (s.ok()) s = CheckUnitOpen(unit);
   if (!s.ok()) return s;
   if (password.size() < 8) return Status::Invalid("password must have at least 8 characters");
   return store_.CreateUser({name, role, unit, HashPassword(password, limits_.pbkdf2_iterations), false});
@@ -128,6 +139,7 @@ Status SyncService::UpdateUser(const AuthUser& admin, const std::string& name, c
   if (change.role) row.role = *change.role;
   if (change.unit) {
     if (!units->IsWithin(*change.unit, admin.unit)) return Status::Denied("unit " + *change.unit + " is outside your scope");
+    if (*change.unit != row.unit && !(s = CheckUnitOpen(*change.unit)).ok()) return s;
     row.unit = *change.unit;
   }
   s = CheckAccount(row.role, row.unit);

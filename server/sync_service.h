@@ -152,6 +152,7 @@ class SyncService {
   // Workflow rules (shared/workflow.h) for a change of the status field.
   Status CheckWorkflow(const AuthUser& user, const FormSchema& schema, const StoredRecord* existing, sync::Change* c);
   Status CheckAccount(const std::string& role, const std::string& unit) const;
+  Status CheckUnitOpen(const std::string& unit) const;
   std::string NowIso() const;
   std::string Tick();
 

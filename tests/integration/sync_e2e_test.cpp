@@ -387,6 +387,19 @@ TEST(UnitsE2eTest, DevicesTakeTheServersImportedUnitList) {
   fclose(f);
   auto imported = RunProgram(BinOcopd(), {"--data-dir", dir.Sub("server"), "--import-units", csv});
   ASSERT_EQ(imported.code, 0) << imported.err << imported.out;
+  EXPECT_NE(imported.out.find("imported 3 units: 3 new"), std::string::npos) << imported.out;  // the sample's closed
+  // A later list merges: a code it lacks is closed, not dropped; a new one is added.
+  std::string later = dir.Sub("later.csv");
+  f = fopen(later.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  fputs("code,name,level,parent,valid_from,valid_to\n25,Tỉnh Phú Thọ,province,,2025-07-01,\n"
+        "25001,Xã Sông Lô,commune,25,2025-07-01,\n25003,Xã Mới,commune,25,,\n", f);
+  fclose(f);
+  imported = RunProgram(BinOcopd(), {"--data-dir", dir.Sub("server"), "--import-units", later});
+  ASSERT_EQ(imported.code, 0) << imported.err << imported.out;
+  EXPECT_NE(imported.out.find("1 new, 1 closed"), std::string::npos) << imported.out;
+  imported = RunProgram(BinOcopd(), {"--data-dir", dir.Sub("server"), "--import-units", csv});  // 25002 listed again
+  ASSERT_EQ(imported.code, 0) << imported.err << imported.out;
   ServerProcess server(dir.Sub("server"));
   ASSERT_TRUE(server.running());
   ASSERT_TRUE(server.AddUser("tam", "officer", "25001"));

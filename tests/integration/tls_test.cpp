@@ -3,6 +3,8 @@
 // password over plain HTTP to another machine.
 #include <gtest/gtest.h>
 
+#include <curl/curl.h>
+
 #include <cstdlib>
 #include <fstream>
 
@@ -73,6 +75,45 @@ TEST_F(TlsTest, RefusesAPasswordOverPlainHttpToAnotherMachine) {
                   "matkhau123\n");
   EXPECT_EQ(login.code, 3) << login.err;
   EXPECT_NE(login.err.find("PEM"), std::string::npos) << login.err;
+}
+
+}  // namespace
+}  // namespace ocop::testing
+
+namespace ocop::testing {
+namespace {
+
+size_t KeepHeader(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+// The console's session cookie over HTTPS carries Secure: the browser never
+// sends it over plain HTTP.
+TEST_F(TlsTest, TheConsoleCookieIsSecureUnderHttps) {
+  CURL* curl = curl_easy_init();
+  ASSERT_NE(curl, nullptr);
+  std::string url = server_->url() + "/v1/session", headers, body;
+  std::string request = R"({"user":"lan","password":"matkhau123"})";
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CAINFO, cert_.c_str());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.c_str());
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, KeepHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &headers);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, KeepHeader);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
+  ASSERT_EQ(curl_easy_perform(curl), CURLE_OK);
+  long code = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+  curl_easy_cleanup(curl);
+  EXPECT_EQ(code, 200) << body;
+  size_t at = headers.find("Set-Cookie: ocop_session=");
+  ASSERT_NE(at, std::string::npos) << headers;
+  std::string cookie = headers.substr(at, headers.find('\n', at) - at);
+  EXPECT_NE(cookie.find("; Secure"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos) << cookie;
 }
 
 }  // namespace

@@ -282,6 +282,9 @@ TEST_F(ConsoleApiTest, AUnitListIsPreviewedThenAppliedAndClosedCodesAreKept) {
   ASSERT_TRUE(store_->LoadUnits(&saved).ok());  // and it survives a restart
   EXPECT_TRUE(saved.Find("08899"));
   EXPECT_EQ(service_->AddUser("moi", "officer", "08899", "matkhau-moi").code(), Code::kOk);
+  Answer closed = As(s, "POST", "/v1/users", R"({"name":"cu","role":"officer","unit":"08725","password":"matkhau-cu"})");
+  EXPECT_EQ(closed.status, 400);
+  EXPECT_NE(closed.body.find("was closed on"), std::string::npos) << closed.body;
 
   // A unit moved to another parent: shown, never applied.
   std::string moved = service_->Units()->ToCsv();

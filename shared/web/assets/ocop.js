@@ -102,6 +102,7 @@ const O = (() => {
     [/^user name may hold only .*$/, () => 'tên đăng nhập chỉ gồm chữ cái không dấu, chữ số và các dấu . _ -'],
     [/^an officer belongs to a commune; (\S+) has units below it$/, (m) => `cán bộ xã phải thuộc một xã; ${m[1]} còn đơn vị cấp dưới`],
     [/^a coordinator belongs to a unit above communes; (\S+) is a commune$/, (m) => `cán bộ điều phối thuộc huyện hoặc tỉnh; ${m[1]} là một xã`],
+    [/^unit (\S+) \((.*)\) was closed on (\S+); .*$/, (m) => `đơn vị ${m[1]} (${m[2]}) đã giải thể từ ${m[3]}; hãy chọn đơn vị thay thế`],
     [/^unknown unit code '(.*)'$/, (m) => `không có đơn vị mã '${m[1]}'`],
     [/^you cannot disable your own account.*$/, () => 'không thể tự khoá tài khoản của mình hay đổi vai trò, đơn vị của mình; hãy nhờ quản trị viên khác'],
     [/^too many failed logins; try again in (\d+) s$/, (m) => `đăng nhập sai nhiều lần; thử lại sau ${m[1]} giây`],
