@@ -12,6 +12,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 import support  # noqa: E402
+from test_officer_ui import png  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 
 TODAY = (datetime.datetime.utcnow() + datetime.timedelta(hours=7)).strftime('%d/%m/%Y')
@@ -69,9 +70,14 @@ class ConsoleTest(support.BrowserTest):
         lan.run('return', oi, '--reason', 'Thiếu ảnh sản phẩm')
         buoi = self.new_idea(lan, 'Bưởi Đôn Nhân')
         lan.run('submit', buoi)
-        lan.run('new', 'visit', '--set', f'visited_on={TODAY}', '--set', 'purpose=advice', '--set',
-                'findings=Vườn sạch, ghi chép đầy đủ', '--set', 'subject_name=HTX Ổi', '--set', 'latitude=21.4512',
-                '--set', 'longitude=105.3921')
+        visit = json.loads(lan.run(
+            'new', 'visit', '--set', f'visited_on={TODAY}', '--set', 'purpose=advice', '--set',
+            'findings=Vườn sạch, ghi chép đầy đủ', '--set', 'subject_name=HTX Ổi', '--set', 'latitude=21.4512',
+            '--set', 'longitude=105.3921', '--json').stdout)['id']
+        photo = os.path.join(self.tmp, 'vuon.png')
+        with open(photo, 'wb') as f:
+            f.write(png())
+        lan.run('attach', visit, photo, '--caption', 'Vườn ổi')
         mat = self.new_idea(binh, 'Mật ong Đức Bác')
         binh.run('new', 'confirmation', '--set', f'idea_id={mat}', '--set', 'product_name=Mật ong Đức Bác',
                  '--set', 'year=2026', '--set', 'workers_total=10', '--set', 'workers_local=8', '--set',
@@ -80,7 +86,7 @@ class ConsoleTest(support.BrowserTest):
                  '"value_vnd":1000000,"local_value_vnd":0,"origin":"imported"}]')
         self.new_idea(minh, 'Tương Lập Thạch')
         for dev in (lan, binh, minh, hoa):
-            dev.run('sync')
+            dev.run('sync', '--with-files')
         device_report = json.loads(hoa.run('report', '--format', 'json').stdout)
         self.assertEqual(len(device_report['communes']), 2)
 
@@ -134,10 +140,29 @@ class ConsoleTest(support.BrowserTest):
         self.text_in('#history', 'returned')
         self.assertIn('Thiếu ảnh sản phẩm', d.page_source)
         self.shot('console-03-record')
+        # A visit's photo, fetched from the server with the console's session.
+        d.get(self.console + '#/r/' + visit)
+        self.visible('.thumbs img')
+        self.wait(lambda _: d.execute_script('return document.querySelector(".thumbs img").naturalWidth') == 64)
+        self.assertIn('Vườn ổi', d.find_element(By.CSS_SELECTOR, '.thumbs').text)
+        self.shot('console-03b-visit-photo')
         # CSV export with the BOM for Excel.
         csv = self.fetch_bytes('/v1/export/idea.csv?bom=1')
         self.assertTrue(csv.startswith(b'\xef\xbb\xbfid,unit,status,conflict'))
         self.assertEqual(csv.decode('utf-8-sig').count('\n'), 4)  # header + 3 ideas of Sông Lô
+        # The province's administrator drills down province → district → commune.
+        d.get(self.console + '#/logout')
+        self.visible('#login-user')
+        self.login('quantri', 'matkhau-quantri')
+        self.text_in('h1', 'Tỉnh Vĩnh Phúc')
+        row = self.visible('#by-unit tr[data-unit="253"]')
+        self.assertEqual(row.find_element(By.CSS_SELECTOR, 'td[data-k="ideas_total"]').text, '3')
+        self.assertEqual(d.find_element(By.CSS_SELECTOR, '#by-unit tr[data-unit="246"] td[data-k="ideas_total"]').text, '1')
+        self.shot('console-03c-province-dashboard')
+        row.click()
+        self.text_in('h1', 'Huyện Sông Lô')
+        self.visible('#by-unit tr[data-unit="08800"]')
+        self.text_in('#crumbs', 'Tỉnh Vĩnh Phúc')
         # English.
         d.get(self.console + '#/')
         self.choose('#lang', 'en')
