@@ -13,5 +13,6 @@ if [[ ! -f "$DATA/ocopd.db" ]] || ! sqlite3 "$DATA/ocopd.db" "SELECT 1 FROM user
   PW="${OCOP_ADMIN_PASSWORD:-$(head -c 12 /dev/urandom | base64 | tr -d '/+=')}"
   echo "$PW" | "$BIN" --data-dir "$DATA" --add-user admin --role admin --unit 26
   echo "First user: admin  password: $PW   (province 26, Vĩnh Phúc sample units)"
+  echo "Console: http://127.0.0.1:${OCOPD_PORT:-8080}/console/"
 fi
 exec "$BIN" --data-dir "$DATA" --port "${OCOPD_PORT:-8080}" "$@"
