@@ -4,7 +4,8 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config libpoco-dev libsqlite3-dev libcurl4-openssl-dev libcereal-dev
       libgtest-dev libbenchmark-dev libutf8proc-dev zlib1g-dev libssl-dev sqlite3 curl openssl
       clang libclang-rt-14-dev
-      chromium chromium-driver python3-selenium fonts-dejavu-core iproute2 util-linux)
+      chromium chromium-driver python3-selenium fonts-dejavu-core iproute2 util-linux
+      firefox-esr python3-websocket)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

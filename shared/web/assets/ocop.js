@@ -201,7 +201,8 @@ const O = (() => {
         const m = re.exec(hash);
         if (m) {
           document.querySelectorAll('header.top nav a').forEach((a) =>
-            a.classList.toggle('active', a.getAttribute('href') === hash || (a.dataset.prefix && hash.startsWith(a.dataset.prefix))));
+            // A boolean, always: toggle(name, undefined) flips the class instead of clearing it.
+            a.classList.toggle('active', a.getAttribute('href') === hash || !!(a.dataset.prefix && hash.startsWith(a.dataset.prefix))));
           try { await fn(...m.slice(1).map(decodeURIComponent)); } catch (e) { showFailure(e); }
           return;
         }
