@@ -255,4 +255,20 @@ class RecordApiHandler : public AuthedApiHandler {
   std::string id_;
 };
 
+// One audited field change as the API answers it (history, record detail).
+inline Object::Ptr AuditToJson(const AuditRow& a) {
+  Object::Ptr o = new Object;
+  o->set("change_id", a.change_id);
+  o->set("field", a.field);
+  o->set("old", a.old_value);
+  o->set("new", a.new_value);
+  o->set("author", a.author);
+  o->set("device", a.device);
+  o->set("hlc", a.hlc);
+  o->set("at", a.at);
+  o->set("kind", a.kind);
+  return o;
+}
+
+
 }  // namespace ocop::server::http

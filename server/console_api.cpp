@@ -231,20 +231,6 @@ class RecordSearchHandler final : public ReviewHandler {
   }
 };
 
-Object::Ptr AuditJson(const AuditRow& a) {
-  Object::Ptr o = new Object;
-  o->set("change_id", a.change_id);
-  o->set("field", a.field);
-  o->set("old", a.old_value);
-  o->set("new", a.new_value);
-  o->set("author", a.author);
-  o->set("device", a.device);
-  o->set("hlc", a.hlc);
-  o->set("at", a.at);
-  o->set("kind", a.kind);
-  return o;
-}
-
 class RecordDetailHandler final : public ReviewHandler {
   using ReviewHandler::ReviewHandler;
   Status HandleAs(HTTPServerRequest&, HTTPServerResponse& resp, const AuthUser& u) override {
@@ -263,7 +249,7 @@ class RecordDetailHandler final : public ReviewHandler {
     }
     out->set("open_conflicts", conflicts);
     Array::Ptr history = new Array;
-    for (const auto& a : d.history) history->add(AuditJson(a));
+    for (const auto& a : d.history) history->add(http::AuditToJson(a));
     out->set("history", history);
     return SendOk(resp, json::ToText(*out));
   }

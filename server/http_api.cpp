@@ -30,6 +30,7 @@ using json::Object;
 using http::ApiHandler;
 using http::AuthedApiHandler;
 using http::RecordApiHandler;
+using http::AuditToJson;
 
 namespace {
 
@@ -167,20 +168,6 @@ class PullHandler final : public AuthedApiHandler {
     return SendMessage(resp, page);
   }
 };
-
-Object::Ptr AuditToJson(const AuditRow& a) {
-  Object::Ptr o = new Object;
-  o->set("change_id", a.change_id);
-  o->set("field", a.field);
-  o->set("old", a.old_value);
-  o->set("new", a.new_value);
-  o->set("author", a.author);
-  o->set("device", a.device);
-  o->set("hlc", a.hlc);
-  o->set("at", a.at);
-  o->set("kind", a.kind);
-  return o;
-}
 
 class HistoryHandler final : public RecordApiHandler {
   using RecordApiHandler::RecordApiHandler;
