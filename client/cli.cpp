@@ -22,6 +22,7 @@
 #include "client/local_store.h"
 #include "client/officer_actions.h"
 #include "client/report.h"
+#include "client/carried_files.h"
 #include "client/sync_client.h"
 #include "client/ui_server.h"
 #include "shared/dates.h"
@@ -88,6 +89,13 @@ Online:
                                        another --host needs a password (--password-stdin)
   outbox [discard]                     changes waiting to be sent; after the server
                                        refused them, discard puts the records back
+  outbox export --output FILE [--with-files]
+                                       with no link at all: the waiting changes (and
+                                       photos) in one signed file to carry to the district
+  import-changes FILE                  another device's carried file, pushed for it at
+                                       this device's next sync (a coordinator's laptop)
+  import-pull FILE                     the return file the server wrote for this device
+                                       (ocopd --export-scope): decisions, others' edits
   file SHA256 [--output FILE]          a file's bytes, fetched from the server if needed
   conflicts list | show ID | resolve ID [--take FIELD=current|incoming]... [--set FIELD=VALUE]...
                                        (administrators)
@@ -213,6 +221,8 @@ class Cli {
     if (c == "report") return Report();
     if (c == "attach") return Attach();
     if (c == "outbox") return Outbox();
+    if (c == "import-changes") return ImportChanges();
+    if (c == "import-pull") return ImportPull();
     if (c == "file") return File();
     if (c == "export") return Export();
     if (c == "units") return Units();
@@ -618,9 +628,76 @@ class Cli {
   }
 
   // What waits to be sent, and a way out when the server refused it.
+  // ---- sync by carried file (client/carried_files.h) ----
+  int OutboxExport() {
+    std::string output = a_.Get("--output", "");
+    if (output.empty()) throw UsageError("outbox export needs --output FILE (e.g. on a USB stick)");
+    Status s = OpenStore();
+    if (!s.ok()) return Fail(s);
+    ExportSummary sum;
+    s = ExportOutbox(*store_, output, a_.Has("--with-files"), &sum);
+    if (!s.ok()) return Fail(s);
+    if (json_) {
+      out_ << "{\"file\":" << json::Quote(output) << ",\"change_sets\":" << sum.change_sets << ",\"changes\":"
+           << sum.changes << ",\"photos\":" << sum.photos << ",\"bytes\":" << sum.bytes << "}\n";
+      return 0;
+    }
+    out_ << T("Đã ghi ", "Wrote ") << output << ": " << sum.changes << T(" thay đổi", " changes") << " (" << sum.change_sets
+         << T(" gói", " change sets") << "), " << sum.photos << T(" ảnh", " photos") << ", " << Bytes(static_cast<int64_t>(sum.bytes)) << ".\n"
+         << T("Mang tệp lên huyện/tỉnh; các thay đổi vẫn chờ ở đây cho đến khi máy chủ trả lời (đồng bộ hoặc tệp trả về).\n",
+              "Carry the file to the district or province; the changes stay waiting here until the server answers "
+              "(a sync, or a return file).\n");
+    return 0;
+  }
+
+  int ImportChanges() {
+    NeedPositional(1, "import-changes FILE");
+    Status s = OpenStore();
+    if (!s.ok()) return Fail(s);
+    CarriedInSummary sum;
+    s = ImportChangesFile(*store_, a_.positional[0], &sum);
+    if (!s.ok()) return Fail(s);
+    if (json_) {
+      out_ << "{\"device\":" << json::Quote(sum.device) << ",\"user\":" << json::Quote(sum.user)
+           << ",\"unit\":" << json::Quote(sum.unit) << ",\"changes\":" << sum.changes << ",\"photos\":" << sum.photos
+           << ",\"already\":" << (sum.already ? "true" : "false") << "}\n";
+      return 0;
+    }
+    if (sum.already) {
+      out_ << T("Tệp này đã được nhận trước đây; không thêm gì.\n", "This file was imported before; nothing added.\n");
+      return 0;
+    }
+    out_ << T("Đã nhận tệp của ", "Took the file of ") << sum.user << " (" << sum.unit << "): " << sum.changes
+         << T(" thay đổi, ", " changes, ") << sum.photos << T(" ảnh. Sẽ gửi ở lần đồng bộ tới.\n", " photos. They go at the next sync.\n");
+    return 0;
+  }
+
+  int ImportPull() {
+    NeedPositional(1, "import-pull FILE");
+    Status s = OpenStore();
+    if (!s.ok()) return Fail(s);
+    ReturnSummary sum;
+    s = ImportReturnFile(*store_, a_.positional[0], &sum);
+    if (!s.ok()) return Fail(s);
+    if (json_) {
+      out_ << "{\"answers\":" << sum.answers_applied << ",\"pages\":" << sum.pages_applied << ",\"records\":"
+           << sum.records << ",\"cursor\":" << sum.cursor << ",\"nothing_new\":" << (sum.nothing_new ? "true" : "false")
+           << "}\n";
+      return 0;
+    }
+    if (sum.nothing_new) {
+      out_ << T("Tệp không có gì mới cho thiết bị này.\n", "The file holds nothing new for this device.\n");
+      return 0;
+    }
+    out_ << T("Máy chủ đã trả lời ", "The server answered ") << sum.answers_applied << T(" gói thay đổi; nhận ", " change sets; received ")
+         << sum.records << T(" phiếu.\n", " records.\n");
+    return 0;
+  }
+
   int Outbox() {
+    if (a_.positional.size() == 1 && a_.positional[0] == "export") return OutboxExport();
     if (a_.positional.size() > 1 || (a_.positional.size() == 1 && a_.positional[0] != "discard"))
-      throw UsageError("outbox takes no argument, or `discard`");
+      throw UsageError("outbox takes no argument, `discard` or `export --output FILE`");
     Status s = OpenStore();
     if (!s.ok()) return Fail(s);
     std::string refused = store_->Setting("refused");
@@ -793,6 +870,13 @@ class Cli {
     StoreInfo info;
     s = store_->Info(&info);
     if (!s.ok()) return Fail(s);
+    std::vector<LocalStore::Exported> exported;
+    s = store_->ExportedUnanswered(&exported);
+    if (!s.ok()) return Fail(s);
+    std::vector<LocalStore::CarriedIn> carried;
+    s = store_->CarriedInFiles(true, &carried);
+    if (!s.ok()) return Fail(s);
+    size_t carried_waiting = carried.size();
     if (json_) {
       Object o;
       o.set("device", info.device_id);
@@ -805,6 +889,8 @@ class Cli {
       o.set("last_sync", info.last_sync);
       o.set("cursor", info.cursor);
       o.set("files_waiting", info.files_waiting);
+      o.set("exported_unanswered", static_cast<int64_t>(exported.size()));
+      o.set("carried_waiting", static_cast<int64_t>(carried_waiting));
       out_ << json::ToText(o) << "\n";
       return 0;
     }
@@ -817,6 +903,12 @@ class Cli {
          << T("Xung đột đang mở: ", "Open conflicts: ") << info.conflicts << "\n"
          << T("Tệp chờ gửi: ", "Files waiting to upload: ") << info.files_waiting << "\n"
          << T("Đồng bộ lần cuối: ", "Last sync: ") << (info.last_sync.empty() ? T("chưa bao giờ", "never") : info.last_sync) << "\n";
+    if (!exported.empty())
+      out_ << T("Đã ghi ra tệp, máy chủ chưa trả lời: ", "Exported to a file, not yet answered by the server: ")
+           << exported.size() << T(" gói (tệp ", " change sets (file ") << exported.back().file_name << ", "
+           << dates::ToDisplay(exported.back().exported_at.substr(0, 10)) << ")\n";
+    if (carried_waiting > 0)
+      out_ << T("Tệp của thiết bị khác chờ gửi: ", "Other devices' files waiting to be sent: ") << carried_waiting << "\n";
     return 0;
   }
 

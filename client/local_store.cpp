@@ -478,7 +478,7 @@ Status LocalStore::ReceiptNumbersLeft(int year, int64_t* out) {
 Status LocalStore::NextChangeSet(size_t max_changes, sync::ChangeSet* out, bool* has) {
   *has = false;
   {
-    auto st = db_.Prepare("SELECT body FROM inflight ORDER BY created_at LIMIT 1");
+    auto st = db_.Prepare("SELECT body FROM inflight ORDER BY created_at, rowid LIMIT 1");
     if (st.Step()) {
       Status s = sync::DecodeBinary(st.Blob(0), out);
       if (!s.ok()) return Status::Internal("stored change set is unreadable: " + s.message());
@@ -486,6 +486,87 @@ Status LocalStore::NextChangeSet(size_t max_changes, sync::ChangeSet* out, bool*
       return Status::Ok();
     }
   }
+  return FreezeNew(max_changes, out, has);
+}
+
+Status LocalStore::FreezePending(size_t max_changes, std::vector<sync::ChangeSet>* out) {
+  out->clear();
+  // Bounded: each round freezes at least one pending change or stops.
+  for (int round = 0; round < 1000000; ++round) {
+    sync::ChangeSet cs;
+    bool has = false;
+    Status s = FreezeNew(max_changes, &cs, &has);
+    if (!s.ok()) return s;
+    if (!has) break;
+  }
+  auto st = db_.Prepare("SELECT body FROM inflight ORDER BY created_at, rowid");
+  while (st.Step()) {
+    sync::ChangeSet cs;
+    Status s = sync::DecodeBinary(st.Blob(0), &cs);
+    if (!s.ok()) return Status::Internal("stored change set is unreadable: " + s.message());
+    out->push_back(std::move(cs));
+  }
+  return st.status();
+}
+
+Status LocalStore::InflightIds(std::vector<std::string>* out) {
+  out->clear();
+  auto st = db_.Prepare("SELECT changeset_id FROM inflight ORDER BY created_at, rowid");
+  while (st.Step()) out->push_back(st.Text(0));
+  return st.status();
+}
+
+Status LocalStore::NoteExported(const std::vector<std::string>& ids, const std::string& file_name) {
+  sql::Transaction tx(&db_);
+  if (!tx.status().ok()) return tx.status();
+  auto st = db_.Prepare(
+      "INSERT INTO carried_out(changeset_id, file_name, exported_at) VALUES (?,?,?) ON CONFLICT(changeset_id) DO "
+      "UPDATE SET file_name = excluded.file_name, exported_at = excluded.exported_at");
+  for (const auto& id : ids) {
+    Status s = st.Bind(1, id).Bind(2, file_name).Bind(3, NowIso()).Run();
+    if (!s.ok()) return s;
+  }
+  return tx.Commit();
+}
+
+Status LocalStore::ExportedUnanswered(std::vector<Exported>* out) {
+  out->clear();
+  auto st = db_.Prepare("SELECT changeset_id, file_name, exported_at FROM carried_out ORDER BY exported_at, changeset_id");
+  while (st.Step()) out->push_back({st.Text(0), st.Text(1), st.Text(2)});
+  return st.status();
+}
+
+Status LocalStore::AddCarriedIn(const CarriedIn& f, bool* already) {
+  auto st = db_.Prepare("SELECT 1 FROM carried_in WHERE sha256 = ?");
+  st.Bind(1, f.sha256);
+  *already = st.Step();
+  if (*already) return Status::Ok();
+  return db_
+      .Prepare("INSERT INTO carried_in(sha256, body, device, user, unit, changes, imported_at) VALUES (?,?,?,?,?,?,?)")
+      .Bind(1, f.sha256).BindBlob(2, f.body).Bind(3, f.device).Bind(4, f.user).Bind(5, f.unit).Bind(6, f.changes)
+      .Bind(7, NowIso()).Run();
+}
+
+Status LocalStore::CarriedInFiles(bool unsent_only, std::vector<CarriedIn>* out) {
+  out->clear();
+  auto st = db_.Prepare(std::string("SELECT sha256, body, device, user, unit, imported_at, COALESCE(sent_at, ''), "
+                                    "COALESCE(result, ''), changes FROM carried_in ") +
+                        (unsent_only ? "WHERE sent_at IS NULL " : "") + "ORDER BY imported_at");
+  while (st.Step()) {
+    CarriedIn f{st.Text(0), unsent_only ? st.Blob(1) : std::string(), st.Text(2), st.Text(3), st.Text(4),
+                st.Text(5), st.Text(6), st.Text(7), st.Int(8)};
+    out->push_back(std::move(f));
+  }
+  return st.status();
+}
+
+Status LocalStore::MarkCarriedInSent(const std::string& sha256, const std::string& result) {
+  return db_.Prepare("UPDATE carried_in SET sent_at = ?, result = ? WHERE sha256 = ?")
+      .Bind(1, NowIso()).Bind(2, result).Bind(3, sha256).Run();
+}
+
+Status LocalStore::FreezeNew(size_t max_changes, sync::ChangeSet* out, bool* has) {
+  *has = false;
   // Group the pending changes by record, in the order records were first touched.
   std::vector<std::string> order;
   std::map<std::string, std::vector<sync::Change>> by_record;
@@ -578,6 +659,8 @@ Status LocalStore::AckChangeSet(const sync::PushResult& result) {
     if (!s.ok()) return s;
   }
   s = db_.Prepare("DELETE FROM inflight WHERE changeset_id = ?").Bind(1, result.changeset_id).Run();
+  if (!s.ok()) return s;
+  s = db_.Prepare("DELETE FROM carried_out WHERE changeset_id = ?").Bind(1, result.changeset_id).Run();
   if (!s.ok()) return s;
   // A pull may already have brought the server's state after these changes
   // (when an earlier answer was lost): with nothing left pending, the record
@@ -759,7 +842,7 @@ Status LocalStore::DiscardInflight(const std::string& refused_record, std::vecto
   if (!tx.status().ok()) return tx.status();
   std::string cs_id;
   {
-    auto st = db_.Prepare("SELECT changeset_id FROM inflight LIMIT 1");
+    auto st = db_.Prepare("SELECT changeset_id FROM inflight ORDER BY created_at LIMIT 1");
     if (!st.Step()) return Status::Precondition("no change set is waiting for the server");
     cs_id = st.Text(0);
   }

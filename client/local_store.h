@@ -91,6 +91,29 @@ class LocalStore {
   // answered it, else a new one from up to `max_changes` pending changes
   // (coalesced per record). *has = false when there is nothing to send.
   Status NextChangeSet(size_t max_changes, sync::ChangeSet* out, bool* has);
+  // Freezes every pending change into change sets (each as NextChangeSet
+  // would make it) and gives every change set waiting for the server, oldest
+  // first: what a carried file holds. They stay in flight, so an online sync
+  // later sends the very same ids and the server answers each once.
+  Status FreezePending(size_t max_changes, std::vector<sync::ChangeSet>* out);
+  // Ids of the change sets waiting for the server.
+  Status InflightIds(std::vector<std::string>* out);
+
+  // ---- carried files (sync/carried.h) ----
+  // Notes the change sets written into a carried file, until answered.
+  Status NoteExported(const std::vector<std::string>& changeset_ids, const std::string& file_name);
+  struct Exported {
+    std::string changeset_id, file_name, exported_at;
+  };
+  Status ExportedUnanswered(std::vector<Exported>* out);
+  // Files of other devices brought here, pushed at the next sync.
+  struct CarriedIn {
+    std::string sha256, body, device, user, unit, imported_at, sent_at, result;
+    int64_t changes = 0;
+  };
+  Status AddCarriedIn(const CarriedIn& file, bool* already);
+  Status CarriedInFiles(bool unsent_only, std::vector<CarriedIn>* out);
+  Status MarkCarriedInSent(const std::string& sha256, const std::string& result);
   // Applies the server's answer: drops the acknowledged changes and the in-flight
   // mark, notes new record versions. One transaction.
   Status AckChangeSet(const sync::PushResult& result);
@@ -134,13 +157,15 @@ class LocalStore {
   // Replaces the device's unit list (CSV, our layout). Its own unit must be in it.
   Status SetUnits(const std::string& csv);
   sql::Db& db() { return db_; }
+  // Now, as stored timestamps are written.
+  std::string NowIso() const;
 
  private:
   LocalStore(const Clock& clock) : clock_(clock), hlc_(clock) {}
   Status Load();
   std::string Author();
-  std::string NowIso() const;
   Status ReadRecord(sql::Stmt& st, Record* out);
+  Status FreezeNew(size_t max_changes, sync::ChangeSet* out, bool* has);
   Status WriteChange(const Record& before, const Record& after, const std::string& op,
                      const std::vector<sync::FieldChange>& fields);
   Status SaveHlc();

@@ -7,6 +7,7 @@
 #include "client/sync_client.h"
 
 #include "shared/dates.h"
+#include "sync/carried.h"
 #include "sync/codec.h"
 
 namespace ocop::client {
@@ -18,6 +19,15 @@ Status SyncClient::Login(const std::string& user, const std::string& password) {
   req.set("user", user);
   req.set("password", password);
   req.set("device", store_.device_id());
+  // The key this device signs carried files with (sync/carried.h): made once,
+  // given to the server at every login so it can check those files later.
+  std::string key = store_.Setting("device_key");
+  if (key.empty()) {
+    key = sync::carried::NewDeviceKey();
+    Status k = store_.SetSetting("device_key", key);
+    if (!k.ok()) return k;
+  }
+  req.set("device_key", key);
   std::string resp;
   Status s = http_.Call("POST", "/v1/login", json::ToText(req), &resp);
   if (!s.ok()) return s;
@@ -139,12 +149,39 @@ Status SyncClient::Sync(SyncReport* report, const Progress& progress) {
   return store_.SetSetting("last_sync", dates::IsoTimestamp(SystemClock::Get().NowMillis()));
 }
 
+// Carried files of other devices imported here (ocop import-changes): each
+// sent whole; the server applies it as the device that wrote it. A refusal of
+// the file itself (signature, scope) is kept as its result and not retried.
+Status SyncClient::PushCarried(SyncReport* report, bool* progressed) {
+  std::vector<LocalStore::CarriedIn> files;
+  Status s = store_.CarriedInFiles(true, &files);
+  if (!s.ok()) return s;
+  for (const auto& f : files) {
+    Report("carried");
+    std::string resp, type;
+    s = http_.Call("POST", "/v1/carried", f.body, "application/octet-stream", "application/json", &resp, &type);
+    if (IsLinkFailure(s)) return s;
+    *progressed = true;
+    std::string result = s.ok() ? resp : "{\"refused\":" + json::Quote(s.message()) + "}";
+    Status m = store_.MarkCarriedInSent(f.sha256, result);
+    if (!m.ok()) return m;
+    if (s.ok()) ++report->carried_sent;
+    else ++report->carried_refused;
+  }
+  return Status::Ok();
+}
+
 Status SyncClient::Round(SyncReport* report, bool* done, bool* progressed) {
   // Photos go after the forms (their record must be on the server) but a
   // failing push, upload or pull does not stop the others in this round.
   Status push = Push(report, progressed);
   if (!push.ok() && !IsLinkFailure(push)) return push;
   if (StopRequested()) return Status::Ok();
+  if (push.ok()) {
+    Status carried = PushCarried(report, progressed);
+    if (!carried.ok() && !IsLinkFailure(carried)) return carried;
+    if (StopRequested()) return Status::Ok();
+  }
   int64_t waiting = 0;
   Status files = UploadFiles(report, progressed, &waiting);
   if (!files.ok() && !IsLinkFailure(files)) report->files_error = files.message();

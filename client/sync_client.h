@@ -35,6 +35,8 @@ struct SyncReport {
   int64_t files_waiting = 0;      // uploads not finished (the forms synced regardless)
   int64_t files_downloaded = 0;   // with --with-files
   std::string files_error;        // why uploads stopped, if they did
+  int64_t carried_sent = 0;       // carried files of other devices pushed (ocop import-changes)
+  int64_t carried_refused = 0;    // ... and refused by the server (kept with their reason)
   int64_t attempts = 0;           // rounds of push/files/pull tried
   int64_t cuts = 0;               // requests the link dropped
   bool stopped_by_user = false;   // Ctrl-C
@@ -97,6 +99,7 @@ class SyncClient {
   Status Push(SyncReport* report, bool* progressed);
   Status PushOne(const sync::ChangeSet& cs, sync::PushResult* result, bool* progressed);
   Status PushResumable(const sync::ChangeSet& cs, sync::PushResult* result, bool* progressed);
+  Status PushCarried(SyncReport* report, bool* progressed);
   Status Pull(SyncReport* report, bool* progressed);
   Status UploadFiles(SyncReport* report, bool* progressed, int64_t* waiting);
   Status UploadOne(const LocalStore::Upload& u, SyncReport* report, bool* progressed);

@@ -59,13 +59,13 @@ class LoginHandler final : public ApiHandler {
     Object::Ptr o;
     Status s = ReadObject(req, &o);
     if (!s.ok()) return s;
-    std::string user, password, device;
+    std::string user, password, device, device_key;
     if (!(s = Member(o, "user", true, &user)).ok() || !(s = Member(o, "password", true, &password)).ok() ||
-        !(s = Member(o, "device", false, &device)).ok())
+        !(s = Member(o, "device", false, &device)).ok() || !(s = Member(o, "device_key", false, &device_key)).ok())
       return s;
     LoginResult r;
     std::string address = req.clientAddress().host().toString();
-    s = service_.Login(user, password, device, &r, address);
+    s = service_.Login(user, password, device, &r, address, 0, device_key);
     if (s.code() == Code::kResourceExhausted) retry_after_s_ = (service_.LoginWaitMs(user, address) + 999) / 1000;
     if (!s.ok()) return s;
     Object out;
@@ -334,6 +334,43 @@ class FileHandler final : public RecordApiHandler {
   }
 };
 
+// A device's carried file of changes (sync/carried.h), brought by a
+// signed-in user whose scope covers it: applied as the device that wrote it.
+class CarriedHandler final : public AuthedApiHandler {
+  using AuthedApiHandler::AuthedApiHandler;
+  Status HandleAs(HTTPServerRequest& req, HTTPServerResponse& resp, const AuthUser& u) override {
+    std::string bytes;
+    Status s = web::ReadBody(req, kMaxCarriedUpload, &bytes);
+    if (!s.ok()) return s;
+    CarriedImport result;
+    s = service_.ImportCarried(bytes, &u, &result);
+    if (!s.ok()) return s;
+    json::Array::Ptr sets = new json::Array;
+    for (const auto& set : result.sets) {
+      Object::Ptr o = new Object;
+      o->set("changeset_id", set.changeset_id);
+      if (set.status.ok()) {
+        Object::Ptr counts = new Object;
+        for (const auto& oc : set.result.outcomes)
+          counts->set(oc.result, counts->optValue<int64_t>(oc.result, 0) + 1);
+        o->set("outcomes", counts);
+      } else {
+        o->set("refused", set.status.message());
+      }
+      sets->add(o);
+    }
+    Object out;
+    out.set("device", result.device);
+    out.set("user", result.user);
+    out.set("unit", result.unit);
+    out.set("change_sets", sets);
+    out.set("photos_stored", result.photos_stored);
+    out.set("photos_refused", result.photos_refused);
+    return SendOk(resp, json::ToText(out));
+  }
+  static constexpr size_t kMaxCarriedUpload = 64 * 1024 * 1024;
+};
+
 class ErrorHandler final : public ApiHandler {
  public:
   ErrorHandler(SyncService& s, const ApiOptions& o, ApiStats& st, Status error)
@@ -385,6 +422,7 @@ Poco::Net::HTTPRequestHandler* ApiRouter::createRequestHandler(const HTTPServerR
     if (seg.size() == 2 && r == "push") return method_is("POST") ? static_cast<HTTPRequestHandler*>(new PushHandler(service_, options_, stats_)) : wrong_method();
     if (seg.size() == 3 && r == "push")
       return (m == "GET" || m == "PUT") ? static_cast<HTTPRequestHandler*>(new PushBodyHandler(service_, options_, stats_, seg[2])) : wrong_method();
+    if (seg.size() == 2 && r == "carried") return method_is("POST") ? static_cast<HTTPRequestHandler*>(new CarriedHandler(service_, options_, stats_)) : wrong_method();
     if (seg.size() == 2 && r == "pull") return method_is("POST") ? static_cast<HTTPRequestHandler*>(new PullHandler(service_, options_, stats_)) : wrong_method();
     if (seg.size() == 2 && r == "users" && !review_) return method_is("POST") ? static_cast<HTTPRequestHandler*>(new UsersHandler(service_, options_, stats_)) : wrong_method();
     if (seg.size() == 4 && r == "records" && seg[3] == "history")

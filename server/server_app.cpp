@@ -1,6 +1,7 @@
 #include "server/server_app.h"
 
 #include "server/review_service.h"
+#include "sync/carried.h"
 #include "shared/dates.h"
 
 #include <Poco/AutoPtr.h>
@@ -63,6 +64,13 @@ void OcopdApp::defineOptions(OptionSet& options) {
   options.addOption(Option("import-units", "", "merge the units of a CSV FILE into the store and exit").argument("FILE"));
   options.addOption(Option("backup", "", "copy the store, consistent, into FILE (also while ocopd serves) and exit")
                         .argument("FILE"));
+  options.addOption(Option("import-changes", "", "apply a device's carried FILE of changes (ocop outbox export) and exit")
+                        .argument("FILE"));
+  options.addOption(Option("export-scope", "", "write the return file for a device of UNIT (with --for-device, --output) and exit")
+                        .argument("UNIT"));
+  options.addOption(Option("for-device", "", "the device a return file is for (its id: ocop status)").argument("ID"));
+  options.addOption(Option("output", "", "where to write the return file").argument("FILE"));
+  options.addOption(Option("since", "", "start the return file at the device's cursor N (default 0: everything)").argument("N"));
 }
 
 void OcopdApp::handleOption(const std::string& name, const std::string& value) {
@@ -80,6 +88,16 @@ void OcopdApp::handleOption(const std::string& name, const std::string& value) {
     import_units_ = value;
   } else if (name == "backup") {
     backup_ = value;
+  } else if (name == "import-changes") {
+    import_changes_ = value;
+  } else if (name == "export-scope") {
+    export_scope_ = value;
+  } else if (name == "for-device") {
+    for_device_ = value;
+  } else if (name == "output") {
+    output_ = value;
+  } else if (name == "since") {
+    since_ = value;
   }
 }
 
@@ -154,6 +172,95 @@ int OcopdApp::AddUser() {
   return EXIT_OK;
 }
 
+int OcopdApp::ImportChanges() {
+  std::ifstream in(import_changes_, std::ios::binary);
+  if (!in) {
+    std::cerr << "ocopd: cannot read " << import_changes_ << "\n";
+    return EXIT_NOINPUT;
+  }
+  std::string bytes;
+  char buf[65536];
+  while (in && bytes.size() <= sync::carried::kMaxFileBytes) {
+    in.read(buf, sizeof buf);
+    bytes.append(buf, static_cast<size_t>(in.gcount()));
+  }
+  std::unique_ptr<SqliteServerStore> store;
+  std::unique_ptr<SyncService> service;
+  Status s = OpenService(config(), &store, &service);
+  FileStore files(config().getString("server.data_dir", "ocopd-data") + "/files");
+  if (s.ok()) s = files.Init();
+  if (s.ok()) service->set_files(&files);
+  CarriedImport result;
+  if (s.ok()) s = service->ImportCarried(bytes, nullptr, &result);
+  if (!s.ok()) {
+    std::cerr << "ocopd: " << import_changes_ << " refused: " << s.message() << "\n";
+    return EXIT_DATAERR;
+  }
+  int refused = 0;
+  size_t applied = 0, merged = 0, conflicts = 0;
+  for (const auto& set : result.sets) {
+    if (!set.status.ok()) {
+      ++refused;
+      std::cerr << "ocopd: change set " << set.changeset_id << " refused: " << set.status.message() << "\n";
+      continue;
+    }
+    for (const auto& o : set.result.outcomes) {
+      if (o.result == sync::outcome::kApplied) ++applied;
+      else if (o.result == sync::outcome::kMerged) ++merged;
+      else if (o.result == sync::outcome::kConflict) ++conflicts;
+    }
+  }
+  std::cout << "imported " << result.sets.size() - static_cast<size_t>(refused) << " change sets from device "
+            << result.device << " (" << result.user << ", unit " << result.unit << "): " << applied << " applied, "
+            << merged << " merged, " << conflicts << " in conflict; " << refused << " refused; photos: "
+            << result.photos_stored << " stored, " << result.photos_refused << " refused"
+            << (result.photo_error.empty() ? "" : " (" + result.photo_error + ")") << "\n";
+  return refused == 0 && result.photos_refused == 0 ? EXIT_OK : EXIT_DATAERR;
+}
+
+int OcopdApp::ExportScope() {
+  if (for_device_.empty() || output_.empty()) {
+    std::cerr << "ocopd: --export-scope UNIT needs --for-device ID and --output FILE\n";
+    return EXIT_USAGE;
+  }
+  int64_t since = 0;
+  if (!since_.empty()) {
+    if (since_.size() > 15 || since_.find_first_not_of("0123456789") != std::string::npos) {
+      std::cerr << "ocopd: --since must be a cursor (a whole number, from ocop status)\n";
+      return EXIT_USAGE;
+    }
+    since = std::stoll(since_);
+  }
+  std::unique_ptr<SqliteServerStore> store;
+  std::unique_ptr<SyncService> service;
+  Status s = OpenService(config(), &store, &service);
+  std::string bytes;
+  int64_t records = 0;
+  if (s.ok()) s = service->ExportReturn(for_device_, since, &bytes, &records);
+  if (s.ok()) {
+    // The device's scope is its account's unit: saying another one is a mistake worth stopping on.
+    sync::carried::CarriedFile header;
+    s = sync::carried::Read(bytes, &header);
+    if (s.ok() && header.unit != export_scope_)
+      s = Status::Invalid("device " + for_device_ + " belongs to " + header.user + " of unit " + header.unit + ", not " +
+                          export_scope_);
+  }
+  if (s.ok()) {
+    std::string tmp = output_ + ".part";
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.close();
+    if (!out || std::rename(tmp.c_str(), output_.c_str()) != 0) s = Status::Internal("cannot write " + output_);
+  }
+  if (!s.ok()) {
+    std::cerr << "ocopd: " << s.message() << "\n";
+    return s.code() == Code::kInvalidArgument || s.code() == Code::kNotFound ? EXIT_DATAERR : EXIT_CANTCREAT;
+  }
+  std::cout << "wrote " << output_ << ": " << records << " records for device " << for_device_ << " ("
+            << bytes.size() << " bytes)\n";
+  return EXIT_OK;
+}
+
 int OcopdApp::ImportUnits() {
   std::ifstream in(import_units_, std::ios::binary);
   if (!in) {
@@ -205,6 +312,8 @@ int OcopdApp::main(const std::vector<std::string>& args) {
   }
   if (!add_user_.empty()) return AddUser();
   if (!import_units_.empty()) return ImportUnits();
+  if (!import_changes_.empty()) return ImportChanges();
+  if (!export_scope_.empty()) return ExportScope();
   if (!backup_.empty()) {
     Status b = SqliteServerStore::Backup(config().getString("server.data_dir", "ocopd-data"), backup_);
     if (!b.ok()) {

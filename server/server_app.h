@@ -24,8 +24,11 @@ class OcopdApp final : public Poco::Util::ServerApplication {
   void SetupLogging();
   int AddUser();
   int ImportUnits();
+  int ImportChanges();
+  int ExportScope();
   bool help_ = false;
   std::string add_user_, role_, unit_, import_units_, backup_;
+  std::string import_changes_, export_scope_, for_device_, output_, since_;
   bool usage_error_ = false;
   std::string usage_message_;
 };

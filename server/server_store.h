@@ -94,6 +94,13 @@ class ServerStore {
   virtual Status UpdateUser(const UserRow& user) = 0;
   // Ends every session of an account (after a password reset or disabling).
   virtual Status RevokeUserTokens(const std::string& user) = 0;
+  // The key a device signs its carried files with (registered at login).
+  // GetDeviceKey: for *user, or when *user is empty for the account that
+  // logged in on that device last (written back to *user).
+  virtual Status SaveDeviceKey(const std::string& device, const std::string& user, const std::string& key) = 0;
+  virtual Status GetDeviceKey(const std::string& device, std::string* user, std::string* key, bool* found) = 0;
+  // The stored answers to the change sets one device sent, oldest first, at most `limit`.
+  virtual Status ChangeSetAnswers(const std::string& device, int limit, std::vector<std::string>* responses) = 0;
   virtual Status SaveToken(const TokenRow& token) = 0;
   virtual Status GetToken(const std::string& token_hash, TokenRow* out) = 0;
   virtual Status RevokeToken(const std::string& token_hash) = 0;

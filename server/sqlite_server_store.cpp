@@ -315,6 +315,38 @@ Status SqliteServerStore::RevokeUserTokens(const std::string& user) {
   return writer_.Prepare("UPDATE tokens SET revoked = 1 WHERE user = ? AND revoked = 0").Bind(1, user).Run();
 }
 
+Status SqliteServerStore::SaveDeviceKey(const std::string& device, const std::string& user, const std::string& key) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  return writer_
+      .Prepare("INSERT INTO device_keys(device, user, key, updated_at) VALUES (?,?,?,datetime('now')) "
+               "ON CONFLICT(device, user) DO UPDATE SET key = excluded.key, updated_at = excluded.updated_at")
+      .Bind(1, device).Bind(2, user).Bind(3, key).Run();
+}
+
+Status SqliteServerStore::GetDeviceKey(const std::string& device, std::string* user, std::string* key, bool* found) {
+  Reader db(this);
+  if (!db.status().ok()) return db.status();
+  auto st = db->Prepare(
+      "SELECT key, user FROM device_keys WHERE device = ? AND (user = ? OR ? = '') ORDER BY updated_at DESC LIMIT 1");
+  st.Bind(1, device).Bind(2, *user).Bind(3, *user);
+  *found = st.Step();
+  if (*found) {
+    *key = st.Text(0);
+    *user = st.Text(1);
+  }
+  return st.status();
+}
+
+Status SqliteServerStore::ChangeSetAnswers(const std::string& device, int limit, std::vector<std::string>* out) {
+  Reader db(this);
+  if (!db.status().ok()) return db.status();
+  auto st = db->Prepare("SELECT response FROM changesets WHERE device = ? ORDER BY received_at, id LIMIT ?");
+  st.Bind(1, device).Bind(2, limit);
+  out->clear();
+  while (st.Step()) out->push_back(st.Text(0));
+  return st.status();
+}
+
 Status SqliteServerStore::SaveToken(const TokenRow& t) {
   std::lock_guard<std::mutex> lock(write_mu_);
   return writer_.Prepare("INSERT INTO tokens(token_hash, user, device, expires_ms, revoked, created_at) VALUES (?,?,?,?,0,datetime('now'))")

@@ -9,6 +9,7 @@
 #include "shared/localisation.h"
 #include "shared/text.h"
 #include "shared/workflow.h"
+#include "sync/carried.h"
 #include "sync/codec.h"
 #include "sync/merge.h"
 
@@ -162,7 +163,8 @@ Status SyncService::UpdateUser(const AuthUser& admin, const std::string& name, c
 }
 
 Status SyncService::Login(const std::string& user, const std::string& password, const std::string& device,
-                          LoginResult* out, const std::string& address, int64_t ttl_ms) {
+                          LoginResult* out, const std::string& address, int64_t ttl_ms,
+                          const std::string& device_key) {
   int64_t wait = throttle_.WaitMs(user, address, clock_.NowMillis());
   if (wait > 0)
     return Status::Exhausted("too many failed logins; try again in " + std::to_string((wait + 999) / 1000) + " s");
@@ -186,6 +188,13 @@ Status SyncService::Login(const std::string& user, const std::string& password, 
   TokenRow t{HashToken(token), row.name, device, clock_.NowMillis() + (ttl_ms > 0 ? std::min(ttl_ms, limits_.token_ttl_ms) : limits_.token_ttl_ms), false};
   s = store_.SaveToken(t);
   if (!s.ok()) return s;
+  if (!device_key.empty()) {
+    if (device_key.size() != 64 || device_key.find_first_not_of("0123456789abcdef") != std::string::npos)
+      return Status::Invalid("'device_key' must be 64 lower-case hex digits");
+    if (!ids::IsUuid(device)) return Status::Invalid("a device registering a key needs a device id");
+    s = store_.SaveDeviceKey(device, row.name, device_key);
+    if (!s.ok()) return s;
+  }
   *out = {token, t.expires_ms, row.name, row.role, row.unit};
   return Status::Ok();
 }
@@ -521,6 +530,101 @@ Status SyncService::History(const AuthUser& user, const std::string& record_id, 
   if (!s.ok()) return s;
   if (!found || !InScope(user, rec.unit_path)) return Status::NotFound("no record " + record_id + " in your scope");
   return store_.Audit(record_id, out);
+}
+
+// ---- carried files ----
+
+Status SyncService::ImportCarried(const std::string& bytes, const AuthUser* importer, CarriedImport* out) {
+  sync::carried::CarriedFile file;
+  Status s = sync::carried::Read(bytes, &file);
+  if (!s.ok()) return s;
+  if (file.kind != "changes") return Status::Invalid("this is a return file; it goes to the device it was written for");
+  std::string user_name = file.user, key;
+  bool found = false;
+  s = store_.GetDeviceKey(file.device, &user_name, &key, &found);
+  if (!s.ok()) return s;
+  if (!found || user_name != file.user)
+    return Status::Denied("the server knows no key of device " + file.device + " for user " + file.user +
+                          ": the device must have logged in once (online) before its files can be carried");
+  s = sync::carried::CheckSignature(bytes, key);
+  if (!s.ok()) return s;
+  UserRow row;
+  s = store_.GetUser(file.user, &row);
+  if (!s.ok() || row.disabled) return Status::Denied("the account " + file.user + " that wrote the file is disabled or gone");
+  AuthUser writer{row.name, row.role, row.unit, Units()->Path(row.unit), file.device};
+  if (importer && !Units()->IsWithin(row.unit, importer->unit))
+    return Status::Denied("the file is from unit " + row.unit + ", outside the scope of " + importer->name);
+  out->device = file.device;
+  out->user = file.user;
+  out->unit = row.unit;
+  // One change set at a time, in the order the device froze them: a refused
+  // one (a rule broken while the file travelled) does not stop the others, as
+  // it would not online.
+  for (const auto& cs : file.change_sets) {
+    CarriedSetResult r;
+    r.changeset_id = cs.id;
+    r.status = Push(writer, cs, &r.result);
+    out->sets.push_back(std::move(r));
+  }
+  for (const auto& photo : file.photos) {
+    int64_t received = 0, size = 0;
+    Status p = BeginUpload(writer, photo.sha256, static_cast<int64_t>(photo.bytes.size()), photo.record_id, &received);
+    if (p.ok() && received < static_cast<int64_t>(photo.bytes.size()))
+      p = AppendUpload(writer, photo.sha256, received, photo.bytes.substr(static_cast<size_t>(received)), &received, &size);
+    if (p.ok()) {
+      ++out->photos_stored;
+    } else {
+      ++out->photos_refused;
+      out->photo_error = p.message();
+    }
+  }
+  return Status::Ok();
+}
+
+Status SyncService::ExportReturn(const std::string& device, int64_t since, std::string* bytes, int64_t* records) {
+  if (!ids::IsUuid(device)) return Status::Invalid("'" + device + "' is not a device id (ocop status shows it)");
+  if (since < 0) return Status::Invalid("--since must not be negative");
+  std::string user_name, key;
+  bool found = false;
+  Status s = store_.GetDeviceKey(device, &user_name, &key, &found);
+  if (!s.ok()) return s;
+  if (!found) return Status::NotFound("the server knows no device " + device + " (it has never logged in)");
+  UserRow row;
+  s = store_.GetUser(user_name, &row);
+  if (!s.ok()) return s;
+  AuthUser reader{row.name, row.role, row.unit, Units()->Path(row.unit), device};
+  sync::carried::CarriedFile file;
+  file.kind = "return";
+  file.device = device;
+  file.user = row.name;
+  file.unit = row.unit;
+  file.created_at = NowIso();
+  file.since = since;
+  file.cursor = since;
+  *records = 0;
+  // Bounded: each page moves the cursor forward; the limit stops a runaway.
+  for (int n = 0; n < 100000; ++n) {
+    PullRequest req;
+    req.since = file.cursor;
+    req.limit = limits_.max_pull_limit;
+    sync::PullPage page;
+    s = Pull(reader, req, &page);
+    if (!s.ok()) return s;
+    file.cursor = page.cursor;
+    *records += static_cast<int64_t>(page.records.size());
+    bool more = page.more;
+    file.pages.push_back(std::move(page));
+    if (!more) break;
+  }
+  std::vector<std::string> answers;
+  s = store_.ChangeSetAnswers(device, 100000, &answers);
+  if (!s.ok()) return s;
+  for (const auto& text : answers) {
+    sync::PushResult r;
+    if (sync::DecodeJson(text, &r).ok()) file.answers.push_back(std::move(r));
+  }
+  *bytes = sync::carried::Write(file, key);
+  return Status::Ok();
 }
 
 // ---- conflicts ----

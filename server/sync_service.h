@@ -52,6 +52,19 @@ struct FieldResolution {
   std::string value;  // canonical JSON when take == "value"
 };
 
+// What importing a carried file did, change set by change set.
+struct CarriedSetResult {
+  std::string changeset_id;
+  Status status;              // a refusal of this change set (the others still apply)
+  sync::PushResult result;    // when applied (or already applied before)
+};
+struct CarriedImport {
+  std::string device, user, unit;
+  std::vector<CarriedSetResult> sets;
+  int photos_stored = 0, photos_refused = 0;
+  std::string photo_error;
+};
+
 // What an administrator changes about an account; unset members stay.
 struct UserUpdate {
   std::optional<std::string> role, unit, password;
@@ -89,8 +102,10 @@ class SyncService {
   // `address` is the client's network address, for throttling guessers
   // (see login_throttle.h); a throttled attempt is kResourceExhausted.
   // `ttl_ms` (0: the configured token lifetime) bounds the session.
+  // `device_key` (64 hex digits), when given, is kept as the key that device
+  // signs its carried files with (sync/carried.h).
   Status Login(const std::string& user, const std::string& password, const std::string& device, LoginResult* out,
-               const std::string& address = "", int64_t ttl_ms = 0);
+               const std::string& address = "", int64_t ttl_ms = 0, const std::string& device_key = "");
   int64_t LoginWaitMs(const std::string& user, const std::string& address) {
     return throttle_.WaitMs(user, address, clock_.NowMillis());
   }
@@ -109,6 +124,17 @@ class SyncService {
   // every client in scope). Every open conflict of the record must be decided.
   Status Resolve(const AuthUser& user, const std::string& record_id, const std::vector<FieldResolution>& decisions,
                  sync::RecordState* out);
+
+  // Carried files (sync/carried.h). ImportCarried checks the file's signature
+  // against the key of the device it names, then pushes its change sets as
+  // that device's user (exactly once: the same ids as an online sync would
+  // send) and stores its photos. `importer` is the account that brought the
+  // file (its scope must cover the file's unit), or null for the server's
+  // operator (ocopd --import-changes).
+  Status ImportCarried(const std::string& bytes, const AuthUser* importer, CarriedImport* out);
+  // The return file for a device: the pages it would pull from `since` and
+  // the answers to every change set it sent, signed with its key.
+  Status ExportReturn(const std::string& device, int64_t since, std::string* bytes, int64_t* records);
 
   // Attached files. The store of bytes is optional (set_files); without it the
   // file endpoints answer unavailable.
