@@ -7,6 +7,7 @@
 
 #include "server/sqlite_server_store.h"
 #include "shared/ids.h"
+#include "sync/carried.h"
 #include "sync/codec.h"
 #include "tests/client/test_home.h"
 
@@ -330,6 +331,68 @@ TEST_F(SyncServiceTest, ReceiptBlocksNeverOverlapAcrossDevices) {
     EXPECT_EQ(last - first + 1, 10);
     for (int64_t n = first; n <= last; ++n) EXPECT_TRUE(numbers.insert(n).second) << "number " << n << " given twice";
   }
+}
+
+}  // namespace
+}  // namespace ocop::server
+
+namespace ocop::server {
+namespace {
+
+// Carried files reach the server only with the key their device registered at
+// login; the writer's rules and scope apply, and the bringer's scope too.
+TEST_F(SyncServiceTest, CarriedFilesNeedTheirDevicesKeyAndStayInScope) {
+  const std::string device = ids::NewUuid(), key = sync::carried::NewDeviceKey();
+  LoginResult r;
+  ASSERT_TRUE(service_->Login("lan", "matkhau123", device, &r, "", 0, key).ok());
+  EXPECT_EQ(service_->Login("lan", "matkhau123", device, &r, "", 0, "not-hex").code(), Code::kInvalidArgument);
+  sync::carried::CarriedFile f;
+  f.kind = "changes";
+  f.device = device;
+  f.user = "lan";
+  f.unit = "08800";
+  f.created_at = "2026-11-30T01:00:00.000Z";
+  ChangeSet cs = Set({Create("08800", "Ổi")});
+  cs.device = device;
+  f.change_sets.push_back(cs);
+  CarriedImport out;
+  // Signed with another key (another device's, or a forger's): refused, nothing stored.
+  EXPECT_EQ(service_->ImportCarried(sync::carried::Write(f, sync::carried::NewDeviceKey()), nullptr, &out).code(),
+            Code::kPermissionDenied);
+  EXPECT_TRUE(PullAll(Auth("lan")).empty());
+  // Naming an account that never logged in on that device: refused.
+  sync::carried::CarriedFile as_minh = f;
+  as_minh.user = "minh";
+  EXPECT_EQ(service_->ImportCarried(sync::carried::Write(as_minh, key), nullptr, &out).code(), Code::kPermissionDenied);
+  // Brought by an account whose scope does not hold the commune: refused.
+  AuthUser minh = Auth("minh");
+  EXPECT_EQ(service_->ImportCarried(sync::carried::Write(f, key), &minh, &out).code(), Code::kPermissionDenied);
+  EXPECT_TRUE(PullAll(Auth("lan")).empty());
+  // The coordinator of the district brings it: applied as lan's device, once.
+  AuthUser hoa = Auth("hoa");
+  ASSERT_TRUE(service_->ImportCarried(sync::carried::Write(f, key), &hoa, &out).ok());
+  ASSERT_EQ(out.sets.size(), 1u);
+  EXPECT_TRUE(out.sets[0].status.ok());
+  EXPECT_EQ(out.user, "lan");
+  CarriedImport again;
+  ASSERT_TRUE(service_->ImportCarried(sync::carried::Write(f, key), &hoa, &again).ok());
+  EXPECT_EQ(PullAll(Auth("lan")).size(), 1u);
+  // The return file for that device carries the answer, signed with its key.
+  std::string bytes;
+  int64_t records = 0;
+  ASSERT_TRUE(service_->ExportReturn(device, 0, &bytes, &records).ok());
+  EXPECT_TRUE(sync::carried::CheckSignature(bytes, key).ok());
+  sync::carried::CarriedFile ret;
+  ASSERT_TRUE(sync::carried::Read(bytes, &ret).ok());
+  ASSERT_EQ(ret.answers.size(), 1u);
+  EXPECT_EQ(ret.answers[0].changeset_id, cs.id);
+  EXPECT_EQ(records, 0);  // the device holds its own record as it sent it
+  EXPECT_EQ(service_->ExportReturn(ids::NewUuid(), 0, &bytes, &records).code(), Code::kNotFound);
+  // A disabled writer's files stop too.
+  UserUpdate off;
+  off.disabled = true;
+  ASSERT_TRUE(service_->UpdateUser(Auth("admin"), "lan", off).ok());
+  EXPECT_EQ(service_->ImportCarried(sync::carried::Write(f, key), &hoa, &out).code(), Code::kPermissionDenied);
 }
 
 }  // namespace
