@@ -1113,6 +1113,9 @@ class Cli {
       out_ << T("Tệp: đã gửi ", "Files: sent ") << report.files_uploaded << T(", đã tải về ", ", fetched ")
            << report.files_downloaded << T(", còn chờ ", ", waiting ") << report.files_waiting
            << (report.files_error.empty() ? "" : " (" + report.files_error + ")") << "\n";
+    if (report.carried_sent > 0 || report.carried_refused > 0)
+      out_ << T("Tệp của thiết bị khác: đã gửi ", "Other devices' files: sent ") << report.carried_sent
+           << T(", bị từ chối ", ", refused ") << report.carried_refused << "\n";
     if (report.open_conflicts > 0)
       out_ << T("Phiếu đang xung đột: ", "Records in conflict: ") << report.open_conflicts
            << T(" (ocop list --conflicts)", " (ocop list --conflicts)") << "\n";

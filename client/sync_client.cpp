@@ -504,6 +504,8 @@ json::Object SyncSummary(const Status& s, const SyncReport& report) {
   o.set("bytes_sent", report.http.bytes_sent);
   o.set("bytes_received", report.http.bytes_received);
   o.set("files_uploaded", report.files_uploaded);
+  o.set("carried_sent", report.carried_sent);
+  o.set("carried_refused", report.carried_refused);
   o.set("file_bytes_sent", report.file_bytes_sent);
   o.set("files_waiting", report.files_waiting);
   o.set("files_downloaded", report.files_downloaded);

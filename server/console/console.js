@@ -42,6 +42,7 @@
   // ---- session ----
   function nav() {
     const links = [['#/', t('Tổng quan', 'Dashboard')], ['#/records', t('Phiếu', 'Records')]];
+    if (me && me.role !== 'officer') links.push(['#/carried', t('Nhận tệp', 'Carried files')]);
     if (isAdmin()) links.push(['#/conflicts', t('Xung đột', 'Conflicts')], ['#/users', t('Tài khoản', 'Accounts')],
       ['#/units', t('Đơn vị hành chính', 'Units')]);
     document.getElementById('nav').replaceChildren(...links.map(([href, text]) =>
@@ -504,6 +505,34 @@
       out);
   }
 
+  // ---- carried files: a commune's changes brought on a USB stick ----
+  async function carriedPage() {
+    const file = h('input', {type: 'file', id: 'carried-file', accept: '.ocop,application/octet-stream'});
+    const out = h('div', {id: 'carried-result'});
+    const send = async () => {
+      if (!file.files[0]) { toast(t('Hãy chọn tệp .ocop.', 'Choose the .ocop file.'), true); return; }
+      const bytes = await file.files[0].arrayBuffer();
+      try {
+        const r = await api('POST', '/v1/carried', new Blob([bytes], {type: 'application/octet-stream'}));
+        const count = (k) => r.change_sets.reduce((n, c) => n + ((c.outcomes || {})[k] || 0), 0);
+        const refused = r.change_sets.filter((c) => c.refused);
+        out.replaceChildren(h('div', {class: 'card', id: 'carried-done'},
+          h('p', {}, t('Tệp của ', 'The file of '), h('b', {}, r.user), ` (${r.unit}): `,
+            t(`${count('applied')} thay đổi áp dụng, ${count('merged')} gộp, ${count('conflict')} xung đột; ${r.photos_stored} ảnh.`,
+              `${count('applied')} changes applied, ${count('merged')} merged, ${count('conflict')} in conflict; ${r.photos_stored} photos.`)),
+          refused.length ? h('ul', {class: 'error'}, refused.map((c) => h('li', {}, O.msg(c.refused)))) : null,
+          h('p', {class: 'muted'}, t('Gửi nhiều lần cũng chỉ áp dụng một lần; thiết bị của xã nhận trả lời khi đồng bộ hoặc qua tệp trả về.',
+            'Sending it again applies nothing twice; the commune device gets the answers when it syncs, or by a return file.'))));
+      } catch (x) { out.replaceChildren(h('div', {class: 'card error', id: 'carried-err'}, O.msg(x.message))); }
+    };
+    mount(h('h1', {}, t('Nhận tệp thay đổi của xã', 'A commune\'s carried file')),
+      h('div', {class: 'card'},
+        h('p', {}, t('Tệp do thiết bị của xã ghi khi không có mạng (ocop outbox export). Máy chủ kiểm tra chữ ký của thiết bị và áp dụng các thay đổi như khi đồng bộ.',
+          'A file a commune device wrote with no link (ocop outbox export). The server checks the device\'s signature and applies the changes as a sync would.')),
+        h('div', {class: 'actions'}, file, h('button', {class: 'primary', id: 'carried-send', onclick: send}, t('Gửi lên máy chủ', 'Send to the server')))),
+      out);
+  }
+
   // ---- routing ----
   const page = (fn) => async (...a) => {
     if (!me) return loginPage();
@@ -535,6 +564,7 @@
     [/^#\/conflict\/([\w-]+)$/, adminPage(conflict)],
     [/^#\/users$/, adminPage(users)],
     [/^#\/units$/, adminPage(unitsPage)],
+    [/^#\/carried$/, page(carriedPage)],
     [/^#\/logout$/, logout],
   ], () => mount(h('h1', {}, t('Không có trang này', 'No such page')), h('a', {href: '#/'}, t('Về tổng quan', 'Back to the dashboard'))));
 

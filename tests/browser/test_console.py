@@ -279,6 +279,39 @@ class ConsoleTest(support.BrowserTest):
         status, body = self.api('POST', '/v1/users', {'name': 'x', 'role': 'officer', 'unit': '99999', 'password': 'matkhau-x'})
         self.assertEqual(status, 403, body)
 
+    # ---- carried files ----
+    def test_a_coordinator_sends_a_communes_carried_file_from_the_console(self):
+        lan = self.device('lan', '08800', 'lan', 'matkhau-lan')   # logged in once, then no link
+        self.new_idea(lan, 'Ổi Đôn Nhân')
+        self.new_idea(lan, 'Bưởi Đôn Nhân')
+        path = os.path.join(self.tmp, 'lan.ocop')
+        lan.run('outbox', 'export', '--output', path)
+        self.device('hoa', '253', 'hoa', 'matkhau-hoa')
+        self.login('hoa', 'matkhau-hoa')
+        d = self.driver
+        d.get(self.console + '#/carried')
+        d.find_element(By.ID, 'carried-file').send_keys(path)
+        self.click('#carried-send')
+        self.text_in('#carried-done', '2 thay đổi áp dụng')
+        self.shot('console-11-carried-file')
+        d.get(self.console + '#/records?q=don%20nhan')
+        self.text_in('#found', '2 phiếu')
+        # Tampered on the way: refused, with the reason.
+        with open(path, 'rb') as f:
+            data = bytearray(f.read())
+        data[-5] ^= 1
+        bad = os.path.join(self.tmp, 'bad.ocop')
+        with open(bad, 'wb') as f:
+            f.write(bytes(data))
+        d.get(self.console + '#/carried')
+        d.find_element(By.ID, 'carried-file').send_keys(bad)
+        self.click('#carried-send')
+        self.text_in('#carried-err', 'chữ ký')
+        # The commune device, online at last, sends the same change set: nothing doubles.
+        lan.run('sync')
+        status, body = self.api('GET', '/v1/records?q=don%20nhan', None)
+        self.assertEqual(body['total'], 2)
+
     # ---- units ----
     def test_the_statistics_office_list_is_imported_with_its_changes_shown_first(self):
         # The sample tree minus one commune, plus a new one, one renamed, in the

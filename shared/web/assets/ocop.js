@@ -114,6 +114,11 @@ const O = (() => {
     [/^the list leaves out unit (\S+) \((.*)\), outside your scope.*$/, (m) => `danh mục thiếu đơn vị ${m[1]} (${m[2]}) ngoài phạm vi của bạn: chỉ nhập danh mục thuộc phạm vi của mình`],
     [/^the list adds unit (\S+) \((.*)\), outside your scope$/, (m) => `danh mục thêm đơn vị ${m[1]} (${m[2]}) ngoài phạm vi của bạn`],
     [/^the unit list holds no units$/, () => 'tệp không có đơn vị nào'],
+    [/^the file's signature does not match.*$/, () => 'chữ ký của tệp không khớp với thiết bị ghi trong tệp: tệp đã bị sửa hoặc không do thiết bị đó ghi'],
+    [/^the server knows no key of device.*$/, () => 'máy chủ chưa biết khoá của thiết bị này: thiết bị phải đăng nhập trực tuyến ít nhất một lần'],
+    [/^the file is from unit (\S+), outside the scope.*$/, (m) => `tệp của đơn vị ${m[1]}, ngoài phạm vi của bạn`],
+    [/^carried file: (.*)$/, (m) => `tệp không hợp lệ: ${m[1]}`],
+    [/^not a carried file.*$/, () => 'đây không phải tệp thay đổi của OCOP'],
     [/^unit list line (\d+): (.*)$/, (m) => `danh mục, dòng ${m[1]}: ${m[2]}`],
   ];
   function fieldLabel(key, schema) {
