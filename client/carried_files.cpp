@@ -12,7 +12,6 @@ namespace {
 
 namespace carried = sync::carried;
 
-// The file appears whole or not at all: written beside, then renamed.
 Status WriteWhole(const std::string& path, const std::string& bytes) {
   std::string tmp = path + ".part";
   {
@@ -39,6 +38,8 @@ std::string BaseName(const std::string& path) {
 
 }  // namespace
 
+Status WriteCarriedFile(const std::string& path, const std::string& bytes) { return WriteWhole(path, bytes); }
+
 Status ReadCarriedFile(const std::string& path, std::string* bytes) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::NotFound("cannot read " + path);
@@ -52,6 +53,17 @@ Status ReadCarriedFile(const std::string& path, std::string* bytes) {
   }
   return Status::Ok();
 }
+
+namespace {
+
+// The file's bytes and its structure (not yet its signature).
+Status ReadAndCheck(const std::string& path, std::string* bytes, carried::CarriedFile* f) {
+  Status s = ReadCarriedFile(path, bytes);
+  if (!s.ok()) return s;
+  return carried::Read(*bytes, f);
+}
+
+}  // namespace
 
 Status ExportOutbox(LocalStore& store, const std::string& output, bool with_files, ExportSummary* out) {
   std::string key = store.Setting("device_key");
@@ -100,10 +112,8 @@ Status ExportOutbox(LocalStore& store, const std::string& output, bool with_file
 
 Status ImportChangesFile(LocalStore& store, const std::string& path, CarriedInSummary* out) {
   std::string bytes;
-  Status s = ReadCarriedFile(path, &bytes);
-  if (!s.ok()) return s;
   carried::CarriedFile f;
-  s = carried::Read(bytes, &f);
+  Status s = ReadAndCheck(path, &bytes, &f);
   if (!s.ok()) return s;
   if (f.kind != "changes") return Status::Invalid("this is a return file: import it on its device with ocop import-pull");
   if (f.device == store.device_id())
@@ -135,10 +145,8 @@ Status ImportChangesFile(LocalStore& store, const std::string& path, CarriedInSu
 
 Status ImportReturnFile(LocalStore& store, const std::string& path, ReturnSummary* out) {
   std::string bytes;
-  Status s = ReadCarriedFile(path, &bytes);
-  if (!s.ok()) return s;
   carried::CarriedFile f;
-  s = carried::Read(bytes, &f);
+  Status s = ReadAndCheck(path, &bytes, &f);
   if (!s.ok()) return s;
   if (f.kind != "return") return Status::Invalid("this is a file of changes: it goes to the server (ocopd --import-changes)");
   if (f.device != store.device_id())

@@ -36,6 +36,8 @@ struct ReturnSummary {
 };
 Status ImportReturnFile(LocalStore& store, const std::string& path, ReturnSummary* out);
 
+// Writes a carried file whole or not at all (beside, then renamed).
+Status WriteCarriedFile(const std::string& path, const std::string& bytes);
 // Reads a whole carried file (bounded by the format's limit).
 Status ReadCarriedFile(const std::string& path, std::string* bytes);
 

@@ -94,6 +94,9 @@ Online:
                                        photos) in one signed file to carry to the district
   import-changes FILE                  another device's carried file, pushed for it at
                                        this device's next sync (a coordinator's laptop)
+  export-return --for-device ID --output FILE [--since N]
+                                       (online) the server's return file for a commune
+                                       device, to carry to it
   import-pull FILE                     the return file the server wrote for this device
                                        (ocopd --export-scope): decisions, others' edits
   file SHA256 [--output FILE]          a file's bytes, fetched from the server if needed
@@ -132,7 +135,7 @@ struct Args {
 const std::set<std::string> kValueOptions = {"--home", "--lang", "--commune", "--server", "--user", "--set",
                                              "--from", "--search", "--status", "--limit", "--take", "--reason",
                                              "--unit", "--date", "--format", "--target", "--output", "--caption",
-                                             "--units", "--deadline", "--ca", "--port", "--host"};
+                                             "--units", "--deadline", "--ca", "--port", "--host", "--for-device", "--since"};
 const std::set<std::string> kFlags = {"--json", "--help", "--password-stdin", "--insecure", "--conflicts", "--deleted",
                                       "--local", "--interactive", "--version", "--bom",
                                       "--with-files", "--refresh", "--open"};
@@ -223,6 +226,7 @@ class Cli {
     if (c == "outbox") return Outbox();
     if (c == "import-changes") return ImportChanges();
     if (c == "import-pull") return ImportPull();
+    if (c == "export-return") return ExportReturn();
     if (c == "file") return File();
     if (c == "export") return Export();
     if (c == "units") return Units();
@@ -669,6 +673,30 @@ class Cli {
     }
     out_ << T("Đã nhận tệp của ", "Took the file of ") << sum.user << " (" << sum.unit << "): " << sum.changes
          << T(" thay đổi, ", " changes, ") << sum.photos << T(" ảnh. Sẽ gửi ở lần đồng bộ tới.\n", " photos. They go at the next sync.\n");
+    return 0;
+  }
+
+  int ExportReturn() {
+    NeedPositional(0, "");
+    std::string device = a_.Get("--for-device", ""), output = a_.Get("--output", "");
+    if (device.empty() || output.empty()) throw UsageError("export-return needs --for-device ID and --output FILE");
+    std::string since_text = a_.Get("--since", "0");
+    if (since_text.empty() || since_text.size() > 15 || since_text.find_first_not_of("0123456789") != std::string::npos)
+      throw UsageError("--since must be the device's cursor (a whole number, from ocop status on that device)");
+    Status s = OpenStore();
+    if (!s.ok()) return Fail(s);
+    std::string url;
+    s = NeedServer(&url);
+    if (!s.ok()) return Fail(s);
+    HttpClient http(url, QuickHttp());
+    SyncClient sc(*store_, http);
+    std::string bytes;
+    s = sc.FetchReturnFile(device, std::stoll(since_text), &bytes);
+    if (s.ok()) s = WriteCarriedFile(output, bytes);
+    if (!s.ok()) return Fail(s);
+    if (json_) out_ << "{\"file\":" << json::Quote(output) << ",\"bytes\":" << bytes.size() << "}\n";
+    else out_ << T("Đã ghi ", "Wrote ") << output << " (" << Bytes(static_cast<int64_t>(bytes.size()))
+              << T("). Mang tệp về xã: ocop import-pull ", "). Carry it to the commune: ocop import-pull ") << output << "\n";
     return 0;
   }
 

@@ -7,6 +7,7 @@
 #include "client/sync_client.h"
 
 #include "shared/dates.h"
+#include "shared/ids.h"
 #include "sync/carried.h"
 #include "sync/codec.h"
 
@@ -478,6 +479,16 @@ Status SyncClient::FetchFile(const std::string& sha256) {
   Status s = http_.Call("GET", "/v1/files/" + sha256, "", "application/json", "application/octet-stream", &bytes, &type);
   if (!s.ok()) return s;
   return store_.SaveFile(sha256, bytes);
+}
+
+Status SyncClient::FetchReturnFile(const std::string& device, int64_t since, std::string* bytes) {
+  std::string token = store_.Setting("token");
+  if (token.empty()) return Status::Unauth("not logged in");
+  if (!ids::IsUuid(device)) return Status::Invalid("'" + device + "' is not a device id (ocop status on that device shows it)");
+  http_.set_token(token);
+  std::string type;
+  return http_.Call("GET", "/v1/return/" + device + "?since=" + std::to_string(since), "", "application/json",
+                    "application/octet-stream", bytes, &type);
 }
 
 std::string SyncOutcome(const Status& s, const SyncReport& report) {

@@ -90,6 +90,9 @@ class SyncClient {
   Status FetchHistory(const std::string& record_id);
   // Fetches one file's bytes from the server into the store (on demand).
   Status FetchFile(const std::string& sha256);
+  // Another device's return file (sync/carried.h), written and signed by the
+  // server, for this device's user to carry to it.
+  Status FetchReturnFile(const std::string& device, int64_t since, std::string* bytes);
 
  private:
   // One round: push, then photos, then pull; a step the link cut does not

@@ -273,46 +273,6 @@ class ExportHandler final : public ReviewHandler {
   }
 };
 
-Object::Ptr UserJson(const UserRow& r, const UnitTree& units) {
-  Object::Ptr o = new Object;
-  o->set("name", r.name);
-  o->set("role", r.role);
-  o->set("unit", r.unit);
-  o->set("unit_name", UnitName(units, r.unit));
-  o->set("disabled", r.disabled);
-  return o;
-}
-
-// GET lists the accounts of the caller's scope; POST creates one.
-class UsersHandler final : public ReviewHandler {
-  using ReviewHandler::ReviewHandler;
-  Status HandleAs(HTTPServerRequest& req, HTTPServerResponse& resp, const AuthUser& u) override {
-    Status s;
-    if (req.getMethod() == "GET") {
-      std::vector<UserRow> rows;
-      s = service_.ListUsers(u, &rows);
-      if (!s.ok()) return s;
-      auto units = service_.Units();
-      Array::Ptr arr = new Array;
-      for (const auto& r : rows) arr->add(UserJson(r, *units));
-      Object out;
-      out.set("users", arr);
-      return SendOk(resp, json::ToText(out));
-    }
-    if (!u.IsAdmin()) return Status::Denied("only administrators manage accounts");
-    Object::Ptr o;
-    s = ReadObject(req, &o);
-    if (!s.ok()) return s;
-    std::string name, role, unit, password;
-    if (!(s = Member(o, "name", true, &name)).ok() || !(s = Member(o, "role", true, &role)).ok() ||
-        !(s = Member(o, "unit", true, &unit)).ok() || !(s = Member(o, "password", true, &password)).ok())
-      return s;
-    s = service_.AddUserAs(u, name, role, unit, password);
-    if (!s.ok()) return s;
-    return SendOk(resp, "{\"created\":" + json::Quote(name) + "}");
-  }
-};
-
 // PATCH /v1/users/NAME {"disabled": bool, "role", "unit", "password"}: only the members given change.
 class UserUpdateHandler final : public ReviewHandler {
   using ReviewHandler::ReviewHandler;  // id_ is the account name
@@ -434,8 +394,6 @@ Poco::Net::HTTPRequestHandler* CreateConsoleHandler(const std::string& path, con
   if (seg.size() == 2 && r == "records") return get(new RecordSearchHandler(service, review, options, stats));
   if (seg.size() == 3 && r == "records") return get(new RecordDetailHandler(service, review, options, stats, seg[2]));
   if (seg.size() == 3 && r == "export") return get(new ExportHandler(service, review, options, stats, seg[2]));
-  if (seg.size() == 2 && r == "users" && (m == "GET" || m == "POST"))
-    return new UsersHandler(service, review, options, stats);
   if (seg.size() == 3 && r == "users" && m == "PATCH") return new UserUpdateHandler(service, review, options, stats, seg[2]);
   if (seg.size() == 3 && r == "units" && seg[2] == "import" && m == "POST")
     return new UnitImportHandler(service, review, options, stats);

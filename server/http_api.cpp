@@ -277,10 +277,32 @@ class ResolveHandler final : public RecordApiHandler {
   }
 };
 
+// GET lists the accounts of the caller's scope; POST creates one.
 class UsersHandler final : public AuthedApiHandler {
   using AuthedApiHandler::AuthedApiHandler;
   Status HandleAs(HTTPServerRequest& req, HTTPServerResponse& resp, const AuthUser& u) override {
     Status s;
+    if (req.getMethod() == "GET") {
+      std::vector<UserRow> rows;
+      s = service_.ListUsers(u, &rows);
+      if (!s.ok()) return s;
+      auto units = service_.Units();
+      json::Array::Ptr arr = new json::Array;
+      for (const auto& r : rows) {
+        Object::Ptr o = new Object;
+        o->set("name", r.name);
+        o->set("role", r.role);
+        o->set("unit", r.unit);
+        const Unit* unit = units->Find(r.unit);
+        o->set("unit_name", unit ? unit->name : r.unit);
+        o->set("disabled", r.disabled);
+        arr->add(o);
+      }
+      Object out;
+      out.set("users", arr);
+      return SendOk(resp, json::ToText(out));
+    }
+    if (!u.IsAdmin()) return Status::Denied("only administrators manage accounts");
     Object::Ptr o;
     s = ReadObject(req, &o);
     if (!s.ok()) return s;
@@ -371,6 +393,28 @@ class CarriedHandler final : public AuthedApiHandler {
   static constexpr size_t kMaxCarriedUpload = 64 * 1024 * 1024;
 };
 
+// GET /v1/return/{device}?since=N: the device's return file, for a signed-in
+// user whose scope covers it to carry (a coordinator's laptop at the district).
+class ReturnFileHandler final : public RecordApiHandler {
+  using RecordApiHandler::RecordApiHandler;  // id_ is the device id
+  Status HandleAs(HTTPServerRequest& req, HTTPServerResponse& resp, const AuthUser& u) override {
+    int64_t since = 0;
+    std::string text;
+    for (const auto& [k, v] : Poco::URI(req.getURI()).getQueryParameters())
+      if (k == "since") text = v;
+    if (!text.empty()) {
+      Status q = QueryNumber(req, "since", &since);
+      if (!q.ok()) return q;
+    }
+    std::string bytes;
+    int64_t records = 0;
+    Status s = service_.ExportReturn(id_, since, &bytes, &records, &u);
+    if (!s.ok()) return s;
+    Send(resp, 200, bytes, "application/octet-stream");
+    return Status::Ok();
+  }
+};
+
 class ErrorHandler final : public ApiHandler {
  public:
   ErrorHandler(SyncService& s, const ApiOptions& o, ApiStats& st, Status error)
@@ -422,9 +466,10 @@ Poco::Net::HTTPRequestHandler* ApiRouter::createRequestHandler(const HTTPServerR
     if (seg.size() == 2 && r == "push") return method_is("POST") ? static_cast<HTTPRequestHandler*>(new PushHandler(service_, options_, stats_)) : wrong_method();
     if (seg.size() == 3 && r == "push")
       return (m == "GET" || m == "PUT") ? static_cast<HTTPRequestHandler*>(new PushBodyHandler(service_, options_, stats_, seg[2])) : wrong_method();
+    if (seg.size() == 3 && r == "return") return method_is("GET") ? static_cast<HTTPRequestHandler*>(new ReturnFileHandler(service_, options_, stats_, seg[2])) : wrong_method();
     if (seg.size() == 2 && r == "carried") return method_is("POST") ? static_cast<HTTPRequestHandler*>(new CarriedHandler(service_, options_, stats_)) : wrong_method();
     if (seg.size() == 2 && r == "pull") return method_is("POST") ? static_cast<HTTPRequestHandler*>(new PullHandler(service_, options_, stats_)) : wrong_method();
-    if (seg.size() == 2 && r == "users" && !review_) return method_is("POST") ? static_cast<HTTPRequestHandler*>(new UsersHandler(service_, options_, stats_)) : wrong_method();
+    if (seg.size() == 2 && r == "users") return (m == "GET" || m == "POST") ? static_cast<HTTPRequestHandler*>(new UsersHandler(service_, options_, stats_)) : wrong_method();
     if (seg.size() == 4 && r == "records" && seg[3] == "history")
       return method_is("GET") ? static_cast<HTTPRequestHandler*>(new HistoryHandler(service_, options_, stats_, seg[2])) : wrong_method();
     if (seg.size() == 3 && r == "files")

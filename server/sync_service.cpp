@@ -581,7 +581,8 @@ Status SyncService::ImportCarried(const std::string& bytes, const AuthUser* impo
   return Status::Ok();
 }
 
-Status SyncService::ExportReturn(const std::string& device, int64_t since, std::string* bytes, int64_t* records) {
+Status SyncService::ExportReturn(const std::string& device, int64_t since, std::string* bytes, int64_t* records,
+                                 const AuthUser* requester) {
   if (!ids::IsUuid(device)) return Status::Invalid("'" + device + "' is not a device id (ocop status shows it)");
   if (since < 0) return Status::Invalid("--since must not be negative");
   std::string user_name, key;
@@ -592,6 +593,8 @@ Status SyncService::ExportReturn(const std::string& device, int64_t since, std::
   UserRow row;
   s = store_.GetUser(user_name, &row);
   if (!s.ok()) return s;
+  if (requester && !Units()->IsWithin(row.unit, requester->unit))
+    return Status::NotFound("no device " + device + " in your scope");
   AuthUser reader{row.name, row.role, row.unit, Units()->Path(row.unit), device};
   sync::carried::CarriedFile file;
   file.kind = "return";

@@ -134,7 +134,9 @@ class SyncService {
   Status ImportCarried(const std::string& bytes, const AuthUser* importer, CarriedImport* out);
   // The return file for a device: the pages it would pull from `since` and
   // the answers to every change set it sent, signed with its key.
-  Status ExportReturn(const std::string& device, int64_t since, std::string* bytes, int64_t* records);
+  // `requester` (null: the server's operator) must have the device's unit in scope.
+  Status ExportReturn(const std::string& device, int64_t since, std::string* bytes, int64_t* records,
+                      const AuthUser* requester = nullptr);
 
   // Attached files. The store of bytes is optional (set_files); without it the
   // file endpoints answer unavailable.

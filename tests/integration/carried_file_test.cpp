@@ -202,9 +202,14 @@ TEST_F(CarriedFileTest, AReturnFileDeliversTheCoordinatorsDecisionOnceAndAnOlder
   auto sel = hoa_.Run({"select", id});
   ASSERT_EQ(sel.code, 0) << sel.err << sel.out;
   ASSERT_EQ(hoa_.Run({"sync"}).code, 0);
-  x = RunProgram(BinOcopd(), {"--data-dir", dir_.Sub("server"), "--export-scope", "08800", "--for-device", device,
-                              "--output", newer});
-  ASSERT_EQ(x.code, 0) << x.err;
+  // This time from the coordinator's laptop (online at the district), to carry to the commune.
+  auto fetched = hoa_.Run({"export-return", "--for-device", device, "--output", newer});
+  ASSERT_EQ(fetched.code, 0) << fetched.err;
+  // Not for a device outside one's scope.
+  ASSERT_TRUE(server_.AddUser("minh", "officer", "08761"));
+  Device minh(dir_.Sub("minh"), server_.url());
+  ASSERT_TRUE(minh.Setup("08761", "minh"));
+  EXPECT_NE(hoa_.Run({"export-return", "--for-device", DeviceId(minh), "--output", dir_.Sub("y.ocop")}).code, 0);
   // Another unit's name for the device is a mistake, said so.
   auto wrong = RunProgram(BinOcopd(), {"--data-dir", dir_.Sub("server"), "--export-scope", "08821", "--for-device",
                                        device, "--output", dir_.Sub("x.ocop")});
