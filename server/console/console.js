@@ -185,12 +185,12 @@
           h('td', {class: 'num', 'data-k': 'confirmations'}, s.confirmations));
         })))),
       h('h2', {}, t('Trả lại, chờ nộp lại', 'Returned, awaiting resubmission')),
-      waiting.length ? h('table', {class: 'list', id: 'waiting'},
+      waiting.length ? h('div', {class: 'scroll'}, h('table', {class: 'list', id: 'waiting'},
         h('thead', {}, h('tr', {}, [t('Xã', 'Commune'), t('Sản phẩm', 'Product'), t('Ngày trả', 'Returned on'),
           t('Được nộp lại từ', 'May resubmit from'), t('Lý do', 'Reason')].map((x) => h('th', {}, x)))),
         h('tbody', {}, waiting.map((w) => h('tr', {class: 'clickable', onclick: () => { location.hash = '#/r/' + w.id; }},
           h('td', {}, units[w.commune] ? units[w.commune].name : w.commune), h('td', {}, w.product),
-          h('td', {}, O.date(w.returned_on)), h('td', {}, O.date(w.resubmit_from)), h('td', {}, w.reason)))))
+          h('td', {}, O.date(w.returned_on)), h('td', {}, O.date(w.resubmit_from)), h('td', {}, w.reason))))))
         : h('p', {class: 'muted'}, t('Không có.', 'None.')),
       h('h2', {}, t('Xác nhận lao động và nguyên liệu địa phương', 'Local labour and raw-material confirmations')),
       confirmations.length ? h('div', {class: 'scroll'}, h('table', {class: 'list', id: 'confirmations'},
@@ -204,7 +204,7 @@
           h('td', {class: 'num'}, `${c.labour_points} + ${c.material_points}`,
             c.rankable ? null : h('div', {class: 'rule'}, t('không đủ điều kiện xếp hạng', 'cannot be ranked')))))))) : h('p', {class: 'muted'}, t('Không có.', 'None.')),
       h('h2', {}, t('Thăm cơ sở trong tuần', 'Site visits this week')),
-      visits.length ? h('table', {class: 'list', id: 'visits'},
+      visits.length ? h('div', {class: 'scroll'}, h('table', {class: 'list', id: 'visits'},
         h('thead', {}, h('tr', {}, [t('Ngày', 'Date'), t('Xã', 'Commune'), t('Cơ sở', 'Subject'), t('Mục đích', 'Purpose'),
           t('Toạ độ', 'Coordinates')].map((x) => h('th', {}, x)))),
         h('tbody', {}, visits.map((v) => {
@@ -213,7 +213,7 @@
             h('td', {}, O.date(v.visited_on)), h('td', {}, units[v.commune] ? units[v.commune].name : v.commune),
             h('td', {}, v.subject), h('td', {}, purpose ? O.display(purpose, v.purpose) : v.purpose),
             h('td', {}, v.latitude && v.longitude ? `${v.latitude}, ${v.longitude}` : '—'));
-        }))) : h('p', {class: 'muted'}, t('Không có.', 'None.')),
+        })))) : h('p', {class: 'muted'}, t('Không có.', 'None.')),
       h('p', {class: 'muted'}, t('Cùng số liệu với lệnh ocop report trên thiết bị đã đồng bộ.',
         'The same figures as ocop report on a device that has synced.')));
     // Widths through the DOM: the page's policy allows no inline style attribute.
@@ -317,14 +317,14 @@
       byRecord.get(c.record_id).push(c);
     }
     mount(h('h1', {}, t('Xung đột chờ giải quyết', 'Conflicts awaiting a decision')),
-      byRecord.size ? h('table', {class: 'list', id: 'conflict-queue'},
+      byRecord.size ? h('div', {class: 'scroll'}, h('table', {class: 'list', id: 'conflict-queue'},
         h('thead', {}, h('tr', {}, [t('Phiếu', 'Record'), t('Trường', 'Fields'), t('Bên gửi sau', 'Incoming from'),
           t('Từ lúc', 'Since')].map((x) => h('th', {}, x)))),
         h('tbody', {}, [...byRecord.entries()].map(([id, rows]) => h('tr', {class: 'clickable', 'data-id': id, tabindex: 0,
           onclick: () => { location.hash = '#/conflict/' + id; }, onkeydown: (e) => { if (e.key === 'Enter') location.hash = '#/conflict/' + id; }},
         h('td', {}, id.slice(0, 8)), h('td', {}, rows.map((c) => c.field).join(', ')),
         h('td', {}, [...new Set(rows.map((c) => c.incoming_by.author))].join(', ')),
-        h('td', {}, O.date(rows[0].created_at, true))))))
+        h('td', {}, O.date(rows[0].created_at, true)))))))
         : h('p', {class: 'card', id: 'no-conflicts'}, t('Không có xung đột nào.', 'No conflicts.')));
   }
 

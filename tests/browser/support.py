@@ -180,6 +180,29 @@ class BrowserTest(unittest.TestCase):
         from selenium.webdriver.support.ui import Select
         Select(self.visible(css)).select_by_value(value)
 
+    def phone(self, on=True):
+        """A 390×844 phone screen. (Desktop Chromium will not make its window
+        narrower than 500 px, so the device metrics are emulated instead.)"""
+        if on:
+            self.driver.execute_cdp_cmd('Emulation.setDeviceMetricsOverride',
+                                        {'width': 390, 'height': 844, 'deviceScaleFactor': 1, 'mobile': True})
+        else:
+            self.driver.execute_cdp_cmd('Emulation.clearDeviceMetricsOverride', {})
+
+    def no_sideways_scroll(self):
+        """The page fits the screen's width (its tables may scroll inside it)."""
+        w = self.driver.execute_script(
+            'return [document.documentElement.scrollWidth, document.documentElement.clientWidth]')
+        if w[0] > w[1]:
+            culprits = self.driver.execute_script(
+                'const w = arguments[0];'
+                'const clipped = (e) => { for (let a = e.parentElement; a; a = a.parentElement)'
+                '  if (getComputedStyle(a).overflowX !== "visible") return true; return false; };'
+                'return [...document.querySelectorAll("body *")].filter(e => !clipped(e) &&'
+                ' e.getBoundingClientRect().right > w && ![...e.children].some(c => c.getBoundingClientRect().right > w))'
+                '.slice(0, 5).map(e => e.tagName + "#" + e.id + "." + e.className)', w[1])
+            raise AssertionError(f'the page is {w[0]} px wide on a {w[1]} px screen: {culprits}')
+
     def fetch_bytes(self, path):
         """GET `path` from the page's own origin (with its cookie): the bytes."""
         data = self.driver.execute_async_script(

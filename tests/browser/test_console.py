@@ -169,6 +169,16 @@ class ConsoleTest(support.BrowserTest):
         self.text_in('h1', 'Dashboard')
         self.shot('console-04-dashboard-english')
         self.choose('#lang', 'vi')
+        # A phone: the tables scroll sideways inside the page, the page itself does not.
+        self.phone()
+        for page, ready, name in [('#/records', '#records tbody tr', 'console-04b-records-phone'),
+                                  ('#/', '#by-unit', 'console-04c-dashboard-phone'),
+                                  ('#/r/' + oi, '#history', 'console-04d-record-phone')]:
+            d.get(self.console + page)
+            self.visible(ready)
+            self.no_sideways_scroll()
+            self.shot(name)
+        self.phone(False)
 
     # ---- roles ----
     def test_an_officer_cannot_open_administrator_pages(self):
@@ -217,6 +227,10 @@ class ConsoleTest(support.BrowserTest):
         d.get(self.console + '#/conflicts')
         self.click(f'#conflict-queue tr[data-id="{oi}"]')
         self.visible('.conflict-field[data-field="product_name"]')
+        self.phone()
+        self.no_sideways_scroll()
+        self.shot('console-06b-conflict-phone')
+        self.phone(False)
         page = d.find_element(By.ID, 'main').text
         for text in ('Ổi Đôn Nhân', 'Ổi giòn Đôn Nhân', 'Ổi ruby Đôn Nhân', 'lan', 'an'):
             self.assertIn(text, page)
@@ -257,6 +271,10 @@ class ConsoleTest(support.BrowserTest):
         self.click('#new-submit')
         self.visible('#users tr[data-user="thu"]')
         self.shot('console-08-accounts')
+        self.phone()
+        self.no_sideways_scroll()
+        self.shot('console-08b-accounts-phone')
+        self.phone(False)
 
         phone = support.Device(self.tmp, 'thu-phone')
         phone.run('init', '--commune', '08800', '--server', self.server.url)
