@@ -259,10 +259,11 @@ Status SyncService::CheckChange(const AuthUser& user, WriteTxn& txn, RecordCache
   } else {
     if (c->op != sync::op::kCreate)
       return Status::NotFound("record " + c->record_id + " does not exist on the server (" + c->op + " before create)");
-    if (!Units()->Find(c->unit)) return Status::Invalid("record " + c->record_id + ": unknown unit '" + c->unit + "'");
-    if (!Units()->Children(c->unit).empty())
+    auto units = Units();  // one tree for the whole check, even if an import swaps it meanwhile
+    if (!units->Find(c->unit)) return Status::Invalid("record " + c->record_id + ": unknown unit '" + c->unit + "'");
+    if (!units->Children(c->unit).empty())
       return Status::Invalid("record " + c->record_id + ": unit " + c->unit + " is not a commune");
-    path = Units()->Path(c->unit);
+    path = units->Path(c->unit);
   }
   if (!InScope(user, path))
     return Status::Denied("record " + c->record_id + " (unit " + c->unit + ") is outside the scope of user " + user.name);
@@ -551,8 +552,9 @@ Status SyncService::ImportCarried(const std::string& bytes, const AuthUser* impo
   UserRow row;
   s = store_.GetUser(file.user, &row);
   if (!s.ok() || row.disabled) return Status::Denied("the account " + file.user + " that wrote the file is disabled or gone");
-  AuthUser writer{row.name, row.role, row.unit, Units()->Path(row.unit), file.device};
-  if (importer && !Units()->IsWithin(row.unit, importer->unit))
+  auto units = Units();
+  AuthUser writer{row.name, row.role, row.unit, units->Path(row.unit), file.device};
+  if (importer && !units->IsWithin(row.unit, importer->unit))
     return Status::Denied("the file is from unit " + row.unit + ", outside the scope of " + importer->name);
   out->device = file.device;
   out->user = file.user;
@@ -593,9 +595,10 @@ Status SyncService::ExportReturn(const std::string& device, int64_t since, std::
   UserRow row;
   s = store_.GetUser(user_name, &row);
   if (!s.ok()) return s;
-  if (requester && !Units()->IsWithin(row.unit, requester->unit))
+  auto units = Units();
+  if (requester && !units->IsWithin(row.unit, requester->unit))
     return Status::NotFound("no device " + device + " in your scope");
-  AuthUser reader{row.name, row.role, row.unit, Units()->Path(row.unit), device};
+  AuthUser reader{row.name, row.role, row.unit, units->Path(row.unit), device};
   sync::carried::CarriedFile file;
   file.kind = "return";
   file.device = device;

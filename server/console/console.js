@@ -244,7 +244,6 @@
       location.hash = '#/records?' + qs({q: text.value.trim(), form: form.value, status: status.value, unit: unit.value,
         conflicts: conflicts.checked});
     };
-    const exportForm = p.form || 'idea';
     mount(h('h1', {}, t('Phiếu', 'Records')),
       h('form', {class: 'filters', onsubmit: apply},
         h('label', {}, t('Tìm', 'Search'), text), h('label', {}, t('Loại phiếu', 'Form'), form),
@@ -269,7 +268,7 @@
             onclick: (e) => { e.currentTarget.href = `/v1/export/${f}.csv?` + qs({unit: p.unit, bom: bom.checked}); }}, formLabel(f))),
           h('label', {}, bom, ' ', t('Thêm BOM cho Excel', 'Add a BOM for Excel'))),
         h('p', {class: 'muted'}, t('Mỗi tệp gồm mọi phiếu của loại đó trong đơn vị đang lọc.', 'Each file holds every record of that form in the unit filtered.'))));
-    if (exportForm && !text.value) text.focus();
+    if (!text.value) text.focus();
   }
 
   async function record(id) {
