@@ -10,6 +10,7 @@
 #include <map>
 
 #include "shared/dates.h"
+#include "shared/evaluation.h"
 #include "shared/ids.h"
 #include "shared/localisation.h"
 #include "shared/text.h"
@@ -240,6 +241,21 @@ Status LocalStore::WriteChange(const Record& before, const Record& after, const 
   return SaveHlc();
 }
 
+Status LocalStore::FillLinked(const std::string& form, Object* fields) {
+  if (form != "evaluation" || !fields->has("confirmation_id")) return Status::Ok();
+  // The localisation criteria come from the product's confirmation on this
+  // device, never typed; the server checks them again against its copy.
+  std::string id = fields->getValue<std::string>("confirmation_id");
+  Record confirmation;
+  Status s = Get(id, &confirmation);
+  if (s.code() == Code::kNotFound || (s.ok() && (confirmation.deleted || confirmation.form != "confirmation")))
+    return Status::Precondition("the confirmation " + id + " is not on this device; sync first");
+  if (!s.ok()) return s;
+  s = evaluation::FillFromConfirmation(confirmation.fields, fields);
+  if (!s.ok()) return s;
+  return evaluation::CheckAgainstConfirmation(*fields, id, &confirmation.fields);
+}
+
 Status LocalStore::Create(const std::string& form, Object fields, Record* out, const std::string& unit_in) {
   // Records belong to a commune: this device's, or one below this device's unit.
   const UnitTree& units = units_;
@@ -250,8 +266,13 @@ Status LocalStore::Create(const std::string& form, Object fields, Record* out, c
   if (!units.IsWithin(unit, commune_))
     return Status::Invalid("unit " + unit + " is not within this device's unit " + commune_);
   const FormSchema* schema = catalog_->Find(form);
-  if (!schema) return Status::Invalid("unknown form '" + form + "' (choose idea, confirmation or visit)");
+  if (!schema) {
+    std::string names;
+    for (const auto& n : catalog_->Names()) names += (names.empty() ? "" : ", ") + n;
+    return Status::Invalid("unknown form '" + form + "' (choose " + names + ")");
+  }
   Status s = ValidateRecord(*schema, &fields, Completeness::kComplete, /*allow_system=*/false);
+  if (s.ok()) s = FillLinked(form, &fields);
   if (!s.ok()) return s;
   fields.set("status", schema->initial_status);
   ApplyComputedFields(form, &fields);
@@ -304,6 +325,7 @@ Status LocalStore::Update(const std::string& id, const Object& changes, Record* 
     else merged.set(k, v);
   }
   s = ValidateRecord(*schema, &merged, Completeness::kComplete, /*allow_system=*/true);
+  if (s.ok()) s = FillLinked(before.form, &merged);
   if (!s.ok()) return s;
   ApplyComputedFields(before.form, &merged);
 

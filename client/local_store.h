@@ -161,6 +161,9 @@ class LocalStore {
   std::string NowIso() const;
 
  private:
+  // Fields a record takes from another record on this device (an evaluation
+  // sheet's localisation criteria from its confirmation).
+  Status FillLinked(const std::string& form, json::Object* fields);
   LocalStore(const Clock& clock) : clock_(clock), hlc_(clock) {}
   Status Load();
   std::string Author();

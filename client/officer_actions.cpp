@@ -5,6 +5,8 @@
 #include <optional>
 
 #include "shared/dates.h"
+#include "shared/evaluation.h"
+#include "shared/messages.h"
 #include "shared/receipt.h"
 #include "shared/text.h"
 #include "shared/workflow.h"
@@ -58,12 +60,18 @@ Object DecisionChanges(LocalStore& store, const Record& r, const workflow::Decis
   changes.set("status", std::string(d.to));
   if (d.reason_field && !reason.empty()) changes.set(d.reason_field, text::ToNfc(reason));
   std::string user = store.Setting("user");
-  std::string name = d.name;
+  std::string name = d.name, form = d.form;
   if (name == "return") changes.set("returned_on", TodayIso());
-  if (name == "submit") {
+  if (name == "submit" && form == "idea") {
     changes.set("received_on", TodayIso());
     if (!user.empty()) changes.set("received_by", user);
   }
+  if (name == "submit" && form == "plan") changes.set("submitted_on", TodayIso());
+  if (form == "plan" && (name == "approve" || name == "decline")) {
+    changes.set("decided_on", TodayIso());
+    if (!user.empty()) changes.set("decided_by", user);
+  }
+  if (name == "score" && !r.fields.has("evaluated_on")) changes.set("evaluated_on", TodayIso());
   if (name == "confirm") {
     if (!r.fields.has("confirmed_on")) changes.set("confirmed_on", TodayIso());
     if (!r.fields.has("confirmed_by") && !user.empty()) changes.set("confirmed_by", user);
@@ -79,21 +87,22 @@ Object Merged(const Object& fields, const Object& changes) {
   return after;
 }
 
-Label RoleName(const std::string& role) {
-  if (role == "coordinator") return {"cán bộ điều phối cấp huyện/tỉnh", "a district or province coordinator"};
-  if (role == "officer") return {"cán bộ xã", "a commune officer"};
-  return {role, role};
-}
+Label RoleName(const std::string& role) { return msg::TextLabel("role_long." + role); }
+Label DecisionLabel(const std::string& name) { return msg::TextLabel("decision." + name); }
 
-Label DecisionLabel(const std::string& name) {
-  if (name == "submit") return {"Tiếp nhận (nộp)", "Submit"};
-  if (name == "return") return {"Trả lại", "Return"};
-  if (name == "accept") return {"Chấp nhận", "Accept"};
-  if (name == "select") return {"Chọn", "Select"};
-  if (name == "reject") return {"Không chọn", "Reject"};
-  if (name == "confirm") return {"Xác nhận", "Confirm"};
-  if (name == "revoke") return {"Thu hồi", "Revoke"};
-  return {name, name};
+// A business plan follows a selected idea: checked here before it is submitted
+// offline, and again by the server.
+Status CheckPlanIdea(LocalStore& store, const Record& plan) {
+  std::string idea_id = plan.fields.has("idea_id") ? plan.fields.getValue<std::string>("idea_id") : "";
+  Record idea;
+  Status s = store.Get(idea_id, &idea);
+  if (s.code() == Code::kNotFound || (s.ok() && idea.form != "idea"))
+    return Status::Precondition("the idea " + idea_id + " is not on this device; sync first");
+  if (!s.ok()) return s;
+  if (idea.status() != "selected")
+    return Status::Precondition("the idea " + idea_id + " is not selected (status " + idea.status() +
+                                "); a business plan follows a selected idea");
+  return Status::Ok();
 }
 
 }  // namespace
@@ -129,9 +138,13 @@ Status TakeDecision(LocalStore& store, const std::string& id, const std::string&
   if (!s.ok()) return s;
   const workflow::Decision* d = workflow::Find(r.form, name);
   if (!d) return Status::Invalid("'" + name + "' is not a decision for a " + r.form + " form");
-  if (name == "submit") {
+  if (name == "submit" && r.form == "idea") {
     Label ignored;
     return SubmitIdea(store, id, after, &ignored);
+  }
+  if (name == "submit" && r.form == "plan") {
+    s = CheckPlanIdea(store, r);
+    if (!s.ok()) return s;
   }
   s = StartsFrom(*d, r.status());
   if (!s.ok()) return s;
@@ -155,7 +168,7 @@ std::vector<DecisionOption> DecisionsFor(LocalStore& store, const Record& r) {
     o.needs_reason = d.reason_field != nullptr;
     if (role != d.role) {
       Label who = RoleName(d.role);
-      o.why_not = {"chỉ " + who.vi + " được " + o.label.vi + " (" + d.name + ")", "only " + who.en + " may " + d.name};
+      o.why_not = {"chỉ " + who.vi + " được thực hiện bước «" + o.label.vi + "»", "only " + who.en + " may " + d.name};
     } else if (o.name == "submit" && r.status() == "returned") {
       std::string returned = r.fields.has("returned_on") ? r.fields.getValue<std::string>("returned_on") : "";
       if (dates::ParseDate(returned)) {

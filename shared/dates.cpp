@@ -1,6 +1,7 @@
 #include "shared/dates.h"
 
 #include <cstdio>
+#include <cstdlib>
 
 namespace ocop::dates {
 
@@ -109,6 +110,22 @@ std::string AddDays(std::string_view iso, long days) {
   // keeps the UTC+7 conversion on the same day).
   long d = DaysBetween("1970-01-01", iso) + days;
   return IsoDateFromMillis(static_cast<long long>(d) * 86400000LL + 12LL * 3600000LL - 7LL * 3600000LL);
+}
+
+std::string AddMonths(std::string_view iso, int months) {
+  int y = std::atoi(std::string(iso.substr(0, 4)).c_str());
+  int m = std::atoi(std::string(iso.substr(5, 2)).c_str());
+  int d = std::atoi(std::string(iso.substr(8, 2)).c_str());
+  int index = y * 12 + (m - 1) + months;
+  y = index / 12;
+  m = index % 12 + 1;
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  int last = kDays[m - 1] + (m == 2 && leap ? 1 : 0);
+  if (d > last) d = last;
+  char out[40];
+  std::snprintf(out, sizeof out, "%04d-%02d-%02d", y, m, d);
+  return out;
 }
 
 }  // namespace ocop::dates

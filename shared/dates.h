@@ -15,6 +15,9 @@ std::string ToDisplay(std::string_view iso);
 long DaysBetween(std::string_view a_iso, std::string_view b_iso);
 // The ISO date `days` after (or before, if negative) an ISO date. REQUIRES: valid ISO date.
 std::string AddDays(std::string_view iso, long days);
+// The same day `months` later (or earlier), clamped to the month's last day
+// (31/01 + 1 month = 28/02 or 29/02). REQUIRES: valid ISO date.
+std::string AddMonths(std::string_view iso, int months);
 // Today's date in UTC+7 (Vietnam) as ISO, given a UNIX time in milliseconds.
 std::string IsoDateFromMillis(long long unix_ms);
 // yyyy-mm-ddThh:mm:ss.mmmZ for a UNIX time in milliseconds.

@@ -6,7 +6,9 @@
 
 #include "shared/dates.h"
 #include "shared/embedded.h"
+#include "shared/evaluation.h"
 #include "shared/ids.h"
+#include "shared/messages.h"
 #include "shared/text.h"
 
 namespace ocop {
@@ -179,7 +181,7 @@ const FormCatalog& FormCatalog::Default() {
 
 namespace {
 
-std::string Name(const FieldDef& f) { return "field '" + f.key + "'"; }
+std::string Name(const FieldDef& f) { return msg::FieldName(f); }
 
 bool MatchesPattern(const std::string& pattern, const std::string& s) {
   if (pattern == "phone") {
@@ -461,14 +463,34 @@ Status ParseInput(const FieldDef& f, const std::string& typed_raw, Var* out) {
 }
 
 namespace {
-Status CheckCrossField(const Object& fields) {
+Status CheckCrossField(const FormSchema& schema, const Object& fields) {
   auto larger = [&](const char* a, const char* b) {
     return fields.has(a) && fields.has(b) && fields.getValue<Poco::Int64>(a) > fields.getValue<Poco::Int64>(b);
   };
-  if (larger("workers_local", "workers_total")) return Status::Invalid("field 'workers_local' is larger than 'workers_total'");
-  for (const char* part : {"workers_women", "workers_ethnic_minority"})
-    if (larger(part, "workers_total"))
-      return Status::Invalid(std::string("field '") + part + "' is larger than 'workers_total'");
+  auto name = [&](const char* key) {
+    const FieldDef* f = schema.Field(key);
+    return f ? msg::FieldName(*f) : "field '" + std::string(key) + "'";
+  };
+  for (const char* part : {"workers_local", "workers_women", "workers_ethnic_minority"})
+    if (larger(part, "workers_total")) return Status::Invalid(name(part) + " is larger than " + name("workers_total"));
+  if (schema.form == "plan") {
+    if (larger("workers_local", "workers")) return Status::Invalid(name("workers_local") + " is larger than " + name("workers"));
+    // The sources of capital may be given in part; together they never exceed the total.
+    if (fields.has("capital_total_vnd")) {
+      Poco::Int64 sum = 0;
+      for (const char* part : {"capital_own_vnd", "capital_loan_vnd", "capital_support_vnd"})
+        if (fields.has(part)) sum += fields.getValue<Poco::Int64>(part);
+      Poco::Int64 total = fields.getValue<Poco::Int64>("capital_total_vnd");
+      if (sum > total)
+        return Status::Invalid("the sources of capital add up to " + std::to_string(sum) + " VND, more than " +
+                               name("capital_total_vnd") + " " + std::to_string(total));
+    }
+    if (fields.has("start_on") && fields.has("finish_on") &&
+        fields.getValue<std::string>("finish_on") < fields.getValue<std::string>("start_on"))
+      return Status::Invalid(name("finish_on") + " is before " + name("start_on"));
+  }
+  // Form-specific rules that need data beyond one field (the criteria sheets).
+  if (schema.form == "evaluation") return evaluation::CheckSheetFields(fields);
   return Status::Ok();
 }
 }  // namespace
@@ -485,7 +507,7 @@ Status ValidateRecord(const FormSchema& schema, Object* fields, Completeness com
       continue;
     }
     if (f->system && !allow_system)
-      return Status::Invalid("field '" + k + "' is set by workflow commands, not directly");
+      return Status::Invalid(msg::FieldName(*f) + " is set by workflow commands, not directly");
     Var v;
     Status s = CheckValue(*f, fields->get(k), &v);
     if (!s.ok()) return s;
@@ -493,14 +515,14 @@ Status ValidateRecord(const FormSchema& schema, Object* fields, Completeness com
     else fields->set(k, v);
   }
   if (completeness == Completeness::kComplete) return CheckRequiredAndCrossField(schema, *fields);
-  return CheckCrossField(*fields);
+  return CheckCrossField(schema, *fields);
 }
 
 Status CheckRequiredAndCrossField(const FormSchema& schema, const Object& fields) {
   for (const auto& f : schema.fields)
     if (f.required && !fields.has(f.key))
-      return Status::Invalid("field '" + f.key + "' (" + f.label.vi + " / " + f.label.en + ") is required");
-  return CheckCrossField(fields);
+      return Status::Invalid(msg::FieldName(f) + " is required");
+  return CheckCrossField(schema, fields);
 }
 
 std::string DisplayValue(const FieldDef& f, const Var& v, const std::string& lang) {

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "shared/embedded.h"
+#include "shared/evaluation.h"
 
 namespace ocop {
 
@@ -95,6 +96,7 @@ LocalisationScore ScoreLocalisation(const json::Object& fields, const Localisati
 }
 
 void ApplyComputedFields(const std::string& form, json::Object* fields) {
+  if (form == "evaluation" || form == "certificate") return evaluation::ApplyComputed(form, fields);
   if (form != "confirmation") return;
   auto score = ScoreLocalisation(*fields, LocalisationTable::Default());
   if (score.labour_ratio) fields->set("local_labour_ratio", *score.labour_ratio);

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "shared/dates.h"
+#include "shared/evaluation.h"
 
 namespace ocop::workflow {
 
@@ -17,6 +18,12 @@ const std::vector<Decision>& Decisions() {
       {"reject", "idea", {"accepted"}, "not_selected", "coordinator", "decision_reason"},
       {"confirm", "confirmation", {"draft"}, "confirmed", "officer", nullptr},
       {"revoke", "confirmation", {"confirmed"}, "revoked", "officer", "revoked_reason"},
+      {"submit", "plan", {"draft", "not_feasible"}, "submitted", "officer", nullptr},
+      {"approve", "plan", {"submitted"}, "feasible", "coordinator", nullptr},
+      {"decline", "plan", {"submitted"}, "not_feasible", "coordinator", "decision_reason"},
+      {"score", "evaluation", {"draft"}, "scored", "coordinator", nullptr},
+      {"reopen", "evaluation", {"scored"}, "draft", "coordinator", "reopen_reason"},
+      {"revoke", "certificate", {"issued"}, "revoked", "coordinator", "revoked_reason"},
   };
   return table;
 }
@@ -82,7 +89,12 @@ Status CheckTransition(const std::string& form, const std::string& from, const s
       return Status::Invalid(std::string("to ") + last->name + " the " + form + " form, give the reason (field '" +
                              last->reason_field + "', --reason)");
   }
-  if (std::string(last->name) == "submit" && from == "returned") {
+  if (form == "evaluation" && std::string(last->name) == "score") {
+    // A sheet counts for the council only when every criterion has its score.
+    Status complete = evaluation::CheckComplete(after);
+    if (!complete.ok()) return complete;
+  }
+  if (form == "idea" && std::string(last->name) == "submit" && from == "returned") {
     // Resubmission of a returned idea: not before the waiting time is over.
     if (!after.has("returned_on")) return Status::Precondition("a returned idea form has no 'returned_on' date");
     std::string returned = after.getValue<std::string>("returned_on");

@@ -7,6 +7,10 @@
 //                  submitted ─return→ returned ─submit (7 days later)→ submitted
 //                  accepted ─reject→ not_selected
 //   confirmation:  draft ─confirm→ confirmed ─revoke→ revoked
+//   plan:          draft ─submit→ submitted ─approve→ feasible
+//                  submitted ─decline→ not_feasible ─submit (revised)→ submitted
+//   evaluation:    draft ─score (every criterion scored)→ scored ─reopen→ draft
+//   certificate:   issued ─revoke→ revoked
 //
 // Officers take the commune's decisions, coordinators the selection; the unit
 // scope (their own units only) is the server's scope check. Pure; thread-safe.

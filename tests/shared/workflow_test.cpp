@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/shared/sheet_fixture.h"
+
 namespace ocop::workflow {
 namespace {
 
@@ -17,10 +19,12 @@ Code Check(const std::string& form, const std::string& from, const std::string& 
 }
 
 TEST(WorkflowTest, EveryAllowedTransitionByItsRole) {
-  json::Object reason = With({{"decision_reason", "Thiếu thông tin"}, {"revoked_reason", "Sai số liệu"}});
+  json::Object reason = With({{"decision_reason", "Thiếu thông tin"}, {"revoked_reason", "Sai số liệu"},
+                               {"reopen_reason", "Chấm nhầm tiêu chí C2.1"}});
   for (const auto& d : Decisions())
     for (const auto& from : d.from) {
       json::Object after = reason;
+      if (std::string(d.form) == "evaluation") after = evaluation_test::CompleteSheet("148-2023", 3, after);
       if (from == "returned") after.set("returned_on", "2026-11-01");
       EXPECT_EQ(Check(d.form, from, d.to, d.role, after), Code::kOk) << d.name << " from " << from;
       std::string other = std::string(d.role) == "officer" ? "coordinator" : "officer";
@@ -41,6 +45,34 @@ TEST(WorkflowTest, ForbiddenTransitions) {
   s = CheckTransition("idea", "submitted", "selected", "officer", json::Object(), "2026-11-24");
   EXPECT_EQ(s.code(), Code::kPermissionDenied);
   EXPECT_NE(s.message().find("coordinator"), std::string::npos) << s.message();
+}
+
+TEST(WorkflowTest, PlansAreSubmittedByOfficersAndJudgedByCoordinators) {
+  json::Object reason = With({{"decision_reason", "Vốn tự có không đủ, thị trường chưa rõ"}});
+  EXPECT_EQ(Check("plan", "draft", "submitted", "officer"), Code::kOk);
+  EXPECT_EQ(Check("plan", "draft", "submitted", "coordinator"), Code::kPermissionDenied);
+  EXPECT_EQ(Check("plan", "submitted", "feasible", "coordinator"), Code::kOk);
+  EXPECT_EQ(Check("plan", "submitted", "feasible", "officer"), Code::kPermissionDenied);
+  EXPECT_EQ(Check("plan", "submitted", "not_feasible", "coordinator"), Code::kInvalidArgument);  // no reason
+  EXPECT_EQ(Check("plan", "submitted", "not_feasible", "coordinator", reason), Code::kOk);
+  EXPECT_EQ(Check("plan", "not_feasible", "submitted", "officer"), Code::kOk);  // a revised plan
+  EXPECT_EQ(Check("plan", "feasible", "not_feasible", "coordinator", reason), Code::kFailedPrecondition);
+  EXPECT_EQ(Check("plan", "draft", "feasible", "coordinator"), Code::kFailedPrecondition);
+}
+
+TEST(WorkflowTest, ASheetIsScoredOnlyWhenEveryCriterionHasItsScore) {
+  json::Object complete = evaluation_test::CompleteSheet("148-2023", 2);
+  EXPECT_EQ(Check("evaluation", "draft", "scored", "coordinator", complete), Code::kOk);
+  EXPECT_EQ(Check("evaluation", "draft", "scored", "officer", complete), Code::kPermissionDenied);
+  json::Object partial = evaluation_test::CompleteSheet("148-2023", 2);
+  auto list = partial.get("scores").extract<json::Array::Ptr>();
+  list->remove(list->size() - 1);
+  Status s = CheckTransition("evaluation", "draft", "scored", "coordinator", partial, "2026-11-24");
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("C3.1 is not scored"), std::string::npos) << s.message();
+  EXPECT_EQ(Check("evaluation", "scored", "draft", "coordinator", complete), Code::kInvalidArgument);  // reason
+  EXPECT_EQ(Check("certificate", "issued", "revoked", "coordinator", With({{"revoked_reason", "Vi phạm"}})), Code::kOk);
+  EXPECT_EQ(Check("certificate", "revoked", "issued", "coordinator"), Code::kFailedPrecondition);
 }
 
 TEST(WorkflowTest, UnchangedStatusIsAlwaysFine) {
