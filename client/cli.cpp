@@ -27,6 +27,7 @@
 #include "client/ui_server.h"
 #include "shared/dates.h"
 #include "shared/localisation.h"
+#include "shared/messages.h"
 #include "shared/receipt.h"
 #include "shared/text.h"
 #include "shared/workflow.h"
@@ -246,7 +247,7 @@ class Cli {
     if (json_) {
       err_ << "{\"error\":{\"code\":\"" << CodeName(s.code()) << "\",\"message\":" << json::Quote(s.message()) << "}}\n";
     } else {
-      err_ << "ocop: " << s.message() << "\n";
+      err_ << "ocop: " << msg::Localise(s, lang_) << "\n";
     }
     return StatusExitCode(s.code());
   }
@@ -744,7 +745,7 @@ class Cli {
       } else {
         out_ << T("Thay đổi chờ gửi: ", "Changes waiting: ") << info.pending_changes << T(" (đang gửi: ", " (being sent: ")
              << in_flight << ")\n";
-        if (!refused.empty()) out_ << T("Máy chủ từ chối: ", "Refused by the server: ") << refused << "\n";
+        if (!refused.empty()) out_ << T("Máy chủ từ chối: ", "Refused by the server: ") << msg::Localise(refused, lang_) << "\n";
       }
       return 0;
     }

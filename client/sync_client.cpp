@@ -8,6 +8,7 @@
 
 #include "shared/dates.h"
 #include "shared/ids.h"
+#include "shared/messages.h"
 #include "sync/carried.h"
 #include "sync/codec.h"
 
@@ -503,7 +504,11 @@ json::Object SyncSummary(const Status& s, const SyncReport& report) {
   json::Object o;
   o.set("ok", s.ok());
   o.set("stopped", SyncOutcome(s, report));
-  if (!s.ok()) o.set("error", s.message());
+  if (!s.ok()) {
+    o.set("error", s.message());
+    o.set("error_vi", msg::Localise(s, "vi"));
+    o.set("error_en", msg::Localise(s, "en"));
+  }
   o.set("sent", report.changes_sent);
   o.set("applied", report.changes_applied);
   o.set("merged", report.changes_merged);

@@ -19,6 +19,7 @@
 #include "server/http_api.h"
 #include "server/sync_service.h"
 #include "shared/json.h"
+#include "shared/messages.h"
 #include "shared/text.h"
 #include "shared/web/pages.h"
 #include "sync/codec.h"
@@ -36,8 +37,10 @@ using json::Object;
 inline const std::string kSessionCookie = "ocop_session";
 
 inline std::string ErrorBody(const Status& s, const std::string& request_id) {
+  // "message" is the core's English; "message_vi" the catalogue's Vietnamese.
   return std::string("{\"error\":{\"code\":\"") + CodeName(s.code()) + "\",\"message\":" + json::Quote(s.message()) +
-         ",\"request_id\":" + json::Quote(request_id) + "}}";
+         ",\"message_vi\":" + json::Quote(msg::Localise(s, "vi")) +
+         ",\"message_en\":" + json::Quote(msg::Localise(s, "en")) + ",\"request_id\":" + json::Quote(request_id) + "}}";
 }
 
 // Unique within a run and across restarts: the start time, then a counter.

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "shared/dates.h"
+#include "shared/messages.h"
 #include "shared/text.h"
 #include "sync/codec.h"
 
@@ -378,6 +379,8 @@ class CarriedHandler final : public AuthedApiHandler {
         o->set("outcomes", counts);
       } else {
         o->set("refused", set.status.message());
+        o->set("refused_vi", msg::Localise(set.status, "vi"));
+        o->set("refused_en", msg::Localise(set.status, "en"));
       }
       sets->add(o);
     }

@@ -5,6 +5,7 @@
 #include "server/file_store.h"
 #include "server/password.h"
 #include "shared/dates.h"
+#include "shared/evaluation.h"
 #include "shared/ids.h"
 #include "shared/localisation.h"
 #include "shared/text.h"
@@ -290,6 +291,8 @@ Status SyncService::CheckChange(const AuthUser& user, WriteTxn& txn, RecordCache
   c->fields = std::move(kept);
   s = CheckWorkflow(user, *schema, found ? &existing : nullptr, c);
   if (!s.ok()) return s;
+  s = CheckLinks(txn, cache, found ? &existing : nullptr, *c);
+  if (!s.ok()) return Status(s.code(), "record " + c->record_id + ": " + s.message());
   if (c->op == sync::op::kCreate && !found) {
     Object fields;
     for (const auto& f : c->fields) {
@@ -301,6 +304,74 @@ Status SyncService::CheckChange(const AuthUser& user, WriteTxn& txn, RecordCache
     if (!s.ok()) return Status::Invalid("record " + c->record_id + ": " + s.message());
   }
   c->author = user.name;  // never trust the client's word for who it is
+  return Status::Ok();
+}
+
+namespace {
+// A record's fields after a change, as far as the change alone tells.
+Object FieldsAfter(const StoredRecord* existing, const sync::Change& c) {
+  Object after;
+  if (existing) {
+    Object::Ptr current;
+    if (json::ParseObject(existing->fields, &current).ok()) after = *current;
+  }
+  for (const auto& f : c.fields) {
+    Var v;
+    if (json::Parse(f.new_value, &v).ok()) {
+      if (v.isEmpty()) after.remove(f.key);
+      else after.set(f.key, v);
+    }
+  }
+  return after;
+}
+
+bool Touches(const sync::Change& c, std::initializer_list<const char*> keys) {
+  for (const auto& f : c.fields)
+    for (const char* k : keys)
+      if (f.key == k) return true;
+  return false;
+}
+
+std::string Text(const Object& o, const char* key) {
+  return o.has(key) && o.get(key).isString() ? o.getValue<std::string>(key) : "";
+}
+}  // namespace
+
+Status SyncService::CheckLinks(WriteTxn& txn, RecordCache* cache, const StoredRecord* existing, const sync::Change& c) {
+  if (c.op == sync::op::kDelete) return Status::Ok();
+  if (c.form == "evaluation" &&
+      Touches(c, {"scores", "sheet", "product_group", "confirmation_id", "idea_id", "unrankable_reason"})) {
+    // The device filled the localisation criteria from its copy of the
+    // confirmation; the server checks them against its own.
+    Object after = FieldsAfter(existing, c);
+    Status s = evaluation::CheckSheetFields(after);
+    if (!s.ok()) return s;
+    std::string id = Text(after, "confirmation_id");
+    if (id.empty()) return Status::Ok();  // a required field, reported as such
+    const StoredRecord* confirmation = nullptr;
+    s = Lookup(txn, id, cache, &confirmation);
+    if (!s.ok()) return s;
+    Object::Ptr fields;
+    if (confirmation && (confirmation->deleted || confirmation->form != "confirmation" ||
+                         !json::ParseObject(confirmation->fields, &fields).ok()))
+      confirmation = nullptr;
+    return evaluation::CheckAgainstConfirmation(after, id, confirmation ? fields.get() : nullptr);
+  }
+  if (c.form == "plan" && Touches(c, {"status", "idea_id"})) {
+    Object after = FieldsAfter(existing, c);
+    if (Text(after, "status") != "submitted") return Status::Ok();
+    // A business plan follows a selected idea.
+    std::string id = Text(after, "idea_id");
+    const StoredRecord* idea = nullptr;
+    Status s = Lookup(txn, id, cache, &idea);
+    if (!s.ok()) return s;
+    if (!idea || idea->deleted || idea->form != "idea") return Status::Precondition("the idea " + id + " is not on the server");
+    Object::Ptr fields;
+    std::string status = json::ParseObject(idea->fields, &fields).ok() ? Text(*fields, "status") : "";
+    if (status != "selected")
+      return Status::Precondition("the idea " + id + " is not selected (status " + status +
+                                  "); a business plan follows a selected idea");
+  }
   return Status::Ok();
 }
 

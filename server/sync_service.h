@@ -177,6 +177,9 @@ class SyncService {
   using RecordCache = std::map<std::string, std::optional<StoredRecord>>;
   Status Lookup(WriteTxn& txn, const std::string& id, RecordCache* cache, const StoredRecord** out);
   Status CheckChange(const AuthUser& user, WriteTxn& txn, RecordCache* cache, sync::Change* c);
+  // Rules between records: an evaluation sheet's localisation criteria equal
+  // its confirmation's; a business plan is submitted only for a selected idea.
+  Status CheckLinks(WriteTxn& txn, RecordCache* cache, const StoredRecord* existing, const sync::Change& c);
   // Workflow rules (shared/workflow.h) for a change of the status field.
   Status CheckWorkflow(const AuthUser& user, const FormSchema& schema, const StoredRecord* existing, sync::Change* c);
   Status CheckAccount(const std::string& role, const std::string& unit) const;

@@ -519,7 +519,7 @@
           h('p', {}, t('Tệp của ', 'The file of '), h('b', {}, r.user), ` (${r.unit}): `,
             t(`${count('applied')} thay đổi áp dụng, ${count('merged')} gộp, ${count('conflict')} xung đột; ${r.photos_stored} ảnh.`,
               `${count('applied')} changes applied, ${count('merged')} merged, ${count('conflict')} in conflict; ${r.photos_stored} photos.`)),
-          refused.length ? h('ul', {class: 'error'}, refused.map((c) => h('li', {}, O.msg(c.refused)))) : null,
+          refused.length ? h('ul', {class: 'error'}, refused.map((c) => h('li', {}, O.msg(O.pick(c, 'refused'))))) : null,
           h('p', {class: 'muted'}, t('Gửi nhiều lần cũng chỉ áp dụng một lần; thiết bị của xã nhận trả lời khi đồng bộ hoặc qua tệp trả về.',
             'Sending it again applies nothing twice; the commune device gets the answers when it syncs, or by a return file.'))));
       } catch (x) { out.replaceChildren(h('div', {class: 'card error', id: 'carried-err'}, O.msg(x.message))); }

@@ -10,9 +10,11 @@
 #include <ostream>
 
 #include <map>
+#include <set>
 
 #include "shared/forms.h"
 #include "shared/json.h"
+#include "shared/messages.h"
 
 namespace ocop::web {
 
@@ -77,7 +79,9 @@ void SendJson(Poco::Net::HTTPServerResponse& resp, int http_status, const std::s
 void SendError(Poco::Net::HTTPServerResponse& resp, const Status& status, const std::string& field) {
   std::string f = field.empty() ? FieldOfMessage(status.message()) : field;
   std::string body = "{\"error\":{\"code\":\"" + std::string(CodeName(status.code())) +
-                     "\",\"message\":" + json::Quote(status.message()) + (f.empty() ? "" : ",\"field\":" + json::Quote(f)) +
+                     "\",\"message\":" + json::Quote(status.message()) +
+                     ",\"message_vi\":" + json::Quote(msg::Localise(status, "vi")) +
+                     ",\"message_en\":" + json::Quote(msg::Localise(status, "en")) + (f.empty() ? "" : ",\"field\":" + json::Quote(f)) +
                      "}}";
   SendJson(resp, StatusHttpCode(status.code()), body);
 }
@@ -153,14 +157,12 @@ std::string FormsJson() {
     first = false;
   }
   out += "],\"statuses\":{";
-  static const std::map<std::string, Label> kStatus = {
-      {"draft", {"Nháp", "Draft"}},           {"submitted", {"Đã tiếp nhận", "Submitted"}},
-      {"returned", {"Đã trả lại", "Returned"}}, {"accepted", {"Đã chấp nhận", "Accepted"}},
-      {"selected", {"Được chọn", "Selected"}},  {"not_selected", {"Không được chọn", "Not selected"}},
-      {"confirmed", {"Đã xác nhận", "Confirmed"}}, {"revoked", {"Đã thu hồi", "Revoked"}},
-      {"recorded", {"Đã ghi", "Recorded"}}};
+  std::set<std::string> statuses;
+  for (const auto& name : FormCatalog::Default().Names())
+    for (const auto& st : FormCatalog::Default().Find(name)->statuses) statuses.insert(st);
   first = true;
-  for (const auto& [k, l] : kStatus) {
+  for (const auto& k : statuses) {
+    const Label& l = msg::StatusName(k);
     out += (first ? "" : ",") + json::Quote(k) + ":{\"vi\":" + json::Quote(l.vi) + ",\"en\":" + json::Quote(l.en) + "}";
     first = false;
   }

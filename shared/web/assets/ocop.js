@@ -57,70 +57,10 @@ const O = (() => {
 
 
   // ---- messages ----
-  // The core's messages are written once, in English (the command line shows
-  // them with --lang en too); the screens show them in Vietnamese, with field
-  // keys replaced by their labels. A message not in this table is shown as is.
-  const MESSAGES = [
-    [/^(.*): (-?[\d.e+]+) is below the minimum (-?[\d.e+]+)$/, (m) => `${m[1]}: ${m[2]} nhỏ hơn mức tối thiểu ${m[3]}`],
-    [/^(.*): (-?[\d.e+]+) is above the maximum (-?[\d.e+]+)$/, (m) => `${m[1]}: ${m[2]} lớn hơn mức tối đa ${m[3]}`],
-    [/^(.*): longer than (\d+) characters$/, (m) => `${m[1]}: dài quá ${m[2]} ký tự`],
-    [/^(.*): text longer than (\d+) bytes$/, (m) => `${m[1]}: dài quá ${m[2]} byte`],
-    [/^(.*): text is not valid UTF-8$/, (m) => `${m[1]}: chữ không hợp lệ (không phải UTF-8)`],
-    [/^(.*): '(.*)' is not a phone number of 8 to 12 digits$/, (m) => `${m[1]}: '${m[2]}' không phải số điện thoại (8 đến 12 chữ số)`],
-    [/^(.*): '(.*)' is not a time as hh:mm$/, (m) => `${m[1]}: '${m[2]}' không phải giờ dạng hh:mm`],
-    [/^(.*): '(.*)' is not digits, capital letters, '-' and '\/'$/, (m) => `${m[1]}: '${m[2]}' chỉ được gồm chữ số, chữ in hoa, '-' và '/'`],
-    [/^(.*): '(.*)' is not a record id$/, (m) => `${m[1]}: '${m[2]}' không phải mã phiếu`],
-    [/^(.*): '(.*)' is not a date \(dd\/mm\/yyyy or yyyy-mm-dd\)$/, (m) => `${m[1]}: '${m[2]}' không phải ngày (dd/mm/yyyy)`],
-    [/^(.*): '(.*)' is not one of (.*)$/, (m) => `${m[1]}: '${m[2]}' không thuộc các lựa chọn (${m[3]})`],
-    [/^(.*): '(.*)' is not a number$/, (m) => `${m[1]}: '${m[2]}' không phải là số`],
-    [/^(.*): '(.*)' is not a whole number$/, (m) => `${m[1]}: '${m[2]}' không phải số nguyên`],
-    [/^(.*): answer có\/không \(yes\/no\)$/, (m) => `${m[1]}: trả lời có hoặc không`],
-    [/^(.*): more than (\d+) items$/, (m) => `${m[1]}: nhiều hơn ${m[2]} dòng`],
-    [/^(.*): expected an? (integer|whole number|number).*$/, (m) => `${m[1]}: cần một số`],
-    [/^(.*): local_value_vnd is larger than value_vnd$/, (m) => `${m[1]}: giá trị nguồn địa phương lớn hơn giá trị`],
-    [/^(.*) is required$/, (m) => `${m[1]}: bắt buộc phải điền`],
-    [/^(.*) is larger than (.*)$/, (m) => `${m[1]} lớn hơn ${m[2]}`],
-    [/^returned on (\S+), it may be resubmitted (\d+) days later; only (\d+) have passed$/,
-      (m) => `trả lại ngày ${m[1]}, được nộp lại sau ${m[2]} ngày; mới qua ${m[3]} ngày`],
-    [/^to (\w+) the (\w+) form, give the reason.*$/, () => 'cần ghi lý do cho quyết định này'],
-    [/^only a (\w+) may (\w+) the .*$/, (m) => `chỉ ${m[1] === 'coordinator' ? 'cán bộ điều phối' : 'cán bộ xã'} được thực hiện bước này (${m[2]})`],
-    [/^a sync is running.*$/, () => 'Đang đồng bộ: hãy lưu lại khi đồng bộ xong (hoặc bấm Dừng); những gì đã gõ vẫn còn trên trang'],
-    [/^wrong user name or password$/, () => 'sai tên đăng nhập hoặc mật khẩu'],
-    [/^wrong password$/, () => 'sai mật khẩu'],
-    [/^(log in first|missing bearer token.*|unknown token.*|token was revoked.*)$/, () => 'hãy đăng nhập (lại)'],
-    [/^not logged in to the server.*$/, () => 'chưa đăng nhập máy chủ: hãy đăng nhập trước'],
-    [/^no record with id '(.*)'$/, (m) => `không có phiếu mã '${m[1]}'`],
-    [/^the photo is larger than 20 MB$/, () => 'ảnh lớn hơn 20 MB'],
-    [/^could not connect.*|^no connection.*/i, () => 'không kết nối được máy chủ'],
-    // The server's refusals, as the console shows them.
-    [/^only administrators (.*)$/, () => 'chỉ quản trị viên được làm việc này'],
-    [/^unit (\S+) is outside your scope$/, (m) => `đơn vị ${m[1]} nằm ngoài phạm vi của bạn`],
-    [/^user '(.*)' already exists$/, (m) => `tài khoản '${m[1]}' đã có`],
-    [/^no user '(.*)'.*$/, (m) => `không có tài khoản '${m[1]}'`],
-    [/^password must have at least 8 characters$/, () => 'mật khẩu cần ít nhất 8 ký tự'],
-    [/^user name must be 1 to 64 characters$/, () => 'tên đăng nhập dài từ 1 đến 64 ký tự'],
-    [/^user name may hold only .*$/, () => 'tên đăng nhập chỉ gồm chữ cái không dấu, chữ số và các dấu . _ -'],
-    [/^an officer belongs to a commune; (\S+) has units below it$/, (m) => `cán bộ xã phải thuộc một xã; ${m[1]} còn đơn vị cấp dưới`],
-    [/^a coordinator belongs to a unit above communes; (\S+) is a commune$/, (m) => `cán bộ điều phối thuộc huyện hoặc tỉnh; ${m[1]} là một xã`],
-    [/^unit (\S+) \((.*)\) was closed on (\S+); .*$/, (m) => `đơn vị ${m[1]} (${m[2]}) đã giải thể từ ${m[3]}; hãy chọn đơn vị thay thế`],
-    [/^unknown unit code '(.*)'$/, (m) => `không có đơn vị mã '${m[1]}'`],
-    [/^you cannot disable your own account.*$/, () => 'không thể tự khoá tài khoản của mình hay đổi vai trò, đơn vị của mình; hãy nhờ quản trị viên khác'],
-    [/^too many failed logins; try again in (\d+) s$/, (m) => `đăng nhập sai nhiều lần; thử lại sau ${m[1]} giây`],
-    [/^account is disabled$/, () => 'tài khoản đã bị khoá'],
-    [/^missing or wrong X-OCOP-CSRF header.*$/, () => 'phiên làm việc không hợp lệ; hãy tải lại trang'],
-    [/^(.*) is in conflict and needs a decision$/, (m) => `${m[1]} đang xung đột, cần chọn một bên`],
-    [/^record (\S+) has no open conflict$/, () => 'phiếu này không còn xung đột (có thể người khác vừa giải quyết)'],
-    [/^the list moves (\d+) unit\(s\).*$/, (m) => `danh mục chuyển ${m[1]} đơn vị sang đơn vị cấp trên khác; không nhập được`],
-    [/^the list leaves out unit (\S+) \((.*)\), outside your scope.*$/, (m) => `danh mục thiếu đơn vị ${m[1]} (${m[2]}) ngoài phạm vi của bạn: chỉ nhập danh mục thuộc phạm vi của mình`],
-    [/^the list adds unit (\S+) \((.*)\), outside your scope$/, (m) => `danh mục thêm đơn vị ${m[1]} (${m[2]}) ngoài phạm vi của bạn`],
-    [/^the unit list holds no units$/, () => 'tệp không có đơn vị nào'],
-    [/^the file's signature does not match.*$/, () => 'chữ ký của tệp không khớp với thiết bị ghi trong tệp: tệp đã bị sửa hoặc không do thiết bị đó ghi'],
-    [/^the server knows no key of device.*$/, () => 'máy chủ chưa biết khoá của thiết bị này: thiết bị phải đăng nhập trực tuyến ít nhất một lần'],
-    [/^the file is from unit (\S+), outside the scope.*$/, (m) => `tệp của đơn vị ${m[1]}, ngoài phạm vi của bạn`],
-    [/^carried file: (.*)$/, (m) => `tệp không hợp lệ: ${m[1]}`],
-    [/^not a carried file.*$/, () => 'đây không phải tệp thay đổi của OCOP'],
-    [/^unit list line (\d+): (.*)$/, (m) => `danh mục, dòng ${m[1]}: ${m[2]}`],
-  ];
+  // Servers answer a refusal with the core's English ("message") and the
+  // message catalogue's Vietnamese ("message_vi") and English with labels
+  // ("message_en"); api() keeps the one for this page's language. msg() only
+  // names any field still written as a key.
   function fieldLabel(key, schema) {
     if (!schema) return null;
     for (const f of schema.fields) {
@@ -129,19 +69,15 @@ const O = (() => {
     }
     return null;
   }
+  // A message the server sent with its translations (key, key_vi, key_en).
+  const pick = (o, key) => (o && (o[key + '_' + lang] || o[key])) || '';
   function msg(message, schema) {
-    let m = String(message || '');
+    const m = String(message || '');
     // "field 'phone' (Số điện thoại / Phone)" and "field 'phone'" -> «Số điện thoại»
-    m = m.replace(/field '([\w]+)'(?: \([^)]*\))?/g, (all, key) => {
+    return m.replace(/field '([\w]+)'(?: \([^)]*\))?/g, (all, key) => {
       const l = fieldLabel(key, schema);
       return l ? `«${l}»` : all;
     }).replace(/ item (\d+)/g, lang === 'en' ? ' row $1' : ' dòng $1');
-    if (lang === 'en') return m;
-    for (const [re, fn] of MESSAGES) {
-      const hit = re.exec(m);
-      if (hit) return fn(hit);
-    }
-    return m;
   }
 
   // ---- numbers and dates ----
@@ -189,7 +125,7 @@ const O = (() => {
     try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
     if (!resp.ok) {
       const e = (data && data.error) || {};
-      const err = new Error(e.message || `HTTP ${resp.status}`);
+      const err = new Error((lang === 'en' ? e.message_en : e.message_vi) || e.message || `HTTP ${resp.status}`);
       err.code = e.code || 'http_' + resp.status;
       err.field = e.field || '';
       err.status = resp.status;
@@ -410,6 +346,6 @@ const O = (() => {
   }
 
   document.documentElement.lang = lang;
-  return {t, L, h, msg, mount, toast, date, number, pct, api, setCsrf, router, showFailure, formEditor, recordView,
+  return {t, L, h, msg, pick, mount, toast, date, number, pct, api, setCsrf, router, showFailure, formEditor, recordView,
           display, langSwitch, setLang, get lang() { return lang; }};
 })();
