@@ -26,6 +26,7 @@
 #include "client/sync_client.h"
 #include "client/ui_server.h"
 #include "shared/dates.h"
+#include "shared/evaluation.h"
 #include "shared/localisation.h"
 #include "shared/messages.h"
 #include "shared/receipt.h"
@@ -66,8 +67,20 @@ Local (no network needed):
   return ID --reason TEXT | accept ID  the commune's decision on a submitted idea
   select ID | reject ID --reason TEXT  the coordinator's decision on an accepted idea
   confirm ID | revoke ID --reason TEXT a local-labour and raw-material confirmation
+  submit PLAN_ID                       a business plan (new plan --set idea_id=...) for a
+                                       selected idea
+  approve ID | decline ID --reason TEXT the coordinator's review of a business plan
+  criteria [SHEET]                     the criteria of a score sheet (148-2023, 1048-2019)
+  score IDEA_ID --member NAME --level commune|district|province|central [--year Y]
+        [--sheet 148-2023] --scores A1.3=3,A1.4=2,... [--notes TEXT] [--finish]
+                                       one council member's sheet; A1.1 and A1.2 come
+                                       from the confirmation; --finish needs every criterion
+  reopen SHEET_ID --reason TEXT        a finished sheet back to draft, to correct it
+  council IDEA_ID                      the councils' results: members, mean, stars
+  certify IDEA_ID --level district|province|central [--year Y] --decision-no NO
+          --decided-on DD/MM/YYYY      a certificate for a 3-star-or-more result (36 months)
   forms [FORM]                         the fields of each form
-  report [--date D] [--format table|csv|html|json] [--target N] [--output FILE] [--bom]
+  report [--date D] [--format table|csv|html|json] [--target N] [--star-target N] [--output FILE] [--bom]
                                        the weekly report of this device's unit
   export FORM [--format csv|json] [--bom] [--output FILE]
                                        every record of a form in scope
@@ -135,11 +148,13 @@ struct Args {
 
 const std::set<std::string> kValueOptions = {"--home", "--lang", "--commune", "--server", "--user", "--set",
                                              "--from", "--search", "--status", "--limit", "--take", "--reason",
-                                             "--unit", "--date", "--format", "--target", "--output", "--caption",
-                                             "--units", "--deadline", "--ca", "--port", "--host", "--for-device", "--since"};
+                                             "--unit", "--date", "--format", "--target", "--star-target", "--output", "--caption",
+                                             "--units", "--deadline", "--ca", "--port", "--host", "--for-device", "--since",
+                                             "--member", "--level", "--year", "--sheet", "--scores", "--notes",
+                                             "--decision-no", "--decided-on"};
 const std::set<std::string> kFlags = {"--json", "--help", "--password-stdin", "--insecure", "--conflicts", "--deleted",
                                       "--local", "--interactive", "--version", "--bom",
-                                      "--with-files", "--refresh", "--open"};
+                                      "--with-files", "--refresh", "--open", "--finish"};
 
 class UsageError : public std::runtime_error {
  public:
@@ -219,8 +234,13 @@ class Cli {
     if (c == "list") return List();
     if (c == "history") return History();
     if (c == "submit") return Submit();
-    if (c == "return" || c == "accept" || c == "select" || c == "reject" || c == "confirm" || c == "revoke")
+    if (c == "return" || c == "accept" || c == "select" || c == "reject" || c == "confirm" || c == "revoke" ||
+        c == "approve" || c == "decline" || c == "reopen")
       return Decide(c);
+    if (c == "score") return Score();
+    if (c == "council") return Council();
+    if (c == "certify") return Certify();
+    if (c == "criteria") return Criteria();
     if (c == "forms") return Forms();
     if (c == "report") return Report();
     if (c == "attach") return Attach();
@@ -569,7 +589,9 @@ class Cli {
 
   int Submit() {
     std::string id;
-    Status s = TargetRecord(&id);
+    Record target;
+    Status s = TargetRecord(&id, &target);
+    if (s.ok() && target.form != "idea") return Decide("submit");
     Record after;
     Label warning;
     if (s.ok()) s = SubmitIdea(*store_, id, &after, &warning);
@@ -591,7 +613,130 @@ class Cli {
     if (s.ok()) s = TakeDecision(*store_, id, name, a_.Get("--reason"), &after);
     if (!s.ok()) return Fail(s);
     if (json_) out_ << json::ToText(*RecordToJson(after)) << "\n";
-    else out_ << before.status() << " → " << after.status() << ": " << id << "\n";
+    else out_ << msg::StatusName(before.status(), lang_) << " → " << msg::StatusName(after.status(), lang_) << ": " << id << "\n";
+    return 0;
+  }
+
+  // ---- Step 5: criteria, score sheets, council results, certificates ----
+
+  int YearOption() {
+    std::string y = a_.Get("--year", Today().substr(0, 4));
+    char* end = nullptr;
+    long v = std::strtol(y.c_str(), &end, 10);
+    if (y.empty() || *end || v < 2018 || v > 2100) throw UsageError("--year must be a year from 2018 to 2100");
+    return static_cast<int>(v);
+  }
+
+  std::string LevelLabel(const std::string& level) { return msg::Text(("level." + level).c_str(), lang_); }
+
+  int Criteria() {
+    std::string id = a_.positional.empty() ? "148-2023" : a_.positional[0];
+    const evaluation::CriteriaSheet* sheet = evaluation::FindSheet(id);
+    if (!sheet) return Fail(Status::Invalid("unknown criteria sheet '" + id + "'"));
+    out_ << sheet->label.In(lang_) << "\n";
+    for (const auto& p : sheet->parts) {
+      out_ << "\n" << p.code << ". " << p.label.In(lang_) << " (" << p.max << T(" điểm", " points") << ")\n";
+      for (const auto& c : sheet->criteria) {
+        if (c.part != p.code) continue;
+        std::string steps;
+        for (int v : c.scores) steps += (steps.empty() ? "" : "/") + std::to_string(v);
+        out_ << "  " << c.code << "  " << c.label.In(lang_) << "  [" << steps << "]"
+             << (c.from.empty() ? "" : T("  (tự động từ phiếu xác nhận)", "  (from the confirmation)")) << "\n";
+      }
+    }
+    return 0;
+  }
+
+  int Score() {
+    std::string id;
+    Record idea;
+    Status s = TargetRecord(&id, &idea);
+    if (!s.ok()) return Fail(s);
+    ScoreSheetRequest req;
+    req.idea_id = id;
+    req.sheet = a_.Get("--sheet", "148-2023");
+    req.level = a_.Get("--level");
+    req.member = a_.Get("--member");
+    req.notes = a_.Get("--notes");
+    req.year = YearOption();
+    req.finish = a_.Has("--finish");
+    if (req.level.empty() || req.member.empty()) throw UsageError("score needs --level and --member");
+    s = ParseScores(a_.Get("--scores"), &req.scores);
+    Record sheet;
+    if (s.ok()) s = RecordScoreSheet(*store_, req, &sheet);
+    if (!sheet.id.empty() && !s.ok())
+      err_ << T("Phiếu chấm đã lưu dạng nháp: ", "Sheet kept as a draft: ") << sheet.id << "\n";
+    if (!s.ok()) return Fail(s);
+    if (json_) {
+      out_ << json::ToText(*RecordToJson(sheet)) << "\n";
+      return 0;
+    }
+    out_ << T("Phiếu chấm ", "Score sheet ") << sheet.id << ": " << msg::StatusName(sheet.status(), lang_) << ", "
+         << T("tổng ", "total ") << (sheet.fields.has("total_points") ? sheet.fields.get("total_points").convert<std::string>() : "-")
+         << T(" điểm", " points");
+    if (sheet.fields.has("stars")) out_ << ", " << sheet.fields.get("stars").convert<std::string>() << T(" sao", " stars");
+    if (sheet.fields.has("unrankable_reason"))
+      out_ << "; " << msg::Localise("the product cannot be ranked: " + sheet.fields.getValue<std::string>("unrankable_reason"), lang_);
+    out_ << "\n";
+    return 0;
+  }
+
+  int Council() {
+    std::string id;
+    Record idea;
+    Status s = TargetRecord(&id, &idea);
+    std::vector<evaluation::CouncilResult> results;
+    if (s.ok()) s = CouncilResultsFor(*store_, id, &results);
+    if (!s.ok()) return Fail(s);
+    if (json_) {
+      json::Array::Ptr arr = new json::Array;
+      for (const auto& r : results) {
+        json::Object::Ptr o = new json::Object;
+        o->set("level", r.level);
+        o->set("year", r.year);
+        o->set("members", r.members);
+        o->set("mean_total", r.mean_total);
+        o->set("stars", r.stars);
+        o->set("rankable", r.rankable);
+        arr->add(o);
+      }
+      out_ << json::ToText(json::Var(arr)) << "\n";
+      return 0;
+    }
+    if (results.empty()) out_ << msg::Text("no_ranking_yet", lang_) << "\n";
+    for (const auto& r : results) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.1f", r.mean_total);
+      std::string mean = buf;
+      if (lang_ == "vi") std::replace(mean.begin(), mean.end(), '.', ',');
+      out_ << msg::Text("council_result", lang_) << " " << LevelLabel(r.level) << " " << r.year << ": " << r.members << " "
+           << msg::Text("members", lang_) << ", " << mean << T(" điểm", " points") << ", "
+           << (r.rankable ? std::to_string(r.stars) + T(" sao", " stars") : msg::Text("cannot_be_ranked", lang_)) << "\n";
+    }
+    return 0;
+  }
+
+  int Certify() {
+    std::string id;
+    Record idea;
+    Status s = TargetRecord(&id, &idea);
+    if (!s.ok()) return Fail(s);
+    CertificateRequest req;
+    req.idea_id = id;
+    req.level = a_.Get("--level");
+    req.year = YearOption();
+    req.decision_no = a_.Get("--decision-no");
+    req.decided_on = a_.Get("--decided-on");
+    if (req.level.empty() || req.decision_no.empty() || req.decided_on.empty())
+      throw UsageError("certify needs --level, --decision-no and --decided-on");
+    Record cert;
+    s = IssueCertificate(*store_, req, &cert);
+    if (!s.ok()) return Fail(s);
+    if (json_) out_ << json::ToText(*RecordToJson(cert)) << "\n";
+    else
+      out_ << T("Giấy chứng nhận ", "Certificate ") << cert.id << ": " << cert.fields.get("stars").convert<std::string>()
+           << T(" sao, hiệu lực đến ", " stars, valid until ")
+           << dates::ToDisplay(cert.fields.getValue<std::string>("valid_until")) << "\n";
     return 0;
   }
 
@@ -623,9 +768,13 @@ class Cli {
     char* end = nullptr;
     long n = std::strtol(target.c_str(), &end, 10);
     if (*end || n < 0 || n > 1000000) throw UsageError("--target must be a whole number of products");
+    std::string star_target = a_.Get("--star-target", "0");
+    long stars = std::strtol(star_target.c_str(), &end, 10);
+    if (*end || stars < 0 || stars > 1000000) throw UsageError("--star-target must be a whole number of products");
     WeeklyReport r;
     s = BuildWeeklyReport(*store_, a_.Get("--date", Today()), static_cast<int>(n), &r);
     if (!s.ok()) return Fail(s);
+    r.star_target = static_cast<int>(stars);
     if (format == "csv") return Emit(std::string(a_.Has("--bom") ? "\xEF\xBB\xBF" : "") + RenderCsv(r));
     if (format == "html") return Emit(RenderHtml(r, lang_));
     if (format == "json") return Emit(RenderJson(r) + "\n");

@@ -273,6 +273,7 @@ Status LocalStore::Create(const std::string& form, Object fields, Record* out, c
   }
   Status s = ValidateRecord(*schema, &fields, Completeness::kComplete, /*allow_system=*/false);
   if (s.ok()) s = FillLinked(form, &fields);
+  if (s.ok()) s = ValidateRecord(*schema, &fields, Completeness::kComplete, /*allow_system=*/false);
   if (!s.ok()) return s;
   fields.set("status", schema->initial_status);
   ApplyComputedFields(form, &fields);
@@ -326,6 +327,7 @@ Status LocalStore::Update(const std::string& id, const Object& changes, Record* 
   }
   s = ValidateRecord(*schema, &merged, Completeness::kComplete, /*allow_system=*/true);
   if (s.ok()) s = FillLinked(before.form, &merged);
+  if (s.ok()) s = ValidateRecord(*schema, &merged, Completeness::kComplete, /*allow_system=*/true);
   if (!s.ok()) return s;
   ApplyComputedFields(before.form, &merged);
 

@@ -183,4 +183,142 @@ std::vector<DecisionOption> DecisionsFor(LocalStore& store, const Record& r) {
   return out;
 }
 
+namespace {
+std::string Trim(const std::string& s) {
+  size_t a = s.find_first_not_of(" \t\r"), b = s.find_last_not_of(" \t\r");
+  return a == std::string::npos ? "" : s.substr(a, b - a + 1);
+}
+
+std::string Str(const Object& o, const char* key) {
+  if (!o.has(key) || o.get(key).isEmpty()) return "";
+  return o.get(key).convert<std::string>();
+}
+
+// Council levels map to the certificate's issuing level: a commune pre-check
+// issues nothing.
+bool Issues(const std::string& level) { return level == "district" || level == "province" || level == "central"; }
+}  // namespace
+
+Status FindConfirmation(LocalStore& store, const std::string& idea_id, Record* out) {
+  ListQuery q;
+  q.form = "confirmation";
+  q.status = "confirmed";
+  std::vector<Record> list;
+  Status s = store.List(q, &list);
+  if (!s.ok()) return s;
+  const Record* best = nullptr;
+  for (const auto& r : list)
+    if (Str(r.fields, "idea_id") == idea_id && (!best || r.updated_at > best->updated_at)) best = &r;
+  if (!best)
+    return Status::Precondition("the idea " + idea_id +
+                                " has no confirmed confirmation of local labour and raw materials on this device");
+  *out = *best;
+  return Status::Ok();
+}
+
+Status ParseScores(const std::string& text, std::map<std::string, int>* out) {
+  std::string item;
+  auto take = [&](std::string part) -> Status {
+    part = Trim(part);
+    if (part.empty()) return Status::Ok();
+    size_t eq = part.find('=');
+    if (eq == std::string::npos) return Status::Invalid("score '" + part + "' is not CRITERION=POINTS (e.g. A1.3=2)");
+    std::string code = Trim(part.substr(0, eq)), points = Trim(part.substr(eq + 1));
+    char* end = nullptr;
+    long v = std::strtol(points.c_str(), &end, 10);
+    if (code.empty() || points.empty() || *end || v < 0 || v > 100)
+      return Status::Invalid("score '" + part + "' is not CRITERION=POINTS (e.g. A1.3=2)");
+    (*out)[code] = static_cast<int>(v);
+    return Status::Ok();
+  };
+  for (char c : text) {
+    if (c == ',' || c == '\n' || c == ';') {
+      Status s = take(item);
+      if (!s.ok()) return s;
+      item.clear();
+    } else {
+      item += c;
+    }
+  }
+  return take(item);
+}
+
+Status RecordScoreSheet(LocalStore& store, const ScoreSheetRequest& req, Record* out) {
+  Record idea;
+  Status s = store.Get(req.idea_id, &idea);
+  if (!s.ok()) return s;
+  if (idea.form != "idea") return Status::Invalid("record " + req.idea_id + " is a " + idea.form + " form, not an idea");
+  Record confirmation;
+  s = FindConfirmation(store, idea.id, &confirmation);
+  if (!s.ok()) return s;
+  Object fields;
+  fields.set("idea_id", idea.id);
+  fields.set("confirmation_id", confirmation.id);
+  fields.set("product_name", Str(idea.fields, "product_name"));
+  fields.set("product_group", Str(idea.fields, "product_group"));
+  fields.set("sheet", req.sheet);
+  fields.set("level", req.level);
+  fields.set("round_year", static_cast<Poco::Int64>(req.year));
+  fields.set("member_name", req.member);
+  if (!req.notes.empty()) fields.set("notes", req.notes);
+  fields.set("evaluated_on", TodayIso());
+  json::Array::Ptr list = new json::Array;
+  for (const auto& [code, points] : req.scores) {
+    Object::Ptr item = new Object;
+    item->set("criterion", code);
+    item->set("points", static_cast<Poco::Int64>(points));
+    list->add(item);
+  }
+  fields.set("scores", list);
+  Record created;
+  s = store.Create("evaluation", fields, &created, idea.unit);
+  if (!s.ok()) return s;
+  *out = created;
+  if (!req.finish) return Status::Ok();
+  // Not finished: the sheet stays a draft, kept, and the reason is returned.
+  return TakeDecision(store, created.id, "score", "", out);
+}
+
+Status CouncilResultsFor(LocalStore& store, const std::string& idea_id, std::vector<evaluation::CouncilResult>* out) {
+  ListQuery q;
+  q.form = "evaluation";
+  std::vector<Record> list;
+  Status s = store.List(q, &list);
+  if (!s.ok()) return s;
+  std::vector<evaluation::SheetRecord> sheets;
+  for (const auto& r : list)
+    if (Str(r.fields, "idea_id") == idea_id) sheets.push_back({r.id, r.unit, r.fields});
+  *out = evaluation::CouncilResults(sheets);
+  return Status::Ok();
+}
+
+Status IssueCertificate(LocalStore& store, const CertificateRequest& req, Record* out) {
+  if (!Issues(req.level)) return Status::Invalid("certificates are issued by a district, province or central council, not '" + req.level + "'");
+  Record idea;
+  Status s = store.Get(req.idea_id, &idea);
+  if (!s.ok()) return s;
+  std::vector<evaluation::CouncilResult> results;
+  s = CouncilResultsFor(store, idea.id, &results);
+  if (!s.ok()) return s;
+  const evaluation::CouncilResult* found = nullptr;
+  for (const auto& r : results)
+    if (r.level == req.level && r.year == req.year) found = &r;
+  if (!found)
+    return Status::Precondition("no council result for this product at level " + req.level + " in " + std::to_string(req.year));
+  if (!found->rankable) return Status::Precondition("the product cannot be ranked: all raw materials are imported or of unknown origin");
+  if (found->stars < evaluation::kCertifiedFromStars)
+    return Status::Precondition("a certificate needs 3 stars or more; the council gave " + std::to_string(found->stars));
+  Object fields;
+  fields.set("idea_id", idea.id);
+  fields.set("product_name", Str(idea.fields, "product_name"));
+  if (idea.fields.has("subject_name")) fields.set("subject_name", Str(idea.fields, "subject_name"));
+  fields.set("stars", static_cast<Poco::Int64>(found->stars));
+  fields.set("level", req.level);
+  fields.set("round_year", static_cast<Poco::Int64>(req.year));
+  fields.set("mean_points", found->mean_total);
+  fields.set("decision_no", req.decision_no);
+  fields.set("decided_on", req.decided_on);
+  return store.Create("certificate", fields, out, idea.unit);
+}
+
 }  // namespace ocop::client

@@ -4,10 +4,12 @@
 // browser screens (ui_server.cpp). Each decision is checked with the same rule
 // table the server checks (shared/workflow.h) before it is recorded offline.
 #pragma once
+#include <map>
 #include <string>
 #include <vector>
 
 #include "client/local_store.h"
+#include "shared/evaluation.h"
 #include "shared/forms.h"
 
 namespace ocop::client {
@@ -43,5 +45,38 @@ struct DecisionOption {
 
 // The decisions that lead out of the record's status, in table order.
 std::vector<DecisionOption> DecisionsFor(LocalStore& store, const Record& record);
+
+// ---- Step 5: evaluation and certificates ----
+
+// The confirmed confirmation of an idea on this device (the latest one).
+Status FindConfirmation(LocalStore& store, const std::string& idea_id, Record* out);
+
+// One council member's score sheet for a product, recorded offline. The
+// localisation criteria are filled from the confirmation (never typed);
+// `finish` also takes the "score" decision, which needs every criterion.
+struct ScoreSheetRequest {
+  std::string idea_id;  // full id
+  std::string sheet = "148-2023";
+  std::string level;    // commune, district, province, central
+  int year = 0;
+  std::string member;
+  std::map<std::string, int> scores;  // criterion code -> points
+  std::string notes;
+  bool finish = false;
+};
+Status RecordScoreSheet(LocalStore& store, const ScoreSheetRequest& request, Record* out);
+// "A1.3=3,A1.4=2" (or one per line) -> {A1.3: 3, A1.4: 2}.
+Status ParseScores(const std::string& text, std::map<std::string, int>* out);
+
+// The council results for an idea from the sheets on this device.
+Status CouncilResultsFor(LocalStore& store, const std::string& idea_id, std::vector<evaluation::CouncilResult>* out);
+
+// A certificate for a product the council at `level` ranked 3 stars or more
+// in `year`: its stars and mean come from that result, never typed.
+struct CertificateRequest {
+  std::string idea_id, level, decision_no, decided_on;
+  int year = 0;
+};
+Status IssueCertificate(LocalStore& store, const CertificateRequest& request, Record* out);
 
 }  // namespace ocop::client

@@ -304,7 +304,13 @@ Status SyncClient::PushResumable(const sync::ChangeSet& cs, sync::PushResult* re
                           body.substr(static_cast<size_t>(offset)), "application/octet-stream", sync::kBinaryContentType,
                           &resp, &type);
     ask = true;
-    if (s.code() == Code::kFailedPrecondition) continue;  // the server holds another offset: ask it
+    if (s.code() == Code::kFailedPrecondition) {
+      // With every byte already on the server there is no offset to disagree
+      // on: the change set itself was refused (a workflow rule). Otherwise the
+      // server holds another offset: ask it.
+      if (offset == size) return s;
+      continue;
+    }
     if (!s.ok()) return s;
     if (type.find(sync::kBinaryContentType) != std::string::npos) {
       s = sync::DecodeBinary(resp, result);

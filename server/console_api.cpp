@@ -164,13 +164,16 @@ class ReviewHandler : public AuthedApiHandler {
   std::string id_;
 };
 
-// The weekly report of the caller's unit: ?date=dd/mm/yyyy&target=N&format=json|csv|html.
+// The weekly report of the caller's unit: ?date=dd/mm/yyyy&target=N&star_target=N&format=json|csv|html.
 // JSON also carries the units of the scope, for drilling down the tree.
 class ReportHandler final : public ReviewHandler {
   using ReviewHandler::ReviewHandler;
   Status HandleAs(HTTPServerRequest& req, HTTPServerResponse& resp, const AuthUser& u) override {
     int target = 0;
     Status s = QueryInt(req, "target", 0, 1000000, &target);
+    if (!s.ok()) return s;
+    int star_target = 0;
+    s = QueryInt(req, "star_target", 0, 1000000, &star_target);
     if (!s.ok()) return s;
     std::string format = QueryParam(req, "format");
     if (!format.empty() && format != "json" && format != "csv" && format != "html")
@@ -179,6 +182,7 @@ class ReportHandler final : public ReviewHandler {
     report::WeeklyReport r;
     s = review_.WeeklyReport(u, QueryParam(req, "date"), target, &r);
     if (!s.ok()) return s;
+    r.star_target = star_target;
     if (format == "csv") {
       web::SendText(resp, 200, "text/csv; charset=utf-8",
                     std::string(QueryParam(req, "bom") == "1" ? "\xEF\xBB\xBF" : "") + report::RenderCsv(r),

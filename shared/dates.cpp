@@ -112,6 +112,21 @@ std::string AddDays(std::string_view iso, long days) {
   return IsoDateFromMillis(static_cast<long long>(d) * 86400000LL + 12LL * 3600000LL - 7LL * 3600000LL);
 }
 
+std::string TimestampToDisplay(std::string_view ts) {
+  // yyyy-mm-ddThh:mm[:ss[.mmm]]Z
+  if (ts.size() < 17 || ts.back() != 'Z' || ts[10] != 'T' || ts[13] != ':' || !ParseDate(ts.substr(0, 10)))
+    return std::string(ts);
+  int h = std::atoi(std::string(ts.substr(11, 2)).c_str()), m = std::atoi(std::string(ts.substr(14, 2)).c_str());
+  if (h > 23 || m > 59) return std::string(ts);
+  long long ms = static_cast<long long>(DaysBetween("1970-01-01", ts.substr(0, 10))) * 86400000LL +
+                 (h * 60LL + m) * 60000LL;
+  std::string day = IsoDateFromMillis(ms);  // Vietnam's date (UTC+7)
+  int local = (h * 60 + m + 7 * 60) % (24 * 60);
+  char hm[16];
+  std::snprintf(hm, sizeof hm, " %02d:%02d", local / 60, local % 60);
+  return ToDisplay(day) + hm;
+}
+
 std::string AddMonths(std::string_view iso, int months) {
   int y = std::atoi(std::string(iso.substr(0, 4)).c_str());
   int m = std::atoi(std::string(iso.substr(5, 2)).c_str());

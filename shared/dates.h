@@ -22,5 +22,8 @@ std::string AddMonths(std::string_view iso, int months);
 std::string IsoDateFromMillis(long long unix_ms);
 // yyyy-mm-ddThh:mm:ss.mmmZ for a UNIX time in milliseconds.
 std::string IsoTimestamp(long long unix_ms);
+// "dd/mm/yyyy hh:mm" in Vietnam's time for a UTC timestamp as IsoTimestamp
+// writes it; the input unchanged if it is not one ("" stays "").
+std::string TimestampToDisplay(std::string_view iso_utc);
 
 }  // namespace ocop::dates

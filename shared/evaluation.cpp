@@ -231,24 +231,29 @@ Status FillFromConfirmation(const Object& confirmation, Object* sheet_fields) {
   const CriteriaSheet* sheet = FindSheet(Str(*sheet_fields, "sheet"));
   if (!sheet) return Status::Invalid("unknown criteria sheet '" + Str(*sheet_fields, "sheet") + "'");
   FromConfirmation from = ScoresFromConfirmation(*sheet, confirmation);
-  auto scores = ScoresOf(*sheet_fields);
-  for (const auto& [code, points] : from.scores) scores[code] = points;
-  json::Array::Ptr list = new json::Array;
-  for (const auto& c : sheet->criteria) {  // in the sheet's order, so every device writes the same list
-    auto it = scores.find(c.code);
-    if (it == scores.end()) continue;
-    Object::Ptr item = new Object;
-    item->set("criterion", c.code);
+  // Items are changed in place (they keep their item ids, so a later edit of
+  // one criterion merges as a field of that item); missing ones are added.
+  json::Array::Ptr list;
+  if (sheet_fields->has("scores") && sheet_fields->get("scores").type() == typeid(json::Array::Ptr))
+    list = sheet_fields->get("scores").extract<json::Array::Ptr>();
+  else
+    list = new json::Array;
+  std::set<std::string> set;
+  for (size_t i = 0; i < list->size(); ++i) {
+    auto item = list->getObject(i);
+    if (!item || !item->has("criterion")) continue;
+    auto it = from.scores.find(item->getValue<std::string>("criterion"));
+    if (it == from.scores.end()) continue;
     item->set("points", static_cast<Poco::Int64>(it->second));
+    set.insert(it->first);
+  }
+  for (const auto& [code, points] : from.scores) {
+    if (set.count(code)) continue;
+    Object::Ptr item = new Object;
+    item->set("criterion", code);
+    item->set("points", static_cast<Poco::Int64>(points));
     list->add(item);
   }
-  for (const auto& [code, points] : scores)
-    if (!sheet->Find(code)) {  // not on the sheet: kept so that validation names it
-      Object::Ptr item = new Object;
-      item->set("criterion", code);
-      item->set("points", static_cast<Poco::Int64>(points));
-      list->add(item);
-    }
   sheet_fields->set("scores", list);
   if (from.rankable) sheet_fields->remove("unrankable_reason");
   else sheet_fields->set("unrankable_reason", from.why_not);

@@ -83,7 +83,8 @@ FromConfirmation ScoresFromConfirmation(const CriteriaSheet& sheet, const json::
 // same idea and confirmed, and the criteria it decides carry its scores.
 Status CheckAgainstConfirmation(const json::Object& sheet_fields, const std::string& confirmation_id,
                                 const json::Object* confirmation);
-// Writes the confirmation's scores and rankability into a sheet's fields.
+// Writes the confirmation's scores and rankability into a sheet's fields;
+// criteria it adds have no item id yet (validation gives them one).
 Status FillFromConfirmation(const json::Object& confirmation, json::Object* sheet_fields);
 
 // Computed fields of an evaluation record: total_points, stars (absent when the

@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <set>
 #include <sstream>
 
 #include "shared/dates.h"
+#include "shared/evaluation.h"
+#include "shared/messages.h"
 #include "shared/localisation.h"
 #include "shared/workflow.h"
 
@@ -21,11 +25,14 @@ bool InWeek(const std::string& iso, const WeeklyReport& r) {
   return !iso.empty() && iso >= r.week_start && iso <= r.week_end;
 }
 
-std::string Pct(double ratio) {
+// "80,0 %" in Vietnamese, "80.0%" in English.
+std::string Pct(double ratio, const std::string& lang) {
   if (ratio < 0) return "-";
   char buf[16];
-  std::snprintf(buf, sizeof buf, "%.1f%%", ratio * 100);
-  return buf;
+  std::snprintf(buf, sizeof buf, lang == "en" ? "%.1f%%" : "%.1f %%", ratio * 100);
+  std::string s = buf;
+  if (lang != "en") std::replace(s.begin(), s.end(), '.', ',');
+  return s;
 }
 
 std::string Html(const std::string& s) {
@@ -43,6 +50,40 @@ std::string Html(const std::string& s) {
 }
 
 const std::vector<std::string>& IdeaStatuses() { return FormCatalog::Default().Find("idea")->statuses; }
+
+// Councils rank upwards: a later level's result supersedes an earlier one's.
+int LevelRank(const std::string& level) {
+  if (level == "commune") return 0;
+  if (level == "district") return 1;
+  if (level == "province") return 2;
+  if (level == "central") return 3;
+  return -1;
+}
+
+std::string Stars(int n) {
+  if (n <= 0) return "-";
+  std::string out;
+  for (int i = 0; i < n; ++i) out += "★";
+  return out;
+}
+
+std::string Number(double v, const std::string& lang) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", v);
+  std::string s = buf;
+  if (lang != "en") std::replace(s.begin(), s.end(), '.', ',');
+  return s;
+}
+
+std::string Vnd(long long v) {
+  if (v < 0) return "-";
+  std::string digits = std::to_string(v), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += '.';
+    out += digits[i];
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -81,6 +122,7 @@ Status BuildWeeklyReport(const std::vector<ReportRecord>& records, const UnitTre
     return by_commune.emplace(code, f).first->second;
   };
   const LocalisationTable& table = LocalisationTable::Default();
+  std::vector<evaluation::SheetRecord> sheets;
   for (const ReportRecord* rec : rows) {
     CommuneFigures& f = figures(rec->unit);
     if (rec->form == "idea") {
@@ -110,24 +152,136 @@ Status BuildWeeklyReport(const std::vector<ReportRecord>& records, const UnitTre
         if (score.material_ratio && *score.material_ratio >= band.min_ratio && *score.material_ratio < band.max_ratio)
           line.material_band = band.label;
       r.confirmations.push_back(line);
+    } else if (rec->form == "evaluation") {
+      sheets.push_back({rec->id, rec->unit, rec->fields});
+    } else if (rec->form == "certificate") {
+      std::string until = Field(*rec, "valid_until");
+      if (rec->status() != "issued" || until.empty() || until < *iso) continue;  // revoked or expired
+      ++f.certificates_valid;
+      CertificateLine c{rec->id, rec->unit, Field(*rec, "product_name"), Field(*rec, "level"), Field(*rec, "decision_no"),
+                        Field(*rec, "decided_on"), until, std::atoi(Field(*rec, "stars").c_str())};
+      r.certificates.push_back(c);
+      if (until <= dates::AddMonths(*iso, 6)) r.certificates_expiring.push_back(c);
+    } else if (rec->form == "plan") {
+      if (rec->status() != "submitted") continue;
+      std::string capital = Field(*rec, "capital_total_vnd");
+      r.plans_under_review.push_back({rec->id, rec->unit, Field(*rec, "product_name"), Field(*rec, "submitted_on"),
+                                      capital.empty() ? -1 : std::atoll(capital.c_str())});
     }
   }
+  // Each product's current ranking: its latest council (year, then level).
+  std::map<std::string, RankingLine> current;
+  std::string year = iso->substr(0, 4);
+  std::set<std::string> ranked_this_year;
+  for (const auto& c : evaluation::CouncilResults(sheets)) {
+    RankingLine line{c.idea_id, c.unit, c.product, c.level, c.year, c.members, c.mean_total, c.stars};
+    if (std::to_string(c.year) == year) ranked_this_year.insert(c.idea_id);
+    auto it = current.find(c.idea_id);
+    if (it == current.end() || std::make_pair(c.year, LevelRank(c.level)) >
+                                   std::make_pair(it->second.year, LevelRank(it->second.level)))
+      current[c.idea_id] = line;
+  }
+  for (auto& [idea, line] : current) {
+    ++figures(line.commune).products_by_stars[static_cast<size_t>(line.stars)];
+    if (line.stars >= evaluation::kCertifiedFromStars) ++r.three_stars_or_more;
+    r.ranking.push_back(line);
+  }
+  r.ranked_this_year = static_cast<int>(ranked_this_year.size());
+  std::sort(r.certificates_expiring.begin(), r.certificates_expiring.end(),
+            [](const CertificateLine& a, const CertificateLine& b) { return a.valid_until < b.valid_until; });
   for (auto& [code, f] : by_commune) r.communes.push_back(f);
   *out = std::move(r);
   return Status::Ok();
 }
+
+namespace {
+std::string T(const char* id, const std::string& lang, const std::vector<std::string>& args = {}) {
+  return msg::Text(id, lang, args);
+}
+
+// Step 5 of the cycle as text: ranking, certificates, plans under review.
+void RenderCycleText(const WeeklyReport& r, const std::string& lang, std::ostringstream& o) {
+  std::string year = r.week_start.substr(0, 4);
+  o << T("star_ranking", lang) << ": " << T("ranked_this_year", lang, {year}) << " " << r.ranked_this_year << "; "
+    << T("ranked_3_plus", lang) << " " << r.three_stars_or_more;
+  if (r.star_target > 0) o << " / " << T("target_3_plus", lang) << " " << r.star_target;
+  o << "\n";
+  if (r.ranking.empty()) o << "  " << T("no_ranking_yet", lang) << "\n";
+  for (const auto& l : r.ranking)
+    o << "  " << l.commune << "  " << l.product << "  " << T("level", lang) << " " << T(("level." + l.level).c_str(), lang)
+      << " " << l.year << "  " << l.members << " " << T("members", lang) << "  " << Number(l.mean_total, lang) << " "
+      << T("points", lang) << "  " << (l.stars > 0 ? Stars(l.stars) : T("cannot_be_ranked", lang)) << "\n";
+  o << "\n" << T("certificates", lang) << ": " << r.certificates.size() << "\n";
+  o << T("certificates_expiring", lang) << ":\n";
+  if (r.certificates_expiring.empty()) o << "  " << T("no_certificates_expiring", lang) << "\n";
+  for (const auto& c : r.certificates_expiring)
+    o << "  " << c.commune << "  " << c.product << "  " << Stars(c.stars) << "  " << T("decision_no", lang) << " "
+      << c.decision_no << " (" << dates::ToDisplay(c.decided_on) << ")  " << T("valid_until", lang) << " "
+      << dates::ToDisplay(c.valid_until) << "\n";
+  o << "\n" << T("plans_under_review", lang) << ":\n";
+  if (r.plans_under_review.empty()) o << "  " << T("no_plans_under_review", lang) << "\n";
+  for (const auto& p : r.plans_under_review)
+    o << "  " << p.commune << "  " << p.product << "  " << T("submitted_on", lang) << " " << dates::ToDisplay(p.submitted_on)
+      << "  " << T("capital", lang) << " " << Vnd(p.capital_total_vnd) << "\n";
+}
+
+void RenderCycleHtml(const WeeklyReport& r, const std::string& lang, std::ostringstream& o) {
+  std::string year = r.week_start.substr(0, 4);
+  o << "<h2>" << T("star_ranking", lang) << "</h2><p>" << T("ranked_this_year", lang, {year}) << ": "
+    << r.ranked_this_year << " · " << T("ranked_3_plus", lang) << ": " << r.three_stars_or_more;
+  if (r.star_target > 0) o << " / " << T("target_3_plus", lang) << " " << r.star_target;
+  o << "</p>";
+  if (r.ranking.empty()) {
+    o << "<p>" << T("no_ranking_yet", lang) << "</p>";
+  } else {
+    o << "<table><tr><th>" << T("commune", lang) << "</th><th>" << T("product", lang) << "</th><th>" << T("level", lang)
+      << "</th><th>" << T("year", lang) << "</th><th>" << T("members", lang) << "</th><th>" << T("points", lang)
+      << "</th><th>" << T("stars", lang) << "</th></tr>";
+    for (const auto& l : r.ranking)
+      o << "<tr><td>" << l.commune << "</td><td>" << Html(l.product) << "</td><td>" << T(("level." + l.level).c_str(), lang)
+        << "</td><td>" << l.year << "</td><td>" << l.members << "</td><td>" << Number(l.mean_total, lang) << "</td><td>"
+        << (l.stars > 0 ? Stars(l.stars) : T("cannot_be_ranked", lang)) << "</td></tr>";
+    o << "</table>";
+  }
+  o << "<h2>" << T("certificates", lang) << ": " << r.certificates.size() << "</h2><h3>" << T("certificates_expiring", lang)
+    << "</h3>";
+  if (r.certificates_expiring.empty()) {
+    o << "<p>" << T("no_certificates_expiring", lang) << "</p>";
+  } else {
+    o << "<table><tr><th>" << T("commune", lang) << "</th><th>" << T("product", lang) << "</th><th>" << T("stars", lang)
+      << "</th><th>" << T("decision_no", lang) << "</th><th>" << T("valid_until", lang) << "</th></tr>";
+    for (const auto& c : r.certificates_expiring)
+      o << "<tr><td>" << c.commune << "</td><td>" << Html(c.product) << "</td><td>" << Stars(c.stars) << "</td><td>"
+        << Html(c.decision_no) << " (" << dates::ToDisplay(c.decided_on) << ")</td><td>" << dates::ToDisplay(c.valid_until)
+        << "</td></tr>";
+    o << "</table>";
+  }
+  o << "<h2>" << T("plans_under_review", lang) << "</h2>";
+  if (r.plans_under_review.empty()) {
+    o << "<p>" << T("no_plans_under_review", lang) << "</p>";
+  } else {
+    o << "<table><tr><th>" << T("commune", lang) << "</th><th>" << T("product", lang) << "</th><th>"
+      << T("submitted_on", lang) << "</th><th>" << T("capital", lang) << "</th></tr>";
+    for (const auto& p : r.plans_under_review)
+      o << "<tr><td>" << p.commune << "</td><td>" << Html(p.product) << "</td><td>" << dates::ToDisplay(p.submitted_on)
+        << "</td><td>" << Vnd(p.capital_total_vnd) << "</td></tr>";
+    o << "</table>";
+  }
+}
+}  // namespace
 
 std::string RenderTable(const WeeklyReport& r, const std::string& lang) {
   bool en = lang == "en";
   std::ostringstream o;
   o << (en ? "Weekly OCOP report: " : "Báo cáo OCOP tuần: ") << r.unit_name << " (" << r.unit << "), "
     << dates::ToDisplay(r.week_start) << " – " << dates::ToDisplay(r.week_end) << "\n";
-  o << (en ? "Last sync: " : "Đồng bộ lần cuối: ") << (r.last_sync.empty() ? "-" : r.last_sync) << "\n\n";
+  o << (en ? "Last sync: " : "Đồng bộ lần cuối: ") << (r.last_sync.empty() ? "-" : dates::TimestampToDisplay(r.last_sync))
+    << "\n\n";
   char line[512];
   std::snprintf(line, sizeof line, "%-26s %6s", en ? "commune" : "xã", en ? "ideas" : "ý tưởng");
   o << line;
   for (const auto& st : IdeaStatuses()) {
-    std::snprintf(line, sizeof line, " %12s", st.c_str());
+    std::snprintf(line, sizeof line, " %12s", msg::StatusName(st, lang).c_str());
     o << line;
   }
   o << "  " << (en ? "new/week visits/week confirmations" : "mới/tuần thăm/tuần xác nhận") << "\n";
@@ -151,15 +305,14 @@ std::string RenderTable(const WeeklyReport& r, const std::string& lang) {
     << "\n";
   if (r.confirmations.empty()) o << "  -\n";
   for (const auto& c : r.confirmations)
-    o << "  " << c.commune << "  " << (c.product.empty() ? c.id : c.product) << "  " << c.status << "  "
-      << Pct(c.labour_ratio) << " / " << Pct(c.material_ratio) << "  " << (en ? "points " : "điểm ") << c.labour_points
+    o << "  " << c.commune << "  " << (c.product.empty() ? c.id : c.product) << "  " << msg::StatusName(c.status, lang) << "  "
+      << Pct(c.labour_ratio, lang) << " / " << Pct(c.material_ratio, lang) << "  " << (en ? "points " : "điểm ") << c.labour_points
       << "+" << c.material_points << (c.rankable ? "" : (en ? "  (cannot be ranked)" : "  (không đủ điều kiện xếp hạng)"))
       << "\n";
   o << "\n" << (en ? "Selected ideas: " : "Ý tưởng được chọn: ") << r.selected_total;
   if (r.target > 0) o << (en ? " of a target of " : " / mục tiêu ") << r.target;
-  o << "\n" << (en ? "Star ranking: no evaluations are recorded in this version."
-                   : "Xếp hạng sao: phiên bản này chưa ghi nhận kết quả đánh giá.")
-    << "\n";
+  o << "\n";
+  RenderCycleText(r, lang, o);
   return o.str();
 }
 
@@ -177,11 +330,14 @@ std::string RenderCsv(const WeeklyReport& r) {
   std::ostringstream o;
   o << "week_start,week_end,commune,commune_name,ideas_total";
   for (const auto& st : IdeaStatuses()) o << ",ideas_" << st;
-  o << ",ideas_received_this_week,visits_this_week,confirmations\n";
+  o << ",ideas_received_this_week,visits_this_week,confirmations,products_unrankable,products_1_star,products_2_stars,"
+       "products_3_stars,products_4_stars,products_5_stars,certificates_valid\n";
   for (const auto& f : r.communes) {
     o << r.week_start << "," << r.week_end << "," << f.code << "," << CsvCell(f.name) << "," << f.ideas_total;
     for (const auto& st : IdeaStatuses()) o << "," << f.ideas_by_status.at(st);
-    o << "," << f.ideas_received_this_week << "," << f.visits_this_week << "," << f.confirmations << "\n";
+    o << "," << f.ideas_received_this_week << "," << f.visits_this_week << "," << f.confirmations;
+    for (int n : f.products_by_stars) o << "," << n;
+    o << "," << f.certificates_valid << "\n";
   }
   return o.str();
 }
@@ -201,10 +357,12 @@ std::string RenderHtml(const WeeklyReport& r, const std::string& lang) {
     << "@media print{body{margin:0}}</style></head><body>";
   o << "<h1>" << (en ? "Weekly OCOP report" : "Báo cáo OCOP tuần") << ": " << Html(r.unit_name) << "</h1><p>"
     << dates::ToDisplay(r.week_start) << " – " << dates::ToDisplay(r.week_end) << " · "
-    << (en ? "last sync " : "đồng bộ lần cuối ") << Html(r.last_sync.empty() ? "-" : r.last_sync) << "</p>";
+    << (en ? "last sync " : "đồng bộ lần cuối ") << Html(r.last_sync.empty() ? "-" : dates::TimestampToDisplay(r.last_sync))
+    << "</p>";
   o << "<h2>" << (en ? "Idea forms by commune" : "Phiếu ý tưởng theo xã") << "</h2><div class=\"legend\">";
   for (size_t i = 0; i < IdeaStatuses().size(); ++i)
-    o << "<span><i class=\"sw\" style=\"background:" << kColors[i % 6] << "\"></i>" << IdeaStatuses()[i] << "</span>";
+    o << "<span><i class=\"sw\" style=\"background:" << kColors[i % 6] << "\"></i>"
+      << Html(msg::StatusName(IdeaStatuses()[i], lang)) << "</span>";
   o << "</div><table><tr><th>" << (en ? "commune" : "xã") << "</th><th>" << (en ? "ideas" : "ý tưởng") << "</th><th>"
     << (en ? "by status" : "theo trạng thái") << "</th><th>" << (en ? "new this week" : "mới trong tuần") << "</th><th>"
     << (en ? "visits this week" : "thăm trong tuần") << "</th><th>" << (en ? "confirmations" : "xác nhận") << "</th></tr>";
@@ -213,7 +371,7 @@ std::string RenderHtml(const WeeklyReport& r, const std::string& lang) {
     for (size_t i = 0; i < IdeaStatuses().size(); ++i) {
       int n = f.ideas_by_status.at(IdeaStatuses()[i]);
       if (n > 0)
-        o << "<div title=\"" << IdeaStatuses()[i] << ": " << n << "\" style=\"width:" << (360 * n / max_ideas)
+        o << "<div title=\"" << Html(msg::StatusName(IdeaStatuses()[i], lang)) << ": " << n << "\" style=\"width:" << (360 * n / max_ideas)
           << "px;background:" << kColors[i % 6] << "\"></div>";
     }
     o << "</div></td><td>" << f.ideas_received_this_week << "</td><td>" << f.visits_this_week << "</td><td>"
@@ -231,8 +389,9 @@ std::string RenderHtml(const WeeklyReport& r, const std::string& lang) {
     << (en ? "status" : "trạng thái") << "</th><th>" << (en ? "local labour" : "lao động") << "</th><th>"
     << (en ? "local raw materials" : "nguyên liệu") << "</th><th>" << (en ? "points" : "điểm") << "</th></tr>";
   for (const auto& c : r.confirmations)
-    o << "<tr><td>" << c.commune << "</td><td>" << Html(c.product.empty() ? c.id : c.product) << "</td><td>" << c.status
-      << "</td><td>" << Pct(c.labour_ratio) << "</td><td>" << Pct(c.material_ratio) << "</td><td>" << c.labour_points
+    o << "<tr><td>" << c.commune << "</td><td>" << Html(c.product.empty() ? c.id : c.product) << "</td><td>"
+      << Html(msg::StatusName(c.status, lang))
+      << "</td><td>" << Pct(c.labour_ratio, lang) << "</td><td>" << Pct(c.material_ratio, lang) << "</td><td>" << c.labour_points
       << "+" << c.material_points << "</td></tr>";
   o << "</table><h2>" << (en ? "Progress" : "Tiến độ") << "</h2><p>" << (en ? "Selected ideas: " : "Ý tưởng được chọn: ")
     << r.selected_total;
@@ -241,9 +400,9 @@ std::string RenderHtml(const WeeklyReport& r, const std::string& lang) {
     o << " / " << r.target << "</p><div class=\"bar\"><div style=\"width:" << (360 * pct / 100)
       << "px;background:#43a047\"></div></div><p>" << pct << "%";
   }
-  o << "</p><p>" << (en ? "Star ranking: no evaluations are recorded in this version."
-                        : "Xếp hạng sao: phiên bản này chưa ghi nhận kết quả đánh giá.")
-    << "</p></body></html>\n";
+  o << "</p>";
+  RenderCycleHtml(r, lang, o);
+  o << "</body></html>\n";
   return o.str();
 }
 
@@ -270,6 +429,10 @@ std::string RenderJson(const WeeklyReport& r) {
     c->set("ideas_received_this_week", f.ideas_received_this_week);
     c->set("visits_this_week", f.visits_this_week);
     c->set("confirmations", f.confirmations);
+    Array::Ptr stars = new Array;
+    for (int n : f.products_by_stars) stars->add(n);
+    c->set("products_by_stars", stars);  // [cannot be ranked, 1★, 2★, 3★, 4★, 5★]
+    c->set("certificates_valid", f.certificates_valid);
     communes->add(c);
   }
   o.set("communes", communes);
@@ -317,6 +480,52 @@ std::string RenderJson(const WeeklyReport& r) {
     visits->add(x);
   }
   o.set("visits_this_week", visits);
+  o.set("ranked_this_year", r.ranked_this_year);
+  o.set("three_stars_or_more", r.three_stars_or_more);
+  o.set("star_target", r.star_target);
+  Array::Ptr ranking = new Array;
+  for (const auto& l : r.ranking) {
+    Object::Ptr x = new Object;
+    x->set("idea_id", l.idea_id);
+    x->set("commune", l.commune);
+    x->set("product", l.product);
+    x->set("level", l.level);
+    x->set("year", l.year);
+    x->set("members", l.members);
+    x->set("mean_total", l.mean_total);
+    x->set("stars", l.stars);
+    ranking->add(x);
+  }
+  o.set("ranking", ranking);
+  auto certs = [](const std::vector<CertificateLine>& list) {
+    Array::Ptr out = new Array;
+    for (const auto& c : list) {
+      Object::Ptr x = new Object;
+      x->set("id", c.id);
+      x->set("commune", c.commune);
+      x->set("product", c.product);
+      x->set("stars", c.stars);
+      x->set("level", c.level);
+      x->set("decision_no", c.decision_no);
+      x->set("decided_on", c.decided_on);
+      x->set("valid_until", c.valid_until);
+      out->add(x);
+    }
+    return out;
+  };
+  o.set("certificates", certs(r.certificates));
+  o.set("certificates_expiring", certs(r.certificates_expiring));
+  Array::Ptr plans = new Array;
+  for (const auto& p : r.plans_under_review) {
+    Object::Ptr x = new Object;
+    x->set("id", p.id);
+    x->set("commune", p.commune);
+    x->set("product", p.product);
+    x->set("submitted_on", p.submitted_on);
+    if (p.capital_total_vnd >= 0) x->set("capital_total_vnd", static_cast<Poco::Int64>(p.capital_total_vnd));
+    plans->add(x);
+  }
+  o.set("plans_under_review", plans);
   return json::ToText(o);
 }
 

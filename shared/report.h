@@ -4,6 +4,7 @@
 // calls BuildWeeklyReport; rendering as a terminal table, CSV, a
 // self-contained HTML page or JSON is also here, so the two cannot disagree.
 #pragma once
+#include <array>
 #include <map>
 #include <string>
 #include <vector>
@@ -30,6 +31,9 @@ struct CommuneFigures {
   int ideas_received_this_week = 0;  // received_on within the week
   int visits_this_week = 0;          // visited_on within the week
   int confirmations = 0;
+  // Products of this commune by their current stars (index 1..5; 0: cannot be ranked).
+  std::array<int, 6> products_by_stars{};
+  int certificates_valid = 0;  // issued and not expired on the report's day
 };
 
 struct WaitingIdea {
@@ -49,6 +53,25 @@ struct VisitLine {
   std::string latitude, longitude;  // as recorded ("" when none)
 };
 
+// A product's current ranking: its latest council result (latest year, then
+// highest level: commune < district < province < central).
+struct RankingLine {
+  std::string idea_id, commune, product, level;
+  int year = 0, members = 0;
+  double mean_total = 0;
+  int stars = 0;  // 0: cannot be ranked
+};
+
+struct CertificateLine {
+  std::string id, commune, product, level, decision_no, decided_on, valid_until;
+  int stars = 0;
+};
+
+struct PlanLine {
+  std::string id, commune, product, submitted_on;
+  long long capital_total_vnd = -1;  // -1: not given
+};
+
 struct WeeklyReport {
   std::string unit, unit_name;
   std::string week_start, week_end;  // ISO, Monday..Sunday
@@ -58,6 +81,14 @@ struct WeeklyReport {
   std::vector<VisitLine> visits_this_week;
   int selected_total = 0;
   int target = 0;  // selected products aimed at (0: no target)
+  // Step 5: evaluation and certificates.
+  std::vector<RankingLine> ranking;          // one line per ranked product
+  int ranked_this_year = 0;                  // products with a council result in the report's year
+  int three_stars_or_more = 0;               // products whose current ranking is 3 stars or more
+  int star_target = 0;                       // 3-star-and-above products aimed at (0: no target)
+  std::vector<CertificateLine> certificates;           // issued and valid on the report's day
+  std::vector<CertificateLine> certificates_expiring;  // ... of those, expiring within 6 months
+  std::vector<PlanLine> plans_under_review;            // submitted, not yet judged
   std::string last_sync;
 };
 

@@ -1,5 +1,7 @@
 #include "tests/integration/harness.h"
 
+#include <algorithm>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -161,7 +163,10 @@ bool ServerProcess::AddUser(const std::string& name, const std::string& role, co
 }
 
 RunResult Device::Run(std::vector<std::string> args, const std::string& input) const {
-  args.insert(args.begin(), {"--home", home_, "--lang", "en"});
+  // English unless the test asks for Vietnamese: tests match the core's messages.
+  bool lang_given = std::find(args.begin(), args.end(), "--lang") != args.end();
+  args.insert(args.begin(), {"--home", home_});
+  if (!lang_given) args.insert(args.begin() + 2, {"--lang", "en"});
   std::map<std::string, std::string> env = {{"OCOP_HTTP_ATTEMPTS", "2"}, {"OCOP_HTTP_BACKOFF_MS", "50"}};
   if (const char* trace = std::getenv("OCOP_HTTP_TRACE")) env["OCOP_HTTP_TRACE"] = trace;
   return RunProgram(BinOcop(), args, input, env, timeout_s_);

@@ -34,3 +34,16 @@ TEST(DatesTest, DisplayAndArithmetic) {
 
 }  // namespace
 }  // namespace ocop::dates
+
+namespace ocop::dates {
+namespace {
+TEST(DatesTest, TimestampsShowInVietnamsTime) {
+  EXPECT_EQ(TimestampToDisplay("2026-11-30T03:56:31.396Z"), "30/11/2026 10:56");
+  EXPECT_EQ(TimestampToDisplay("2026-11-30T17:05:00Z"), "01/12/2026 00:05");  // past midnight in Hà Nội
+  EXPECT_EQ(TimestampToDisplay("2026-12-31T23:59:59.999Z"), "01/01/2027 06:59");
+  EXPECT_EQ(TimestampToDisplay(""), "");
+  EXPECT_EQ(TimestampToDisplay("not a time"), "not a time");
+  EXPECT_EQ(TimestampToDisplay("2026-11-30T25:00:00Z"), "2026-11-30T25:00:00Z");
+}
+}  // namespace
+}  // namespace ocop::dates
