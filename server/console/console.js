@@ -101,8 +101,9 @@
   // sum of the communes below it, so drilling down never recomputes a figure.
   async function dashboard(unitParam) {
     const target = localStorage.getItem('ocop.target') || '';
+    const starTarget = localStorage.getItem('ocop.star_target') || '';
     const day = sessionStorage.getItem('ocop.day') || '';
-    const data = await api('GET', '/v1/report?' + qs({target, date: day}));
+    const data = await api('GET', '/v1/report?' + qs({target, star_target: starTarget, date: day}));
     const r = data.report;
     const units = {};
     for (const u of data.units) units[u.code] = u;
@@ -128,6 +129,13 @@
     const waiting = r.waiting.filter(inNode);
     const confirmations = r.confirmations.filter(inNode);
     const visits = r.visits_this_week.filter(inNode);
+    const ranking = r.ranking.filter(inNode);
+    const expiring = r.certificates_expiring.filter(inNode);
+    const plans = r.plans_under_review.filter(inNode);
+    const threePlus = ranking.filter((x) => x.stars >= 3).length;
+    const stars = (n) => (n > 0 ? '★'.repeat(n) : t('không đủ điều kiện xếp hạng', 'cannot be ranked'));
+    const levelName = {commune: t('xã (sơ bộ)', 'commune (pre-check)'), district: t('huyện', 'district'),
+      province: t('tỉnh', 'province'), central: t('trung ương', 'central')};
 
     // The path from the user's unit down to the node shown.
     const crumbs = [];
@@ -137,6 +145,7 @@
     }
     const dayInput = h('input', {type: 'text', id: 'report-day', placeholder: 'dd/mm/yyyy', value: day, size: 10});
     const targetInput = h('input', {type: 'text', id: 'report-target', inputmode: 'numeric', value: target, size: 6});
+    const starTargetInput = h('input', {type: 'text', id: 'report-star-target', inputmode: 'numeric', value: starTarget, size: 6});
     const progress = r.target > 0 ? Math.min(100, Math.round(100 * r.selected_total / r.target)) : null;
     mount(
       h('h1', {}, t('Tổng quan', 'Dashboard'), ': ', units[node] ? units[node].name : node),
@@ -146,13 +155,15 @@
       h('form', {class: 'filters', onsubmit: (e) => {
         e.preventDefault();
         localStorage.setItem('ocop.target', targetInput.value.trim());
+        localStorage.setItem('ocop.star_target', starTargetInput.value.trim());
         sessionStorage.setItem('ocop.day', dayInput.value.trim());
         route();
       }},
       h('label', {}, t('Ngày trong tuần', 'A day of the week'), dayInput),
       h('label', {}, t('Mục tiêu (sản phẩm được chọn)', 'Target (selected products)'), targetInput),
+      h('label', {}, t('Mục tiêu sản phẩm 3 sao trở lên', 'Target (3-star-and-above products)'), starTargetInput),
       h('button', {type: 'submit', id: 'report-apply'}, t('Xem', 'Show')),
-      h('a', {class: 'button', href: '/v1/report?' + qs({format: 'html', target, date: day, lang: O.lang}), target: '_blank', id: 'report-html'},
+      h('a', {class: 'button', href: '/v1/report?' + qs({format: 'html', target, star_target: starTarget, date: day, lang: O.lang}), target: '_blank', id: 'report-html'},
         t('Báo cáo để in', 'Printable report')),
       h('a', {class: 'button', href: '/v1/report?' + qs({format: 'csv', target, date: day, bom: 1}), id: 'report-csv'}, 'CSV')),
       h('div', {class: 'grid', id: 'tiles'},
@@ -161,7 +172,10 @@
         stat(waiting.length, t('trả lại, chờ nộp lại', 'returned, awaiting resubmission'), 'tile-waiting'),
         stat(total.confirmations, t('phiếu xác nhận', 'confirmations'), 'tile-confirmations'),
         stat(total.visits_this_week, t('lượt thăm trong tuần', 'visits this week'), 'tile-visits'),
-        stat(node === me.unit && r.target > 0 ? `${selected} / ${r.target}` : selected, t('ý tưởng được chọn', 'ideas selected'), 'tile-selected')),
+        stat(node === me.unit && r.target > 0 ? `${selected} / ${r.target}` : selected, t('ý tưởng được chọn', 'ideas selected'), 'tile-selected'),
+        stat(node === me.unit && r.star_target > 0 ? `${threePlus} / ${r.star_target}` : threePlus,
+          t('sản phẩm 3 sao trở lên', 'products of 3 stars and above'), 'tile-three-stars'),
+        stat(plans.length, t('phương án chờ thẩm định', 'plans under review'), 'tile-plans')),
       node === me.unit && progress !== null ? h('div', {class: 'card', id: 'target-progress'},
         t('Tiến độ so với mục tiêu: ', 'Progress against the target: '), `${progress} %`,
         h('div', {class: 'progress'}, h('div', {style: null, 'data-w': progress}))) : null,
@@ -203,6 +217,32 @@
           h('td', {class: 'num'}, O.pct(c.material_ratio)), h('td', {}, L(c.material_band)),
           h('td', {class: 'num'}, `${c.labour_points} + ${c.material_points}`,
             c.rankable ? null : h('div', {class: 'rule'}, t('không đủ điều kiện xếp hạng', 'cannot be ranked')))))))) : h('p', {class: 'muted'}, t('Không có.', 'None.')),
+      h('h2', {}, t('Xếp hạng sao', 'Star ranking')),
+      ranking.length ? h('div', {class: 'scroll'}, h('table', {class: 'list', id: 'ranking'},
+        h('thead', {}, h('tr', {}, [t('Xã', 'Commune'), t('Sản phẩm', 'Product'), t('Hội đồng', 'Council'), t('Năm', 'Year'),
+          t('Thành viên', 'Members'), t('Điểm bình quân', 'Mean score'), t('Hạng', 'Rank')].map((x) => h('th', {}, x)))),
+        h('tbody', {}, ranking.map((x) => h('tr', {class: 'clickable', onclick: () => { location.hash = '#/r/' + x.idea_id; }},
+          h('td', {}, units[x.commune] ? units[x.commune].name : x.commune), h('td', {}, x.product),
+          h('td', {}, levelName[x.level] || x.level), h('td', {class: 'num'}, x.year), h('td', {class: 'num'}, x.members),
+          h('td', {class: 'num'}, O.number(x.mean_total, 1)), h('td', {'data-stars': x.stars}, stars(x.stars)))))))
+        : h('p', {class: 'muted'}, t('Chưa có sản phẩm nào được hội đồng chấm điểm.', 'No product has been scored by a council yet.')),
+      h('h2', {}, t('Giấy chứng nhận hết hạn trong 6 tháng tới', 'Certificates expiring in the next 6 months')),
+      h('p', {class: 'muted'}, t('Giấy chứng nhận còn hiệu lực: ', 'Valid certificates: '), r.certificates.filter(inNode).length),
+      expiring.length ? h('div', {class: 'scroll'}, h('table', {class: 'list', id: 'expiring'},
+        h('thead', {}, h('tr', {}, [t('Xã', 'Commune'), t('Sản phẩm', 'Product'), t('Hạng', 'Rank'), t('Số quyết định', 'Decision'),
+          t('Hiệu lực đến', 'Valid until')].map((x) => h('th', {}, x)))),
+        h('tbody', {}, expiring.map((c) => h('tr', {class: 'clickable', onclick: () => { location.hash = '#/r/' + c.id; }},
+          h('td', {}, units[c.commune] ? units[c.commune].name : c.commune), h('td', {}, c.product), h('td', {}, stars(c.stars)),
+          h('td', {}, `${c.decision_no} (${O.date(c.decided_on)})`), h('td', {}, O.date(c.valid_until)))))))
+        : h('p', {class: 'muted'}, t('Không có.', 'None.')),
+      h('h2', {}, t('Phương án sản xuất kinh doanh chờ thẩm định', 'Business plans under review')),
+      plans.length ? h('div', {class: 'scroll'}, h('table', {class: 'list', id: 'plans'},
+        h('thead', {}, h('tr', {}, [t('Xã', 'Commune'), t('Sản phẩm', 'Product'), t('Ngày nộp', 'Submitted'),
+          t('Tổng vốn (đồng)', 'Capital (VND)')].map((x) => h('th', {}, x)))),
+        h('tbody', {}, plans.map((p) => h('tr', {class: 'clickable', onclick: () => { location.hash = '#/r/' + p.id; }},
+          h('td', {}, units[p.commune] ? units[p.commune].name : p.commune), h('td', {}, p.product),
+          h('td', {}, O.date(p.submitted_on)), h('td', {class: 'num'}, p.capital_total_vnd === undefined ? '—' : O.number(p.capital_total_vnd, 0)))))))
+        : h('p', {class: 'muted'}, t('Không có.', 'None.')),
       h('h2', {}, t('Thăm cơ sở trong tuần', 'Site visits this week')),
       visits.length ? h('div', {class: 'scroll'}, h('table', {class: 'list', id: 'visits'},
         h('thead', {}, h('tr', {}, [t('Ngày', 'Date'), t('Xã', 'Commune'), t('Cơ sở', 'Subject'), t('Mục đích', 'Purpose'),
@@ -276,7 +316,8 @@
     const schema = forms[r.form];
     const photos = r.fields.photos || [];
     mount(h('h1', {}, formLabel(r.form), ': ', titleOf(r)),
-      h('p', {class: 'muted'}, r.unit_name, ' (', r.unit, ') · ', t('phiên bản ', 'version '), r.version, ' · ',
+      h('p', {class: 'muted'}, h('span', {class: 'badge', id: 'status'}, statusLabel(r.fields.status)), ' ',
+        r.unit_name, ' (', r.unit, ') · ', t('phiên bản ', 'version '), r.version, ' · ',
         t('cập nhật ', 'updated '), O.date(r.updated_at, true), ' ', t('bởi ', 'by '), r.updated_by,
         r.conflict ? [' ', h('span', {class: 'badge conflict', id: 'conflict-mark'}, t('xung đột — chờ quản trị viên', 'conflict — awaiting an administrator'))] : null),
       r.open_conflicts.length ? h('div', {class: 'card', id: 'record-conflicts'},

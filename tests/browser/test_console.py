@@ -181,6 +181,68 @@ class ConsoleTest(support.BrowserTest):
         self.phone(False)
 
     # ---- roles ----
+    # ---- the rest of the cycle: ranking, certificates, plans on the dashboard ----
+    def test_the_dashboard_shows_stars_certificates_and_plans_in_vietnamese(self):
+        lan = self.device('lan', '08800', 'lan', 'matkhau-lan')
+        hoa = self.device('hoa', '253', 'hoa', 'matkhau-hoa')
+        ideas = {}
+        for product in ('Thanh long ruột đỏ', 'Mật ong bạc hà'):
+            ideas[product] = self.new_idea(lan, product)
+            lan.run('submit', ideas[product])
+            lan.run('accept', ideas[product])
+        lan.run('sync')
+        hoa.run('sync')
+        for i in ideas.values():
+            hoa.run('select', i)
+        hoa.run('sync')
+        lan.run('sync')
+        plan = json.loads(lan.run(
+            'new', 'plan', '--set', 'idea_id=' + ideas['Mật ong bạc hà'], '--set', 'product_name=Mật ong bạc hà',
+            '--set', 'subject_name=HTX Ong mật', '--set', 'production_scale=200 đàn ong', '--set',
+            'capital_total_vnd=450000000', '--set', 'revenue_per_year_vnd=900000000', '--set',
+            'cost_per_year_vnd=600000000', '--set', 'workers=8', '--set', 'raw_material_sources=Đàn ong của hộ',
+            '--json').stdout)['id']
+        lan.run('submit', plan)
+        thanh_long = ideas['Thanh long ruột đỏ']
+        conf = json.loads(lan.run(
+            'new', 'confirmation', '--set', 'idea_id=' + thanh_long, '--set', 'year=2026', '--set', 'workers_total=10',
+            '--set', 'workers_local=9', '--set',
+            'materials=[{"name":"Quả","value_vnd":100,"local_value_vnd":90,"origin":"commune"}]', '--json').stdout)['id']
+        lan.run('confirm', conf)
+        lan.run('sync')
+        hoa.run('sync')
+        # Three members near the top of the sheet: 98, 98, 96 → 97.3 → 5 stars.
+        tops = ('A1.3=3,A1.4=3,A1.5=3,A1.6=3,A2.1=2,A2.2=3,A2.3=3,A2.4=2,A3.1=3,A3.2=2,A3.3=2,A3.4=3,A3.5=2,A3.6=2,'
+                'B1.1=3,B1.2=5,B1.3=3,B1.4=4,B1.5=5,B2.1=2,B2.2=3,C1.1=4,C1.2=4,C1.3=4,C2.1=4,C2.2=3,C2.4=3,C2.5=4')
+        for member, tail in (('An', ',C2.3=4,C3.1=3'), ('Bình', ',C2.3=4,C3.1=3'), ('Châu', ',C2.3=2,C3.1=3')):
+            hoa.run('score', thanh_long, '--member', member, '--level', 'province', '--scores', tops + tail, '--finish')
+        decided = (datetime.datetime.utcnow() + datetime.timedelta(hours=7) - datetime.timedelta(days=33 * 30))
+        hoa.run('certify', thanh_long, '--level', 'province', '--decision-no', '88/QĐ-UBND', '--decided-on',
+                decided.strftime('%d/%m/%Y'))
+        hoa.run('sync')
+
+        self.login('hoa', 'matkhau-hoa')
+        self.type('#report-star-target', '4')
+        self.click('#report-apply')
+        self.text_in('#ranking', '★★★★★')
+        self.text_in('#ranking', 'Thanh long ruột đỏ')
+        self.text_in('#ranking', 'tỉnh')
+        self.text_in('#ranking', '97,3')
+        self.text_in('#tile-three-stars', '1 / 4')
+        self.text_in('#expiring', '88/QĐ-UBND')
+        self.text_in('#plans', 'Mật ong bạc hà')
+        self.text_in('#plans', '450.000.000')
+        self.shot('console-10-ranking-certificates-plans')
+        # The record page of the plan shows its status by name, not its key.
+        self.click('#plans tbody tr')
+        self.text_in('#status', 'Đã tiếp nhận')
+        # In English.
+        self.driver.get(self.console + '#/')
+        self.choose('#lang', 'en')
+        self.text_in('#ranking', 'province')
+        self.text_in('#tile-three-stars', 'products of 3 stars and above')
+        self.choose('#lang', 'vi')
+
     def test_an_officer_cannot_open_administrator_pages(self):
         self.device('lan', '08800', 'lan', 'matkhau-lan')
         self.login('lan', 'matkhau-lan')
