@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "server/sqlite_server_store.h"
+#include "shared/evaluation.h"
 #include "shared/ids.h"
 #include "sync/carried.h"
 #include "sync/codec.h"
@@ -393,6 +394,100 @@ TEST_F(SyncServiceTest, CarriedFilesNeedTheirDevicesKeyAndStayInScope) {
   off.disabled = true;
   ASSERT_TRUE(service_->UpdateUser(Auth("admin"), "lan", off).ok());
   EXPECT_EQ(service_->ImportCarried(sync::carried::Write(f, key), &hoa, &out).code(), Code::kPermissionDenied);
+}
+
+}  // namespace
+}  // namespace ocop::server
+
+namespace ocop::server {
+namespace {
+
+// Step 3 and 5 on the server, as a modified client could send them: a plan for
+// an idea not selected, a sheet whose localisation criterion was typed over,
+// a sheet finished with criteria missing. Each refused with its reason.
+class CycleOnServerTest : public SyncServiceTest {
+ protected:
+  Change Record(const std::string& form, std::vector<sync::FieldChange> fields) {
+    Change c = Create("08800", "x");
+    c.form = form;
+    c.fields = std::move(fields);
+    return c;
+  }
+  std::string Id(const Change& c) { return json::Quote(c.record_id); }
+};
+
+TEST_F(CycleOnServerTest, PlansFollowSelectedIdeasAndSheetsFollowTheirConfirmation) {
+  AuthUser lan = Auth("lan"), hoa = Auth("hoa");
+  sync::PushResult r;
+  Change idea = Create("08800", "Thanh long ruột đỏ");
+  idea.fields.back() = {"status", "null", "\"accepted\""};  // submitted and accepted offline, one change
+  ASSERT_TRUE(service_->Push(lan, Set({idea}), &r).ok());
+  std::vector<sync::FieldChange> plan_fields = {
+      {"idea_id", "null", Id(idea)},          {"product_name", "null", "\"Thanh long\""},
+      {"subject_name", "null", "\"HTX\""},     {"production_scale", "null", "\"5 ha\""},
+      {"capital_total_vnd", "null", "100"},    {"revenue_per_year_vnd", "null", "200"},
+      {"cost_per_year_vnd", "null", "150"},    {"workers", "null", "5"},
+      {"raw_material_sources", "null", "\"Vườn nhà\""}, {"status", "null", "\"submitted\""}};
+  Change plan = Record("plan", plan_fields);
+  Status s = service_->Push(lan, Set({plan}), &r);
+  EXPECT_EQ(s.code(), Code::kFailedPrecondition);
+  EXPECT_NE(s.message().find("is not selected (status accepted)"), std::string::npos) << s.message();
+  ASSERT_TRUE(service_->Push(hoa, Set({Edit(idea, "status", "\"accepted\"", "\"selected\"", 1)}), &r).ok());
+  plan.change_id = ids::NewUuid();
+  ASSERT_TRUE(service_->Push(lan, Set({plan}), &r).ok());
+  // Feasibility is the coordinator's decision.
+  EXPECT_EQ(service_->Push(lan, Set({Edit(plan, "status", "\"submitted\"", "\"feasible\"", 1)}), &r).code(),
+            Code::kPermissionDenied);
+  ASSERT_TRUE(service_->Push(hoa, Set({Edit(plan, "status", "\"submitted\"", "\"feasible\"", 1)}), &r).ok());
+
+  Change confirmation = Record("confirmation", {
+      {"idea_id", "null", Id(idea)}, {"year", "null", "2026"}, {"workers_total", "null", "10"},
+      {"workers_local", "null", "9"},
+      {"materials", "null", R"([{"name":"Quả","value_vnd":100,"local_value_vnd":90,"origin":"commune"}])"},
+      {"status", "null", "\"confirmed\""}});
+  ASSERT_TRUE(service_->Push(lan, Set({confirmation}), &r).ok());
+  // Every criterion of the 148 sheet at its lowest step; the confirmation gives A1.1 = 3, A1.2 = 1.
+  auto sheet_scores = [](int a11) {
+    std::string list = "[";
+    for (const auto& c : evaluation::FindSheet("148-2023")->criteria) {
+      int points = c.code == "A1.1" ? a11 : c.code == "A1.2" ? 1 : c.scores.front();
+      list += std::string(list.size() > 1 ? "," : "") + R"({"criterion":")" + c.code + R"(","points":)" +
+              std::to_string(points) + "}";
+    }
+    return list + "]";
+  };
+  auto sheet = [&](int a11, const std::string& status) {
+    return Record("evaluation", {{"idea_id", "null", Id(idea)},        {"confirmation_id", "null", Id(confirmation)},
+                                 {"product_name", "null", "\"Thanh long\""}, {"product_group", "null", "\"1\""},
+                                 {"sheet", "null", "\"148-2023\""},       {"level", "null", "\"district\""},
+                                 {"round_year", "null", "2026"},          {"member_name", "null", "\"An\""},
+                                 {"scores", "null", sheet_scores(a11)},   {"status", "null", json::Quote(status)}});
+  };
+  s = service_->Push(hoa, Set({sheet(1, "scored")}), &r);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("criterion A1.1 takes its score from the confirmation (3 points)"), std::string::npos)
+      << s.message();
+  // An officer does not finish a council member's sheet.
+  EXPECT_EQ(service_->Push(lan, Set({sheet(3, "scored")}), &r).code(), Code::kPermissionDenied);
+  Change good = sheet(3, "scored");
+  ASSERT_TRUE(service_->Push(hoa, Set({good}), &r).ok());
+  // The server computed the total and the stars itself.
+  bool found = false;
+  for (const auto& rec : PullAll(hoa))
+    if (rec.id == good.record_id) {
+      found = true;
+      EXPECT_NE(rec.fields.find("\"stars\":1"), std::string::npos) << rec.fields;
+      EXPECT_NE(rec.fields.find("\"total_points\":14"), std::string::npos) << rec.fields;
+    }
+  EXPECT_TRUE(found);
+  // A score outside the criterion's steps, sent as an edit: refused.
+  std::string bad = sheet_scores(3);
+  const std::string zero = R"("criterion":"C2.1","points":0)";
+  bad.replace(bad.find(zero), zero.size(), R"("criterion":"C2.1","points":1)");
+  s = service_->Push(hoa, Set({Edit(good, "scores", "null", bad, 1)}), &r);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("criterion C2.1: 1 is not an allowed score (allowed: 0, 2, 4)"), std::string::npos)
+      << s.message();
 }
 
 }  // namespace
