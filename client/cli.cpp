@@ -442,7 +442,7 @@ class Cli {
     Status s = OpenStore();
     if (!s.ok()) return Fail(s);
     const FormSchema* schema = store_->catalog().Find(a_.positional[0]);
-    if (!schema) return Fail(Status::Invalid("unknown form '" + a_.positional[0] + "' (choose idea, confirmation or visit)"));
+    if (!schema) return Fail(UnknownForm(a_.positional[0]));
     Object fields;
     bool any = false;
     s = CollectFields(*schema, &fields, &any);
@@ -986,7 +986,7 @@ class Cli {
     std::vector<std::string> names = a_.positional.empty() ? cat.Names() : a_.positional;
     for (const auto& n : names) {
       const FormSchema* s = cat.Find(n);
-      if (!s) return Fail(Status::Invalid("unknown form '" + n + "'"));
+      if (!s) return Fail(UnknownForm(n));
       out_ << s->form << " (v" << s->version << "): " << s->label.In(lang_) << "\n";
       for (const auto& f : s->fields) {
         out_ << "  " << std::left << std::setw(28) << f.key << std::setw(12) << FieldTypeName(f.type)

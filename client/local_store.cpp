@@ -266,11 +266,7 @@ Status LocalStore::Create(const std::string& form, Object fields, Record* out, c
   if (!units.IsWithin(unit, commune_))
     return Status::Invalid("unit " + unit + " is not within this device's unit " + commune_);
   const FormSchema* schema = catalog_->Find(form);
-  if (!schema) {
-    std::string names;
-    for (const auto& n : catalog_->Names()) names += (names.empty() ? "" : ", ") + n;
-    return Status::Invalid("unknown form '" + form + "' (choose " + names + ")");
-  }
+  if (!schema) return UnknownForm(form);
   Status s = ValidateRecord(*schema, &fields, Completeness::kComplete, /*allow_system=*/false);
   if (s.ok()) s = FillLinked(form, &fields);
   if (s.ok()) s = ValidateRecord(*schema, &fields, Completeness::kComplete, /*allow_system=*/false);
@@ -398,7 +394,7 @@ Status LocalStore::List(const ListQuery& q, std::vector<Record>* out) {
   std::vector<std::string> params;
   if (!q.include_deleted) where += " AND r.deleted = 0";
   if (!q.form.empty()) {
-    if (!catalog_->Find(q.form)) return Status::Invalid("unknown form '" + q.form + "' (choose idea, confirmation or visit)");
+    if (!catalog_->Find(q.form)) return UnknownForm(q.form);
     where += " AND r.form = ?";
     params.push_back(q.form);
   }

@@ -27,7 +27,7 @@ Status BuildWeeklyReport(LocalStore& store, const std::string& day, int target, 
 
 Status ExportForm(LocalStore& store, const std::string& form, const std::string& format, bool bom, std::string* out) {
   const FormSchema* schema = store.catalog().Find(form);
-  if (!schema) return Status::Invalid("unknown form '" + form + "' (choose idea, confirmation or visit)");
+  if (!schema) return UnknownForm(form);
   if (format != "csv" && format != "json") return Status::Invalid("--format must be csv or json");
   if (format == "csv") {
     std::vector<report::ReportRecord> rows;

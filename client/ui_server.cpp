@@ -416,7 +416,7 @@ class UiHandler final : public Poco::Net::HTTPRequestHandler {
       return web::SendError(resp, Status::Invalid("the search text is not valid"));
     std::lock_guard<std::mutex> lock(app_.store_mu);
     if (!q.form.empty() && !app_.store->catalog().Find(q.form))
-      return web::SendError(resp, Status::Invalid("unknown form '" + q.form + "'"));
+      return web::SendError(resp, UnknownForm(q.form));
     std::vector<Record> rows;
     Status s = app_.store->List(q, &rows);
     if (!s.ok()) return web::SendError(resp, s);
@@ -509,7 +509,7 @@ class UiHandler final : public Poco::Net::HTTPRequestHandler {
     Status s = ParseBody(req, &body);
     if (!s.ok()) return web::SendError(resp, s);
     const FormSchema* schema = FormCatalog::Default().Find(Str(body, "form"));
-    if (!schema) return web::SendError(resp, Status::Invalid("unknown form '" + Str(body, "form") + "'"));
+    if (!schema) return web::SendError(resp, UnknownForm(Str(body, "form")));
     std::string key = Str(body, "field");
     const FieldDef* f = schema->Field(key);
     if (!f) return web::SendError(resp, Status::Invalid("form '" + schema->form + "' has no field '" + key + "'"));
@@ -549,7 +549,7 @@ class UiHandler final : public Poco::Net::HTTPRequestHandler {
     if (!s.ok()) return web::SendError(resp, s);
     std::lock_guard<std::mutex> lock(app_.store_mu);
     const FormSchema* schema = app_.store->catalog().Find(Str(body, "form"));
-    if (!schema) return web::SendError(resp, Status::Invalid("unknown form '" + Str(body, "form") + "' (choose idea, confirmation or visit)"));
+    if (!schema) return web::SendError(resp, UnknownForm(Str(body, "form")));
     Object typed, fields;
     std::string field;
     s = TypedFields(*schema, body, &typed, &field);

@@ -83,7 +83,7 @@ Status ReviewService::Search(const AuthUser& user, const RecordQuery& q, std::ve
                              size_t* total) {
   if (q.limit < 1 || q.limit > 1000) return Status::Invalid("limit must be 1 to 1000");
   if (!q.form.empty() && !catalog_.Find(q.form))
-    return Status::Invalid("unknown form '" + q.form + "' (choose idea, confirmation or visit)");
+    return UnknownForm(q.form);
   if (!text::IsValidUtf8(q.text)) return Status::Invalid("search text is not valid UTF-8");
   if (q.text.size() > 200) return Status::Invalid("search text is longer than 200 bytes");
   std::string path;
@@ -129,7 +129,7 @@ Status ReviewService::Detail(const AuthUser& user, const std::string& record_id,
 Status ReviewService::ExportCsv(const AuthUser& user, const std::string& form, const std::string& unit, bool bom,
                                 std::string* out) {
   const FormSchema* schema = catalog_.Find(form);
-  if (!schema) return Status::Invalid("unknown form '" + form + "' (choose idea, confirmation or visit)");
+  if (!schema) return UnknownForm(form);
   std::string path;
   Status s = ScopePath(user, unit, &path);
   if (!s.ok()) return s;

@@ -462,6 +462,12 @@ Status ParseInput(const FieldDef& f, const std::string& typed_raw, Var* out) {
   return CheckValue(f, v, out);
 }
 
+Status UnknownForm(const std::string& form) {
+  std::string names;
+  for (const auto& n : FormCatalog::Default().Names()) names += (names.empty() ? "" : ", ") + n;
+  return Status::Invalid("unknown form '" + form + "' (choose " + names + ")");
+}
+
 namespace {
 Status CheckCrossField(const FormSchema& schema, const Object& fields) {
   auto larger = [&](const char* a, const char* b) {

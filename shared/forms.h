@@ -60,6 +60,9 @@ struct FormSchema {
   const FieldDef* Field(const std::string& key) const;
 };
 
+// "unknown form 'x' (choose idea, confirmation, ...)", naming the catalog's forms.
+Status UnknownForm(const std::string& form);
+
 // Limits that hold for every text whatever the schema says.
 constexpr size_t kMaxTextBytes = 16 * 1024;
 
