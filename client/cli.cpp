@@ -349,7 +349,7 @@ class Cli {
     out_ << (schema ? schema->label.In(lang_) : r.form) << "\n";
     out_ << "  id: " << r.id << "\n";
     out_ << "  " << T("Đơn vị", "Unit") << ": " << r.unit << (unit ? " " + unit->name : "") << "\n";
-    out_ << "  " << T("Trạng thái", "Status") << ": " << r.status();
+    out_ << "  " << T("Trạng thái", "Status") << ": " << msg::StatusName(r.status(), lang_);
     if (r.deleted) out_ << T(" [đã xoá]", " [deleted]");
     if (r.conflict) out_ << T(" [XUNG ĐỘT — chờ quản trị viên xử lý]", " [IN CONFLICT — awaiting an administrator]");
     if (r.pending) out_ << T(" [chưa đồng bộ]", " [not yet synced]");
@@ -544,7 +544,7 @@ class Cli {
       std::string title;
       if (schema && r.fields.has(schema->title_field)) title = DisplayValue(*schema->Field(schema->title_field), r.fields.get(schema->title_field), lang_);
       if (r.fields.has("subject_name")) title += " — " + r.fields.getValue<std::string>("subject_name");
-      out_ << r.id << "  " << std::left << std::setw(12) << r.form << " " << std::setw(12) << r.status() << " "
+      out_ << r.id << "  " << std::left << std::setw(12) << r.form << " " << std::setw(14) << msg::StatusName(r.status(), lang_) << " "
            << title << (r.conflict ? T("  [xung đột]", "  [conflict]") : "") << (r.deleted ? T("  [đã xoá]", "  [deleted]") : "")
            << (r.pending ? " *" : "") << "\n";
     }

@@ -676,18 +676,22 @@ class UiHandler final : public Poco::Net::HTTPRequestHandler {
       if (!d) return web::SendError(resp, Status::Invalid("date '" + Query("date") + "' is not dd/mm/yyyy"));
       day = *d;
     }
-    int target = 0;
-    const std::string target_text = Query("target");  // strtol's end points into it
-    if (!target_text.empty()) {
+    int targets[2] = {0, 0};  // selected products; 3-star-and-above products
+    const char* names[2] = {"target", "star_target"};
+    for (int i = 0; i < 2; ++i) {
+      const std::string text = Query(names[i]);  // strtol's end points into it
+      if (text.empty()) continue;
       char* end = nullptr;
-      long n = std::strtol(target_text.c_str(), &end, 10);
-      if (*end || n < 0 || n > 1000000) return web::SendError(resp, Status::Invalid("target must be a whole number of products"));
-      target = static_cast<int>(n);
+      long n = std::strtol(text.c_str(), &end, 10);
+      if (*end || n < 0 || n > 1000000)
+        return web::SendError(resp, Status::Invalid(std::string(names[i]) + " must be a whole number of products"));
+      targets[i] = static_cast<int>(n);
     }
     std::lock_guard<std::mutex> lock(app_.store_mu);
     WeeklyReport r;
-    Status s = BuildWeeklyReport(*app_.store, day, target, &r);
+    Status s = BuildWeeklyReport(*app_.store, day, targets[0], &r);
     if (!s.ok()) return web::SendError(resp, s);
+    r.star_target = targets[1];
     // The report page is self-contained with inline styles (it is also saved
     // and mailed as a file); its policy allows those and nothing else.
     web::SendText(resp, 200, "text/html; charset=utf-8", RenderHtml(r, Lang()), "",

@@ -162,6 +162,10 @@ std::string Text(const std::string& id, const std::string& lang, const std::vect
 }
 
 std::string Localise(const std::string& message, const std::string& lang) {
+  // Messages can quote what a client sent. Past this length a message is shown
+  // as written: the templates' backtracking matcher must not be handed a
+  // hostile megabyte (time, and the recursion depth of std::regex).
+  if (message.size() > kMaxLocalisedBytes) return message;
   bool en = lang == "en";
   std::string named = NameFields(message, en);
   return en ? named : ToVietnamese(named, 0);

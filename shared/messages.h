@@ -20,6 +20,8 @@ std::string StatusName(const std::string& status, const std::string& lang);
 // A word or phrase of the report and pages by id; {1}.. filled from `args`.
 std::string Text(const std::string& id, const std::string& lang, const std::vector<std::string>& args = {});
 Label TextLabel(const std::string& id);
+// Longer messages are returned as written.
+inline constexpr size_t kMaxLocalisedBytes = 1024;
 // `message` (English, as the core wrote it) in `lang` ("vi" or "en").
 std::string Localise(const std::string& message, const std::string& lang);
 // The status's message in `lang`.

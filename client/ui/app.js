@@ -346,19 +346,21 @@
     const d = new Date();
     const date = h('input', {type: 'text', id: 'report-date', value: `${String(d.getDate()).padStart(2, '0')}/${String(d.getMonth() + 1).padStart(2, '0')}/${d.getFullYear()}`});
     const target = h('input', {type: 'text', id: 'report-target', inputmode: 'numeric', value: '0'});
+    const starTarget = h('input', {type: 'text', id: 'report-star-target', inputmode: 'numeric', value: '0'});
     const link = h('a', {class: 'button primary', id: 'open-report', target: '_blank', rel: 'noopener'}, t('Mở báo cáo tuần', 'Open the weekly report'));
     const bom = h('input', {type: 'checkbox', id: 'bom', checked: true});
     const exports = h('div', {class: 'actions'});
     const update = () => {
-      link.href = '/report.html?' + new URLSearchParams({date: date.value, target: target.value, lang: O.lang});
+      link.href = '/report.html?' + new URLSearchParams({date: date.value, target: target.value, star_target: starTarget.value, lang: O.lang});
       exports.replaceChildren(...Object.keys(forms).map((f) => h('a', {class: 'button', href: `/export/${f}.csv` + (bom.checked ? '?bom=1' : ''), download: f + '.csv', id: 'export-' + f}, 'CSV: ', formLabel(f))));
     };
-    [date, target, bom].forEach((x) => x.addEventListener('input', update));
+    [date, target, starTarget, bom].forEach((x) => x.addEventListener('input', update));
     bom.addEventListener('change', update);
     update();
     mount(h('h1', {}, t('Báo cáo và xuất dữ liệu', 'Report and exports')),
       h('div', {class: 'card'}, h('div', {class: 'filters'}, h('label', {for: 'report-date'}, t('Tuần có ngày', 'Week of'), date),
-        h('label', {for: 'report-target'}, t('Mục tiêu (số sản phẩm)', 'Target (products)'), target)), link),
+        h('label', {for: 'report-target'}, t('Mục tiêu (số sản phẩm)', 'Target (products)'), target),
+        h('label', {for: 'report-star-target'}, t('Mục tiêu sản phẩm 3 sao trở lên', 'Target (3-star-and-above products)'), starTarget)), link),
       h('div', {class: 'card'}, h('h2', {}, t('Xuất CSV', 'CSV export')),
         h('label', {for: 'bom'}, bom, ' ', t('Có BOM (để Excel đọc đúng tiếng Việt)', 'With BOM (for Excel)')), exports));
   }

@@ -54,6 +54,17 @@ TEST(MessagesTest, ValidationMessagesReadInTheUsersLanguage) {
   EXPECT_EQ(Localise("something new happened", "vi"), "something new happened");
 }
 
+TEST(MessagesTest, HostileMessagesAreBoundedAndShownAsWritten) {
+  // Quoted client input inside a message: nested separators the templates split on.
+  std::string quoted(kMaxLocalisedBytes - 40, ':');
+  for (size_t i = 0; i < quoted.size(); i += 3) quoted[i] = ' ';
+  std::string m = "unknown form '" + quoted + "' (choose idea)";
+  std::string vi = Localise(m, "vi");
+  EXPECT_EQ(vi.rfind("không có loại phiếu '", 0), 0u) << vi.substr(0, 80);
+  std::string huge = "record x: " + std::string(1 << 20, ':') + " is required";
+  EXPECT_EQ(Localise(huge, "vi"), huge);  // too long to translate: as written, and no crash
+}
+
 TEST(MessagesTest, TextsFillTheirParts) {
   EXPECT_EQ(Text("ranked_this_year", "vi", {"2026"}), "Sản phẩm được xếp hạng năm 2026");
   EXPECT_EQ(Text("ranked_this_year", "en", {"2026"}), "Products ranked in 2026");
