@@ -1,9 +1,11 @@
 // libFuzzer target: a form file read with `ocop new FORM --from FILE`, validated
-// against each embedded form schema; and form schema files themselves.
+// against each embedded form schema (an evaluation's criteria checks included);
+// and form schema and criteria sheet files themselves.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
+#include "shared/evaluation.h"
 #include "shared/forms.h"
 #include "shared/json.h"
 
@@ -19,5 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   ocop::FormSchema schema;
   (void)ocop::FormCatalog::ParseSchema(text, &schema);
+  ocop::evaluation::CriteriaSheet sheet;
+  (void)ocop::evaluation::CriteriaSheet::Parse(text, &sheet);
   return 0;
 }
