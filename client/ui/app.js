@@ -396,6 +396,7 @@
     const all = await api('GET', '/api/forms');
     all.forms.forEach((f) => { forms[f.form] = f; });
     statuses = all.statuses;
+    O.setCriteria(all.criteria);
     nav();
     route();
   }

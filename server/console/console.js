@@ -94,6 +94,7 @@
     forms = {};
     for (const s of f.forms) forms[s.form] = s;
     statuses = f.statuses;
+    O.setCriteria(f.criteria);
   }
 
   // ---- dashboard ----

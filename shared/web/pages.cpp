@@ -156,7 +156,16 @@ std::string FormsJson() {
     out += (first ? "" : ",") + *text;
     first = false;
   }
-  out += "],\"statuses\":{";
+  // The criteria sheets, so the pages can lay a score sheet out as on paper.
+  out += "],\"criteria\":{";
+  first = true;
+  for (const auto& f : embedded::Files()) {
+    if (f.path.rfind("criteria/", 0) != 0) continue;
+    const std::string id = f.path.substr(9, f.path.size() - 9 - 5);  // criteria/<id>.json
+    out += (first ? "" : ",") + json::Quote(id) + ":" + f.content;
+    first = false;
+  }
+  out += "},\"statuses\":{";
   std::set<std::string> statuses;
   for (const auto& name : FormCatalog::Default().Names())
     for (const auto& st : FormCatalog::Default().Find(name)->statuses) statuses.insert(st);

@@ -212,6 +212,46 @@ class OfficerUiTest(support.BrowserTest):
         self.shot('officer-13-phone-en')
         self.choose('#lang', 'vi')
 
+    def test_a_council_members_sheet_is_scored_as_on_paper(self):
+        dev = self.device
+        idea = dev.run('new', 'idea', '--set', 'subject_name=HTX Thanh long', '--set', 'subject_kind=cooperative',
+                       '--set', 'product_name=Thanh long ruột đỏ', '--set', 'product_group=1', '--set',
+                       'description=Mô tả').stdout.strip()
+        conf = json.loads(dev.run(
+            'new', 'confirmation', '--set', 'idea_id=' + idea, '--set', 'year=2026', '--set', 'workers_total=10',
+            '--set', 'workers_local=4', '--set',
+            'materials=[{"name":"Quả","value_vnd":100,"local_value_vnd":60,"origin":"commune"}]', '--json').stdout)['id']
+        dev.run('confirm', conf)
+        d = self.driver
+        d.get(self.url + '#/new/evaluation')
+        self.choose('#f-idea_id', idea)
+        self.choose('#f-confirmation_id', conf)
+        self.type('#f-product_name', 'Thanh long ruột đỏ')
+        self.choose('#f-product_group', '1')
+        self.type('#f-round_year', '2026')
+        self.type('#f-member_name', 'Nguyễn Văn An')
+        self.choose('#f-level', 'district')
+        self.choose('#f-sheet', '148-2023')
+        # The paper sheet: every criterion with its allowed scores; A1.1 and A1.2 are the confirmation's.
+        self.visible('#score-A1\\.3')
+        self.text_in('#scores', 'tự động từ phiếu xác nhận')
+        self.assertEqual(d.find_elements(By.CSS_SELECTOR, '#score-A1\\.1'), [])
+        options = [o.get_attribute('value') for o in d.find_elements(By.CSS_SELECTOR, '#score-C2\\.1 option')]
+        self.assertEqual(options, ['', '0', '2', '4'])
+        for code, points in (('A1.3', '3'), ('B1.2', '5'), ('C2.1', '4')):
+            self.choose('#score-' + code.replace('.', '\\.'), points)
+        self.text_in('#sheet-total', '12')
+        self.shot('officer-16-score-sheet')
+        self.click('#save')
+        self.text_in('#status', 'Nháp')
+        # Saved with the confirmation's scores: 60 % materials → 2, 40 % labour → 0; total 12 + 2 + 0.
+        shown = json.loads(dev.run('list', 'evaluation', '--json').stdout)
+        sheet_id = shown['records'][0]['id'] if 'records' in shown else shown[0]['id']
+        fields = json.loads(dev.run('show', sheet_id, '--json').stdout)['fields']
+        scores = {x['criterion']: x['points'] for x in fields['scores']}
+        self.assertEqual((scores['A1.1'], scores['A1.2'], fields['total_points']), (2, 0, 14))
+        self.assertNotIn('stars', fields)  # not every criterion is scored yet
+
     def test_each_decision_shows_the_rule_that_stops_it(self):
         def idea(name):
             out = self.device.run('new', 'idea', '--set', 'subject_name=HTX ' + name, '--set', 'subject_kind=cooperative',

@@ -275,6 +275,69 @@ const O = (() => {
     return node;
   }
 
+  // The criteria sheets (forms JSON's "criteria"), for score sheets.
+  let criteria = {};
+  function setCriteria(c) { criteria = c || {}; }
+
+  // An evaluation's scores laid out as the paper sheet: one row per criterion
+  // with its allowed scores; the criteria the confirmation decides are shown,
+  // not chosen (the device fills them). Rows keep their item ids, so an edit
+  // of one criterion merges as that item. `sheetOf` gives the chosen sheet id.
+  function sheetEditor(f, items, onChange, sheetOf) {
+    const byCode = {};
+    for (const it of items || []) byCode[it.criterion] = it;
+    const box = h('div', {class: 'sheet', id: f.key});
+    const total = h('p', {class: 'muted', id: 'sheet-total'});
+    let selects = {};
+    function sum() {
+      let s = 0;
+      for (const sel of Object.values(selects)) if (sel.value !== '') s += Number(sel.value);
+      total.textContent = t('Tổng điểm (chưa tính tiêu chí từ phiếu xác nhận): ', 'Total (before the criteria from the confirmation): ') + s;
+    }
+    function render() {
+      const sheet = criteria[sheetOf()];
+      selects = {};
+      if (!sheet) {
+        box.replaceChildren(h('p', {class: 'muted'}, t('Chọn bộ tiêu chí trước.', 'Choose the criteria sheet first.')));
+        return;
+      }
+      box.replaceChildren(...sheet.parts.map((p) => h('div', {class: 'scroll'}, h('table', {class: 'list'},
+        h('thead', {}, h('tr', {}, h('th', {}, p.code), h('th', {}, L(p.label), ` (${p.max} ${t('điểm', 'points')})`), h('th', {class: 'num'}, t('Điểm', 'Points')))),
+        h('tbody', {}, p.sections.flatMap((sec) => sec.criteria.map((c) => {
+          const had = byCode[c.code];
+          let cell;
+          if (c.from) {
+            cell = h('span', {class: 'muted', 'data-from': c.code},
+              (had ? had.points + ' · ' : '') + t('tự động từ phiếu xác nhận', 'from the confirmation'));
+          } else {
+            const sel = h('select', {id: `score-${c.code}`, 'aria-label': c.code},
+              h('option', {value: ''}, '—'),
+              c.scores.map((v) => h('option', {value: String(v), selected: had && had.points === v}, String(v))));
+            sel.addEventListener('change', () => { sum(); onChange(); });
+            selects[c.code] = sel;
+            cell = sel;
+          }
+          return h('tr', {}, h('td', {}, c.code), h('td', {}, L(c.label)), h('td', {class: 'num'}, cell));
+        })))))), total);
+      sum();
+    }
+    render();
+    box.rerender = render;
+    box.read = () => {
+      const out = [];
+      for (const [code, sel] of Object.entries(selects)) {
+        if (sel.value === '') continue;
+        const it = {criterion: code, points: Number(sel.value)};
+        if (byCode[code] && byCode[code].item_id) it.item_id = byCode[code].item_id;
+        out.push(it);
+      }
+      // The confirmation's criteria go back as they were; the device refills them anyway.
+      for (const it of items || []) if (!selects[it.criterion]) out.push(it);
+      return out;
+    };
+    return box;
+  }
+
   // The editor of a whole form: one field per schema entry (labels, help,
   // required marks, limits), an error line beside each. values() gives what
   // was typed, keyed by field, for the API to check and store.
@@ -284,13 +347,16 @@ const O = (() => {
     const node = h('form', {class: 'card', novalidate: true, id: 'form-' + schema.form, onsubmit: (e) => e.preventDefault()});
     for (const f of schema.fields.filter(visible)) {
       const id = 'f-' + f.key;
-      const el = f.type === 'list' ? rowsEditor(f, fields[f.key], notify) : input(f, fields[f.key], id);
+      const sheet = schema.form === 'evaluation' && f.key === 'scores';
+      const el = sheet ? sheetEditor(f, fields[f.key], notify, () => (inputs.sheet ? readInput(schema.fields.find((x) => x.key === 'sheet'), inputs.sheet) : ''))
+        : f.type === 'list' ? rowsEditor(f, fields[f.key], notify) : input(f, fields[f.key], id);
       if (f.type !== 'list') {
         el.addEventListener('input', notify);
         el.addEventListener('change', notify);
       }
       inputs[f.key] = el;
-      const lim = limits(f);
+      if (sheet && inputs.sheet) inputs.sheet.addEventListener('change', () => el.rerender());
+      const lim = sheet ? '' : limits(f);
       node.append(h('div', {class: 'field', id: 'field-' + f.key},
         h('label', {for: id}, L(f.label), f.required ? h('span', {class: 'req', title: t('bắt buộc', 'required')}, '*') : null),
         el,
@@ -346,6 +412,6 @@ const O = (() => {
   }
 
   document.documentElement.lang = lang;
-  return {t, L, h, msg, pick, mount, toast, date, number, pct, api, setCsrf, router, showFailure, formEditor, recordView,
+  return {t, L, h, msg, pick, setCriteria, mount, toast, date, number, pct, api, setCsrf, router, showFailure, formEditor, recordView,
           display, langSwitch, setLang, get lang() { return lang; }};
 })();
