@@ -69,6 +69,9 @@ class WriteTxn {
   virtual Status SaveChange(const std::string& change_id, const std::string& changeset_id,
                             const std::string& record_id, const std::string& result, int64_t version) = 0;
   virtual Status GetRecord(const std::string& id, StoredRecord* out, bool* found) = 0;
+  // Live records of one form in one commune (by its unit path), this
+  // transaction's own writes included.
+  virtual Status ListRecords(const std::string& unit_path, const std::string& form, std::vector<StoredRecord>* out) = 0;
   // Inserts or replaces; gives the record the next seq (written back to `rec`).
   virtual Status PutRecord(StoredRecord* rec) = 0;
   virtual Status AddAudit(const AuditChange& change) = 0;

@@ -144,6 +144,19 @@ class SqliteWriteTxn final : public WriteTxn {
   Status GetRecord(const std::string& id, StoredRecord* out, bool* found) override {
     return SelectRecord(db_, id, out, found);
   }
+  Status ListRecords(const std::string& unit_path, const std::string& form, std::vector<StoredRecord>* out) override {
+    auto& st = db_->Cached(std::string("SELECT ") + kRecordCols +
+                           " FROM records WHERE unit_path = ? AND form = ? AND deleted = 0 ORDER BY seq");
+    sql::ResetOnExit reset(st);
+    st.Bind(1, unit_path).Bind(2, form);
+    out->clear();
+    while (st.Step()) {
+      StoredRecord r;
+      ReadRecord(st, &r);
+      out->push_back(std::move(r));
+    }
+    return st.status();
+  }
   Status PutRecord(StoredRecord* r) override {
     if (next_seq_ == 0) {
       auto& st = db_->Cached("SELECT COALESCE(MAX(seq), 0) FROM records");

@@ -375,6 +375,34 @@ Status SyncService::CheckLinks(WriteTxn& txn, RecordCache* cache, const StoredRe
   return Status::Ok();
 }
 
+Status SyncService::CheckCertificate(WriteTxn& txn, const std::string& unit_path, const Object& cert) {
+  if (Text(cert, "status") == "revoked") return Status::Ok();
+  std::vector<StoredRecord> rows;
+  Status s = txn.ListRecords(unit_path, "evaluation", &rows);
+  if (!s.ok()) return s;
+  std::string idea = Text(cert, "idea_id");
+  std::vector<evaluation::SheetRecord> sheets;
+  for (const auto& r : rows) {
+    Object::Ptr f;
+    if (json::ParseObject(r.fields, &f).ok() && Text(*f, "idea_id") == idea) sheets.push_back({r.id, r.unit, *f});
+  }
+  std::string level = Text(cert, "level");
+  int year = cert.has("round_year") ? static_cast<int>(cert.getValue<Poco::Int64>("round_year")) : 0;
+  int stars = cert.has("stars") ? static_cast<int>(cert.getValue<Poco::Int64>("stars")) : 0;
+  for (const auto& council : evaluation::CouncilResults(sheets)) {
+    if (council.level != level || council.year != year) continue;
+    if (!council.rankable)
+      return Status::Precondition("the product cannot be ranked: all raw materials are imported or of unknown origin");
+    if (council.stars < evaluation::kCertifiedFromStars)
+      return Status::Precondition("a certificate needs 3 stars or more; the council gave " + std::to_string(council.stars));
+    if (council.stars != stars)
+      return Status::Invalid("the certificate says " + std::to_string(stars) + " stars but the " + level +
+                             " council's result is " + std::to_string(council.stars) + " stars");
+    return Status::Ok();
+  }
+  return Status::Precondition("no council result for this product at level " + level + " in " + std::to_string(year));
+}
+
 Status SyncService::CheckWorkflow(const AuthUser& user, const FormSchema& schema, const StoredRecord* existing,
                                   sync::Change* c) {
   sync::FieldChange* status = nullptr;
@@ -485,6 +513,13 @@ Status SyncService::Push(const AuthUser& user, const sync::ChangeSet& cs_in, syn
       }
       sync::MergeResult m = sync::Merge(cur, c);
       ApplyComputedFields(c.form, &m.fields);
+      if (c.form == "certificate" && !m.deleted) {
+        // Checked here, not with the other rules: the council's sheets often
+        // arrive in this same change set, just before the certificate, and are
+        // in the transaction by now. A refusal still rolls back the whole set.
+        st = CheckCertificate(txn, rec.unit_path, m.fields);
+        if (!st.ok()) return Status(st.code(), "record " + c.record_id + ": " + st.message());
+      }
       std::string new_fields = json::ToText(m.fields);
       bool conflict_now = !m.conflicts.empty();
       bool changed = !found || new_fields != rec.fields || m.deleted != rec.deleted || (conflict_now && !rec.conflict);

@@ -180,6 +180,9 @@ class SyncService {
   // Rules between records: an evaluation sheet's localisation criteria equal
   // its confirmation's; a business plan is submitted only for a selected idea.
   Status CheckLinks(WriteTxn& txn, RecordCache* cache, const StoredRecord* existing, const sync::Change& c);
+  // A certificate's stars are the council's: the scored sheets of its idea,
+  // level and year in its commune (this transaction's included).
+  Status CheckCertificate(WriteTxn& txn, const std::string& unit_path, const json::Object& certificate);
   // Workflow rules (shared/workflow.h) for a change of the status field.
   Status CheckWorkflow(const AuthUser& user, const FormSchema& schema, const StoredRecord* existing, sync::Change* c);
   Status CheckAccount(const std::string& role, const std::string& unit) const;

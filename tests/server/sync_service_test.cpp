@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 #include <thread>
 
@@ -488,6 +489,59 @@ TEST_F(CycleOnServerTest, PlansFollowSelectedIdeasAndSheetsFollowTheirConfirmati
   EXPECT_EQ(s.code(), Code::kInvalidArgument);
   EXPECT_NE(s.message().find("criterion C2.1: 1 is not an allowed score (allowed: 0, 2, 4)"), std::string::npos)
       << s.message();
+
+  // Certificates: the stars are the council's, whatever the device wrote.
+  auto certificate = [&](const std::string& level, int stars) {
+    return Record("certificate", {{"idea_id", "null", Id(idea)},     {"product_name", "null", "\"Thanh long\""},
+                                  {"stars", "null", std::to_string(stars)}, {"level", "null", json::Quote(level)},
+                                  {"round_year", "null", "2026"},     {"decision_no", "null", "\"12/QĐ-UBND\""},
+                                  {"decided_on", "null", "\"2026-11-30\""}, {"status", "null", "\"issued\""}});
+  };
+  s = service_->Push(hoa, Set({certificate("district", 3)}), &r);
+  EXPECT_EQ(s.code(), Code::kFailedPrecondition);
+  EXPECT_NE(s.message().find("needs 3 stars or more; the council gave 1"), std::string::npos) << s.message();
+  s = service_->Push(hoa, Set({certificate("province", 4)}), &r);
+  EXPECT_NE(s.message().find("no council result for this product at level province in 2026"), std::string::npos)
+      << s.message();
+  // A province sheet scoring 4 stars and its certificate in one change set: the
+  // certificate sees the sheet; a certificate claiming 5 stars does not pass.
+  auto high = [&]() {
+    Change c = sheet(3, "scored");
+    // From the lowest sheet (14 points) up, one step at a time, to exactly 75: 4 stars.
+    std::map<std::string, size_t> step;
+    int total = 14;
+    const auto& criteria = evaluation::FindSheet("148-2023")->criteria;
+    for (bool raised = true; total < 75 && raised;) {
+      raised = false;
+      for (const auto& cr : criteria) {
+        size_t& i = step[cr.code];
+        if (cr.from.empty() && i + 1 < cr.scores.size() && total + cr.scores[i + 1] - cr.scores[i] <= 75) {
+          total += cr.scores[i + 1] - cr.scores[i];
+          ++i;
+          raised = true;
+        }
+      }
+    }
+    EXPECT_EQ(total, 75);
+    std::string list = "[";
+    for (const auto& cr : criteria) {
+      int points = cr.code == "A1.1" ? 3 : cr.code == "A1.2" ? 1 : cr.scores[step[cr.code]];
+      list += std::string(list.size() > 1 ? "," : "") + R"({"criterion":")" + cr.code + R"(","points":)" +
+              std::to_string(points) + "}";
+    }
+    for (auto& f : c.fields) {
+      if (f.key == "scores") f.new_value = list + "]";
+      if (f.key == "level") f.new_value = "\"province\"";
+    }
+    return c;
+  };
+  Change province = high();
+  s = service_->Push(hoa, Set({province, certificate("province", 5)}), &r);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("the certificate says 5 stars but the province council's result is 4 stars"),
+            std::string::npos) << s.message();
+  province.change_id = ids::NewUuid();
+  ASSERT_TRUE(service_->Push(hoa, Set({province, certificate("province", 4)}), &r).ok());
 }
 
 }  // namespace
