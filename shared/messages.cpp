@@ -2,10 +2,11 @@
 
 #include <Poco/JSON/Parser.h>
 
+#include <cctype>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <map>
-#include <regex>
 #include <set>
 #include <vector>
 
@@ -15,10 +16,16 @@
 namespace ocop::msg {
 namespace {
 
+// A template as pieces: literal text and numbered parts ({1}, {2}...).
+struct Piece {
+  bool slot = false;
+  int n = 0;
+  std::string text;
+};
+
 struct Template {
   std::string en, vi;
-  std::regex pattern;  // the English with each {n} as a capture group
-  std::vector<int> slots;  // which {n} each capture group is
+  std::vector<Piece> pieces;  // of the English
 };
 
 struct Catalogue {
@@ -26,41 +33,68 @@ struct Catalogue {
   std::vector<Template> messages;
 };
 
-std::string EscapeRegex(const std::string& s) {
-  static const std::string special = R"(\^$.|?*+()[]{}/)";
-  std::string out;
-  for (char c : s) {
-    if (special.find(c) != std::string::npos) out += '\\';
-    out += c;
+std::vector<Piece> Split(const std::string& t) {
+  std::vector<Piece> out;
+  size_t i = 0;
+  while (i < t.size()) {
+    size_t open = t.find('{', i);
+    size_t close = open == std::string::npos ? open : t.find('}', open);
+    bool number = close != std::string::npos && close > open + 1 &&
+                  t.find_first_not_of("0123456789", open + 1) == close;
+    if (!number) {
+      std::string rest = open == std::string::npos ? t.substr(i) : t.substr(i, open + 1 - i);
+      if (!out.empty() && !out.back().slot) out.back().text += rest;
+      else out.push_back({false, 0, rest});
+      if (open == std::string::npos) break;
+      i = open + 1;
+      continue;
+    }
+    if (open > i) {
+      if (!out.empty() && !out.back().slot) out.back().text += t.substr(i, open - i);
+      else out.push_back({false, 0, t.substr(i, open - i)});
+    }
+    out.push_back({true, std::atoi(t.substr(open + 1, close - open - 1).c_str()), ""});
+    i = close + 1;
   }
   return out;
 }
 
-// "{1}: {2} is below" -> "^(.*): (.*) is below$", slots {1, 2}.
-Template Compile(const std::string& en, const std::string& vi) {
-  Template t{en, vi, {}, {}};
-  std::string re = "^";
-  size_t i = 0;
-  while (i < en.size()) {
-    size_t open = en.find('{', i);
-    size_t close = open == std::string::npos ? open : en.find('}', open);
-    if (open == std::string::npos || close == std::string::npos) {
-      re += EscapeRegex(en.substr(i));
-      break;
-    }
-    re += EscapeRegex(en.substr(i, open - i));
-    int n = std::atoi(en.substr(open + 1, close - open - 1).c_str());
-    auto seen = std::find(t.slots.begin(), t.slots.end(), n);
-    if (seen == t.slots.end()) {
-      re += "([\\s\\S]*?)";
-      t.slots.push_back(n);
-    } else {
-      re += "\\" + std::to_string(seen - t.slots.begin() + 1);  // a repeated part matches itself
-    }
-    i = close + 1;
+// Matches the whole of `m` against pieces[k..], each part as short as it can
+// be (so "record {1}: {2}" takes the id, not everything up to the last ": ").
+// The work is bounded by `budget` so that no message, however written, costs
+// more than a few thousand comparisons per template; the recursion is at most
+// as deep as the template has pieces.
+bool Match(const std::vector<Piece>& pieces, size_t k, const std::string& m, size_t pos,
+           std::map<int, std::string>* parts, int* budget) {
+  if (--*budget < 0) return false;
+  if (k == pieces.size()) return pos == m.size();
+  const Piece& p = pieces[k];
+  if (!p.slot) return m.compare(pos, p.text.size(), p.text) == 0 && Match(pieces, k + 1, m, pos + p.text.size(), parts, budget);
+  auto seen = parts->find(p.n);
+  if (seen != parts->end()) {  // a part named twice matches itself
+    const std::string& same = seen->second;
+    return m.compare(pos, same.size(), same) == 0 && Match(pieces, k + 1, m, pos + same.size(), parts, budget);
   }
-  t.pattern = std::regex(re + "$");
-  return t;
+  if (k + 1 == pieces.size()) {
+    (*parts)[p.n] = m.substr(pos);
+    return true;
+  }
+  const Piece& next = pieces[k + 1];
+  if (next.slot) {  // two parts side by side: the first takes nothing more than it must
+    for (size_t end = pos; end <= m.size(); ++end) {
+      (*parts)[p.n] = m.substr(pos, end - pos);
+      if (Match(pieces, k + 1, m, end, parts, budget)) return true;
+      if (*budget < 0) break;
+    }
+  } else {
+    for (size_t at = m.find(next.text, pos); at != std::string::npos; at = m.find(next.text, at + 1)) {
+      (*parts)[p.n] = m.substr(pos, at - pos);
+      if (Match(pieces, k + 1, m, at, parts, budget)) return true;
+      if (*budget < 0) break;
+    }
+  }
+  parts->erase(p.n);
+  return false;
 }
 
 Label ReadLabel(const Poco::JSON::Object::Ptr& o) {
@@ -83,7 +117,9 @@ const Catalogue& Get() {
       auto list = root->getArray("messages");
       for (size_t i = 0; i < list->size(); ++i) {
         auto m = list->getObject(i);
-        c.messages.push_back(Compile(m->getValue<std::string>("en"), m->getValue<std::string>("vi")));
+        Template t{m->getValue<std::string>("en"), m->getValue<std::string>("vi"), {}};
+        t.pieces = Split(t.en);
+        c.messages.push_back(std::move(t));
       }
     } catch (const std::exception& e) {
       std::fprintf(stderr, "broken embedded message catalogue: %s\n", e.what());
@@ -94,47 +130,71 @@ const Catalogue& Get() {
   return cat;
 }
 
-std::string Fill(const std::string& tmpl, const std::vector<std::string>& args) {
+std::string Fill(const std::string& tmpl, const std::map<int, std::string>& args) {
   std::string out;
-  size_t i = 0;
-  while (i < tmpl.size()) {
-    size_t open = tmpl.find('{', i);
-    size_t close = open == std::string::npos ? open : tmpl.find('}', open);
-    if (open == std::string::npos || close == std::string::npos) {
-      out += tmpl.substr(i);
-      break;
+  for (const Piece& p : Split(tmpl)) {
+    if (!p.slot) {
+      out += p.text;
+      continue;
     }
-    out += tmpl.substr(i, open - i);
-    size_t n = static_cast<size_t>(std::atoi(tmpl.substr(open + 1, close - open - 1).c_str()));
-    if (n >= 1 && n <= args.size()) out += args[n - 1];
-    else out += tmpl.substr(open, close - open + 1);
-    i = close + 1;
+    auto it = args.find(p.n);
+    out += it != args.end() ? it->second : "{" + std::to_string(p.n) + "}";
   }
   return out;
 }
 
+bool IsKeyChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
 // "field 'key' (nhãn / label)" -> «nhãn» or «label»; " item 3" -> " dòng 3".
+// Labels may hold parentheses themselves: a name ends at the ")" that is
+// followed by ":", a space, ",", ";" or the end of the message.
 std::string NameFields(const std::string& m, bool en) {
-  // Labels may hold parentheses themselves: the name ends at the ")" that is
-  // followed by ":", a space or the end of the message.
-  static const std::regex field(R"(field '([\w]+)' \((.*?) / (.*?)\)(?=[: ,;]|$))");
-  static const std::regex item(R"( item (\d+))");
-  std::string out = std::regex_replace(m, field, en ? "«$3»" : "«$2»");
-  return en ? std::regex_replace(out, item, " row $1") : std::regex_replace(out, item, " dòng $1");
+  std::string out;
+  size_t i = 0;
+  while (i < m.size()) {
+    size_t at = m.find("field '", i);
+    if (at == std::string::npos) break;
+    size_t key_end = at + 7;
+    while (key_end < m.size() && IsKeyChar(m[key_end])) ++key_end;
+    size_t slash = std::string::npos, close = std::string::npos;
+    if (key_end > at + 7 && m.compare(key_end, 3, "' (") == 0) {
+      slash = m.find(" / ", key_end + 3);
+      size_t c = slash == std::string::npos ? std::string::npos : m.find(')', slash + 3);
+      for (; c != std::string::npos; c = m.find(')', c + 1))
+        if (c + 1 == m.size() || std::strchr(": ,;", m[c + 1])) {
+          close = c;
+          break;
+        }
+    }
+    if (close == std::string::npos) {
+      out += m.substr(i, at + 7 - i);
+      i = at + 7;
+      continue;
+    }
+    out += m.substr(i, at - i);
+    out += "«" + (en ? m.substr(slash + 3, close - slash - 3) : m.substr(key_end + 3, slash - key_end - 3)) + "»";
+    i = close + 1;
+  }
+  out += m.substr(std::min(i, m.size()));
+  // " item 3" -> " dòng 3" / " row 3"
+  std::string result;
+  size_t j = 0;
+  for (size_t at = out.find(" item "); at != std::string::npos; at = out.find(" item ", at + 1)) {
+    if (at + 6 >= out.size() || !std::isdigit(static_cast<unsigned char>(out[at + 6]))) continue;
+    result += out.substr(j, at - j) + (en ? " row " : " dòng ");
+    j = at + 6;
+  }
+  return result + out.substr(j);
 }
 
 std::string ToVietnamese(const std::string& m, int depth) {
   if (depth > 4 || m.empty()) return m;
-  std::smatch hit;
   for (const auto& t : Get().messages) {
-    if (!std::regex_match(m, hit, t.pattern)) continue;
-    std::vector<std::string> args;
-    for (size_t g = 1; g < hit.size(); ++g) {
-      int slot = t.slots[g - 1];
-      if (static_cast<size_t>(slot) > args.size()) args.resize(slot);
-      args[slot - 1] = ToVietnamese(hit[g].str(), depth + 1);
-    }
-    return Fill(t.vi, args);
+    std::map<int, std::string> parts;
+    int budget = 4096;
+    if (!Match(t.pieces, 0, m, 0, &parts, &budget)) continue;
+    for (auto& [n, text] : parts) text = ToVietnamese(text, depth + 1);
+    return Fill(t.vi, parts);
   }
   return m;
 }
@@ -158,13 +218,14 @@ Label TextLabel(const std::string& id) {
 }
 
 std::string Text(const std::string& id, const std::string& lang, const std::vector<std::string>& args) {
-  return Fill(TextLabel(id).In(lang), args);
+  std::map<int, std::string> parts;
+  for (size_t i = 0; i < args.size(); ++i) parts[static_cast<int>(i) + 1] = args[i];
+  return Fill(TextLabel(id).In(lang), parts);
 }
 
 std::string Localise(const std::string& message, const std::string& lang) {
   // Messages can quote what a client sent. Past this length a message is shown
-  // as written: the templates' backtracking matcher must not be handed a
-  // hostile megabyte (time, and the recursion depth of std::regex).
+  // as written: the templates' matcher need not wade through a hostile megabyte.
   if (message.size() > kMaxLocalisedBytes) return message;
   bool en = lang == "en";
   std::string named = NameFields(message, en);
@@ -174,17 +235,17 @@ std::string Localise(const std::string& message, const std::string& lang) {
 std::string FieldName(const FieldDef& f) { return "field '" + f.key + "' (" + f.label.vi + " / " + f.label.en + ")"; }
 
 bool CatalogueIsConsistent(std::string* problem) {
-  static const std::regex slot(R"(\{(\d+)\})");
-  auto slots = [](const std::string& s) {
-    std::set<std::string> out;
-    for (std::sregex_iterator it(s.begin(), s.end(), slot), end; it != end; ++it) out.insert((*it)[1]);
+  auto slots = [](const std::string& t) {
+    std::set<int> out;
+    for (const Piece& p : Split(t))
+      if (p.slot) out.insert(p.n);
     return out;
   };
   for (const auto& t : Get().messages) {
     auto en = slots(t.en), vi = slots(t.vi);
-    for (const auto& s : vi)
-      if (!en.count(s)) {
-        *problem = "'" + t.vi + "' uses {" + s + "} which '" + t.en + "' does not have";
+    for (int n : vi)
+      if (!en.count(n)) {
+        *problem = "'" + t.vi + "' uses {" + std::to_string(n) + "} which '" + t.en + "' does not have";
         return false;
       }
   }

@@ -6,7 +6,6 @@
 // Vietnamese with none of the English version's words.
 #include <gtest/gtest.h>
 
-#include <regex>
 #include <set>
 
 #include "shared/json.h"
@@ -41,13 +40,18 @@ int ScoreIn(const RunResult& r, const std::string& code) {
 // the report writes (its ASCII-only words are listed by the caller).
 std::set<std::string> AsciiWords(const std::string& text) {
   std::set<std::string> out;
-  static const std::regex word("[A-Za-z]{3,}");
-  for (std::sregex_iterator it(text.begin(), text.end(), word), end; it != end; ++it) {
-    std::string w = it->str();
-    size_t at = static_cast<size_t>(it->position());
-    bool inside_other = (at > 0 && static_cast<unsigned char>(text[at - 1]) >= 0x80) ||
-                        (at + w.size() < text.size() && static_cast<unsigned char>(text[at + w.size()]) >= 0x80);
-    if (!inside_other) out.insert(w);  // "Nháp" is not the word "Nh"
+  auto letter = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); };
+  for (size_t i = 0; i < text.size();) {
+    if (!letter(text[i])) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < text.size() && letter(text[j])) ++j;
+    bool inside_other = (i > 0 && static_cast<unsigned char>(text[i - 1]) >= 0x80) ||
+                        (j < text.size() && static_cast<unsigned char>(text[j]) >= 0x80);
+    if (j - i >= 3 && !inside_other) out.insert(text.substr(i, j - i));  // "Nháp" is not the word "Nh"
+    i = j;
   }
   return out;
 }

@@ -50,6 +50,12 @@ TEST(MessagesTest, ValidationMessagesReadInTheUsersLanguage) {
   // Workflow refusals name the role and the decision in Vietnamese.
   s = workflow::CheckTransition("plan", "submitted", "feasible", "officer", json::Object(), "2026-11-30");
   EXPECT_EQ(Localise(s, "vi"), "chỉ cán bộ điều phối được thực hiện bước này (đánh giá khả thi: submitted → feasible)");
+  // A part named twice in a template must be the same text both times.
+  s = workflow::CheckTransition("idea", "draft", "selected", "coordinator", json::Object(), "2026-11-30");
+  EXPECT_EQ(Localise(s, "vi"), "phiếu không chuyển được từ 'draft' sang 'selected'; từ 'draft' chỉ có thể: submit (→ submitted)")
+      << s.message();
+  EXPECT_EQ(Localise("the idea form cannot go from 'a' to 'b'; from 'c' it may: x", "vi"),
+            "the idea form cannot go from 'a' to 'b'; from 'c' it may: x");
   // A message the catalogue does not know is shown as written.
   EXPECT_EQ(Localise("something new happened", "vi"), "something new happened");
 }
