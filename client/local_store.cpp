@@ -241,7 +241,7 @@ Status LocalStore::WriteChange(const Record& before, const Record& after, const 
   return SaveHlc();
 }
 
-Status LocalStore::FillLinked(const std::string& form, Object* fields) {
+Status LocalStore::FillLinked(const std::string& form, Object* fields, bool* filled) {
   if (form != "evaluation" || !fields->has("confirmation_id")) return Status::Ok();
   // The localisation criteria come from the product's confirmation on this
   // device, never typed; the server checks them again against its copy.
@@ -253,6 +253,7 @@ Status LocalStore::FillLinked(const std::string& form, Object* fields) {
   if (!s.ok()) return s;
   s = evaluation::FillFromConfirmation(confirmation.fields, fields);
   if (!s.ok()) return s;
+  *filled = true;  // rows it added need validating (item ids)
   return evaluation::CheckAgainstConfirmation(*fields, id, &confirmation.fields);
 }
 
@@ -268,8 +269,9 @@ Status LocalStore::Create(const std::string& form, Object fields, Record* out, c
   const FormSchema* schema = catalog_->Find(form);
   if (!schema) return UnknownForm(form);
   Status s = ValidateRecord(*schema, &fields, Completeness::kComplete, /*allow_system=*/false);
-  if (s.ok()) s = FillLinked(form, &fields);
-  if (s.ok()) s = ValidateRecord(*schema, &fields, Completeness::kComplete, /*allow_system=*/false);
+  bool filled = false;
+  if (s.ok()) s = FillLinked(form, &fields, &filled);
+  if (s.ok() && filled) s = ValidateRecord(*schema, &fields, Completeness::kComplete, /*allow_system=*/false);
   if (!s.ok()) return s;
   fields.set("status", schema->initial_status);
   ApplyComputedFields(form, &fields);
@@ -322,8 +324,9 @@ Status LocalStore::Update(const std::string& id, const Object& changes, Record* 
     else merged.set(k, v);
   }
   s = ValidateRecord(*schema, &merged, Completeness::kComplete, /*allow_system=*/true);
-  if (s.ok()) s = FillLinked(before.form, &merged);
-  if (s.ok()) s = ValidateRecord(*schema, &merged, Completeness::kComplete, /*allow_system=*/true);
+  bool filled = false;
+  if (s.ok()) s = FillLinked(before.form, &merged, &filled);
+  if (s.ok() && filled) s = ValidateRecord(*schema, &merged, Completeness::kComplete, /*allow_system=*/true);
   if (!s.ok()) return s;
   ApplyComputedFields(before.form, &merged);
 

@@ -162,8 +162,8 @@ class LocalStore {
 
  private:
   // Fields a record takes from another record on this device (an evaluation
-  // sheet's localisation criteria from its confirmation).
-  Status FillLinked(const std::string& form, json::Object* fields);
+  // sheet's localisation criteria from its confirmation); *filled when it did.
+  Status FillLinked(const std::string& form, json::Object* fields, bool* filled);
   LocalStore(const Clock& clock) : clock_(clock), hlc_(clock) {}
   Status Load();
   std::string Author();

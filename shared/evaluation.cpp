@@ -15,10 +15,6 @@ using json::Object;
 using json::Var;
 
 namespace {
-Label ReadLabel(const Object::Ptr& o) {
-  if (!o) return {};
-  return {o->optValue<std::string>("vi", ""), o->optValue<std::string>("en", "")};
-}
 
 std::string Str(const Object& o, const char* key) {
   if (!o.has(key) || o.get(key).isEmpty()) return "";
@@ -52,14 +48,14 @@ Status CriteriaSheet::Parse(const std::string& json_text, CriteriaSheet* out) {
     CriteriaSheet sheet;
     sheet.id = o->getValue<std::string>("sheet");
     sheet.decision = o->optValue<std::string>("decision", "");
-    sheet.label = ReadLabel(o->getObject("label"));
+    sheet.label = ReadLabel(o, "label");
     auto groups = o->getArray("product_groups");
     for (size_t i = 0; i < groups->size(); ++i) sheet.product_groups.push_back(groups->getElement<std::string>(i));
     auto parts = o->getArray("parts");
     std::set<std::string> codes;
     for (size_t i = 0; i < parts->size(); ++i) {
       auto p = parts->getObject(i);
-      Part part{p->getValue<std::string>("code"), ReadLabel(p->getObject("label")), p->getValue<int>("max")};
+      Part part{p->getValue<std::string>("code"), ReadLabel(p, "label"), p->getValue<int>("max")};
       int sum = 0;
       auto sections = p->getArray("sections");
       for (size_t j = 0; j < sections->size(); ++j) {
@@ -69,7 +65,7 @@ Status CriteriaSheet::Parse(const std::string& json_text, CriteriaSheet* out) {
           auto c = list->getObject(k);
           Criterion crit;
           crit.code = c->getValue<std::string>("code");
-          crit.label = ReadLabel(c->getObject("label"));
+          crit.label = ReadLabel(c, "label");
           crit.from = c->optValue<std::string>("from", "");
           crit.part = part.code;
           crit.section = sec->getValue<std::string>("code");

@@ -40,8 +40,6 @@ const FieldDef* FormSchema::Field(const std::string& key) const {
 
 // ---- schema loading ----
 
-namespace {
-
 Label ReadLabel(const Object::Ptr& o, const std::string& key) {
   Label l;
   if (o->has(key) && o->isObject(key)) {
@@ -51,6 +49,8 @@ Label ReadLabel(const Object::Ptr& o, const std::string& key) {
   }
   return l;
 }
+
+namespace {
 
 Status ReadField(const Object::Ptr& o, FieldDef* f, const std::string& where) {
   f->key = o->optValue<std::string>("key", "");

@@ -60,6 +60,9 @@ struct FormSchema {
   const FieldDef* Field(const std::string& key) const;
 };
 
+// {"vi": ..., "en": ...} under `key` of a definition file (empty if absent).
+Label ReadLabel(const json::Object::Ptr& o, const std::string& key);
+
 // "unknown form 'x' (choose idea, confirmation, ...)", naming the catalog's forms.
 Status UnknownForm(const std::string& form);
 

@@ -97,9 +97,6 @@ bool Match(const std::vector<Piece>& pieces, size_t k, const std::string& m, siz
   return false;
 }
 
-Label ReadLabel(const Poco::JSON::Object::Ptr& o) {
-  return {o->optValue<std::string>("vi", ""), o->optValue<std::string>("en", "")};
-}
 
 const Catalogue& Get() {
   static const Catalogue cat = [] {
@@ -112,7 +109,7 @@ const Catalogue& Get() {
       for (const char* section : {"statuses", "texts"}) {
         auto o = root->getObject(section);
         auto& into = std::string(section) == "statuses" ? c.statuses : c.texts;
-        for (const auto& [k, v] : *o) into[k] = ReadLabel(v.extract<Poco::JSON::Object::Ptr>());
+        for (const auto& [k, v] : *o) into[k] = ReadLabel(o, k);
       }
       auto list = root->getArray("messages");
       for (size_t i = 0; i < list->size(); ++i) {
