@@ -22,6 +22,7 @@
 #include "client/http_client.h"
 #include "client/local_store.h"
 #include "client/sync_client.h"
+#include "sync/codec.h"
 #include "tests/client/test_home.h"
 #include "tests/integration/harness.h"
 
@@ -65,29 +66,35 @@ class Bench {
 
     // 1. Push of N new forms by one client.
     DeviceUnderTest a = NewDevice("a", "08800", "lan");
-    double plain = Fill(a, forms_);
+    std::string jsonl;
+    double plain = Fill(a, forms_, 7, &jsonl);
+    // The yardstick for bytes on the wire: the same forms' JSON, one per line,
+    // compressed whole as `gzip -6` would.
+    gzip_whole_ = static_cast<double>(sync::Gzip(jsonl, 6).size());
+    std::printf("%-44s %.0f bytes of JSON; whole-file gzip -6: %.0f bytes (%.1f %%)\n", "the forms", plain, gzip_whole_,
+                100.0 * gzip_whole_ / plain);
     client::SyncReport push;
     double t = TimedSync(a, &push);
-    Row("push " + std::to_string(forms_) + " new forms", t, push, plain, 1.0);
+    Row("push " + std::to_string(forms_) + " new forms", t, push, plain, 0);
 
     // 2. Pull of them by another client.
     DeviceUnderTest b = NewDevice("b", "253", "hoa");
     client::SyncReport pull;
     t = TimedSync(b, &pull);
-    Row("pull " + std::to_string(forms_) + " forms (new device)", t, pull, plain, 1.0);
+    Row("pull " + std::to_string(forms_) + " forms (new device)", t, pull, plain, 0);
 
     // 3. Incremental: 10 % of the forms get one field edited.
-    double edited_plain = Edit(a, forms_ / 10);
+    Edit(a, forms_ / 10);
     client::SyncReport inc_push, inc_pull;
     t = TimedSync(a, &inc_push);
-    Row("push after editing 10 % (one field each)", t, inc_push, edited_plain, -1);
+    Row("push after editing 10 % (one field each)", t, inc_push, 0, forms_ / 10);
     t = TimedSync(b, &inc_pull);
-    Row("pull of those edits", t, inc_pull, edited_plain, -1);
+    Row("pull of those edits", t, inc_pull, 0, forms_ / 10);
 
     // 4. Nothing to do.
     client::SyncReport idle;
     t = TimedSync(b, &idle);
-    Row("sync with nothing to do", t, idle, 0, -1);
+    Row("sync with nothing to do", t, idle, 0, 0);
 
     // 5. Many clients at once.
     Concurrent();
@@ -139,7 +146,7 @@ class Bench {
   }
 
   // Records n forms on the device; returns their plain JSON size in bytes.
-  double Fill(DeviceUnderTest& d, int n, int seed = 7) {
+  double Fill(DeviceUnderTest& d, int n, int seed = 7, std::string* jsonl = nullptr) {
     std::mt19937 rng(static_cast<unsigned>(seed));
     double plain = 0;
     // Setting up the data set is not what is measured: skip fsync while filling.
@@ -149,7 +156,9 @@ class Bench {
       json::Object f = SampleIdea(i, rng);
       Status s = d.store->Create("idea", f, &r);
       if (!s.ok()) std::fprintf(stderr, "create failed: %s\n", s.message().c_str());
-      plain += static_cast<double>(json::ToText(r.fields).size());
+      std::string text = json::ToText(r.fields);
+      plain += static_cast<double>(text.size());
+      if (jsonl) *jsonl += text + "\n";
     }
     (void)d.store->db().Exec("PRAGMA synchronous=FULL");
     return plain;
@@ -183,14 +192,19 @@ class Bench {
     return Seconds(t0, t1);
   }
 
-  // ratio_base: plain JSON bytes the wire figure is compared to (<= 0: not shown)
-  void Row(const std::string& name, double t, const client::SyncReport& r, double plain, double) {
+  // plain: JSON bytes of the forms moved (0: not compared); edits: one-field
+  // edits moved (0: none), for the bytes-per-edit figure.
+  void Row(const std::string& name, double t, const client::SyncReport& r, double plain, int edits) {
     double wire = static_cast<double>(r.http.bytes_sent + r.http.bytes_received);
     char ratio[32] = "-";
     if (plain > 0) std::snprintf(ratio, sizeof ratio, "%.1f %%", 100.0 * wire / plain);
     std::printf("%-44s %9.3f %9lld %12lld %12lld %9s\n", name.c_str(), t, static_cast<long long>(r.http.requests),
                 static_cast<long long>(r.http.bytes_sent), static_cast<long long>(r.http.bytes_received), ratio);
-    if (plain > 0) std::printf("%-44s plain JSON of the forms: %.0f bytes\n", "", plain);
+    if (plain > 0 && gzip_whole_ > 0)
+      std::printf("%-44s wire bytes = %.2f x whole-file gzip of the forms\n", "", wire / gzip_whole_);
+    if (edits > 0)
+      std::printf("%-44s up %.0f, down %.0f bytes per edit\n", "", static_cast<double>(r.http.bytes_sent) / edits,
+                  static_cast<double>(r.http.bytes_received) / edits);
   }
 
   void Concurrent() {
@@ -303,6 +317,7 @@ class Bench {
   }
 
   int forms_, clients_, per_client_, big_;
+  double gzip_whole_ = 0;
   testing::TempDir dir_;
   std::unique_ptr<testing::ServerProcess> server_;
   int server_pid_ = -1;

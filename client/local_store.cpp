@@ -15,6 +15,7 @@
 #include "shared/localisation.h"
 #include "shared/text.h"
 #include "sync/codec.h"
+#include "sync/patch.h"
 #include "sync/merge.h"
 
 namespace ocop::client {
@@ -701,9 +702,36 @@ Status LocalStore::AckChangeSet(const sync::PushResult& result) {
   return tx.Commit();
 }
 
-Status LocalStore::ApplyPullPage(const sync::PullPage& page) {
+int64_t LocalStore::CompleteCursor() { return std::atoll(Setting("complete_cursor", "0").c_str()); }
+
+Status LocalStore::ApplyPullPage(const sync::PullPage& page, bool* patch_missed) {
+  if (patch_missed) *patch_missed = false;
   sql::Transaction tx(&db_);
   if (!tx.status().ok()) return tx.status();
+  // Patches first: each is laid over this device's copy of the server's state,
+  // which must have reached the patch's base version.
+  std::vector<std::string> whole(page.records.size());
+  if (!page.patch_bases.empty()) {
+    auto& copy = db_.Cached("SELECT server_version, server_fields FROM records WHERE id = ? AND server_fields IS NOT NULL");
+    for (size_t i = 0; i < page.records.size(); ++i) {
+      if (page.patch_bases[i] <= 0) continue;
+      const auto& rs = page.records[i];
+      copy.Bind(1, rs.id);
+      bool have = copy.Step() && copy.Int(0) >= page.patch_bases[i];
+      std::string held = have ? copy.Text(1) : std::string();
+      copy.Reset();
+      if (!have) {
+        if (patch_missed) {
+          *patch_missed = true;
+          return Status::Ok();  // the transaction rolls back: nothing changed
+        }
+        return Status::Precondition("record " + rs.id + " came as a patch for version " +
+                                    std::to_string(page.patch_bases[i]) + ", which this device does not hold");
+      }
+      Status s = sync::ApplyPatch(held, rs.fields, &whole[i]);
+      if (!s.ok()) return s;
+    }
+  }
   bool any_pending = false;
   {
     auto& st = db_.Cached("SELECT EXISTS(SELECT 1 FROM outbox)");
@@ -719,13 +747,15 @@ Status LocalStore::ApplyPullPage(const sync::PullPage& page) {
       "server_deleted = excluded.server_deleted, conflict = excluded.conflict, updated_at = excluded.updated_at, "
       "search_text = excluded.search_text");
   std::string now = NowIso();
-  for (const auto& rs : page.records) {
+  for (size_t i = 0; i < page.records.size(); ++i) {
+    const auto& rs = page.records[i];
+    const std::string& server_fields = whole[i].empty() ? rs.fields : whole[i];
     const FormSchema* schema = catalog_->Find(rs.form);
-    Object fields = ParseFields(rs.fields);
+    Object fields = ParseFields(server_fields);
     bool deleted = rs.deleted;
     bool rebased = any_pending && OverlayPending(rs.id, &fields, &deleted);
-    Status s = upsert.Bind(1, rs.id).Bind(2, rs.form).Bind(3, rs.unit).Bind(4, rebased ? json::ToText(fields) : rs.fields)
-                   .Bind(5, deleted ? 1 : 0).Bind(6, rs.version).Bind(7, rs.fields).Bind(8, rs.deleted ? 1 : 0)
+    Status s = upsert.Bind(1, rs.id).Bind(2, rs.form).Bind(3, rs.unit).Bind(4, rebased ? json::ToText(fields) : server_fields)
+                   .Bind(5, deleted ? 1 : 0).Bind(6, rs.version).Bind(7, server_fields).Bind(8, rs.deleted ? 1 : 0)
                    .Bind(9, rs.conflict ? 1 : 0).Bind(10, now).Bind(11, now)
                    .Bind(12, schema ? SearchText(*schema, fields) : std::string())
                    .Run();
@@ -733,6 +763,10 @@ Status LocalStore::ApplyPullPage(const sync::PullPage& page) {
   }
   Status s = SetSetting("cursor", std::to_string(page.cursor));
   if (!s.ok()) return s;
+  if (!page.more) {
+    s = SetSetting("complete_cursor", std::to_string(page.cursor));
+    if (!s.ok()) return s;
+  }
   if (page.receipt_last > 0) {
     s = AddReceiptBlock(commune_, page.receipt_year, page.receipt_first, page.receipt_last);
     if (!s.ok()) return s;

@@ -118,8 +118,14 @@ class LocalStore {
   // mark, notes new record versions. One transaction.
   Status AckChangeSet(const sync::PushResult& result);
   // Applies a pulled page and its cursor in one transaction. Pending local edits
-  // stay on top of the pulled state.
-  Status ApplyPullPage(const sync::PullPage& page);
+  // stay on top of the pulled state. A page of patches (sync/patch.h) whose
+  // base this device's copy has not reached changes nothing and sets
+  // *patch_missed (the caller asks for that page whole); without
+  // `patch_missed` that is an error.
+  Status ApplyPullPage(const sync::PullPage& page, bool* patch_missed = nullptr);
+  // The cursor of the last pull that reached the end (pages with `more` false):
+  // everything in scope up to it is on this device. 0: none yet.
+  int64_t CompleteCursor();
   // After the server refused the change set in flight: drops the pending
   // changes of the refused record (`refused_record`; empty or unknown: of every
   // record in the set) and puts it back to the server's state, or removes it if

@@ -60,6 +60,7 @@ struct SyncProgress {
 struct SyncOptions {
   size_t push_batch = 2000;  // changes per change set (one request per 2,000 forms)
   int pull_limit = 2000;     // records per page
+  bool pull_patches = true;  // ask for changed fields of records held (sync/patch.h)
   int receipt_block = 50;    // receipt numbers to reserve when running low
   int receipt_low_water = 20;
   bool with_files = false;      // also fetch the contents of every file in scope

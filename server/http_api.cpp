@@ -161,7 +161,8 @@ class PullHandler final : public AuthedApiHandler {
     if (!(s = Member(o, "since", false, &pr.since)).ok() || !(s = Member(o, "limit", false, &pr.limit)).ok() ||
         !(s = Member(o, "reserve_receipts", false, &pr.reserve_receipts)).ok() ||
         !(s = Member(o, "receipt_year", false, &pr.receipt_year)).ok() ||
-        !(s = Member(o, "max_bytes", false, &pr.max_bytes)).ok())
+        !(s = Member(o, "max_bytes", false, &pr.max_bytes)).ok() ||
+        !(s = Member(o, "patch_since", false, &pr.patch_since)).ok())
       return s;
     sync::PullPage page;
     s = service_.Pull(u, pr, &page);

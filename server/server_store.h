@@ -36,6 +36,13 @@ struct StoredRecord {
   std::string updated_hlc, updated_by, created_at, updated_at;
   std::string updated_device;  // the device (from its token) that made the latest change
   bool echo_applied = false;   // that change was applied exactly as the device sent it
+  // For pulls that send what changed (sync/patch.h): when the record was
+  // created, and the version and seq of each field's last change.
+  int64_t created_seq = 0, created_version = 0;
+  std::string field_versions;
+  // Written by the caller before PutRecord: the fields this write changes
+  // (PutRecord stamps them with the new version and seq, then clears this).
+  std::vector<std::string> changed_keys;
 };
 
 // One field of one audited change, as read back.

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "shared/json.h"
+#include "sync/patch.h"
 
 namespace ocop::server {
 
@@ -13,7 +14,7 @@ namespace {
 
 const char* kRecordCols =
     "id, form, unit, unit_path, fields, deleted, conflict, version, seq, updated_hlc, updated_by, created_at, "
-    "updated_at, updated_device, echo_applied";
+    "updated_at, updated_device, echo_applied, created_seq, created_version, field_versions";
 
 void ReadRecord(sql::Stmt& st, StoredRecord* r) {
   r->id = st.Text(0);
@@ -31,6 +32,9 @@ void ReadRecord(sql::Stmt& st, StoredRecord* r) {
   r->updated_at = st.Text(12);
   r->updated_device = st.Text(13);
   r->echo_applied = st.Int(14) != 0;
+  r->created_seq = st.Int(15);
+  r->created_version = st.Int(16);
+  r->field_versions = st.Text(17);
 }
 
 const char* kConflictCols =
@@ -164,18 +168,29 @@ class SqliteWriteTxn final : public WriteTxn {
       next_seq_ = st.Step() ? st.Int(0) + 1 : 1;
     }
     r->seq = next_seq_++;
+    if (r->created_seq == 0 || !sync::StampFieldVersions(&r->field_versions, r->changed_keys, r->version, r->seq)) {
+      // New (or a field that cannot be recorded): as created now, sent whole.
+      r->created_seq = r->seq;
+      r->created_version = r->version;
+      r->field_versions.clear();
+    }
+    r->changed_keys.clear();
     return db_->Cached(
                "INSERT INTO records(id, form, unit, unit_path, fields, deleted, conflict, version, seq, updated_hlc, "
-               "updated_by, created_at, updated_at, updated_device, echo_applied) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+               "updated_by, created_at, updated_at, updated_device, echo_applied, created_seq, created_version, "
+               "field_versions) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
                "ON CONFLICT(id) DO UPDATE SET "
                "fields = excluded.fields, deleted = excluded.deleted, conflict = excluded.conflict, "
                "version = excluded.version, seq = excluded.seq, updated_hlc = excluded.updated_hlc, "
                "updated_by = excluded.updated_by, updated_at = excluded.updated_at, "
-               "updated_device = excluded.updated_device, echo_applied = excluded.echo_applied")
+               "updated_device = excluded.updated_device, echo_applied = excluded.echo_applied, "
+               "created_seq = excluded.created_seq, created_version = excluded.created_version, "
+               "field_versions = excluded.field_versions")
         .Bind(1, r->id).Bind(2, r->form).Bind(3, r->unit).Bind(4, r->unit_path).Bind(5, r->fields)
         .Bind(6, r->deleted ? 1 : 0).Bind(7, r->conflict ? 1 : 0).Bind(8, r->version).Bind(9, r->seq)
         .Bind(10, r->updated_hlc).Bind(11, r->updated_by).Bind(12, r->created_at).Bind(13, r->updated_at)
-        .Bind(14, r->updated_device).Bind(15, r->echo_applied ? 1 : 0)
+        .Bind(14, r->updated_device).Bind(15, r->echo_applied ? 1 : 0).Bind(16, r->created_seq)
+        .Bind(17, r->created_version).Bind(18, r->field_versions)
         .Run();
   }
   Status AddAudit(const AuditChange& a) override {

@@ -13,6 +13,7 @@
 #include "sync/carried.h"
 #include "sync/codec.h"
 #include "sync/merge.h"
+#include "sync/patch.h"
 
 namespace ocop::server {
 
@@ -524,6 +525,7 @@ Status SyncService::Push(const AuthUser& user, const sync::ChangeSet& cs_in, syn
       bool conflict_now = !m.conflicts.empty();
       bool changed = !found || new_fields != rec.fields || m.deleted != rec.deleted || (conflict_now && !rec.conflict);
       if (changed) {
+        if (found) rec.changed_keys = sync::ChangedKeys(cur.fields, m.fields);
         rec.fields = new_fields;
         rec.deleted = m.deleted;
         rec.conflict = rec.conflict || conflict_now;
@@ -535,6 +537,10 @@ Status SyncService::Push(const AuthUser& user, const sync::ChangeSet& cs_in, syn
         // A coalesced delete drops the device's last field edits, so the device's
         // copy of a deleted record may differ from the tombstone: send it back.
         rec.echo_applied = m.kind == sync::MergeResult::Kind::kApplied && c.op != sync::op::kDelete;
+        // For the same reason a delete is never sent as a patch: the device's
+        // copy may hold edits the tombstone does not. Recorded as new at this
+        // seq, the record goes whole to every device.
+        if (c.op == sync::op::kDelete) rec.created_seq = 0;
         st = txn.PutRecord(&rec);
         if (!st.ok()) return st;
         cache[c.record_id] = rec;
@@ -586,30 +592,42 @@ Status SyncService::Pull(const AuthUser& user, const PullRequest& req, sync::Pul
     return Status::Invalid("'limit' must be between 1 and " + std::to_string(limits_.max_pull_limit));
   if (req.reserve_receipts < 0 || req.reserve_receipts > 1000)
     return Status::Invalid("'reserve_receipts' must be between 0 and 1000");
+  if (req.max_bytes < 0) return Status::Invalid("'max_bytes' must not be negative");
+  if (req.patch_since < 0 || req.patch_since > req.since)
+    return Status::Invalid("'patch_since' must be between 0 and 'since'");
   std::vector<StoredRecord> rows;
   bool more = false;
   int64_t cursor = req.since;
   Status s = store_.ReadSince(user.unit_path, req.since, req.limit, user.device, &rows, &cursor, &more);
   if (!s.ok()) return s;
-  if (req.max_bytes < 0) return Status::Invalid("'max_bytes' must not be negative");
-  if (req.max_bytes > 0) {
-    // Pages sized by bytes for slow links: stop once the records reach
-    // max_bytes (always at least one record, so every page makes progress).
-    int64_t bytes = 0;
-    for (size_t i = 0; i < rows.size(); ++i) {
-      bytes += static_cast<int64_t>(rows[i].fields.size() + rows[i].id.size() + rows[i].updated_hlc.size() +
-                                    rows[i].updated_by.size() + 64);
-      if (bytes > req.max_bytes && i > 0) {
-        rows.resize(i);
-        cursor = rows.back().seq;
-        more = true;
-        break;
-      }
-    }
-  }
   sync::PullPage page;
   page.records.reserve(rows.size());
-  for (const auto& r : rows) page.records.push_back(ToRecordState(r));
+  int64_t bytes = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    sync::RecordState state = ToRecordState(rows[i]);
+    int64_t base = 0;
+    if (req.patch_since > 0) {
+      sync::PatchPlan plan =
+          sync::PlanPatch(rows[i].created_seq, rows[i].created_version, rows[i].field_versions, req.patch_since);
+      Object::Ptr current;
+      if (!plan.whole && json::ParseObject(rows[i].fields, &current).ok()) {
+        state.fields = sync::PatchText(*current, plan.keys);
+        base = plan.base;
+      }
+      page.patch_bases.push_back(base);
+    }
+    // Pages sized by bytes for slow links: stop once the records reach
+    // max_bytes (always at least one record, so every page makes progress).
+    bytes += static_cast<int64_t>(state.fields.size() + state.id.size() + state.updated_hlc.size() +
+                                  state.updated_by.size() + 64);
+    if (req.max_bytes > 0 && bytes > req.max_bytes && i > 0) {
+      if (!page.patch_bases.empty()) page.patch_bases.pop_back();
+      cursor = rows[i - 1].seq;
+      more = true;
+      break;
+    }
+    page.records.push_back(std::move(state));
+  }
   page.cursor = cursor;
   page.more = more;
   page.server_hlc = Tick();
@@ -826,6 +844,9 @@ Status SyncService::Resolve(const AuthUser& user, const std::string& record_id,
       if (!s.ok()) return s;
     }
     ApplyComputedFields(rec.form, fields.get());
+    Object::Ptr before;
+    if (json::ParseObject(rec.fields, &before).ok()) rec.changed_keys = sync::ChangedKeys(*before, *fields);
+    else rec.created_seq = 0;  // unreadable before: record it as new, sent whole
     rec.fields = json::ToText(*fields);
     rec.deleted = deleted;
     rec.conflict = false;

@@ -43,6 +43,9 @@ struct PullRequest {
   int64_t max_bytes = 0;  // stop the page near this many bytes of records (0: count only)
   int reserve_receipts = 0;  // officers: ask for a block of receipt numbers
   int receipt_year = 0;
+  // The cursor of the device's last complete pull (0: none): records it holds
+  // for sure come as patches of their changed fields (sync/patch.h).
+  int64_t patch_since = 0;
 };
 
 // An administrator's decision for one conflicting field.

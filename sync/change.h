@@ -137,6 +137,13 @@ struct PullPage {
   int receipt_year = 0;
   int64_t receipt_first = 0;
   int64_t receipt_last = 0;
+  // Asked for with `patch_since` (docs/protocol.md): empty, or one entry per
+  // record. 0: `fields` is the whole record. N > 0: `fields` holds only the
+  // fields changed since the device's last complete pull (null: removed), to
+  // be laid over the device's copy of the record, which must be at version N
+  // or later. Encoded after the members above, only when not empty, so
+  // devices that never ask never see it.
+  std::vector<int64_t> patch_bases;
 
   template <class Archive>
   void serialize(Archive& ar) {

@@ -3,10 +3,12 @@
 #include <cereal/archives/json.hpp>
 #include <cereal/archives/portable_binary.hpp>
 #include <zlib.h>
+#include <zstd.h>
 
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 
@@ -14,7 +16,35 @@
 
 namespace ocop::sync {
 
+namespace {
+Status CheckPatchBases(const PullPage& p) {
+  if (p.patch_bases.empty()) return Status::Ok();
+  if (p.patch_bases.size() != p.records.size())
+    return Status::Invalid("malformed pull page: " + std::to_string(p.patch_bases.size()) + " patch bases for " +
+                           std::to_string(p.records.size()) + " records");
+  for (int64_t b : p.patch_bases)
+    if (b < 0) return Status::Invalid("malformed pull page: a patch base is negative");
+  return Status::Ok();
+}
+}  // namespace
+
 namespace internal {
+// Members some messages carry only when they are not empty (PullPage's
+// patch_bases): written after the others, read if present.
+template <class Archive, class T>
+void SaveOptional(Archive&, const T&) {}
+template <class Archive, class T>
+void LoadOptional(Archive&, T&) {}
+template <class Archive>
+void SaveOptional(Archive& ar, const PullPage& p) {
+  if (!p.patch_bases.empty()) ar(cereal::make_nvp("patch_bases", p.patch_bases));
+}
+template <class Archive>
+void LoadOptional(Archive& ar, PullPage& p) {
+  if (ar.getNodeName() != nullptr && std::string(ar.getNodeName()) == "patch_bases")
+    ar(cereal::make_nvp("patch_bases", p.patch_bases));
+}
+
 template <class T>
 std::string ToJson(const T& value) {
   std::ostringstream os;
@@ -22,6 +52,7 @@ std::string ToJson(const T& value) {
     cereal::JSONOutputArchive ar(os, cereal::JSONOutputArchive::Options::NoIndent());
     // Serialise the members at the top level, so the message is the object itself.
     const_cast<T&>(value).serialize(ar);
+    SaveOptional(ar, value);
   }
   return os.str();
 }
@@ -40,6 +71,7 @@ Status FromJson(const std::string& text, T* out) {
     cereal::JSONInputArchive ar(is);
     T value;
     value.serialize(ar);
+    LoadOptional(ar, value);
     *out = std::move(value);
     return Status::Ok();
   } catch (const std::exception& e) {
@@ -48,6 +80,8 @@ Status FromJson(const std::string& text, T* out) {
 }
 }  // namespace internal
 using internal::FromJson;
+using internal::LoadOptional;
+using internal::SaveOptional;
 using internal::ToJson;
 
 std::string EncodeJson(const ChangeSet& cs) { return ToJson(cs); }
@@ -55,7 +89,14 @@ std::string EncodeJson(const PushResult& r) { return ToJson(r); }
 std::string EncodeJson(const PullPage& p) { return ToJson(p); }
 Status DecodeJson(const std::string& t, ChangeSet* out) { return FromJson(t, out); }
 Status DecodeJson(const std::string& t, PushResult* out) { return FromJson(t, out); }
-Status DecodeJson(const std::string& t, PullPage* out) { return FromJson(t, out); }
+
+Status DecodeJson(const std::string& t, PullPage* out) {
+  PullPage p;
+  Status s = FromJson(t, &p);
+  if (s.ok()) s = CheckPatchBases(p);
+  if (s.ok()) *out = std::move(p);
+  return s;
+}
 
 namespace {
 template <class T>
@@ -64,6 +105,7 @@ std::string ToBinary(const T& value) {
   {
     cereal::PortableBinaryOutputArchive ar(os);
     ar(value);
+    SaveOptional(ar, value);
   }
   return os.str();
 }
@@ -158,6 +200,11 @@ Status FromBinary(const std::string& bytes, T* out) {
     BoundedBinaryReader reader(bytes);
     T value;
     reader(value);
+    if constexpr (std::is_same_v<T, PullPage>) {
+      if (reader.remaining() != 0) reader(value.patch_bases);
+      Status s = CheckPatchBases(value);
+      if (!s.ok()) return s;
+    }
     if (reader.remaining() != 0) return Status::Invalid("malformed binary message: " + std::to_string(reader.remaining()) + " bytes after its end");
     *out = std::move(value);
     return Status::Ok();
@@ -227,4 +274,41 @@ Status Gunzip(const std::string& in, size_t max_out, std::string* out) {
 namespace ocop::sync {
 using internal::FromJson;
 using internal::ToJson;
+}  // namespace ocop::sync
+
+namespace ocop::sync {
+
+std::string Zstd(const std::string& plain, int level) {
+  std::string out;
+  out.resize(ZSTD_compressBound(plain.size()));
+  size_t n = ZSTD_compress(out.data(), out.size(), plain.data(), plain.size(), level);
+  if (ZSTD_isError(n)) return std::string();  // only on a bad level: callers pass constants
+  out.resize(n);
+  return out;
+}
+
+Status Unzstd(const std::string& in, size_t max_out, std::string* out) {
+  // Streaming, so the frame's declared size (which a hostile body may set to
+  // anything, or leave out) never decides how much is allocated.
+  std::unique_ptr<ZSTD_DStream, size_t (*)(ZSTD_DStream*)> ds(ZSTD_createDStream(), ZSTD_freeDStream);
+  if (!ds) return Status::Internal("zstd init failed");
+  // At most an 8 MB window: a frame asking for more is refused, not obeyed.
+  ZSTD_DCtx_setParameter(ds.get(), ZSTD_d_windowLogMax, 23);
+  ZSTD_inBuffer input{in.data(), in.size(), 0};
+  std::string result;
+  char buf[64 * 1024];
+  size_t rc = 1;
+  while (input.pos < input.size || rc != 0) {
+    ZSTD_outBuffer output{buf, sizeof buf, 0};
+    rc = ZSTD_decompressStream(ds.get(), &output, &input);
+    if (ZSTD_isError(rc)) return Status::Invalid(std::string("body is not valid zstd data: ") + ZSTD_getErrorName(rc));
+    result.append(buf, output.pos);
+    if (result.size() > max_out)
+      return Status(Code::kPayloadTooLarge, "body decompresses to more than " + std::to_string(max_out) + " bytes");
+    if (input.pos == input.size && output.pos < sizeof buf && rc != 0) return Status::Invalid("zstd data is truncated");
+  }
+  *out = std::move(result);
+  return Status::Ok();
+}
+
 }  // namespace ocop::sync

@@ -262,6 +262,62 @@ TEST_F(LocalStoreTest, PullKeepsLocalEditsOnTop) {
   EXPECT_EQ(store_->Setting("cursor"), "17");
 }
 
+TEST_F(LocalStoreTest, PatchesAreLaidOverTheHeldCopyOrRefusedWhole) {
+  // The device holds the server's version 2 of a record, after a complete pull.
+  sync::PullPage page;
+  sync::RecordState rs;
+  rs.id = ids::NewUuid();
+  rs.form = "idea";
+  rs.unit = "08800";
+  rs.version = 2;
+  Object server = Idea("Ổi");
+  server.set("status", "draft");
+  server.set("phone", "0912345678");
+  rs.fields = json::ToText(server);
+  page.records.push_back(rs);
+  page.cursor = 10;
+  ASSERT_TRUE(store_->ApplyPullPage(page).ok());
+  EXPECT_EQ(store_->CompleteCursor(), 10);
+
+  // A patch on top of version 2: one field changed, one removed.
+  sync::PullPage patch;
+  rs.version = 4;
+  rs.fields = R"({"phone":null,"product_name":"Ổi Đôn Nhân"})";
+  patch.records.push_back(rs);
+  patch.patch_bases = {2};
+  patch.cursor = 15;
+  patch.more = true;  // not the end: the complete cursor stays
+  bool missed = true;
+  ASSERT_TRUE(store_->ApplyPullPage(patch, &missed).ok());
+  EXPECT_FALSE(missed);
+  Record got;
+  ASSERT_TRUE(store_->Get(rs.id, &got).ok());
+  EXPECT_EQ(got.fields.getValue<std::string>("product_name"), "Ổi Đôn Nhân");
+  EXPECT_FALSE(got.fields.has("phone"));
+  EXPECT_EQ(got.fields.getValue<std::string>("description"), "Ngon");  // kept from the held copy
+  EXPECT_EQ(got.server_version, 4);
+  EXPECT_EQ(store_->Setting("cursor"), "15");
+  EXPECT_EQ(store_->CompleteCursor(), 10);
+
+  // A patch for a version this device never reached, or for a record it does
+  // not have, changes nothing and asks for the page whole.
+  sync::PullPage ahead = patch;
+  ahead.records[0].fields = R"({"description":"Giòn"})";
+  ahead.records[0].version = 9;
+  ahead.patch_bases = {7};
+  ahead.cursor = 20;
+  ASSERT_TRUE(store_->ApplyPullPage(ahead, &missed).ok());
+  EXPECT_TRUE(missed);
+  ASSERT_TRUE(store_->Get(rs.id, &got).ok());
+  EXPECT_EQ(got.fields.getValue<std::string>("description"), "Ngon");
+  EXPECT_EQ(store_->Setting("cursor"), "15");
+  sync::PullPage unknown = patch;
+  unknown.records[0].id = ids::NewUuid();
+  ASSERT_TRUE(store_->ApplyPullPage(unknown, &missed).ok());
+  EXPECT_TRUE(missed);
+  EXPECT_EQ(store_->ApplyPullPage(unknown).code(), Code::kFailedPrecondition);
+}
+
 TEST_F(LocalStoreTest, AckAfterALostAnswerShowsTheServerState) {
   // The push reached the server but its answer was lost; a pull then brought the
   // server's state, where another device had since changed the same record.

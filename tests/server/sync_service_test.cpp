@@ -276,6 +276,79 @@ TEST_F(SyncServiceTest, PullPagesAreOrderedAndComplete) {
   EXPECT_EQ(service_->Pull(lan, bad, &page).code(), Code::kInvalidArgument);
 }
 
+TEST_F(SyncServiceTest, PullSendsOnlyChangedFieldsOfRecordsTheDeviceHolds) {
+  AuthUser lan = Auth("lan"), admin = Auth("admin");
+  AuthUser reader = lan;
+  reader.device = "another-device";
+  sync::PushResult r;
+  Change a = Create("08800", "Ổi"), b = Create("08800", "Chè");
+  ASSERT_TRUE(service_->Push(lan, Set({a, b}), &r).ok());
+  auto pull = [&](int64_t since, int64_t patch_since) {
+    PullRequest req;
+    req.since = since;
+    req.patch_since = patch_since;
+    sync::PullPage page;
+    EXPECT_TRUE(service_->Pull(reader, req, &page).ok());
+    return page;
+  };
+  sync::PullPage first = pull(0, 0);
+  ASSERT_EQ(first.records.size(), 2u);
+  EXPECT_TRUE(first.patch_bases.empty());  // not asked for: the page is as it always was
+  int64_t complete = first.cursor;
+
+  // Another device edits one field of a, removes b's description; a new record c.
+  ASSERT_TRUE(service_->Push(lan, Set({Edit(a, "phone", "null", "\"0912345678\"", 1),
+                                       Edit(b, "description", "\"Ngon\"", "null", 1)}), &r).ok());
+  Change c = Create("08800", "Mật ong");
+  ASSERT_TRUE(service_->Push(lan, Set({c}), &r).ok());
+  sync::PullPage page = pull(complete, complete);
+  ASSERT_EQ(page.records.size(), 3u);
+  ASSERT_EQ(page.patch_bases.size(), 3u);
+  std::map<std::string, std::pair<int64_t, std::string>> got;
+  for (size_t i = 0; i < page.records.size(); ++i)
+    got[page.records[i].id] = {page.patch_bases[i], page.records[i].fields};
+  EXPECT_EQ(got[a.record_id], std::make_pair(int64_t{1}, std::string(R"({"phone":"0912345678"})")));
+  EXPECT_EQ(got[b.record_id], std::make_pair(int64_t{1}, std::string(R"({"description":null})")));
+  EXPECT_EQ(got[c.record_id].first, 0);  // new to the device: whole
+  EXPECT_NE(got[c.record_id].second.find("Mật ong"), std::string::npos);
+  // Without patch_since the same pull sends whole records.
+  for (const auto& rec : pull(complete, 0).records)
+    if (rec.id == a.record_id) EXPECT_NE(rec.fields.find("product_name"), std::string::npos);
+
+  // A later change: a device complete at the new cursor gets only it, on top of version 2.
+  int64_t complete2 = page.cursor;
+  ASSERT_TRUE(service_->Push(lan, Set({Edit(a, "address", "null", "\"Thôn 3\"", 2)}), &r).ok());
+  page = pull(complete2, complete2);
+  ASSERT_EQ(page.records.size(), 1u);
+  EXPECT_EQ(page.patch_bases[0], 2);
+  EXPECT_EQ(page.records[0].fields, R"({"address":"Thôn 3"})");
+  EXPECT_EQ(page.records[0].version, 3);
+  // A device complete only at the first cursor gets both changes, on top of version 1.
+  page = pull(complete2, complete);
+  ASSERT_EQ(page.records.size(), 1u);
+  EXPECT_EQ(page.patch_bases[0], 1);
+  EXPECT_EQ(page.records[0].fields, R"({"address":"Thôn 3","phone":"0912345678"})");
+
+  // A resolution is a change like any other: its fields travel as a patch.
+  ASSERT_TRUE(service_->Push(lan, Set({Edit(a, "product_name", "\"Ổi\"", "\"A\"", 1)}), &r).ok());
+  ASSERT_TRUE(service_->Push(lan, Set({Edit(a, "product_name", "\"Ổi\"", "\"B\"", 1)}), &r).ok());
+  ASSERT_EQ(r.outcomes[0].result, sync::outcome::kConflict);
+  int64_t complete3 = pull(complete2, 0).cursor;
+  sync::RecordState resolved;
+  ASSERT_TRUE(service_->Resolve(admin, a.record_id, {{"product_name", "value", "\"Ổi Đôn Nhân\""}}, &resolved).ok());
+  page = pull(complete3, complete3);
+  ASSERT_EQ(page.records.size(), 1u);
+  EXPECT_EQ(page.records[0].fields, R"({"product_name":"Ổi Đôn Nhân"})");
+  EXPECT_FALSE(page.records[0].conflict);
+
+  // patch_since beyond since is refused.
+  PullRequest bad;
+  bad.since = 1;
+  bad.patch_since = 2;
+  sync::PullPage ignored;
+  EXPECT_EQ(service_->Pull(reader, bad, &ignored).code(), Code::kInvalidArgument);
+}
+
 TEST_F(SyncServiceTest, WorkflowRulesAreEnforcedOnPush) {
   AuthUser lan = Auth("lan"), hoa = Auth("hoa");
   sync::PushResult r;
