@@ -1,16 +1,18 @@
 // How big the sync messages are on the wire under each compressor, against
 // the yardstick of whole-file gzip of the same forms' JSON. Prints a table;
 // the wire's choice (sync/codec.h) comes from it. Usage:
-//   compression_bench [--forms 10000]
+//   compression_bench [--forms 10000 [--dump-json FILE]]
 #include <chrono>
 #include <cstdio>
 #include <functional>
 #include <random>
+#include <sstream>
 #include <string>
 
 #include "bench/sample_forms.h"
 #include "shared/ids.h"
 #include "sync/codec.h"
+#include "sync/columns.h"
 
 namespace ocop::bench {
 namespace {
@@ -63,48 +65,99 @@ int main(int argc, char** argv) {
   using namespace ocop;
   using namespace ocop::bench;
   int forms = 10000;
-  if (argc == 3 && std::string(argv[1]) == "--forms") forms = std::atoi(argv[2]);
+  if (argc >= 3 && std::string(argv[1]) == "--forms") forms = std::atoi(argv[2]);
+  const char* dump = argc == 5 && std::string(argv[3]) == "--dump-json" ? argv[4] : nullptr;
   if (forms < 1 || forms > 1000000) {
-    std::fprintf(stderr, "usage: compression_bench [--forms N]   (1 to 1,000,000)\n");
+    std::fprintf(stderr, "usage: compression_bench [--forms N [--dump-json FILE]]   (1 to 1,000,000 forms)\n");
     return 2;
   }
   std::string jsonl;
   auto sets = PushOf(forms, &jsonl);
+  if (dump) {
+    FILE* f = std::fopen(dump, "wb");
+    if (!f || std::fwrite(jsonl.data(), 1, jsonl.size(), f) != jsonl.size()) return 1;
+    std::fclose(f);
+  }
   std::vector<std::string> bodies;
   size_t binary = 0;
   for (const auto& cs : sets) {
     bodies.push_back(sync::EncodeBinary(cs));
     binary += bodies.back().size();
   }
+  // The same forms pulled by another device: pages of whole records.
+  std::vector<std::string> pages;
+  size_t page_bytes = 0;
+  {
+    std::istringstream lines(jsonl);
+    std::string line;
+    sync::PullPage page;
+    int n = 0;
+    while (std::getline(lines, line)) {
+      sync::RecordState r;
+      r.id = sets[static_cast<size_t>(n / 2000)].changes[static_cast<size_t>(n % 2000)].record_id;
+      r.form = "idea";
+      r.unit = "08800";
+      r.version = 1;
+      r.fields = line;
+      r.updated_hlc = sets[static_cast<size_t>(n / 2000)].changes[static_cast<size_t>(n % 2000)].hlc;
+      r.updated_by = "lan";
+      page.records.push_back(std::move(r));
+      if (++n % 2000 == 0) {
+        pages.push_back(sync::EncodeBinary(page));
+        page.records.clear();
+      }
+    }
+    if (!page.records.empty()) pages.push_back(sync::EncodeBinary(page));
+    for (const auto& p : pages) page_bytes += p.size();
+  }
   double yardstick = static_cast<double>(sync::Gzip(jsonl, 6).size());
   std::printf("%d idea forms: %zu bytes of JSON (one per line); whole-file gzip -6: %.0f bytes (%.1f %%)\n", forms,
               jsonl.size(), yardstick, 100.0 * yardstick / static_cast<double>(jsonl.size()));
-  std::printf("push body, binary encoding (%zu change sets): %zu bytes\n\n", sets.size(), binary);
-  std::printf("%-14s %12s %10s %14s %12s\n", "compressor", "bytes", "vs gzip-6", "compress ms", "inflate ms");
+  std::printf("push body, binary encoding (%zu change sets): %zu bytes; pull pages: %zu bytes\n\n", sets.size(), binary,
+              page_bytes);
   std::vector<Codec> codecs = {
       {"gzip -1", [](const std::string& s) { return sync::Gzip(s, 1); }},
       {"gzip -6", [](const std::string& s) { return sync::Gzip(s, 6); }},
-      {"gzip -9", [](const std::string& s) { return sync::Gzip(s, 9); }},
   };
-  for (int level : {1, 3, 6, 9, 12, 19})
+  for (int level : {1, 3, 4, 5, 6, 9, 12})
     codecs.push_back({"zstd -" + std::to_string(level), [level](const std::string& s) { return sync::Zstd(s, level); }});
+  std::vector<std::string> col_bodies, col_pages;
+  for (const auto& cs : sets) col_bodies.push_back(sync::EncodeColumns(cs));
+  for (const auto& p : pages) {
+    sync::PullPage page;
+    (void)sync::DecodeBinary(p, &page);
+    col_pages.push_back(sync::EncodeColumns(page));
+  }
+  auto sum = [](const std::vector<std::string>& v) {
+    size_t n = 0;
+    for (const auto& s : v) n += s.size();
+    return n;
+  };
+  std::printf("column encoding: push %zu bytes, pull pages %zu bytes\n\n", sum(col_bodies), sum(col_pages));
+  std::printf("bytes after compression, as a multiple of whole-file gzip -6 of the forms' JSON (%.0f bytes);\n"
+              "ms: compressing / decompressing the column-encoded push\n\n", yardstick);
+  std::printf("%-10s %8s %10s %10s %10s %10s %10s %10s\n", "", "JSON", "push bin", "push col", "pull bin", "pull col",
+              "ms", "ms back");
   for (const auto& codec : codecs) {
-    size_t total = 0;
-    double inflate_ms = 0;
+    auto packed = [&](const std::vector<std::string>& v) {
+      size_t n = 0;
+      for (const auto& b : v) n += codec.compress(b).size();
+      return static_cast<double>(n) / yardstick;
+    };
     auto t0 = Clock::now();
-    std::vector<std::string> packed;
-    for (const auto& b : bodies) packed.push_back(codec.compress(b));
+    std::vector<std::string> out;
+    for (const auto& b : col_bodies) out.push_back(codec.compress(b));
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-    for (const auto& p : packed) {
-      total += p.size();
+    t0 = Clock::now();
+    for (const auto& o : out) {
       std::string back;
-      auto t1 = Clock::now();
-      ocop::Status s = codec.name[0] == 'g' ? sync::Gunzip(p, 1 << 30, &back) : sync::Unzstd(p, 1 << 30, &back);
-      inflate_ms += std::chrono::duration<double, std::milli>(Clock::now() - t1).count();
+      ocop::Status s = codec.name[0] == 'g' ? sync::Gunzip(o, 1 << 30, &back) : sync::Unzstd(o, 1 << 30, &back);
       if (!s.ok()) std::fprintf(stderr, "%s: %s\n", codec.name.c_str(), s.message().c_str());
     }
-    std::printf("%-14s %12zu %9.2fx %14.1f %12.1f\n", codec.name.c_str(), total, static_cast<double>(total) / yardstick, ms,
-                inflate_ms);
+    double back_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    std::printf("%-10s %7.2fx %9.2fx %9.2fx %9.2fx %9.2fx %10.1f %10.1f\n", codec.name.c_str(),
+                static_cast<double>(codec.compress(jsonl).size()) / yardstick, packed(bodies), packed(col_bodies),
+                packed(pages), packed(col_pages), ms, back_ms);
   }
   return 0;
 }

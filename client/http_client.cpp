@@ -18,6 +18,7 @@ struct Received {
   std::string body;
   std::string content_encoding;
   std::string content_type;
+  std::string encodings;  // X-OCOP-Encodings: what the server reads besides gzip and the binary encoding
 };
 
 size_t OnBody(char* data, size_t size, size_t n, void* user) {
@@ -38,6 +39,7 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   };
   value("content-encoding:", &static_cast<Received*>(user)->content_encoding);
   value("content-type:", &static_cast<Received*>(user)->content_type);
+  value("x-ocop-encodings:", &static_cast<Received*>(user)->encodings);
   return size * n;
 }
 
@@ -98,13 +100,15 @@ Status HttpClient::Once(const std::string& method, const std::string& path, cons
   struct curl_slist* headers = nullptr;
   headers = curl_slist_append(headers, ("Content-Type: " + content_type).c_str());
   headers = curl_slist_append(headers, ("Accept: " + accept).c_str());
-  headers = curl_slist_append(headers, "Accept-Encoding: gzip");
+  headers = curl_slist_append(headers, "Accept-Encoding: zstd, gzip");
   headers = curl_slist_append(headers, "Expect:");
   if (!token_.empty()) headers = curl_slist_append(headers, ("Authorization: Bearer " + token_).c_str());
-  // Photos are compressed already; gzip only the messages.
+  // Photos are compressed already; compress only the messages: zstd when the
+  // server said it reads it, gzip otherwise.
   if (payload.size() >= options_.gzip_threshold && content_type != "application/octet-stream") {
-    payload = sync::Gzip(body);
-    headers = curl_slist_append(headers, "Content-Encoding: gzip");
+    bool zstd = PeerReads("zstd");
+    payload = zstd ? sync::Zstd(body) : sync::Gzip(body);
+    headers = curl_slist_append(headers, zstd ? "Content-Encoding: zstd" : "Content-Encoding: gzip");
   }
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
@@ -166,10 +170,12 @@ Status HttpClient::Once(const std::string& method, const std::string& path, cons
   long status = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   last_status_ = status;
+  peer_encodings_ = rec.encodings;  // every answer says it again (a server may be replaced by an older one)
   std::string text;
-  if (rec.content_encoding == "gzip") {
+  if (rec.content_encoding == "gzip" || rec.content_encoding == "zstd") {
     // A page is at most a few MB; an answer inflating past 128 MB is not ours to hold.
-    Status s = sync::Gunzip(rec.body, 128 * 1024 * 1024, &text);
+    Status s = rec.content_encoding == "gzip" ? sync::Gunzip(rec.body, 128 * 1024 * 1024, &text)
+                                              : sync::Unzstd(rec.body, 128 * 1024 * 1024, &text);
     if (!s.ok()) {
       *retryable = true;
       return Status::Unavailable("server answer was cut short: " + s.message());
@@ -199,6 +205,21 @@ Status HttpClient::Once(const std::string& method, const std::string& path, cons
   }
   if (status >= 500) code = Code::kUnavailable;
   return Status(code, message);
+}
+
+bool HttpClient::PeerReads(const std::string& encoding) const {
+  // A comma-separated list of tokens, e.g. "columns, zstd".
+  size_t at = 0;
+  while (at < peer_encodings_.size()) {
+    size_t end = peer_encodings_.find(',', at);
+    if (end == std::string::npos) end = peer_encodings_.size();
+    std::string token = peer_encodings_.substr(at, end - at);
+    token.erase(0, token.find_first_not_of(" \t"));
+    token.erase(token.find_last_not_of(" \t") + 1);
+    if (token == encoding) return true;
+    at = end + 1;
+  }
+  return false;
 }
 
 }  // namespace ocop::client

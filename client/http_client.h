@@ -49,6 +49,12 @@ class HttpClient {
   int64_t last_bytes_received() const { return last_received_; }
   // HTTP status of the last answer (0 if none arrived).
   long last_status() const { return last_status_; }
+  // What the server said it reads besides gzip and the binary encoding
+  // (its X-OCOP-Encodings header, e.g. "columns, zstd"), as of its last
+  // answer; set from what a device remembers before the first request.
+  const std::string& peer_encodings() const { return peer_encodings_; }
+  void set_peer_encodings(std::string e) { peer_encodings_ = std::move(e); }
+  bool PeerReads(const std::string& encoding) const;
   // Sends `body` (JSON, may be empty for GET) and returns the answer's body.
   // A non-2xx answer becomes a Status with the server's code and message;
   // network failure after all attempts becomes kUnavailable.
@@ -73,6 +79,7 @@ class HttpClient {
   bool cancelled_ = false;
   int64_t last_received_ = 0;
   long last_status_ = 0;
+  std::string peer_encodings_;
 };
 
 }  // namespace ocop::client

@@ -11,6 +11,7 @@
 #include "shared/messages.h"
 #include "sync/carried.h"
 #include "sync/codec.h"
+#include "sync/columns.h"
 
 namespace ocop::client {
 
@@ -33,6 +34,7 @@ Status SyncClient::Login(const std::string& user, const std::string& password) {
   std::string resp;
   Status s = http_.Call("POST", "/v1/login", json::ToText(req), &resp);
   if (!s.ok()) return s;
+  RememberServerEncodings();
   Object::Ptr o;
   s = json::ParseObject(resp, &o);
   if (!s.ok()) return Status::Unavailable("unreadable login answer: " + s.message());
@@ -81,6 +83,7 @@ Status SyncClient::Sync(SyncReport* report, const Progress& progress) {
   std::string token = store_.Setting("token");
   if (token.empty()) return Status::Unauth("not logged in: run `ocop login --user NAME` first");
   http_.set_token(token);
+  http_.set_peer_encodings(store_.Setting("server_encodings"));
   progress_ = progress;
   started_ = std::chrono::steady_clock::now();
   StoreInfo before;
@@ -173,6 +176,11 @@ Status SyncClient::PushCarried(SyncReport* report, bool* progressed) {
   return Status::Ok();
 }
 
+void SyncClient::RememberServerEncodings() {
+  if (http_.last_status() > 0 && store_.Setting("server_encodings") != http_.peer_encodings())
+    (void)store_.SetSetting("server_encodings", http_.peer_encodings());
+}
+
 Status SyncClient::Round(SyncReport* report, bool* done, bool* progressed) {
   // Photos go after the forms (their record must be on the server) but a
   // failing push, upload or pull does not stop the others in this round.
@@ -209,6 +217,7 @@ Status SyncClient::Round(SyncReport* report, bool* done, bool* progressed) {
     }
   }
   report->files_waiting = waiting;
+  RememberServerEncodings();
   for (const Status* part : {&push, &files, &pull})
     if (IsLinkFailure(*part)) {
       ++report->cuts;
@@ -277,7 +286,10 @@ Status SyncClient::PushOne(const sync::ChangeSet& cs, sync::PushResult* result, 
 }
 
 Status SyncClient::PushResumable(const sync::ChangeSet& cs, sync::PushResult* result, bool* progressed) {
-  std::string body = sync::Gzip(sync::EncodeBinary(cs));
+  // The column encoding under zstd when the server reads it (a fifth smaller
+  // than the binary encoding under gzip); the server tells them apart.
+  bool columns = http_.PeerReads("columns") && http_.PeerReads("zstd");
+  std::string body = columns ? sync::Zstd(sync::EncodeColumns(cs)) : sync::Gzip(sync::EncodeBinary(cs));
   std::string sha = Sha256Hex(body);
   const int64_t size = static_cast<int64_t>(body.size());
   int64_t offset = 0;
@@ -359,7 +371,8 @@ Status SyncClient::Pull(SyncReport* report, bool* progressed) {
     }
     Report("pull");
     std::string resp, type;
-    Status s = http_.Call("POST", "/v1/pull", json::ToText(req), "application/json", sync::kBinaryContentType, &resp, &type);
+    Status s = http_.Call("POST", "/v1/pull", json::ToText(req), "application/json",
+                          std::string(sync::kColumnsContentType) + ", " + sync::kBinaryContentType, &resp, &type);
     if (!s.ok()) {
       if (IsLinkFailure(s) && !http_.cancelled()) {
         int64_t arrived = static_cast<int64_t>(static_cast<double>(http_.last_bytes_received()) * ratio);
@@ -368,7 +381,9 @@ Status SyncClient::Pull(SyncReport* report, bool* progressed) {
       return s;
     }
     sync::PullPage page;
-    s = type == sync::kBinaryContentType ? sync::DecodeBinary(resp, &page) : sync::DecodeJson(resp, &page);
+    s = type == sync::kColumnsContentType  ? sync::DecodeColumns(resp, &page)
+        : type == sync::kBinaryContentType ? sync::DecodeBinary(resp, &page)
+                                           : sync::DecodeJson(resp, &page);
     if (!s.ok()) return Status::Unavailable("unreadable pull answer: " + s.message());
     bool patch_missed = false;
     s = store_.ApplyPullPage(page, &patch_missed);

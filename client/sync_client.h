@@ -99,6 +99,8 @@ class SyncClient {
   // One round: push, then photos, then pull; a step the link cut does not
   // stop the others. Returns the first refusal (not retried), else whether
   // anything is left and whether the round moved anything.
+  // Keeps what the server said it reads (X-OCOP-Encodings) for the next sync.
+  void RememberServerEncodings();
   Status Round(SyncReport* report, bool* done, bool* progressed);
   Status Push(SyncReport* report, bool* progressed);
   Status PushOne(const sync::ChangeSet& cs, sync::PushResult* result, bool* progressed);

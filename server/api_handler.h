@@ -23,6 +23,7 @@
 #include "shared/text.h"
 #include "shared/web/pages.h"
 #include "sync/codec.h"
+#include "sync/columns.h"
 
 namespace ocop::server::http {
 
@@ -64,7 +65,12 @@ class ApiHandler : public HTTPRequestHandler {
     request_id_ = RequestId(n);
     resp.set("X-Request-Id", request_id_);
     accepts_gzip_ = req.get("Accept-Encoding", "").find("gzip") != std::string::npos;
+    accepts_zstd_ = req.get("Accept-Encoding", "").find("zstd") != std::string::npos;
     accepts_binary_ = req.get("Accept", "").find(sync::kBinaryContentType) != std::string::npos;
+    accepts_columns_ = req.get("Accept", "").find(sync::kColumnsContentType) != std::string::npos;
+    // What this server reads besides gzip and the binary encoding: devices
+    // send their change sets so once they have seen it (docs/protocol.md).
+    resp.set("X-OCOP-Encodings", "columns, zstd");
     Status s;
     try {
       s = Handle(req, resp);
@@ -121,13 +127,17 @@ class ApiHandler : public HTTPRequestHandler {
     if (enc == "gzip") {
       Status s = sync::Gunzip(raw, options_.max_inflated_bytes, out);
       if (!s.ok()) return s;
+    } else if (enc == "zstd") {
+      Status s = sync::Unzstd(raw, options_.max_inflated_bytes, out);
+      if (!s.ok()) return s;
     } else if (enc.empty() || enc == "identity") {
       *out = std::move(raw);
     } else {
-      return Status::Invalid("unsupported Content-Encoding '" + enc + "' (use gzip or none)");
+      return Status::Invalid("unsupported Content-Encoding '" + enc + "' (use gzip, zstd or none)");
     }
     // A binary body is checked field by field when decoded (sync::ValidateChangeSet).
     bool binary = req.getContentType().find(sync::kBinaryContentType) != std::string::npos ||
+                  req.getContentType().find(sync::kColumnsContentType) != std::string::npos ||
                   req.getContentType().find("application/octet-stream") != std::string::npos;
     if (!binary && !text::IsValidUtf8(*out)) return Status::Invalid("request body is not valid UTF-8");
     return Status::Ok();
@@ -158,9 +168,9 @@ class ApiHandler : public HTTPRequestHandler {
             const std::string& type = "application/json; charset=utf-8") {
     resp.setStatus(static_cast<HTTPResponse::HTTPStatus>(status));
     resp.setContentType(type);
-    if (accepts_gzip_ && body.size() > 1024) {
-      std::string z = sync::Gzip(body);
-      resp.set("Content-Encoding", "gzip");
+    if ((accepts_zstd_ || accepts_gzip_) && body.size() > 1024) {
+      std::string z = accepts_zstd_ ? sync::Zstd(body) : sync::Gzip(body);
+      resp.set("Content-Encoding", accepts_zstd_ ? "zstd" : "gzip");
       resp.setContentLength64(static_cast<Poco::Int64>(z.size()));
       resp.send().write(z.data(), static_cast<std::streamsize>(z.size()));
     } else {
@@ -175,6 +185,12 @@ class ApiHandler : public HTTPRequestHandler {
   // Answers with the binary encoding when the client asked for it, else JSON.
   template <class Message>
   Status SendMessage(HTTPServerResponse& resp, const Message& m) {
+    if constexpr (requires { sync::EncodeColumns(m); }) {
+      if (accepts_columns_) {
+        Send(resp, 200, sync::EncodeColumns(m), sync::kColumnsContentType);
+        return Status::Ok();
+      }
+    }
     if (accepts_binary_) {
       Send(resp, 200, sync::EncodeBinary(m), sync::kBinaryContentType);
       return Status::Ok();
@@ -225,7 +241,9 @@ class ApiHandler : public HTTPRequestHandler {
   const ApiOptions& options_;
   ApiStats& stats_;
   bool accepts_gzip_ = false;
+  bool accepts_zstd_ = false;
   bool accepts_binary_ = false;
+  bool accepts_columns_ = false;
   std::string request_id_;
   int64_t retry_after_s_ = 0;  // set with a 429: when the client may try again
 };

@@ -20,6 +20,7 @@
 #include "shared/messages.h"
 #include "shared/text.h"
 #include "sync/codec.h"
+#include "sync/columns.h"
 
 namespace ocop::server {
 
@@ -110,7 +111,8 @@ class PushHandler final : public AuthedApiHandler {
     if (!s.ok()) return s;
     sync::ChangeSet cs;
     bool binary = req.getContentType().find(sync::kBinaryContentType) != std::string::npos;
-    s = binary ? sync::DecodeBinary(body, &cs) : sync::DecodeJson(body, &cs);
+    bool columns = req.getContentType().find(sync::kColumnsContentType) != std::string::npos;
+    s = columns ? sync::DecodeColumns(body, &cs) : binary ? sync::DecodeBinary(body, &cs) : sync::DecodeJson(body, &cs);
     if (!s.ok()) return s;
     sync::PushResult r;
     s = service_.Push(u, cs, &r);

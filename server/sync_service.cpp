@@ -12,6 +12,7 @@
 #include "shared/workflow.h"
 #include "sync/carried.h"
 #include "sync/codec.h"
+#include "sync/columns.h"
 #include "sync/merge.h"
 #include "sync/patch.h"
 
@@ -959,9 +960,9 @@ Status SyncService::AppendPushBody(const AuthUser& user, const std::string& sha,
   // same body again (an answer lost on the way back) returns the stored answer.
   std::string body, plain;
   s = push_bodies_->Read(sha, &body);
-  if (s.ok()) s = sync::Gunzip(body, limits_.max_inflated_bytes, &plain);
+  if (s.ok()) s = sync::Decompress(body, limits_.max_inflated_bytes, &plain);
   sync::ChangeSet cs;
-  if (s.ok()) s = sync::DecodeBinary(plain, &cs);
+  if (s.ok()) s = sync::LooksLikeColumns(plain) ? sync::DecodeColumns(plain, &cs) : sync::DecodeBinary(plain, &cs);
   if (!s.ok()) return Status(s.code(), "change-set body " + sha.substr(0, 12) + ": " + s.message());
   s = Push(user, cs, result);
   if (!s.ok()) return s;

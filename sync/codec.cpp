@@ -287,6 +287,12 @@ std::string Zstd(const std::string& plain, int level) {
   return out;
 }
 
+Status Decompress(const std::string& in, size_t max_out, std::string* out) {
+  if (in.size() >= 4 && in.compare(0, 4, "\x28\xb5\x2f\xfd") == 0) return Unzstd(in, max_out, out);
+  if (in.size() >= 2 && in.compare(0, 2, "\x1f\x8b") == 0) return Gunzip(in, max_out, out);
+  return Status::Invalid("body is neither gzip nor zstd data");
+}
+
 Status Unzstd(const std::string& in, size_t max_out, std::string* out) {
   // Streaming, so the frame's declared size (which a hostile body may set to
   // anything, or leave out) never decides how much is allocated.

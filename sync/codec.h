@@ -38,6 +38,9 @@ inline constexpr int kZstdLevel = 6;
 std::string Zstd(const std::string& plain, int level = kZstdLevel);
 // Decompresses zstd data, streaming; refuses output beyond `max_out` bytes.
 Status Unzstd(const std::string& compressed, size_t max_out, std::string* out);
+// A body that is gzip or zstd, told apart by their magic bytes (resumable
+// push bodies carry no Content-Encoding).
+Status Decompress(const std::string& compressed, size_t max_out, std::string* out);
 
 }  // namespace ocop::sync
 

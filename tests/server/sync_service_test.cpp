@@ -312,8 +312,11 @@ TEST_F(SyncServiceTest, PullSendsOnlyChangedFieldsOfRecordsTheDeviceHolds) {
   EXPECT_EQ(got[c.record_id].first, 0);  // new to the device: whole
   EXPECT_NE(got[c.record_id].second.find("Mật ong"), std::string::npos);
   // Without patch_since the same pull sends whole records.
-  for (const auto& rec : pull(complete, 0).records)
-    if (rec.id == a.record_id) EXPECT_NE(rec.fields.find("product_name"), std::string::npos);
+  for (const auto& rec : pull(complete, 0).records) {
+    if (rec.id == a.record_id) {
+      EXPECT_NE(rec.fields.find("product_name"), std::string::npos);
+    }
+  }
 
   // A later change: a device complete at the new cursor gets only it, on top of version 2.
   int64_t complete2 = page.cursor;
