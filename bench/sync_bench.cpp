@@ -202,6 +202,10 @@ class Bench {
                 static_cast<long long>(r.http.bytes_sent), static_cast<long long>(r.http.bytes_received), ratio);
     if (plain > 0 && gzip_whole_ > 0)
       std::printf("%-44s wire bytes = %.2f x whole-file gzip of the forms\n", "", wire / gzip_whole_);
+    const auto& ph = r.phases;
+    if (ph.freeze + ph.encode + ph.push_wait + ph.ack + ph.pull_wait + ph.decode + ph.apply > 0.05)
+      std::printf("%-44s freeze %.3f, encode %.3f, push wait %.3f, ack %.3f | pull wait %.3f, decode %.3f, apply %.3f s\n",
+                  "", ph.freeze, ph.encode, ph.push_wait, ph.ack, ph.pull_wait, ph.decode, ph.apply);
     if (edits > 0)
       std::printf("%-44s up %.0f, down %.0f bytes per edit\n", "", static_cast<double>(r.http.bytes_sent) / edits,
                   static_cast<double>(r.http.bytes_received) / edits);

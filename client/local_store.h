@@ -123,6 +123,9 @@ class LocalStore {
   // *patch_missed (the caller asks for that page whole); without
   // `patch_missed` that is an error.
   Status ApplyPullPage(const sync::PullPage& page, bool* patch_missed = nullptr);
+  // While change set `in_flight` is on its way: freezes the next one, if it
+  // is the only set in flight (sets go in the order they were made).
+  Status FreezeNextAfter(const std::string& in_flight, size_t max_changes, sync::ChangeSet* out, bool* has);
   // The cursor of the last pull that reached the end (pages with `more` false):
   // everything in scope up to it is on this device. 0: none yet.
   int64_t CompleteCursor();

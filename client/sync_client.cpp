@@ -230,16 +230,59 @@ Status SyncClient::Round(SyncReport* report, bool* done, bool* progressed) {
   return Status::Ok();
 }
 
+void SyncClient::Encode(bool columns, Outgoing* out) {
+  // The column encoding under zstd when the server reads it (a fifth smaller
+  // than the binary encoding under gzip); the server tells them apart.
+  out->body = columns ? sync::Zstd(sync::EncodeColumns(out->cs)) : sync::Gzip(sync::EncodeBinary(out->cs));
+  out->sha = Sha256Hex(out->body);
+}
+
 Status SyncClient::Push(SyncReport* report, bool* progressed) {
-  // Bounded: each round either empties part of the outbox or fails.
+  using Clock = std::chrono::steady_clock;
+  const bool columns = http_.PeerReads("columns") && http_.PeerReads("zstd");
+  Outgoing current;
+  bool has = false;
+  auto t0 = Clock::now();
+  Status s = store_.NextChangeSet(options_.push_batch, &current.cs, &has);
+  report->phases.freeze += Since(t0);
+  if (has) {
+    t0 = Clock::now();
+    Encode(columns, &current);
+    report->phases.encode += Since(t0);
+  }
+  // Bounded: each round empties part of the outbox or fails.
   for (int round = 0; round < 1000000; ++round) {
-    sync::ChangeSet cs;
-    bool has = false;
-    Status s = store_.NextChangeSet(options_.push_batch, &cs, &has);
     if (!has) live_.changes_total = live_.changes_sent;  // edits of one record go as one change
     if (!s.ok() || !has) return s;
+    // A body tried before (the link dropped) continues where the server is.
+    bool ask = store_.Setting("push_body_sha") == current.sha;
+    if (!ask) {
+      s = store_.SetSetting("push_body_sha", current.sha);
+      if (!s.ok()) return s;
+    }
+    // While this change set travels and the server applies it, the next one
+    // is frozen and encoded on the other core. Only that thread touches the
+    // store until it is joined.
+    Outgoing next;
+    bool has_next = false;
+    Status next_status;
+    double freeze_s = 0, encode_s = 0;
+    std::thread prepare([&] {
+      auto t = Clock::now();
+      next_status = store_.FreezeNextAfter(current.cs.id, options_.push_batch, &next.cs, &has_next);
+      freeze_s = Since(t);
+      if (!next_status.ok() || !has_next) return;
+      t = Clock::now();
+      Encode(columns, &next);
+      encode_s = Since(t);
+    });
     sync::PushResult result;
-    s = PushOne(cs, &result, progressed);
+    t0 = Clock::now();
+    s = PushOne(current, ask, &result, progressed);
+    report->phases.push_wait += Since(t0);
+    prepare.join();
+    report->phases.freeze += freeze_s;
+    report->phases.encode += encode_s;
     if (!s.ok()) {
       if (!IsLinkFailure(s) && s.code() != Code::kUnauthenticated) {
         // Kept as it is: the officer decides (see `ocop outbox`).
@@ -249,11 +292,13 @@ Status SyncClient::Push(SyncReport* report, bool* progressed) {
       }
       return s;
     }
-    if (result.changeset_id != cs.id) return Status::Unavailable("push answer is for another change set");
+    if (result.changeset_id != current.cs.id) return Status::Unavailable("push answer is for another change set");
+    t0 = Clock::now();
     s = store_.AckChangeSet(result);
+    report->phases.ack += Since(t0);
     if (!s.ok()) return s;
     *progressed = true;
-    report->changes_sent += static_cast<int64_t>(cs.changes.size());
+    report->changes_sent += static_cast<int64_t>(current.cs.changes.size());
     live_.changes_sent = report->changes_sent;
     for (const auto& o : result.outcomes) {
       if (o.result == sync::outcome::kApplied) ++report->changes_applied;
@@ -264,40 +309,47 @@ Status SyncClient::Push(SyncReport* report, bool* progressed) {
       }
     }
     Report("push");
+    if (!next_status.ok()) return next_status;
+    if (has_next) {
+      current = std::move(next);
+      continue;
+    }
+    // Others in flight (frozen by a carried-file export) go next, oldest first.
+    current = Outgoing();
+    t0 = Clock::now();
+    s = store_.NextChangeSet(options_.push_batch, &current.cs, &has);
+    report->phases.freeze += Since(t0);
+    if (s.ok() && has) {
+      t0 = Clock::now();
+      Encode(columns, &current);
+      report->phases.encode += Since(t0);
+    }
   }
   return Status::Internal("push did not finish");
 }
 
-// The frozen change set's body (gzip of its binary encoding) is uploaded under
-// its SHA-256. The first try sends it whole; after a cut, the server says how
-// many bytes it kept and only the rest is sent. The server applies it when the
-// last byte is in, once by the change set's id, and keeps the body a day, so
-// an answer lost on the way back costs one small request.
-Status SyncClient::PushOne(const sync::ChangeSet& cs, sync::PushResult* result, bool* progressed) {
-  Status s = PushResumable(cs, result, progressed);
+// The frozen change set's body is uploaded under its SHA-256. The first try
+// sends it whole; after a cut, the server says how many bytes it kept and only
+// the rest is sent. The server applies it when the last byte is in, once by
+// the change set's id, and keeps the body a day, so an answer lost on the way
+// back costs one small request.
+Status SyncClient::PushOne(const Outgoing& out, bool ask, sync::PushResult* result, bool* progressed) {
+  Status s = PushResumable(out, ask, result, progressed);
   if (s.code() != Code::kNotFound) return s;
   // A server without resumable pushes: send the change set whole.
   std::string resp, type;
-  s = http_.Call("POST", "/v1/push", sync::EncodeBinary(cs), sync::kBinaryContentType, sync::kBinaryContentType, &resp, &type);
+  s = http_.Call("POST", "/v1/push", sync::EncodeBinary(out.cs), sync::kBinaryContentType, sync::kBinaryContentType, &resp, &type);
   if (!s.ok()) return s;
   s = type == sync::kBinaryContentType ? sync::DecodeBinary(resp, result) : sync::DecodeJson(resp, result);
   if (!s.ok()) return Status::Unavailable("unreadable push answer: " + s.message());
   return Status::Ok();
 }
 
-Status SyncClient::PushResumable(const sync::ChangeSet& cs, sync::PushResult* result, bool* progressed) {
-  // The column encoding under zstd when the server reads it (a fifth smaller
-  // than the binary encoding under gzip); the server tells them apart.
-  bool columns = http_.PeerReads("columns") && http_.PeerReads("zstd");
-  std::string body = columns ? sync::Zstd(sync::EncodeColumns(cs)) : sync::Gzip(sync::EncodeBinary(cs));
-  std::string sha = Sha256Hex(body);
+Status SyncClient::PushResumable(const Outgoing& out, bool ask, sync::PushResult* result, bool* progressed) {
+  const std::string& body = out.body;
+  const std::string& sha = out.sha;
   const int64_t size = static_cast<int64_t>(body.size());
   int64_t offset = 0;
-  bool ask = store_.Setting("push_body_sha") == sha;  // tried before: ask where to continue
-  if (!ask) {
-    Status s = store_.SetSetting("push_body_sha", sha);
-    if (!s.ok()) return s;
-  }
   for (int step = 0; step < 64; ++step) {
     std::string resp, type;
     if (ask) {
@@ -313,8 +365,8 @@ Status SyncClient::PushResumable(const sync::ChangeSet& cs, sync::PushResult* re
     }
     Report("push", size - offset);
     Status s = http_.Call("PUT", "/v1/push/" + sha + "?offset=" + std::to_string(offset) + "&size=" + std::to_string(size),
-                          body.substr(static_cast<size_t>(offset)), "application/octet-stream", sync::kBinaryContentType,
-                          &resp, &type);
+                          body.substr(static_cast<size_t>(offset)), "application/octet-stream",
+                          std::string(sync::kColumnsContentType) + ", " + sync::kBinaryContentType, &resp, &type);
     ask = true;
     if (s.code() == Code::kFailedPrecondition) {
       // With every byte already on the server there is no offset to disagree
@@ -324,6 +376,11 @@ Status SyncClient::PushResumable(const sync::ChangeSet& cs, sync::PushResult* re
       continue;
     }
     if (!s.ok()) return s;
+    if (type.find(sync::kColumnsContentType) != std::string::npos) {
+      s = sync::DecodeColumns(resp, out.cs, result);
+      if (!s.ok()) return Status::Unavailable("unreadable push answer: " + s.message());
+      return Status::Ok();
+    }
     if (type.find(sync::kBinaryContentType) != std::string::npos) {
       s = sync::DecodeBinary(resp, result);
       if (!s.ok()) return Status::Unavailable("unreadable push answer: " + s.message());
@@ -336,7 +393,7 @@ Status SyncClient::PushResumable(const sync::ChangeSet& cs, sync::PushResult* re
     }
     // 202: part of the body is in; continue from what the server says.
   }
-  return Status::Unavailable("push of change set " + cs.id + " did not finish");
+  return Status::Unavailable("push of change set " + out.cs.id + " did not finish");
 }
 
 int64_t SyncClient::AdaptDown(int64_t current, int64_t arrived_estimate, int64_t min) const {
@@ -371,6 +428,7 @@ Status SyncClient::Pull(SyncReport* report, bool* progressed) {
     }
     Report("pull");
     std::string resp, type;
+    auto t0 = std::chrono::steady_clock::now();
     Status s = http_.Call("POST", "/v1/pull", json::ToText(req), "application/json",
                           std::string(sync::kColumnsContentType) + ", " + sync::kBinaryContentType, &resp, &type);
     if (!s.ok()) {
@@ -380,13 +438,18 @@ Status SyncClient::Pull(SyncReport* report, bool* progressed) {
       }
       return s;
     }
+    report->phases.pull_wait += Since(t0);
+    t0 = std::chrono::steady_clock::now();
     sync::PullPage page;
     s = type == sync::kColumnsContentType  ? sync::DecodeColumns(resp, &page)
         : type == sync::kBinaryContentType ? sync::DecodeBinary(resp, &page)
                                            : sync::DecodeJson(resp, &page);
+    report->phases.decode += Since(t0);
     if (!s.ok()) return Status::Unavailable("unreadable pull answer: " + s.message());
     bool patch_missed = false;
+    t0 = std::chrono::steady_clock::now();
     s = store_.ApplyPullPage(page, &patch_missed);
+    report->phases.apply += Since(t0);
     if (!s.ok()) return s;
     if (patch_missed) {
       // This device's copy of a record is older than the patch expects (a

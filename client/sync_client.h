@@ -44,6 +44,16 @@ struct SyncReport {
   std::string last_link_error;    // what the last dropped request said
   double seconds = 0;
   HttpStats http;
+  // Where the time went, in seconds (bench/sync_bench prints them).
+  struct Phases {
+    double freeze = 0;     // change sets frozen from the outbox
+    double encode = 0;     // encoded and compressed
+    double push_wait = 0;  // waiting for the server to take and apply them
+    double ack = 0;        // answers recorded
+    double pull_wait = 0;  // waiting for pages
+    double decode = 0;     // pages decoded
+    double apply = 0;      // pages applied
+  } phases;
 };
 
 // What a running sync has done so far, for a live progress line.
@@ -103,8 +113,15 @@ class SyncClient {
   void RememberServerEncodings();
   Status Round(SyncReport* report, bool* done, bool* progressed);
   Status Push(SyncReport* report, bool* progressed);
-  Status PushOne(const sync::ChangeSet& cs, sync::PushResult* result, bool* progressed);
-  Status PushResumable(const sync::ChangeSet& cs, sync::PushResult* result, bool* progressed);
+  // A frozen change set ready to go: the compressed body the resumable push
+  // sends, and its SHA-256 (the upload's name).
+  struct Outgoing {
+    sync::ChangeSet cs;
+    std::string body, sha;
+  };
+  static void Encode(bool columns, Outgoing* out);
+  Status PushOne(const Outgoing& out, bool ask, sync::PushResult* result, bool* progressed);
+  Status PushResumable(const Outgoing& out, bool ask, sync::PushResult* result, bool* progressed);
   Status PushCarried(SyncReport* report, bool* progressed);
   Status Pull(SyncReport* report, bool* progressed);
   Status UploadFiles(SyncReport* report, bool* progressed, int64_t* waiting);

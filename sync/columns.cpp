@@ -13,6 +13,7 @@ namespace {
 
 constexpr char kChangeSetMagic[] = "OCC1";
 constexpr char kPullPageMagic[] = "OCP1";
+constexpr char kPushResultMagic[] = "OCR1";
 // A key is written once and named by number: without limits a few bytes could
 // ask for a long key millions of times. Keys are form field names.
 constexpr size_t kMaxKeyBytes = 256;
@@ -562,6 +563,70 @@ Status DecodeColumns(const std::string& bytes, PullPage* out) {
     }
   });
   if (s.ok()) *out = std::move(page);
+  return s;
+}
+
+// ---- push answers ----
+
+namespace {
+const char* const kResults[] = {outcome::kApplied, outcome::kMerged, outcome::kConflict};
+}  // namespace
+
+std::string EncodeColumns(const PushResult& result) {
+  Writer w;
+  w.Raw(kPushResultMagic);
+  w.Str(result.changeset_id);
+  w.Str(result.server_hlc);
+  w.Varint(result.outcomes.size());
+  for (const auto& o : result.outcomes) {
+    uint64_t code = 3;  // any other word follows as text
+    for (uint64_t i = 0; i < 3; ++i)
+      if (o.result == kResults[i]) code = i;
+    w.Varint(code);
+    if (code == 3) w.Str(o.result);
+  }
+  int64_t previous = 0;
+  for (const auto& o : result.outcomes) {
+    w.Signed(o.version - previous);
+    previous = o.version;
+  }
+  for (const auto& o : result.outcomes) {
+    w.Varint(o.conflict_fields.size());
+    for (const auto& f : o.conflict_fields) w.Str(f);
+  }
+  return w.Take();
+}
+
+Status DecodeColumns(const std::string& bytes, const ChangeSet& sent, PushResult* out) {
+  PushResult result;
+  Status s = Decode(bytes, [&](Reader& r) {
+    r.Magic(kPushResultMagic);
+    result.changeset_id = r.Str();
+    if (result.changeset_id != sent.id) throw std::runtime_error("the answer is for another change set");
+    result.server_hlc = r.Str();
+    size_t n = r.Count(3);  // result, version and conflict count: a byte each at least
+    if (n != sent.changes.size())
+      throw std::runtime_error(std::to_string(n) + " outcomes for " + std::to_string(sent.changes.size()) + " changes");
+    result.outcomes.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      auto& o = result.outcomes[i];
+      o.change_id = sent.changes[i].change_id;
+      o.record_id = sent.changes[i].record_id;
+      uint64_t code = r.Varint();
+      if (code > 3) throw std::runtime_error("unknown outcome");
+      o.result = code < 3 ? kResults[code] : r.Str();
+    }
+    int64_t previous = 0;
+    for (auto& o : result.outcomes) {
+      o.version = static_cast<int64_t>(static_cast<uint64_t>(previous) + static_cast<uint64_t>(r.Signed()));
+      previous = o.version;
+    }
+    for (auto& o : result.outcomes) {
+      o.conflict_fields.resize(r.Count(1));
+      for (auto& f : o.conflict_fields) f = r.Str();
+    }
+  });
+  if (s.ok()) *out = std::move(result);
   return s;
 }
 

@@ -27,7 +27,15 @@ Status DecodeColumns(const std::string& bytes, ChangeSet* out);
 std::string EncodeColumns(const PullPage& page);
 Status DecodeColumns(const std::string& bytes, PullPage* out);
 
-// True when `bytes` start as a column-encoded message of either kind.
+// A push answer. Its outcomes follow the change set's changes one for one and
+// in order (the server answers so), so their change and record ids are not
+// sent: the device, which holds the change set, puts them back. Decoding
+// needs that change set and refuses an answer of another length or for
+// another set.
+std::string EncodeColumns(const PushResult& result);
+Status DecodeColumns(const std::string& bytes, const ChangeSet& sent, PushResult* out);
+
+// True when `bytes` start as a column-encoded change set or pull page.
 bool LooksLikeColumns(const std::string& bytes);
 
 // Splits a JSON object's text into its members as they are written: each

@@ -94,6 +94,32 @@ TEST(ColumnsTest, PullPagesComeBackByteForByte) {
   EXPECT_TRUE(back.patch_bases.empty());
 }
 
+TEST(ColumnsTest, PushAnswersLeaveOutTheIdsTheDeviceHolds) {
+  ChangeSet sent = Mixed();
+  PushResult r;
+  r.changeset_id = sent.id;
+  r.server_hlc = "001795453299999-00002";
+  const char* results[] = {outcome::kApplied, outcome::kMerged, outcome::kConflict, "later-word", outcome::kApplied};
+  for (size_t i = 0; i < sent.changes.size(); ++i)
+    r.outcomes.push_back({sent.changes[i].change_id, sent.changes[i].record_id, results[i], static_cast<int64_t>(7 - i),
+                          i == 2 ? std::vector<std::string>{"phone", "product_name"} : std::vector<std::string>{}});
+  std::string bytes = EncodeColumns(r);
+  EXPECT_EQ(bytes.find(sent.changes[0].change_id), std::string::npos);
+  EXPECT_EQ(bytes.find(sent.changes[0].record_id), std::string::npos);
+  EXPECT_LT(bytes.size(), 100u);
+  PushResult back;
+  ASSERT_TRUE(DecodeColumns(bytes, sent, &back).ok());
+  EXPECT_EQ(EncodeJson(back), EncodeJson(r));
+  // Another change set, or one of another length, is refused.
+  ChangeSet other = sent;
+  other.id = ids::NewUuid();
+  EXPECT_NE(DecodeColumns(bytes, other, &back).message().find("another change set"), std::string::npos);
+  other = sent;
+  other.changes.pop_back();
+  EXPECT_NE(DecodeColumns(bytes, other, &back).message().find("5 outcomes for 4 changes"), std::string::npos);
+  for (size_t n = 0; n < bytes.size(); ++n) EXPECT_FALSE(DecodeColumns(bytes.substr(0, n), sent, &back).ok()) << n;
+}
+
 TEST(ColumnsTest, ObjectTextSplitsIntoItsMembersOrNotAtAll) {
   std::vector<std::pair<std::string_view, std::string_view>> m;
   ASSERT_TRUE(SplitObjectText(R"({"a":1,"b":"x,}y","c":{"d":[1,2]}})", &m));
