@@ -383,7 +383,7 @@ int OcopdApp::main(const std::vector<std::string>& args) {
   }
   Poco::Net::ServerSocket& socket = *socket_holder;
   Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
-  params->setMaxThreads(config().getInt("server.threads", 32));
+  params->setMaxThreads(config().getInt("server.threads", 12));
   params->setMaxQueued(config().getInt("server.max_queued", 256));
   params->setKeepAlive(true);
   params->setTimeout(Poco::Timespan(config().getInt("server.timeout_seconds", 60), 0));
