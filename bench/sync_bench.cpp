@@ -76,6 +76,7 @@ class Bench {
     client::SyncReport push;
     double t = TimedSync(a, &push);
     Row("push " + std::to_string(forms_) + " new forms", t, push, plain, 0);
+    std::printf("%-44s server peak RSS so far: %.1f MB\n", "", PeakKb(server_pid_) / 1024.0);
 
     // 2. Pull of them by another client.
     DeviceUnderTest b = NewDevice("b", "253", "hoa");

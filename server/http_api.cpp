@@ -115,7 +115,9 @@ class PushHandler final : public AuthedApiHandler {
     s = columns ? sync::DecodeColumns(body, &cs) : binary ? sync::DecodeBinary(body, &cs) : sync::DecodeJson(body, &cs);
     if (!s.ok()) return s;
     sync::PushResult r;
-    s = service_.Push(u, cs, &r);
+    body.clear();
+    body.shrink_to_fit();
+    s = service_.Push(u, std::move(cs), &r);
     if (!s.ok()) return s;
     return SendMessage(resp, r);
   }

@@ -7,6 +7,12 @@ int main(int argc, char** argv) {
   // with a pool of request threads that multiplies the resident memory. Two
   // arenas keep the server's footprint small at little cost on two cores.
   mallopt(M_ARENA_MAX, 2);
+  // Buffers of a change set or a page (hundreds of KB to a few MB) come from
+  // mmap and go back to the system when freed. Without a fixed threshold glibc
+  // raises it after the first such free, and from then on keeps every big
+  // buffer in the heap, where the peaks of successive requests add up.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
   ocop::server::OcopdApp app;
   return app.run(argc, argv);
 }

@@ -447,10 +447,9 @@ Status SyncService::CheckWorkflow(const AuthUser& user, const FormSchema& schema
   return Status::Ok();
 }
 
-Status SyncService::Push(const AuthUser& user, const sync::ChangeSet& cs_in, sync::PushResult* out) {
-  Status s = sync::ValidateChangeSet(cs_in, limits_.max_changes_per_push);
+Status SyncService::Push(const AuthUser& user, sync::ChangeSet cs, sync::PushResult* out) {
+  Status s = sync::ValidateChangeSet(cs, limits_.max_changes_per_push);
   if (!s.ok()) return s;
-  sync::ChangeSet cs = cs_in;
   std::string now = NowIso();
   std::string server_hlc = Tick();
   return store_.RunWrite([&](WriteTxn& txn) -> Status {
@@ -958,13 +957,16 @@ Status SyncService::AppendPushBody(const AuthUser& user, const std::string& sha,
   if (!s.ok() || *received < size) return s;
   // Complete and verified against its SHA-256: decode and push it. Pushing the
   // same body again (an answer lost on the way back) returns the stored answer.
-  std::string body, plain;
-  s = push_bodies_->Read(sha, &body);
-  if (s.ok()) s = sync::Decompress(body, limits_.max_inflated_bytes, &plain);
   sync::ChangeSet cs;
-  if (s.ok()) s = sync::LooksLikeColumns(plain) ? sync::DecodeColumns(plain, &cs) : sync::DecodeBinary(plain, &cs);
+  {
+    // The body and its decompressed bytes are freed before the change set is applied.
+    std::string body, plain;
+    s = push_bodies_->Read(sha, &body);
+    if (s.ok()) s = sync::Decompress(body, limits_.max_inflated_bytes, &plain);
+    if (s.ok()) s = sync::LooksLikeColumns(plain) ? sync::DecodeColumns(plain, &cs) : sync::DecodeBinary(plain, &cs);
+  }
   if (!s.ok()) return Status(s.code(), "change-set body " + sha.substr(0, 12) + ": " + s.message());
-  s = Push(user, cs, result);
+  s = Push(user, std::move(cs), result);
   if (!s.ok()) return s;
   *applied = true;
   // Bodies are kept a day so that a lost answer costs one small request; sweep now and then.

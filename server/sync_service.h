@@ -115,7 +115,8 @@ class SyncService {
   Status Authenticate(const std::string& bearer_token, AuthUser* out);
   Status Logout(const std::string& bearer_token);
 
-  Status Push(const AuthUser& user, const sync::ChangeSet& cs, sync::PushResult* out);
+  // Taken by value: callers move a decoded change set in (it can be megabytes).
+  Status Push(const AuthUser& user, sync::ChangeSet cs, sync::PushResult* out);
   Status Pull(const AuthUser& user, const PullRequest& req, sync::PullPage* out);
   Status History(const AuthUser& user, const std::string& record_id, std::vector<AuditRow>* out);
 
