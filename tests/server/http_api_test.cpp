@@ -10,9 +10,11 @@
 #include <Poco/StreamCopier.h>
 #include <gtest/gtest.h>
 
+#include "client/http_client.h"
 #include "server/sqlite_server_store.h"
 #include "shared/ids.h"
 #include "sync/codec.h"
+#include "sync/columns.h"
 #include "tests/client/test_home.h"
 #include "tests/server/http_call.h"
 
@@ -153,6 +155,63 @@ TEST_F(HttpApiTest, ConflictEndpointsNeedAnAdministrator) {
               "permission_denied", "administrators");
   ExpectError(Call("POST", "/v1/users", R"({"name":"x","role":"admin","unit":"26","password":"12345678"})", token_),
               403, "permission_denied", "administrators");
+}
+
+}  // namespace
+}  // namespace ocop::server
+
+namespace ocop::server {
+namespace {
+
+// The encodings a device uses once the server has said it reads them: the
+// column encoding under zstd, both ways; older requests keep working.
+TEST_F(HttpApiTest, ColumnsAndZstdAreNegotiated) {
+  client::HttpClient http("http://127.0.0.1:" + std::to_string(socket_.address().port()));
+  EXPECT_FALSE(http.PeerReads("zstd"));
+  std::string resp, type;
+  ASSERT_TRUE(http.Call("GET", "/healthz", "", "application/json", "application/json", &resp, &type).ok());
+  EXPECT_TRUE(http.PeerReads("columns"));
+  EXPECT_TRUE(http.PeerReads("zstd"));
+  EXPECT_FALSE(http.PeerReads("colu"));
+  http.set_token(token_);
+
+  // A change set of 50 forms in the column encoding (zstd on the way: over the
+  // client's compression threshold); the answer comes in columns, without ids.
+  sync::ChangeSet cs;
+  ASSERT_TRUE(sync::DecodeJson(ValidChangeSet(), &cs).ok());
+  sync::Change first = cs.changes[0];
+  for (int i = 1; i < 50; ++i) {
+    sync::Change c = first;
+    c.change_id = ids::NewUuid();
+    c.record_id = ids::NewUuid();
+    cs.changes.push_back(c);
+  }
+  ASSERT_TRUE(http.Call("POST", "/v1/push", sync::EncodeColumns(cs), sync::kColumnsContentType,
+                        sync::kColumnsContentType, &resp, &type).ok());
+  EXPECT_EQ(type, sync::kColumnsContentType);
+  sync::PushResult result;
+  ASSERT_TRUE(sync::DecodeColumns(resp, cs, &result).ok());
+  ASSERT_EQ(result.outcomes.size(), 50u);
+  EXPECT_EQ(result.outcomes[7].record_id, cs.changes[7].record_id);
+  EXPECT_EQ(result.outcomes[7].result, sync::outcome::kApplied);
+  EXPECT_EQ(RecordCount(), 50);
+
+  // Pull pages: columns when asked, the binary encoding otherwise.
+  ASSERT_TRUE(http.Call("POST", "/v1/pull", R"({"since":0})", "application/json",
+                        std::string(sync::kColumnsContentType) + ", " + sync::kBinaryContentType, &resp, &type).ok());
+  EXPECT_EQ(type, sync::kColumnsContentType);
+  sync::PullPage page;
+  ASSERT_TRUE(sync::DecodeColumns(resp, &page).ok());
+  EXPECT_EQ(page.records.size(), 0u);  // this device made them all: not sent back
+  ASSERT_TRUE(http.Call("POST", "/v1/pull", R"({"since":0})", "application/json", sync::kBinaryContentType, &resp, &type).ok());
+  EXPECT_EQ(type, sync::kBinaryContentType);
+  ASSERT_TRUE(sync::DecodeBinary(resp, &page).ok());
+
+  // A body in an encoding the server does not read is refused by name.
+  ExpectError(Call("POST", "/v1/push", ValidChangeSet(), token_, "br"), 400, "invalid_argument", "gzip, zstd or none");
+  // zstd that does not decompress is refused, and stores nothing.
+  ExpectError(Call("POST", "/v1/push", "\x28\xb5\x2f\xfd garbage", token_, "zstd"), 400, "invalid_argument", "zstd");
+  EXPECT_EQ(RecordCount(), 50);
 }
 
 }  // namespace
