@@ -526,6 +526,15 @@ Status LocalStore::FreezeNextAfter(const std::string& in_flight, size_t max_chan
   return FreezeNew(max_changes, out, has);
 }
 
+Status LocalStore::ThawChangeSet(const std::string& id) {
+  sql::Transaction tx(&db_);
+  if (!tx.status().ok()) return tx.status();
+  Status s = db_.Prepare("UPDATE outbox SET changeset_id = NULL WHERE changeset_id = ?").Bind(1, id).Run();
+  if (s.ok()) s = db_.Prepare("DELETE FROM inflight WHERE changeset_id = ?").Bind(1, id).Run();
+  if (!s.ok()) return s;
+  return tx.Commit();
+}
+
 Status LocalStore::FreezePending(size_t max_changes, std::vector<sync::ChangeSet>* out) {
   out->clear();
   // Bounded: each round freezes at least one pending change or stops.

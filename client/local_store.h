@@ -126,6 +126,9 @@ class LocalStore {
   // While change set `in_flight` is on its way: freezes the next one, if it
   // is the only set in flight (sets go in the order they were made).
   Status FreezeNextAfter(const std::string& in_flight, size_t max_changes, sync::ChangeSet* out, bool* has);
+  // Puts a frozen change set that was never sent back among the pending
+  // changes (the one frozen ahead, when the set before it did not get through).
+  Status ThawChangeSet(const std::string& id);
   // The cursor of the last pull that reached the end (pages with `more` false):
   // everything in scope up to it is on this device. 0: none yet.
   int64_t CompleteCursor();

@@ -283,6 +283,12 @@ Status SyncClient::Push(SyncReport* report, bool* progressed) {
     prepare.join();
     report->phases.freeze += freeze_s;
     report->phases.encode += encode_s;
+    if (!s.ok() && has_next) {
+      // The set frozen ahead goes back among the pending changes: the one
+      // before it is continued (or decided on) first, as if it never was.
+      Status thawed = store_.ThawChangeSet(next.cs.id);
+      if (!thawed.ok()) return thawed;
+    }
     if (!s.ok()) {
       if (!IsLinkFailure(s) && s.code() != Code::kUnauthenticated) {
         // Kept as it is: the officer decides (see `ocop outbox`).

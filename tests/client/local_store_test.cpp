@@ -228,6 +228,36 @@ TEST_F(LocalStoreTest, ChangeSetIsFrozenUntilAcknowledged) {
   EXPECT_EQ(cs3.changes[0].base_version, 0);  // versions come from pulls, not from answers
 }
 
+TEST_F(LocalStoreTest, TheNextChangeSetFreezesAheadAndThawsBack) {
+  for (int i = 0; i < 5; ++i) {
+    Record r;
+    ASSERT_TRUE(store_->Create("idea", Idea("SP " + std::to_string(i)), &r).ok());
+  }
+  sync::ChangeSet first, next;
+  bool has = false;
+  ASSERT_TRUE(store_->NextChangeSet(2, &first, &has).ok());
+  ASSERT_TRUE(has);
+  // Frozen ahead only while `first` is the one set in flight.
+  ASSERT_TRUE(store_->FreezeNextAfter(first.id, 2, &next, &has).ok());
+  ASSERT_TRUE(has);
+  EXPECT_EQ(next.changes.size(), 2u);
+  sync::ChangeSet third;
+  ASSERT_TRUE(store_->FreezeNextAfter(first.id, 2, &third, &has).ok());
+  EXPECT_FALSE(has);  // two in flight already
+  EXPECT_EQ(Count("inflight"), 2);
+  // `first` did not get through: the set frozen ahead goes back, and `first`
+  // is still the one to continue.
+  ASSERT_TRUE(store_->ThawChangeSet(next.id).ok());
+  EXPECT_EQ(Count("inflight"), 1);
+  sync::ChangeSet again;
+  ASSERT_TRUE(store_->NextChangeSet(2, &again, &has).ok());
+  EXPECT_EQ(again, first);
+  ASSERT_TRUE(store_->FreezeNextAfter(first.id, 10, &third, &has).ok());
+  ASSERT_TRUE(has);
+  EXPECT_EQ(third.changes.size(), 3u);  // the thawed two and the fifth
+  EXPECT_NE(third.id, next.id);
+}
+
 TEST_F(LocalStoreTest, PullKeepsLocalEditsOnTop) {
   Record r;
   ASSERT_TRUE(store_->Create("idea", Idea("Ổi"), &r).ok());
