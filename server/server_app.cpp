@@ -55,7 +55,7 @@ void OcopdApp::defineOptions(OptionSet& options) {
   options.addOption(Option("host", "", "listen on address ADDR (default 127.0.0.1; 0.0.0.0 for every interface)")
                         .argument("ADDR").binding("server.host"));
   options.addOption(Option("data-dir", "d", "keep the store in DIR (default ./ocopd-data)").argument("DIR").binding("server.data_dir"));
-  options.addOption(Option("threads", "", "serve with N threads (default 16)").argument("N").binding("server.threads"));
+  options.addOption(Option("threads", "", "serve with N threads (default 32)").argument("N").binding("server.threads"));
   options.addOption(Option("max-body", "", "refuse request bodies over N bytes (default 33554432)").argument("N").binding("server.max_body_bytes"));
   options.addOption(Option("log-file", "", "also log to FILE, rotated at 10 MB").argument("FILE").binding("log.file"));
   options.addOption(Option("add-user", "", "create account NAME (password read from standard input) and exit").argument("NAME"));
@@ -383,7 +383,7 @@ int OcopdApp::main(const std::vector<std::string>& args) {
   }
   Poco::Net::ServerSocket& socket = *socket_holder;
   Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
-  params->setMaxThreads(config().getInt("server.threads", 12));
+  params->setMaxThreads(config().getInt("server.threads", 32));
   params->setMaxQueued(config().getInt("server.max_queued", 256));
   params->setKeepAlive(true);
   params->setTimeout(Poco::Timespan(config().getInt("server.timeout_seconds", 60), 0));
