@@ -94,16 +94,12 @@ std::string FormatUuid(uint64_t hi, uint64_t lo) {
   return s;
 }
 
+// HybridClock::Decode accepts exactly the 21-character form Encode writes, so
+// what it reads comes back byte for byte.
 bool ParseHlc(std::string_view s, int64_t* ms, int64_t* counter) {
-  if (s.size() != 21 || s[15] != '-') return false;
-  int64_t a = 0, b = 0;
-  for (size_t i = 0; i < 21; ++i) {
-    if (i == 15) continue;
-    if (s[i] < '0' || s[i] > '9') return false;
-    (i < 15 ? a : b) = (i < 15 ? a : b) * 10 + (s[i] - '0');
-  }
-  *ms = a;
-  *counter = b;
+  int32_t c = 0;
+  if (!HybridClock::Decode(std::string(s), ms, &c)) return false;
+  *counter = c;
   return true;
 }
 
