@@ -30,7 +30,9 @@
 #include "server/connection_guard.h"
 #include "server/file_store.h"
 #include "server/http_api.h"
+#include "server/postgres_server_store.h"
 #include "server/sqlite_server_store.h"
+#include "server/store_migration.h"
 #include "server/sync_service.h"
 #include "shared/forms.h"
 
@@ -64,6 +66,8 @@ void OcopdApp::defineOptions(OptionSet& options) {
   options.addOption(Option("import-units", "", "merge the units of a CSV FILE into the store and exit").argument("FILE"));
   options.addOption(Option("backup", "", "copy the store, consistent, into FILE (also while ocopd serves) and exit")
                         .argument("FILE"));
+  options.addOption(Option("migrate-from-sqlite", "", "copy the SQLite store FILE (ocopd.db) into the configured PostgreSQL "
+                                                    "store, check counts and checksums, and exit").argument("FILE"));
   options.addOption(Option("import-changes", "", "apply a device's carried FILE of changes (ocop outbox export) and exit")
                         .argument("FILE"));
   options.addOption(Option("export-scope", "", "write the return file for a device of UNIT (with --for-device, --output) and exit")
@@ -86,6 +90,8 @@ void OcopdApp::handleOption(const std::string& name, const std::string& value) {
     unit_ = value;
   } else if (name == "import-units") {
     import_units_ = value;
+  } else if (name == "migrate-from-sqlite") {
+    migrate_from_ = value;
   } else if (name == "backup") {
     backup_ = value;
   } else if (name == "import-changes") {
@@ -120,10 +126,39 @@ void OcopdApp::SetupLogging() {
 
 namespace {
 
-Status OpenService(Poco::Util::LayeredConfiguration& config, std::unique_ptr<SqliteServerStore>* store,
+// The configured engine: the embedded SQLite file in the data directory
+// (default), or PostgreSQL (store.engine = postgresql, store.postgresql = a
+// libpq connection string) for several ocopd on one database.
+Status OpenStore(Poco::Util::LayeredConfiguration& config, std::unique_ptr<ServerStore>* store) {
+  std::string engine = config.getString("store.engine", "sqlite");
+  if (engine == "sqlite") {
+    std::unique_ptr<SqliteServerStore> sqlite;
+    Status s = SqliteServerStore::Open(config.getString("server.data_dir", "ocopd-data"), &sqlite);
+    if (s.ok()) *store = std::move(sqlite);
+    return s;
+  }
+  if (engine == "postgresql") {
+    PostgresOptions options;
+    options.conninfo = config.getString("store.postgresql", "");
+    options.pool_size = config.getInt("store.pool_size", options.pool_size);
+    std::unique_ptr<PostgresServerStore> postgres;
+    Status s = PostgresServerStore::Open(options, &postgres);
+    if (s.ok()) *store = std::move(postgres);
+    return s;
+  }
+  return Status::Invalid("store.engine must be sqlite or postgresql, not '" + engine + "'");
+}
+
+// Where the bytes of photos and resumable push bodies live: the data
+// directory, or files.dir — with several ocopd, one directory they all reach,
+// so that an upload cut on one replica resumes on another.
+std::string BytesDir(Poco::Util::LayeredConfiguration& config, const std::string& what) {
+  return config.getString("files.dir", config.getString("server.data_dir", "ocopd-data")) + "/" + what;
+}
+
+Status OpenService(Poco::Util::LayeredConfiguration& config, std::unique_ptr<ServerStore>* store,
                    std::unique_ptr<SyncService>* service) {
-  std::string dir = config.getString("server.data_dir", "ocopd-data");
-  Status s = SqliteServerStore::Open(dir, store);
+  Status s = OpenStore(config, store);
   if (!s.ok()) return s;
   UnitTree units;
   s = (*store)->LoadUnits(&units);
@@ -156,7 +191,7 @@ int OcopdApp::AddUser() {
     std::cerr << "ocopd: --add-user needs --role officer|coordinator|admin and --unit CODE\n";
     return EXIT_USAGE;
   }
-  std::unique_ptr<SqliteServerStore> store;
+  std::unique_ptr<ServerStore> store;
   std::unique_ptr<SyncService> service;
   Status s = OpenService(config(), &store, &service);
   if (s.ok()) {
@@ -184,10 +219,10 @@ int OcopdApp::ImportChanges() {
     in.read(buf, sizeof buf);
     bytes.append(buf, static_cast<size_t>(in.gcount()));
   }
-  std::unique_ptr<SqliteServerStore> store;
+  std::unique_ptr<ServerStore> store;
   std::unique_ptr<SyncService> service;
   Status s = OpenService(config(), &store, &service);
-  FileStore files(config().getString("server.data_dir", "ocopd-data") + "/files");
+  FileStore files(BytesDir(config(), "files"));
   if (s.ok()) s = files.Init();
   if (s.ok()) service->set_files(&files);
   CarriedImport result;
@@ -231,7 +266,7 @@ int OcopdApp::ExportScope() {
     }
     since = std::stoll(since_);
   }
-  std::unique_ptr<SqliteServerStore> store;
+  std::unique_ptr<ServerStore> store;
   std::unique_ptr<SyncService> service;
   Status s = OpenService(config(), &store, &service);
   std::string bytes;
@@ -271,7 +306,7 @@ int OcopdApp::ImportUnits() {
   buf << in.rdbuf();
   UnitTree units;
   Status s = UnitTree::ParseCsv(buf.str(), &units);
-  std::unique_ptr<SqliteServerStore> store;
+  std::unique_ptr<ServerStore> store;
   std::unique_ptr<SyncService> service;
   if (s.ok()) s = OpenService(config(), &store, &service);
   // The same merge as the console's import: codes are permanent, missing ones
@@ -295,6 +330,28 @@ int OcopdApp::ImportUnits() {
   return EXIT_OK;
 }
 
+int OcopdApp::MigrateFromSqlite() {
+  if (config().getString("store.engine", "sqlite") != "postgresql") {
+    std::cerr << "ocopd: --migrate-from-sqlite copies into PostgreSQL: set store.engine = postgresql and "
+                 "store.postgresql in the configuration (docs/deploy/cluster.md)\n";
+    return EXIT_USAGE;
+  }
+  std::unique_ptr<ServerStore> store;
+  Status s = OpenStore(config(), &store);  // connects and brings the schema up to date
+  std::vector<TableCopy> report;
+  if (s.ok()) s = MigrateSqliteToPostgres(migrate_from_, config().getString("store.postgresql", ""), &report);
+  if (!s.ok()) {
+    std::cerr << "ocopd: migration refused, nothing was written: " << s.message() << "\n";
+    return s.code() == Code::kNotFound ? EXIT_NOINPUT : EXIT_DATAERR;
+  }
+  std::cout << "copied " << migrate_from_ << " into PostgreSQL; rows and SHA-256 checked equal on both sides:\n";
+  for (const auto& t : report)
+    std::cout << "  " << t.table << std::string(t.table.size() < 18 ? 18 - t.table.size() : 1, ' ') << t.rows
+              << " rows  sha256 " << t.sha256.substr(0, 16) << "\n";
+  std::cout << "photos: copy " << migrate_from_ << "'s files/ directory into files.dir (or the data directory)\n";
+  return EXIT_OK;
+}
+
 int OcopdApp::main(const std::vector<std::string>& args) {
   if (help_) {
     Poco::Util::HelpFormatter help(options());
@@ -314,7 +371,13 @@ int OcopdApp::main(const std::vector<std::string>& args) {
   if (!import_units_.empty()) return ImportUnits();
   if (!import_changes_.empty()) return ImportChanges();
   if (!export_scope_.empty()) return ExportScope();
+  if (!migrate_from_.empty()) return MigrateFromSqlite();
   if (!backup_.empty()) {
+    if (config().getString("store.engine", "sqlite") != "sqlite") {
+      std::cerr << "ocopd: --backup copies the embedded SQLite store; with store.engine = postgresql back up the "
+                   "database with pg_dump (docs/deploy/cluster.md)\n";
+      return EXIT_USAGE;
+    }
     Status b = SqliteServerStore::Backup(config().getString("server.data_dir", "ocopd-data"), backup_);
     if (!b.ok()) {
       std::cerr << "ocopd: backup failed: " << b.message() << "\n";
@@ -327,21 +390,21 @@ int OcopdApp::main(const std::vector<std::string>& args) {
 
   SetupLogging();
   auto& log = Poco::Logger::get("ocopd");
-  std::unique_ptr<SqliteServerStore> store;
+  std::unique_ptr<ServerStore> store;
   std::unique_ptr<SyncService> service;
   Status s = OpenService(config(), &store, &service);
   if (!s.ok()) {
     log.error("cannot open the store: " + s.message());
     return EXIT_SOFTWARE;
   }
-  FileStore files(config().getString("server.data_dir", "ocopd-data") + "/files");
+  FileStore files(BytesDir(config(), "files"));
   s = files.Init();
   if (!s.ok()) {
     log.error(s.message());
     return EXIT_SOFTWARE;
   }
   service->set_files(&files);
-  FileStore push_bodies(config().getString("server.data_dir", "ocopd-data") + "/pushes");
+  FileStore push_bodies(BytesDir(config(), "pushes"));
   s = push_bodies.Init();
   if (!s.ok()) {
     log.error(s.message());

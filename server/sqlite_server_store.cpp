@@ -5,50 +5,14 @@
 
 #include <cstdio>
 
-#include "shared/json.h"
-#include "sync/patch.h"
+#include "server/store_rows.h"
 
 namespace ocop::server {
 
 namespace {
 
-const char* kRecordCols =
-    "id, form, unit, unit_path, fields, deleted, conflict, version, seq, updated_hlc, updated_by, created_at, "
-    "updated_at, updated_device, echo_applied, created_seq, created_version, field_versions";
-
-void ReadRecord(sql::Stmt& st, StoredRecord* r) {
-  r->id = st.Text(0);
-  r->form = st.Text(1);
-  r->unit = st.Text(2);
-  r->unit_path = st.Text(3);
-  r->fields = st.Text(4);
-  r->deleted = st.Int(5) != 0;
-  r->conflict = st.Int(6) != 0;
-  r->version = st.Int(7);
-  r->seq = st.Int(8);
-  r->updated_hlc = st.Text(9);
-  r->updated_by = st.Text(10);
-  r->created_at = st.Text(11);
-  r->updated_at = st.Text(12);
-  r->updated_device = st.Text(13);
-  r->echo_applied = st.Int(14) != 0;
-  r->created_seq = st.Int(15);
-  r->created_version = st.Int(16);
-  r->field_versions = st.Text(17);
-}
-
-const char* kConflictCols =
-    "id, record_id, field, base_value, current_value, incoming_value, current_author, current_device, "
-    "current_change_id, incoming_author, incoming_device, incoming_change_id, incoming_hlc, created_at, "
-    "COALESCE(resolved_at, ''), COALESCE(resolved_by, ''), COALESCE(resolution, '')";
-
-void ReadConflict(sql::Stmt& st, ConflictRow* c) {
-  std::string* f[] = {&c->id, &c->record_id, &c->field, &c->base_value, &c->current_value, &c->incoming_value,
-                      &c->current_author, &c->current_device, &c->current_change_id, &c->incoming_author,
-                      &c->incoming_device, &c->incoming_change_id, &c->incoming_hlc, &c->created_at,
-                      &c->resolved_at, &c->resolved_by, &c->resolution};
-  for (int i = 0; i < 17; ++i) *f[i] = st.Text(i);
-}
+void ReadRecord(sql::Stmt& st, StoredRecord* r) { ReadRecordRow(st, r); }
+void ReadConflict(sql::Stmt& st, ConflictRow* c) { ReadConflictRow(st, c); }
 
 Status ReadConflicts(sql::Stmt& st, std::vector<ConflictRow>* out) {
   out->clear();
@@ -61,38 +25,20 @@ Status ReadConflicts(sql::Stmt& st, std::vector<ConflictRow>* out) {
 }
 
 Status SelectOpenConflicts(sql::Db* db, const std::string& record_id, std::vector<ConflictRow>* out) {
-  auto& st = db->Cached(std::string("SELECT ") + kConflictCols +
+  auto& st = db->Cached(std::string("SELECT ") + kConflictColumns +
                         " FROM conflicts WHERE record_id = ? AND resolved_at IS NULL ORDER BY created_at, id");
   sql::ResetOnExit reset(st);
   st.Bind(1, record_id);
   return ReadConflicts(st, out);
 }
 
-// The upper bound of a prefix range: "/26/" -> "/260" ('/' + 1 == '0').
-std::string PrefixEnd(std::string prefix) {
-  if (prefix.empty()) return "\x7f";
-  prefix.back() = static_cast<char>(prefix.back() + 1);
-  return prefix;
-}
-
 Status SelectRecord(sql::Db* db, const std::string& id, StoredRecord* out, bool* found) {
-  auto& st = db->Cached(std::string("SELECT ") + kRecordCols + " FROM records WHERE id = ?");
+  auto& st = db->Cached(std::string("SELECT ") + kRecordColumns + " FROM records WHERE id = ?");
   sql::ResetOnExit reset(st);
   st.Bind(1, id);
   *found = st.Step();
   if (*found) ReadRecord(st, out);
   return st.status();
-}
-
-// [{"key":"phone","old":"0912…","new":"0987…"}]: values are embedded as JSON.
-std::string EncodeAuditFields(const std::vector<sync::FieldChange>& fields) {
-  std::string out = "[";
-  for (size_t i = 0; i < fields.size(); ++i) {
-    if (i) out += ",";
-    out += "{\"key\":" + json::Quote(fields[i].key) + ",\"old\":" + fields[i].old_value + ",\"new\":" +
-           fields[i].new_value + "}";
-  }
-  return out + "]";
 }
 
 Status ReadAudit(sql::Db* db, const std::string& record_id, std::vector<AuditRow>* out) {
@@ -102,15 +48,9 @@ Status ReadAudit(sql::Db* db, const std::string& record_id, std::vector<AuditRow
   st.Bind(1, record_id);
   out->clear();
   while (st.Step()) {
-    json::Var v;
-    if (!json::Parse(st.Text(2), &v).ok() || v.type() != typeid(json::Array::Ptr))
-      return Status::Internal("audit entry of " + record_id + " is unreadable");
-    auto arr = v.extract<json::Array::Ptr>();
-    for (size_t i = 0; i < arr->size(); ++i) {
-      auto f = arr->getObject(static_cast<unsigned>(i));
-      out->push_back({st.Text(0), st.Text(1), f->getValue<std::string>("key"), json::ToText(f->get("old")),
-                      json::ToText(f->get("new")), st.Text(3), st.Text(4), st.Text(5), st.Text(6), st.Text(7)});
-    }
+    AuditRow base{st.Text(0), st.Text(1), "", "", "", st.Text(3), st.Text(4), st.Text(5), st.Text(6), st.Text(7)};
+    Status s = AppendAuditRows(st.Text(2), base, out);
+    if (!s.ok()) return s;
   }
   return st.status();
 }
@@ -149,7 +89,7 @@ class SqliteWriteTxn final : public WriteTxn {
     return SelectRecord(db_, id, out, found);
   }
   Status ListRecords(const std::string& unit_path, const std::string& form, std::vector<StoredRecord>* out) override {
-    auto& st = db_->Cached(std::string("SELECT ") + kRecordCols +
+    auto& st = db_->Cached(std::string("SELECT ") + kRecordColumns +
                            " FROM records WHERE unit_path = ? AND form = ? AND deleted = 0 ORDER BY seq");
     sql::ResetOnExit reset(st);
     st.Bind(1, unit_path).Bind(2, form);
@@ -167,14 +107,7 @@ class SqliteWriteTxn final : public WriteTxn {
       sql::ResetOnExit reset_st(st);
       next_seq_ = st.Step() ? st.Int(0) + 1 : 1;
     }
-    r->seq = next_seq_++;
-    if (r->created_seq == 0 || !sync::StampFieldVersions(&r->field_versions, r->changed_keys, r->version, r->seq)) {
-      // New (or a field that cannot be recorded): as created now, sent whole.
-      r->created_seq = r->seq;
-      r->created_version = r->version;
-      r->field_versions.clear();
-    }
-    r->changed_keys.clear();
+    StampForWrite(r, next_seq_++);
     return db_->Cached(
                "INSERT INTO records(id, form, unit, unit_path, fields, deleted, conflict, version, seq, updated_hlc, "
                "updated_by, created_at, updated_at, updated_device, echo_applied, created_seq, created_version, "
@@ -204,13 +137,7 @@ class SqliteWriteTxn final : public WriteTxn {
     std::vector<AuditRow> rows;
     Status s = ReadAudit(db_, record_id, &rows);
     if (!s.ok()) return s;
-    *found = false;
-    for (auto it = rows.rbegin(); it != rows.rend(); ++it)
-      if (it->field == field && it->kind != "conflict") {
-        *out = *it;
-        *found = true;
-        break;
-      }
+    *found = FindLastAuthor(rows, field, out);
     return Status::Ok();
   }
   Status AddConflict(const ConflictRow& c) override {
@@ -444,7 +371,7 @@ Status SqliteServerStore::ReadSince(const std::string& prefix, int64_t since, in
                                     std::vector<StoredRecord>* out, int64_t* cursor, bool* more) {
   Reader db(this);
   if (!db.status().ok()) return db.status();
-  auto st = db->Prepare(std::string("SELECT ") + kRecordCols +
+  auto st = db->Prepare(std::string("SELECT ") + kRecordColumns +
                         " FROM records WHERE seq > ? AND unit_path >= ? AND unit_path < ? "
                         "AND NOT (echo_applied = 1 AND updated_device = ? AND updated_device != '') ORDER BY seq LIMIT ?");
   st.Bind(1, since).Bind(2, prefix).Bind(3, PrefixEnd(prefix)).Bind(4, skip_device).Bind(5, static_cast<int64_t>(limit) + 1);
@@ -484,7 +411,7 @@ Status SqliteServerStore::Audit(const std::string& record_id, std::vector<AuditR
 Status SqliteServerStore::ListConflicts(const std::string& prefix, bool open_only, std::vector<ConflictRow>* out) {
   Reader db(this);
   if (!db.status().ok()) return db.status();
-  std::string q = std::string("SELECT ") + kConflictCols +
+  std::string q = std::string("SELECT ") + kConflictColumns +
                   " FROM conflicts c WHERE EXISTS (SELECT 1 FROM records r WHERE r.id = c.record_id AND "
                   "r.unit_path >= ? AND r.unit_path < ?)";
   if (open_only) q += " AND resolved_at IS NULL";
