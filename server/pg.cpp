@@ -34,6 +34,8 @@ Status Conn::Connect(const std::string& conninfo, std::unique_ptr<Conn>* out) {
   }
   // UTC, so that now() text is the same whichever replica writes it; a lock
   // wait or a statement that hangs fails instead of holding a request thread.
+  // Notices ("relation already exists, skipping") are not for the operator's log.
+  PQsetNoticeProcessor(c->conn_, [](void*, const char*) {}, nullptr);
   Status s = c->Script("SET TIME ZONE 'UTC'; SET lock_timeout = '30s'; SET statement_timeout = '120s'");
   if (!s.ok()) return s;
   *out = std::move(c);

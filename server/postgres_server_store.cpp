@@ -185,18 +185,27 @@ class PostgresWriteTxn final : public WriteTxn {
     return c_->Exec("UPDATE conflicts SET resolved_at = $1, resolved_by = $2, resolution = $3 WHERE id = $4",
                     {P(at), P(by), P(resolution), P(id)});
   }
-  Status ReserveReceipts(const std::string& commune, int year, int count, int64_t* first, int64_t* last) override {
+  Status ReserveReceipts(const std::string& scope, int year, int count, int64_t floor, int64_t* first,
+                         int64_t* last) override {
     // One statement: the counter's row lock alone keeps blocks apart, even
     // without the write lock around it.
     pg::Result res;
     Status s = c_->Exec(
-        "INSERT INTO receipt_counters(commune, year, next) VALUES ($1, $2, 1 + $3::bigint) "
-        "ON CONFLICT (commune, year) DO UPDATE SET next = receipt_counters.next + $3::bigint RETURNING next",
-        {P(commune), P(year), P(count)}, &res);
+        "INSERT INTO receipt_counters(commune, year, next) VALUES ($1, $2, GREATEST($4::bigint, 1) + $3::bigint) "
+        "ON CONFLICT (commune, year) DO UPDATE SET next = GREATEST(receipt_counters.next, $4::bigint) + $3::bigint "
+        "RETURNING next",
+        {P(scope), P(year), P(count), P(floor)}, &res);
     if (!s.ok()) return s;
     if (res.rows() != 1) return Status::Internal("receipt counter missing");
     *last = res.Int(0, 0) - 1;
     *first = *last - count + 1;
+    return Status::Ok();
+  }
+  Status PeekReceiptCounter(const std::string& scope, int year, int64_t* next) override {
+    pg::Result res;
+    Status s = c_->Exec("SELECT next FROM receipt_counters WHERE commune = $1 AND year = $2", {P(scope), P(year)}, &res);
+    if (!s.ok()) return s;
+    *next = res.rows() ? res.Int(0, 0) : 0;
     return Status::Ok();
   }
 

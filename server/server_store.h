@@ -88,8 +88,12 @@ class WriteTxn {
   virtual Status OpenConflicts(const std::string& record_id, std::vector<ConflictRow>* out) = 0;
   virtual Status ResolveConflict(const std::string& id, const std::string& by, const std::string& at,
                                  const std::string& resolution) = 0;
-  // Reserves `count` receipt numbers for (commune, year): [*first, *last].
-  virtual Status ReserveReceipts(const std::string& commune, int year, int count, int64_t* first, int64_t* last) = 0;
+  // Reserves `count` receipt numbers of one counter (the scope a number is
+  // unique in: shared/receipt.h) and year: [*first, *last], never below `floor`.
+  virtual Status ReserveReceipts(const std::string& scope, int year, int count, int64_t floor, int64_t* first,
+                                 int64_t* last) = 0;
+  // The next free number of a counter (0 when it has none yet).
+  virtual Status PeekReceiptCounter(const std::string& scope, int year, int64_t* next) = 0;
 };
 
 class ServerStore {

@@ -159,18 +159,25 @@ class SqliteWriteTxn final : public WriteTxn {
     return db_->Cached("UPDATE conflicts SET resolved_at = ?, resolved_by = ?, resolution = ? WHERE id = ?")
         .Bind(1, at).Bind(2, by).Bind(3, resolution).Bind(4, id).Run();
   }
-  Status ReserveReceipts(const std::string& commune, int year, int count, int64_t* first, int64_t* last) override {
+  Status ReserveReceipts(const std::string& scope, int year, int count, int64_t floor, int64_t* first,
+                         int64_t* last) override {
     Status s = db_->Cached("INSERT OR IGNORE INTO receipt_counters(commune, year, next) VALUES (?, ?, 1)")
-                   .Bind(1, commune).Bind(2, year).Run();
+                   .Bind(1, scope).Bind(2, year).Run();
     if (!s.ok()) return s;
-    auto& st = db_->Cached("SELECT next FROM receipt_counters WHERE commune = ? AND year = ?");
-    sql::ResetOnExit reset_st(st);
-    st.Bind(1, commune).Bind(2, year);
-    if (!st.Step()) return Status::Internal("receipt counter missing");
-    *first = st.Int(0);
+    int64_t next = 0;
+    s = PeekReceiptCounter(scope, year, &next);
+    if (!s.ok()) return s;
+    *first = std::max(next, floor);
     *last = *first + count - 1;
     return db_->Cached("UPDATE receipt_counters SET next = ? WHERE commune = ? AND year = ?")
-        .Bind(1, *last + 1).Bind(2, commune).Bind(3, year).Run();
+        .Bind(1, *last + 1).Bind(2, scope).Bind(3, year).Run();
+  }
+  Status PeekReceiptCounter(const std::string& scope, int year, int64_t* next) override {
+    auto& st = db_->Cached("SELECT next FROM receipt_counters WHERE commune = ? AND year = ?");
+    sql::ResetOnExit reset_st(st);
+    st.Bind(1, scope).Bind(2, year);
+    *next = st.Step() ? st.Int(0) : 0;
+    return st.status();
   }
 
  private:

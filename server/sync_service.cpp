@@ -1,4 +1,5 @@
 #include "server/sync_service.h"
+#include "shared/receipt.h"
 
 #include <set>
 
@@ -635,8 +636,22 @@ Status SyncService::Pull(const AuthUser& user, const PullRequest& req, sync::Pul
     int year = req.receipt_year;
     if (year < 2018 || year > 2100) return Status::Invalid("'receipt_year' must be a year between 2018 and 2100");
     int64_t first = 0, last = 0;
+    // The number names the province and district, not the commune: one
+    // counter per district (shared/receipt.h). Numbers used to be counted per
+    // commune; a district's counter starts past every number its communes
+    // already gave out, so none is given twice across the change.
+    const std::string scope = ReceiptScope(*Units(), user.unit);
+    std::vector<std::string> legacy = ReceiptScopeCommunes(*Units(), scope);
     s = store_.RunWrite([&](WriteTxn& txn) {
-      return txn.ReserveReceipts(user.unit, year, req.reserve_receipts, &first, &last);
+      int64_t floor = 1;
+      for (const auto& commune : legacy) {
+        if (commune == scope) continue;
+        int64_t next = 0;
+        Status st = txn.PeekReceiptCounter(commune, year, &next);
+        if (!st.ok()) return st;
+        floor = std::max(floor, next);
+      }
+      return txn.ReserveReceipts(scope, year, req.reserve_receipts, floor, &first, &last);
     });
     if (!s.ok()) return s;
     page.receipt_year = year;

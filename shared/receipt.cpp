@@ -10,4 +10,23 @@ std::string FormatReceipt(const UnitTree& units, const std::string& commune, int
   return s;
 }
 
+std::string ReceiptScope(const UnitTree& units, const std::string& commune) {
+  if (const Unit* d = units.AncestorAtLevel(commune, "district")) return d->code;
+  if (const Unit* p = units.AncestorAtLevel(commune, "province")) return p->code;
+  return commune;
+}
+
+std::vector<std::string> ReceiptScopeCommunes(const UnitTree& units, const std::string& scope) {
+  std::vector<std::string> out, todo{scope};
+  // Bounded by the tree: every unit is visited once (a tree has no cycles).
+  while (!todo.empty() && out.size() <= units.size()) {
+    std::string code = todo.back();
+    todo.pop_back();
+    auto children = units.Children(code);
+    if (children.empty()) out.push_back(code);
+    for (const Unit* c : children) todo.push_back(c->code);
+  }
+  return out;
+}
+
 }  // namespace ocop

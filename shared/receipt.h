@@ -10,6 +10,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "shared/units.h"
 
@@ -25,5 +26,13 @@ struct ReceiptBlock {
 // Formats a receipt number. The province and district are the commune's
 // ancestors at those levels; a missing level (two-tier units) is left out.
 std::string FormatReceipt(const UnitTree& units, const std::string& commune, int year, int64_t n);
+
+// The unit a number is unique in — what FormatReceipt writes: the commune's
+// district, or its province in two-tier trees. Every commune of a district
+// draws from the district's one counter; two communes counting apart would
+// both write "1/PĐK-26-253-2026".
+std::string ReceiptScope(const UnitTree& units, const std::string& commune);
+// The communes (leaf units) under a scope, the scope itself if it has none.
+std::vector<std::string> ReceiptScopeCommunes(const UnitTree& units, const std::string& scope);
 
 }  // namespace ocop

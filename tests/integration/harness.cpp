@@ -90,8 +90,10 @@ RunResult RunProgram(const std::string& program, const std::vector<std::string>&
 }
 
 ServerProcess::ServerProcess(const std::string& data_dir, const std::vector<std::string>& extra_args)
-    : data_dir_(data_dir) {
-  std::vector<std::string> args = {"--data-dir", data_dir, "--port", "0", "--host", "127.0.0.1"};
+    : extra_args_(extra_args), data_dir_(data_dir) {
+  std::vector<std::string> args = {"--data-dir", data_dir, "--host", "127.0.0.1"};
+  // Any free port, unless the test names one (an option may be given once).
+  if (std::find(extra_args.begin(), extra_args.end(), "--port") == extra_args.end()) args.insert(args.end(), {"--port", "0"});
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   int in_fd, out_fd, err_fd;
   pid_t pid = Spawn(BinOcopd(), args, {}, &in_fd, &out_fd, &err_fd);
@@ -154,10 +156,65 @@ int ServerProcess::Stop() {
   return -9;
 }
 
+void ServerProcess::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+ChildProcess::ChildProcess(const std::string& program, const std::vector<std::string>& args, const std::string& log) {
+  int in_fd, out_fd, err_fd;
+  pid_ = Spawn(program, args, {}, &in_fd, &out_fd, &err_fd);
+  if (pid_ < 0) return;
+  close(in_fd);
+  for (int fd : {out_fd, err_fd})
+    std::thread([fd, log] {
+      FILE* f = fopen(log.c_str(), "a");
+      char b[4096];
+      ssize_t n;
+      while ((n = read(fd, b, sizeof b)) > 0)
+        if (f) fwrite(b, 1, static_cast<size_t>(n), f);
+      if (f) fclose(f);
+      close(fd);
+    }).detach();
+}
+
+ChildProcess::~ChildProcess() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+}
+
+bool ChildProcess::running() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) == pid_) pid_ = -1;
+  return pid_ > 0;
+}
+
+int FreeLoopbackPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  socklen_t len = sizeof a;
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    port = ntohs(a.sin_port);
+  close(fd);
+  return port;
+}
+
 bool ServerProcess::AddUser(const std::string& name, const std::string& role, const std::string& unit,
                             const std::string& password) {
-  auto r = RunProgram(BinOcopd(), {"--data-dir", data_dir_, "--add-user", name, "--role", role, "--unit", unit},
-                      password + "\n");
+  std::vector<std::string> args = {"--data-dir", data_dir_, "--add-user", name, "--role", role, "--unit", unit};
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  auto r = RunProgram(BinOcopd(), args, password + "\n");
   if (r.code != 0) fprintf(stderr, "add-user %s failed: %s%s\n", name.c_str(), r.out.c_str(), r.err.c_str());
   return r.code == 0;
 }

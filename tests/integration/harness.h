@@ -36,8 +36,11 @@ class ServerProcess {
                const std::string& password = "matkhau123");
   // SIGTERM and wait; returns the exit status.
   int Stop();
+  // SIGKILL, as when the machine or the process dies: no cleanup at all.
+  void Kill();
 
  private:
+  std::vector<std::string> extra_args_;  // also given to --add-user (a --config, say)
   std::string data_dir_, url_;
   int port_ = 0;
   int pid_ = -1;
@@ -101,6 +104,23 @@ class DroppingProxy {
   std::atomic<int64_t> forwarded_body_bytes_{0};
   std::thread thread_;
 };
+
+// Another program in the background (a load balancer): its output goes to
+// `log`; killed and reaped on destruction.
+class ChildProcess {
+ public:
+  ChildProcess(const std::string& program, const std::vector<std::string>& args, const std::string& log);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  bool running();
+
+ private:
+  int pid_ = -1;
+};
+
+// A loopback TCP port nobody listens on right now.
+int FreeLoopbackPort();
 
 std::string BinOcop();
 std::string BinOcopd();

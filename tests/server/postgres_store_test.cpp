@@ -191,7 +191,7 @@ TEST_F(PostgresStoreTest, ReceiptBlocksFromSeveralReplicasNeverOverlap) {
       for (int i = 0; i < 30; ++i) {
         int64_t first = 0, last = 0;
         Status s = replicas[r].store->RunWrite(
-            [&](WriteTxn& txn) { return txn.ReserveReceipts("08800", 2026, 1 + i % 4, &first, &last); });
+            [&](WriteTxn& txn) { return txn.ReserveReceipts("253", 2026, 1 + i % 4, 0, &first, &last); });
         EXPECT_TRUE(s.ok()) << s.message();
         blocks[r].emplace_back(first, last);
       }

@@ -10,6 +10,7 @@
 #include "tests/support/test_store.h"
 #include "shared/evaluation.h"
 #include "shared/ids.h"
+#include "shared/receipt.h"
 #include "sync/carried.h"
 #include "sync/codec.h"
 #include "tests/client/test_home.h"
@@ -412,6 +413,31 @@ TEST_F(SyncServiceTest, ReceiptBlocksNeverOverlapAcrossDevices) {
     EXPECT_EQ(last - first + 1, 10);
     for (int64_t n = first; n <= last; ++n) EXPECT_TRUE(numbers.insert(n).second) << "number " << n << " given twice";
   }
+}
+
+TEST_F(SyncServiceTest, ReceiptNumbersAreUniqueAcrossTheCommunesOfADistrict) {
+  // "n/PĐK-26-253-2026" names the district, not the commune: two communes of
+  // district 253 must not both give out number 1.
+  ASSERT_TRUE(service_->AddUser("thu", "officer", "08821", "matkhau123").ok());
+  // A counter left by the earlier per-commune counting: 08800 gave out 1–60.
+  ASSERT_TRUE(store_->RunWrite([](WriteTxn& txn) {
+                      int64_t first = 0, last = 0;
+                      return txn.ReserveReceipts("08800", 2026, 60, 0, &first, &last);
+                    }).ok());
+  std::set<std::string> numbers;
+  for (const char* who : {"lan", "thu", "lan", "thu"}) {
+    AuthUser u = Auth(who);
+    PullRequest req;
+    req.reserve_receipts = 25;
+    req.receipt_year = 2026;
+    sync::PullPage page;
+    ASSERT_TRUE(service_->Pull(u, req, &page).ok());
+    EXPECT_GT(page.receipt_first, 60) << "a number the commune's own counter already gave out";
+    for (int64_t n = page.receipt_first; n <= page.receipt_last; ++n)
+      EXPECT_TRUE(numbers.insert(FormatReceipt(UnitTree::Sample(), u.unit, 2026, n)).second)
+          << FormatReceipt(UnitTree::Sample(), u.unit, 2026, n) << " given twice";
+  }
+  EXPECT_EQ(numbers.size(), 100u);
 }
 
 }  // namespace
