@@ -1080,7 +1080,7 @@ class Cli {
          << T("Thay đổi chờ đồng bộ: ", "Changes waiting to sync: ") << info.pending_changes << "\n"
          << T("Xung đột đang mở: ", "Open conflicts: ") << info.conflicts << "\n"
          << T("Tệp chờ gửi: ", "Files waiting to upload: ") << info.files_waiting << "\n"
-         << T("Đồng bộ lần cuối: ", "Last sync: ") << (info.last_sync.empty() ? T("chưa bao giờ", "never") : info.last_sync) << "\n";
+         << T("Đồng bộ lần cuối: ", "Last sync: ") << (info.last_sync.empty() ? T("chưa bao giờ", "never") : dates::TimestampToDisplay(info.last_sync)) << "\n";
     if (!exported.empty())
       out_ << T("Đã ghi ra tệp, máy chủ chưa trả lời: ", "Exported to a file, not yet answered by the server: ")
            << exported.size() << T(" gói (tệp ", " change sets (file ") << exported.back().file_name << ", "

@@ -5,6 +5,7 @@
 # removes DIR. Where PostgreSQL is not installed, `start` says so, writes no
 # conninfo, and the PostgreSQL tests skip with that message.
 # As root (CI), the server runs as the `postgres` account, which initdb needs.
+# OCOP_PG_DURABLE=1 keeps fsync on (benchmarks, trials); tests turn it off.
 set -euo pipefail
 cmd="${1:?start|stop}" dir="${2:?directory}"
 bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)"
@@ -32,8 +33,10 @@ case "$cmd" in
       { cat "$dir/initdb.log"; exit 1; }
     # fsync off: a test cluster is thrown away; durability is PostgreSQL's own
     # business and not what these tests check. The benchmark runs with it on.
+    durability="-c fsync=off -c full_page_writes=off"
+    if [[ "${OCOP_PG_DURABLE:-0}" == "1" ]]; then durability=""; fi
     "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-k $dir -c listen_addresses= -c max_connections=300 -c fsync=off -c full_page_writes=off" start >/dev/null ||
+      -o "-k $dir -c listen_addresses= -c max_connections=300 $durability" start >/dev/null ||
       { cat "$dir/server.log"; exit 1; }
     echo "host=$dir port=5432 user=ocop" >"$dir/conninfo"
     chmod 644 "$dir/conninfo"
