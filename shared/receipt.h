@@ -1,10 +1,11 @@
 // Receipt numbers of idea forms: "<n>/PĐK-<province>-<district>-<year>", as the
 // communes wrote them on paper. Several devices of one commune hand them out
 // offline at once, so <n> must never be chosen by looking at what the device has
-// seen. Instead the server reserves *blocks* of numbers per (commune, year) to a
-// device (at login and whenever a sync finds the device's block running low); a
-// device gives out numbers only from blocks it holds. Blocks never overlap because
-// the server allocates them in one transaction from a per-(commune, year) counter.
+// seen. Instead the server reserves *blocks* of numbers to a device (at login and
+// whenever a sync finds the device's block running low); a device gives out
+// numbers only from blocks it holds. Blocks never overlap because the server
+// allocates them in one transaction from one counter per (district, year) — the
+// scope the number names (ReceiptScope).
 // A device with no block left records the form without a number and numbers it
 // at its next sync; see docs/receipts.md.
 #pragma once
