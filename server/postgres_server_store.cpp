@@ -576,6 +576,13 @@ Status PostgresServerStore::GetFile(const std::string& sha, std::string* record_
 }
 
 bool PostgresServerStore::Healthy() {
+  // Every connection busy is a busy replica, not a broken one: the balancer's
+  // check must not wait behind the requests (and take the replica out for
+  // being loaded). Otherwise a real round trip to the database.
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (idle_.empty() && open_ >= options_.pool_size) return true;
+  }
   Lease c(this);
   if (!c.status().ok()) return false;
   pg::Result res;

@@ -23,8 +23,11 @@
 #include <Poco/Util/OptionSet.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <fstream>
 #include <iostream>
+#include <mutex>
+#include <thread>
 #include <sstream>
 
 #include "server/connection_guard.h"
@@ -465,7 +468,32 @@ int OcopdApp::main(const std::vector<std::string>& args) {
   std::string url = (cert.empty() ? "http://" : "https://") + socket.address().toString();
   log.information("ocopd listening on " + url + " (data in " + config().getString("server.data_dir", "ocopd-data") + ")");
   std::cout << "ocopd listening on " << url << "\nconsole: " << url << "/console/" << std::endl;
+  // With a shared database another replica may import a unit list: look for
+  // it now and then (the embedded store has no other writer).
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+  bool stopping = false;
+  std::thread units_watch;
+  int refresh_s = config().getInt("store.units_refresh_seconds", 30);
+  if (config().getString("store.engine", "sqlite") != "sqlite" && refresh_s > 0)
+    units_watch = std::thread([&] {
+      std::unique_lock<std::mutex> lock(stop_mu);
+      while (!stop_cv.wait_for(lock, std::chrono::seconds(refresh_s), [&] { return stopping; })) {
+        bool changed = false;
+        Status r = service->RefreshUnits(&changed);
+        if (!r.ok()) log.warning("units not refreshed from the store: " + r.message());
+        else if (changed) log.information("took the unit list another replica imported");
+      }
+    });
   waitForTerminationRequest();
+  if (units_watch.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(stop_mu);
+      stopping = true;
+    }
+    stop_cv.notify_all();
+    units_watch.join();
+  }
   log.information("stopping: finishing requests in flight");
   server.stop();
   pool.joinAll();

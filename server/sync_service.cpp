@@ -57,6 +57,22 @@ Status SyncService::ReplaceUnits(const AuthUser& admin, UnitTree units) {
   return Status::Ok();
 }
 
+Status SyncService::RefreshUnits(bool* changed) {
+  *changed = false;
+  UnitTree stored;
+  Status s = store_.LoadUnits(&stored);
+  if (!s.ok()) return s;
+  if (stored.size() == 0) return Status::Ok();  // nothing saved yet: keep the tree in force
+  auto current = Units();
+  if (stored.ToCsv() == current->ToCsv()) return Status::Ok();
+  s = stored.Validate();
+  if (!s.ok()) return s;
+  std::lock_guard<std::mutex> lock(units_mu_);
+  units_ = std::make_shared<const UnitTree>(std::move(stored));
+  *changed = true;
+  return Status::Ok();
+}
+
 std::string SyncService::NowIso() const { return dates::IsoTimestamp(clock_.NowMillis()); }
 
 std::string SyncService::Tick() {

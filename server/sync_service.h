@@ -173,6 +173,10 @@ class SyncService {
   // Installs a new tree (already merged and checked by the caller; see
   // MergeUnitList in shared/units.h) and saves it.
   Status ReplaceUnits(const AuthUser& admin, UnitTree units);
+  // Takes the store's tree if it differs from the one in force: with several
+  // ocopd on one database, an import made through another replica (*changed
+  // tells whether anything was taken).
+  Status RefreshUnits(bool* changed);
   bool Healthy() { return store_.Healthy(); }
 
  private:

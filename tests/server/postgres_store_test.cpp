@@ -235,6 +235,26 @@ TEST_F(PostgresStoreTest, AConnectionKilledByTheDatabaseIsReplacedAndTheWriteRet
   EXPECT_TRUE(a.store->Healthy());
 }
 
+TEST_F(PostgresStoreTest, AUnitListImportedThroughOneReplicaReachesTheOthers) {
+  Replica a = Open(), b = Open();
+  ASSERT_TRUE(a.store->SaveUnits(UnitTree::Sample()).ok());
+  ASSERT_TRUE(a.service->AddUser("admin", "admin", "26", "matkhau123").ok());
+  bool changed = true;
+  ASSERT_TRUE(b.service->RefreshUnits(&changed).ok());
+  EXPECT_FALSE(changed);  // the same list
+  UnitTree bigger = UnitTree::Sample();
+  ASSERT_TRUE(bigger.Add({"99901", "Xã Thử Nghiệm", "commune", "253", "2026-01-01", ""}).ok());
+  ASSERT_TRUE(a.service->ReplaceUnits(Auth(*a.service, "admin", "office"), bigger).ok());
+  EXPECT_EQ(b.service->Units()->Find("99901"), nullptr);
+  ASSERT_TRUE(b.service->RefreshUnits(&changed).ok());
+  EXPECT_TRUE(changed);
+  ASSERT_NE(b.service->Units()->Find("99901"), nullptr);
+  // An officer of the new commune can be made through the other replica now.
+  EXPECT_TRUE(b.service->AddUser("moi", "officer", "99901", "matkhau123").ok());
+  ASSERT_TRUE(b.service->RefreshUnits(&changed).ok());
+  EXPECT_FALSE(changed);
+}
+
 TEST_F(PostgresStoreTest, MigrationFromSqliteCopiesEverythingAndIsChecked) {
   ocop::testing::TempDir dir;
   std::unique_ptr<SqliteServerStore> sqlite;
