@@ -82,6 +82,16 @@ Status Conn::Exec(const std::string& sql, const std::vector<Param>& params, Resu
                sql, out);
 }
 
+Status Conn::ExecOnce(const std::string& sql, const std::vector<Param>& params) {
+  if (Broken()) return Status::Unavailable("PostgreSQL connection lost");
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  return Check(PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
+                            nullptr, 0),
+               sql, nullptr);
+}
+
 Status Conn::Script(const std::string& sql) {
   if (Broken()) return Status::Unavailable("PostgreSQL connection lost");
   return Check(PQexec(conn_, sql.c_str()), sql, nullptr);

@@ -52,6 +52,9 @@ class Conn {
   // serialization failure, deadlock, lost connection -> kUnavailable (the
   // caller may retry the whole transaction); anything else -> kInternal.
   Status Exec(const std::string& sql, const std::vector<Param>& params = {}, Result* out = nullptr);
+  // Runs one statement unprepared (for statements whose text varies, such as
+  // multi-row inserts: preparing each would fill the cache).
+  Status ExecOnce(const std::string& sql, const std::vector<Param>& params);
   // Runs a script of several statements, unprepared and without parameters.
   Status Script(const std::string& sql);
   bool Broken() const { return !conn_ || PQstatus(conn_) != CONNECTION_OK; }

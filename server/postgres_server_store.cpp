@@ -1,6 +1,8 @@
 #include "server/postgres_server_store.h"
 
 #include <algorithm>
+#include <map>
+#include <unordered_map>
 #include <chrono>
 #include <thread>
 
@@ -90,9 +92,55 @@ Status ReadAudit(pg::Conn* c, const std::string& record_id, std::vector<AuditRow
   return Status::Ok();
 }
 
+// Rows of one table waiting to be inserted together.
+struct PendingRows {
+  const char* insert;  // "INSERT INTO t(a, b)"
+  int columns;
+  const char* on_conflict;  // appended after VALUES (may be "")
+  std::vector<pg::Param> values;
+  int rows() const { return static_cast<int>(values.size()) / columns; }
+};
+
+// Multi-row INSERT of the pending rows, at most 500 rows a statement (the
+// protocol allows 65,535 parameters).
+Status FlushRows(pg::Conn* c, PendingRows* p) {
+  const int kRowsPerStatement = 500;
+  for (int first = 0; first < p->rows(); first += kRowsPerStatement) {
+    int n = std::min(kRowsPerStatement, p->rows() - first);
+    std::string sql = std::string(p->insert) + " VALUES ";
+    int param = 1;
+    for (int r = 0; r < n; ++r) {
+      sql += r ? ",(" : "(";
+      for (int col = 0; col < p->columns; ++col) sql += (col ? ",$" : "$") + std::to_string(param++);
+      sql += ")";
+    }
+    sql += p->on_conflict;
+    auto begin = p->values.begin() + static_cast<std::ptrdiff_t>(first) * p->columns;
+    std::vector<pg::Param> chunk(begin, begin + static_cast<std::ptrdiff_t>(n) * p->columns);
+    Status s = c->ExecOnce(sql, chunk);
+    if (!s.ok()) return s;
+  }
+  p->values.clear();
+  return Status::Ok();
+}
+
+// The write transaction. Every statement to PostgreSQL is a round trip, so
+// the rows a change set writes (records, audit entries, change outcomes) are
+// held and inserted together, many rows a statement, before anything reads
+// those tables and at commit (Flush). Reads therefore always see this
+// transaction's own writes, as the interface promises.
 class PostgresWriteTxn final : public WriteTxn {
  public:
   explicit PostgresWriteTxn(pg::Conn* c) : c_(c) {}
+
+  // Writes every held row; RunWrite calls it before COMMIT.
+  Status Flush() {
+    Status s = FlushRecords();
+    if (s.ok()) s = FlushRows(c_, &audit_);
+    if (s.ok()) s = FlushRows(c_, &changes_);
+    if (s.ok()) pending_changes_.clear();
+    return s;
+  }
 
   Status FindChangeSet(const std::string& id, std::string* response, bool* found) override {
     pg::Result res;
@@ -109,6 +157,13 @@ class PostgresWriteTxn final : public WriteTxn {
                     {P(id), P(user), P(device), P(response)});
   }
   Status FindChange(const std::string& change_id, std::string* result, int64_t* version, bool* found) override {
+    auto held = pending_changes_.find(change_id);
+    if (held != pending_changes_.end()) {
+      *found = true;
+      *result = held->second.first;
+      *version = held->second.second;
+      return Status::Ok();
+    }
     pg::Result res;
     Status s = c_->Exec("SELECT result, version FROM changes WHERE change_id = $1", {P(change_id)}, &res);
     if (!s.ok()) return s;
@@ -118,17 +173,27 @@ class PostgresWriteTxn final : public WriteTxn {
   }
   Status SaveChange(const std::string& change_id, const std::string& changeset_id, const std::string& record_id,
                     const std::string& result, int64_t version) override {
-    return c_->Exec("INSERT INTO changes(change_id, changeset_id, record_id, result, version) VALUES ($1,$2,$3,$4,$5)",
-                    {P(change_id), P(changeset_id), P(record_id), P(result), P(version)});
+    if (!pending_changes_.emplace(change_id, std::make_pair(result, version)).second)
+      return Status(Code::kAlreadyExists, "change " + change_id + " saved twice");
+    for (auto& v : {P(change_id), P(changeset_id), P(record_id), P(result), P(version)}) changes_.values.push_back(v);
+    return Status::Ok();
   }
   Status GetRecord(const std::string& id, StoredRecord* out, bool* found) override {
+    auto held = records_.find(id);
+    if (held != records_.end()) {
+      *out = held->second;
+      *found = true;
+      return Status::Ok();
+    }
     return SelectRecord(c_, id, out, found);
   }
   Status ListRecords(const std::string& unit_path, const std::string& form, std::vector<StoredRecord>* out) override {
+    Status s = FlushRecords();
+    if (!s.ok()) return s;
     pg::Result res;
-    Status s = c_->Exec(std::string("SELECT ") + kRecordColumns +
-                            " FROM records WHERE unit_path = $1 AND form = $2 AND deleted = 0 ORDER BY seq",
-                        {P(unit_path), P(form)}, &res);
+    s = c_->Exec(std::string("SELECT ") + kRecordColumns +
+                     " FROM records WHERE unit_path = $1 AND form = $2 AND deleted = 0 ORDER BY seq",
+                 {P(unit_path), P(form)}, &res);
     if (!s.ok()) return s;
     return ReadRecords(res, out);
   }
@@ -140,30 +205,20 @@ class PostgresWriteTxn final : public WriteTxn {
       next_seq_ = res.Int(0, 0) + 1;
     }
     StampForWrite(r, next_seq_++);
-    return c_->Exec(
-        "INSERT INTO records(id, form, unit, unit_path, fields, deleted, conflict, version, seq, updated_hlc, "
-        "updated_by, created_at, updated_at, updated_device, echo_applied, created_seq, created_version, "
-        "field_versions) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18) "
-        "ON CONFLICT (id) DO UPDATE SET "
-        "fields = excluded.fields, deleted = excluded.deleted, conflict = excluded.conflict, "
-        "version = excluded.version, seq = excluded.seq, updated_hlc = excluded.updated_hlc, "
-        "updated_by = excluded.updated_by, updated_at = excluded.updated_at, "
-        "updated_device = excluded.updated_device, echo_applied = excluded.echo_applied, "
-        "created_seq = excluded.created_seq, created_version = excluded.created_version, "
-        "field_versions = excluded.field_versions",
-        {P(r->id), P(r->form), P(r->unit), P(r->unit_path), P(r->fields), P(r->deleted), P(r->conflict),
-         P(r->version), P(r->seq), P(r->updated_hlc), P(r->updated_by), P(r->created_at), P(r->updated_at),
-         P(r->updated_device), P(r->echo_applied), P(r->created_seq), P(r->created_version), P(r->field_versions)});
+    records_[r->id] = *r;  // a second write of one record in this transaction replaces the first
+    return Status::Ok();
   }
   Status AddAudit(const AuditChange& a) override {
-    return c_->Exec(
-        "INSERT INTO audit(record_id, change_id, fields, author, device, hlc, at, kind) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
-        {P(a.record_id), P(a.change_id), P(EncodeAuditFields(a.fields)), P(a.author), P(a.device), P(a.hlc), P(a.at),
-         P(a.kind)});
+    for (auto& v : {P(a.record_id), P(a.change_id), P(EncodeAuditFields(a.fields)), P(a.author), P(a.device), P(a.hlc),
+                    P(a.at), P(a.kind)})
+      audit_.values.push_back(v);
+    return Status::Ok();
   }
   Status LastAuthor(const std::string& record_id, const std::string& field, AuditRow* out, bool* found) override {
+    Status s = FlushRows(c_, &audit_);  // in order: ids follow insertion
+    if (!s.ok()) return s;
     std::vector<AuditRow> rows;
-    Status s = ReadAudit(c_, record_id, &rows);
+    s = ReadAudit(c_, record_id, &rows);
     if (!s.ok()) return s;
     *found = FindLastAuthor(rows, field, out);
     return Status::Ok();
@@ -210,8 +265,37 @@ class PostgresWriteTxn final : public WriteTxn {
   }
 
  private:
+  Status FlushRecords() {
+    PendingRows rows{"INSERT INTO records(id, form, unit, unit_path, fields, deleted, conflict, version, seq, "
+                     "updated_hlc, updated_by, created_at, updated_at, updated_device, echo_applied, created_seq, "
+                     "created_version, field_versions)",
+                     18,
+                     " ON CONFLICT (id) DO UPDATE SET "
+                     "fields = excluded.fields, deleted = excluded.deleted, conflict = excluded.conflict, "
+                     "version = excluded.version, seq = excluded.seq, updated_hlc = excluded.updated_hlc, "
+                     "updated_by = excluded.updated_by, updated_at = excluded.updated_at, "
+                     "updated_device = excluded.updated_device, echo_applied = excluded.echo_applied, "
+                     "created_seq = excluded.created_seq, created_version = excluded.created_version, "
+                     "field_versions = excluded.field_versions",
+                     {}};
+    rows.values.reserve(records_.size() * 18);
+    for (const auto& [id, r] : records_)
+      for (auto& v : {P(r.id), P(r.form), P(r.unit), P(r.unit_path), P(r.fields), P(r.deleted), P(r.conflict),
+                      P(r.version), P(r.seq), P(r.updated_hlc), P(r.updated_by), P(r.created_at), P(r.updated_at),
+                      P(r.updated_device), P(r.echo_applied), P(r.created_seq), P(r.created_version),
+                      P(r.field_versions)})
+        rows.values.push_back(v);
+    Status s = FlushRows(c_, &rows);
+    if (s.ok()) records_.clear();
+    return s;
+  }
+
   pg::Conn* c_;
   int64_t next_seq_ = 0;
+  std::map<std::string, StoredRecord> records_;  // by id: one row each, the latest write
+  PendingRows audit_{"INSERT INTO audit(record_id, change_id, fields, author, device, hlc, at, kind)", 8, "", {}};
+  PendingRows changes_{"INSERT INTO changes(change_id, changeset_id, record_id, result, version)", 5, "", {}};
+  std::unordered_map<std::string, std::pair<std::string, int64_t>> pending_changes_;
 };
 
 }  // namespace
@@ -483,6 +567,7 @@ Status PostgresServerStore::RunWrite(const std::function<Status(WriteTxn&)>& fn)
       if (s.ok()) {
         PostgresWriteTxn txn(c.get());
         s = fn(txn);
+        if (s.ok()) s = txn.Flush();
       }
       if (s.ok()) s = tx.Commit();
     }
