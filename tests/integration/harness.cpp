@@ -50,6 +50,20 @@ pid_t Spawn(const std::string& program, const std::vector<std::string>& args, co
   return pid;
 }
 
+// Copies what a child writes on `fd` into `log` (fopen `mode`) in the
+// background until the child closes it.
+void DrainToFile(int fd, const std::string& log, const char* mode) {
+  std::thread([fd, log, mode] {
+    FILE* f = fopen(log.c_str(), mode);
+    char b[4096];
+    ssize_t n;
+    while ((n = read(fd, b, sizeof b)) > 0)
+      if (f) fwrite(b, 1, static_cast<size_t>(n), f);
+    if (f) fclose(f);
+    close(fd);
+  }).detach();
+}
+
 }  // namespace
 
 RunResult RunProgram(const std::string& program, const std::vector<std::string>& args, const std::string& input,
@@ -100,15 +114,7 @@ ServerProcess::ServerProcess(const std::string& data_dir, const std::vector<std:
   close(in_fd);
   if (pid < 0) return;
   // The server's log (stderr) goes to <data_dir>.log, for reading after a failure.
-  std::thread([err_fd, log = data_dir + ".log"] {
-    FILE* f = fopen(log.c_str(), "w");
-    char b[4096];
-    ssize_t n;
-    while ((n = read(err_fd, b, sizeof b)) > 0)
-      if (f) fwrite(b, 1, static_cast<size_t>(n), f);
-    if (f) fclose(f);
-    close(err_fd);
-  }).detach();
+  DrainToFile(err_fd, data_dir + ".log", "w");
   pid_ = pid;
   // Read stdout until the URL line appears (bounded: 30 s).
   std::string seen;
@@ -169,16 +175,7 @@ ChildProcess::ChildProcess(const std::string& program, const std::vector<std::st
   pid_ = Spawn(program, args, {}, &in_fd, &out_fd, &err_fd);
   if (pid_ < 0) return;
   close(in_fd);
-  for (int fd : {out_fd, err_fd})
-    std::thread([fd, log] {
-      FILE* f = fopen(log.c_str(), "a");
-      char b[4096];
-      ssize_t n;
-      while ((n = read(fd, b, sizeof b)) > 0)
-        if (f) fwrite(b, 1, static_cast<size_t>(n), f);
-      if (f) fclose(f);
-      close(fd);
-    }).detach();
+  for (int fd : {out_fd, err_fd}) DrainToFile(fd, log, "a");
 }
 
 ChildProcess::~ChildProcess() {

@@ -18,6 +18,7 @@
 
 #include "server/review_service.h"
 #include "server/sqlite_server_store.h"
+#include "tests/support/changes.h"
 #include "tests/support/test_store.h"
 #include "shared/ids.h"
 #include "tests/client/test_home.h"
@@ -99,18 +100,9 @@ class ConsoleApiTest : public ::testing::Test {
     EXPECT_TRUE(service_->Login(user, "matkhau123", "dev-" + user, &r).ok());
     AuthUser u;
     EXPECT_TRUE(service_->Authenticate(r.token, &u).ok());
-    sync::Change c;
-    c.change_id = ids::NewUuid();
-    c.record_id = ids::NewUuid();
-    c.form = "idea";
-    c.unit = unit;
-    c.op = sync::op::kCreate;
-    c.fields = {{"subject_name", "null", "\"HTX\""}, {"subject_kind", "null", "\"cooperative\""},
-                {"product_name", "null", json::Quote(product)}, {"product_group", "null", "1"},
-                {"description", "null", "\"Ngon\""}, {"status", "null", "\"draft\""}};
+    sync::Change c = ocop::testing::NewIdeaChange(unit, product);
     c.author = user;
     c.device = "dev-" + user;
-    c.hlc = "001795453200000-00000";
     sync::ChangeSet cs;
     cs.id = ids::NewUuid();
     cs.device = c.device;

@@ -18,6 +18,7 @@
 #include "shared/json.h"
 #include "sync/codec.h"
 #include "tests/client/test_home.h"
+#include "tests/support/changes.h"
 #include "tests/support/test_store.h"
 
 namespace ocop::server {
@@ -63,18 +64,7 @@ class PostgresStoreTest : public ::testing::Test {
   }
 
   static Change Create(const std::string& unit, const std::string& product) {
-    Change c;
-    c.change_id = ids::NewUuid();
-    c.record_id = ids::NewUuid();
-    c.form = "idea";
-    c.unit = unit;
-    c.op = sync::op::kCreate;
-    c.fields = {{"subject_name", "null", "\"HTX\""},        {"subject_kind", "null", "\"cooperative\""},
-                {"product_name", "null", json::Quote(product)}, {"product_group", "null", "1"},
-                {"description", "null", "\"Ngon\""},         {"status", "null", "\"draft\""}};
-    c.device = "dev";
-    c.hlc = "001795453200000-00000";
-    return c;
+    return ocop::testing::NewIdeaChange(unit, product);
   }
 
   static ChangeSet Set(std::vector<Change> changes, const std::string& device = "dev") {

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "server/sqlite_server_store.h"
+#include "tests/support/changes.h"
 #include "tests/support/test_store.h"
 #include "shared/evaluation.h"
 #include "shared/ids.h"
@@ -45,18 +46,8 @@ class SyncServiceTest : public ::testing::Test {
   }
 
   Change Create(const std::string& unit, const std::string& product) {
-    Change c;
-    c.change_id = ids::NewUuid();
-    c.record_id = ids::NewUuid();
-    c.form = "idea";
-    c.unit = unit;
-    c.op = sync::op::kCreate;
-    c.fields = {{"subject_name", "null", "\"HTX\""},        {"subject_kind", "null", "\"cooperative\""},
-                {"product_name", "null", json::Quote(product)}, {"product_group", "null", "1"},
-                {"description", "null", "\"Ngon\""},         {"status", "null", "\"draft\""}};
-    c.author = "spoofed";
-    c.device = "dev";
-    c.hlc = "001795453200000-00000";
+    Change c = ocop::testing::NewIdeaChange(unit, product);
+    c.author = "spoofed";  // the server takes the author from the token, never from here
     return c;
   }
 
