@@ -101,10 +101,13 @@ struct PendingRows {
   int rows() const { return static_cast<int>(values.size()) / columns; }
 };
 
-// Multi-row INSERT of the pending rows, at most 500 rows a statement (the
-// protocol allows 65,535 parameters).
+// Rows held before they are written: enough to take most round trips away,
+// few enough that a big change set does not hold megabytes of copies (the
+// protocol would allow 65,535 parameters a statement).
+constexpr int kRowsPerStatement = 200;
+
+// Multi-row INSERT of the pending rows.
 Status FlushRows(pg::Conn* c, PendingRows* p) {
-  const int kRowsPerStatement = 500;
   for (int first = 0; first < p->rows(); first += kRowsPerStatement) {
     int n = std::min(kRowsPerStatement, p->rows() - first);
     std::string sql = std::string(p->insert) + " VALUES ";
@@ -176,7 +179,10 @@ class PostgresWriteTxn final : public WriteTxn {
     if (!pending_changes_.emplace(change_id, std::make_pair(result, version)).second)
       return Status(Code::kAlreadyExists, "change " + change_id + " saved twice");
     for (auto& v : {P(change_id), P(changeset_id), P(record_id), P(result), P(version)}) changes_.values.push_back(v);
-    return Status::Ok();
+    if (changes_.rows() < kRowsPerStatement) return Status::Ok();
+    Status s = FlushRows(c_, &changes_);
+    if (s.ok()) pending_changes_.clear();  // written: FindChange reads them from the table now
+    return s;
   }
   Status GetRecord(const std::string& id, StoredRecord* out, bool* found) override {
     auto held = records_.find(id);
@@ -206,13 +212,13 @@ class PostgresWriteTxn final : public WriteTxn {
     }
     StampForWrite(r, next_seq_++);
     records_[r->id] = *r;  // a second write of one record in this transaction replaces the first
-    return Status::Ok();
+    return static_cast<int>(records_.size()) < kRowsPerStatement ? Status::Ok() : FlushRecords();
   }
   Status AddAudit(const AuditChange& a) override {
     for (auto& v : {P(a.record_id), P(a.change_id), P(EncodeAuditFields(a.fields)), P(a.author), P(a.device), P(a.hlc),
                     P(a.at), P(a.kind)})
       audit_.values.push_back(v);
-    return Status::Ok();
+    return audit_.rows() < kRowsPerStatement ? Status::Ok() : FlushRows(c_, &audit_);
   }
   Status LastAuthor(const std::string& record_id, const std::string& field, AuditRow* out, bool* found) override {
     Status s = FlushRows(c_, &audit_);  // in order: ids follow insertion
