@@ -382,15 +382,7 @@ Status PostgresServerStore::Open(const PostgresOptions& options, std::unique_ptr
   if (s.ok()) s = c->Exec("SELECT COALESCE(MAX(version), 0) FROM ocop_schema", {}, &res);
   if (s.ok()) {
     int64_t version = res.Int(0, 0);
-    std::vector<std::pair<int, const embedded::File*>> steps;
-    const std::string prefix = "sql/postgresql/";
-    for (const auto& f : embedded::Files()) {
-      if (f.path.rfind(prefix, 0) != 0) continue;
-      int n = std::atoi(f.path.c_str() + prefix.size());
-      if (n > 0) steps.emplace_back(n, &f);
-    }
-    std::sort(steps.begin(), steps.end(), [](auto& a, auto& b) { return a.first < b.first; });
-    for (const auto& [n, file] : steps) {
+    for (const auto& [n, file] : embedded::Numbered("sql/postgresql/")) {
       if (n <= version) continue;
       pg::Txn tx(c.get());
       s = tx.status();

@@ -82,9 +82,9 @@ class RowDigest {
 };
 
 Status CopyTable(sql::Db& src, pg::Conn& dst, const TableSpec& t, TableCopy* copy) {
-  std::string cols = Join(t.columns), placeholders;
-  for (size_t i = 1; i <= t.columns.size(); ++i) placeholders += (i > 1 ? ",$" : "$") + std::to_string(i);
-  std::string insert = std::string("INSERT INTO ") + t.name + "(" + cols + ") VALUES (" + placeholders + ")";
+  std::string cols = Join(t.columns), params;  // $1,$2,…
+  for (size_t i = 1; i <= t.columns.size(); ++i) params += (i > 1 ? ",$" : "$") + std::to_string(i);
+  std::string insert = std::string("INSERT INTO ") + t.name + "(" + cols + ") VALUES (" + params + ")";
   auto st = src.Prepare(std::string("SELECT ") + cols + " FROM " + t.name + " ORDER BY " + Join(t.key));
   if (!st.status().ok()) return st.status();
   RowDigest digest;

@@ -17,14 +17,14 @@ std::string ReceiptScope(const UnitTree& units, const std::string& commune) {
 }
 
 std::vector<std::string> ReceiptScopeCommunes(const UnitTree& units, const std::string& scope) {
-  std::vector<std::string> out, todo{scope};
+  std::vector<std::string> out, to_visit{scope};
   // Bounded by the tree: every unit is visited once (a tree has no cycles).
-  while (!todo.empty() && out.size() <= units.size()) {
-    std::string code = todo.back();
-    todo.pop_back();
+  while (!to_visit.empty() && out.size() <= units.size()) {
+    std::string code = to_visit.back();
+    to_visit.pop_back();
     auto children = units.Children(code);
     if (children.empty()) out.push_back(code);
-    for (const Unit* c : children) todo.push_back(c->code);
+    for (const Unit* c : children) to_visit.push_back(c->code);
   }
   return out;
 }

@@ -138,14 +138,7 @@ Stmt& Db::Cached(const std::string& sqltext) {
 }
 
 Status Db::Migrate(const std::string& set) {
-  std::vector<std::pair<int, const embedded::File*>> steps;
-  std::string prefix = "sql/" + set + "/";
-  for (const auto& f : embedded::Files()) {
-    if (f.path.rfind(prefix, 0) != 0) continue;
-    int n = std::atoi(f.path.c_str() + prefix.size());
-    if (n > 0) steps.emplace_back(n, &f);
-  }
-  std::sort(steps.begin(), steps.end(), [](auto& a, auto& b) { return a.first < b.first; });
+  const auto steps = embedded::Numbered("sql/" + set + "/");
   auto q = Prepare("PRAGMA user_version");
   int64_t version = q.Step() ? q.Int(0) : 0;
   for (const auto& [n, file] : steps) {
