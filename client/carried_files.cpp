@@ -5,6 +5,7 @@
 #include <set>
 
 #include "sync/carried.h"
+#include "shared/hash.h"
 
 namespace ocop::client {
 
@@ -127,7 +128,7 @@ Status ImportChangesFile(LocalStore& store, const std::string& path, CarriedInSu
   // The signature is the server's to check (only it and the writing device
   // hold the key); the structure was checked above.
   LocalStore::CarriedIn in;
-  in.sha256 = Sha256Hex(bytes);
+  in.sha256 = hash::Sha256Hex(bytes);
   in.body = bytes;
   in.device = f.device;
   in.user = f.user;

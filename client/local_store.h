@@ -198,8 +198,6 @@ class LocalStore {
   UnitTree units_;
 };
 
-// SHA-256 of `bytes`, lower-case hex.
-std::string Sha256Hex(const std::string& bytes);
 
 // The JSON object `ocop show --json` prints.
 json::Object::Ptr RecordToJson(const Record& r);

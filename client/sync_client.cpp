@@ -12,6 +12,7 @@
 #include "sync/carried.h"
 #include "sync/codec.h"
 #include "sync/columns.h"
+#include "shared/hash.h"
 
 namespace ocop::client {
 
@@ -234,7 +235,7 @@ void SyncClient::Encode(bool columns, Outgoing* out) {
   // The column encoding under zstd when the server reads it (a fifth smaller
   // than the binary encoding under gzip); the server tells them apart.
   out->body = columns ? sync::Zstd(sync::EncodeColumns(out->cs)) : sync::Gzip(sync::EncodeBinary(out->cs));
-  out->sha = Sha256Hex(out->body);
+  out->sha = hash::Sha256Hex(out->body);
 }
 
 Status SyncClient::Push(SyncReport* report, bool* progressed) {

@@ -5,7 +5,7 @@
 # minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup-deps.sh
+scripts/setup-deps.sh --tests
 OCOP_BUILD_TYPE=Release OCOP_BUILD_DIR=build-release scripts/build.sh --target micro_bench compression_bench sync_bench ocop ocopd
 echo "== micro benchmarks"
 build-release/bench/micro_bench --benchmark_min_time=0.2

@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SMOKE=0
 [[ "${1:-}" == "--smoke" ]] && SMOKE=1
-scripts/setup-deps.sh
+scripts/setup-deps.sh --tests
 scripts/build.sh >/dev/null
 ROOT="$(pwd)"
 DIR="$(realpath -m "${OCOP_TRIAL_DIR:-ocop-cluster}")"

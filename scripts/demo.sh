@@ -5,8 +5,8 @@
 #   OCOP_ADMIN_PASSWORD (default: a random one, printed once).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup-deps.sh
-scripts/build.sh
+scripts/setup-deps.sh            # the build's packages only (no browsers, no database server)
+OCOP_BUILD_TESTS=OFF OCOP_BUILD_BENCH=OFF scripts/build.sh --target ocop ocopd
 BIN=build/server/ocopd
 DATA="${OCOPD_DATA:-ocopd-data}"
 if [[ ! -f "$DATA/ocopd.db" ]] || ! sqlite3 "$DATA/ocopd.db" "SELECT 1 FROM users WHERE name='admin'" 2>/dev/null | grep -q 1; then

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH="${1:-60}"
-scripts/setup-deps.sh
+scripts/setup-deps.sh --tests
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DOCOP_FUZZ=ON -DOCOP_BUILD_TESTS=OFF -DOCOP_BUILD_BENCH=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
 cmake --build build-fuzz -j "$(nproc)"

@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages the build needs, if any is missing.
+# Installs the Debian 12 packages that are missing, as root or through sudo.
+#   scripts/setup-deps.sh           what building ocop/ocopd and running them needs
+#   scripts/setup-deps.sh --tests   that, and the tools of the test suite and the
+#                                   fuzzers (browsers, PostgreSQL, HAProxy, clang)
+# The test tools stay off a machine that only serves: Debian's postgresql
+# package, for one, starts a database server of its own where systemd runs.
 set -euo pipefail
-PKGS=(build-essential cmake pkg-config libpoco-dev libsqlite3-dev libcurl4-openssl-dev libcereal-dev
-      libgtest-dev libbenchmark-dev libutf8proc-dev zlib1g-dev libzstd-dev libpq-dev libssl-dev sqlite3 curl openssl
-      clang libclang-rt-14-dev
-      chromium chromium-driver python3-selenium fonts-dejavu-core iproute2 util-linux
-      firefox-esr python3-websocket postgresql haproxy)
+BUILD=(build-essential cmake pkg-config ccache libpoco-dev libsqlite3-dev libcurl4-openssl-dev libcereal-dev
+       libutf8proc-dev zlib1g-dev libzstd-dev libpq-dev libssl-dev sqlite3 curl openssl ca-certificates)
+TESTS=(libgtest-dev libbenchmark-dev clang libclang-rt-14-dev
+       chromium chromium-driver python3-selenium fonts-dejavu-core iproute2 util-linux
+       firefox-esr python3-websocket postgresql haproxy)
+PKGS=("${BUILD[@]}")
+case "${1:-}" in
+  "") ;;
+  --tests) PKGS+=("${TESTS[@]}") ;;
+  *) echo "usage: scripts/setup-deps.sh [--tests]" >&2; exit 2 ;;
+esac
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

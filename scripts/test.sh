@@ -4,7 +4,7 @@
 # set OCOP_WERROR / OCOP_SANITIZE to choose yourself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup-deps.sh
+scripts/setup-deps.sh --tests
 if [[ "${CI:-}" == "true" ]]; then
   export OCOP_WERROR="${OCOP_WERROR:-ON}" OCOP_SANITIZE="${OCOP_SANITIZE:-ON}"
 fi

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "server/server_store.h"
+#include "server/store/server_store.h"
 #include "server/sync_service.h"
 #include "shared/clock.h"
 #include "shared/report.h"

@@ -30,12 +30,12 @@
 #include <thread>
 #include <sstream>
 
-#include "server/connection_guard.h"
-#include "server/file_store.h"
-#include "server/http_api.h"
-#include "server/postgres_server_store.h"
-#include "server/sqlite_server_store.h"
-#include "server/store_migration.h"
+#include "server/http/connection_guard.h"
+#include "server/store/file_store.h"
+#include "server/http/http_api.h"
+#include "server/store/postgres_server_store.h"
+#include "server/store/sqlite_server_store.h"
+#include "server/store/store_migration.h"
 #include "server/sync_service.h"
 #include "shared/forms.h"
 

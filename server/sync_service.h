@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "server/server_store.h"
+#include "server/store/server_store.h"
 #include "shared/clock.h"
 #include "shared/forms.h"
 #include "shared/json.h"

@@ -1,8 +1,7 @@
 #include "sync/carried.h"
 
-#include <Poco/DigestEngine.h>
-#include <Poco/SHA2Engine.h>
 
+#include "shared/hash.h"
 #include "shared/ids.h"
 #include "shared/json.h"
 #include "sync/codec.h"
@@ -13,13 +12,6 @@ namespace {
 
 constexpr const char* kTrailer = "\nSIGNATURE hmac-sha256 ";
 constexpr size_t kTrailerBytes = 23 + 64 + 1;  // kTrailer, the hex, "\n"
-
-std::string Sha256(const std::string& bytes, bool hex) {
-  Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
-  sha.update(bytes);
-  const auto& d = sha.digest();
-  return hex ? Poco::DigestEngine::digestToHex(d) : std::string(d.begin(), d.end());
-}
 
 void Section(char kind, const std::string& bytes, std::string* out) {
   out->push_back(kind);
@@ -33,18 +25,6 @@ bool IsHex(const std::string& s, size_t n) {
 }
 
 }  // namespace
-
-std::string HmacSha256Hex(const std::string& key, const std::string& message) {
-  constexpr size_t kBlock = 64;
-  std::string k = key.size() > kBlock ? Sha256(key, false) : key;
-  k.resize(kBlock, '\0');
-  std::string inner(kBlock, '\0'), outer(kBlock, '\0');
-  for (size_t i = 0; i < kBlock; ++i) {
-    inner[i] = static_cast<char>(k[i] ^ 0x36);
-    outer[i] = static_cast<char>(k[i] ^ 0x5c);
-  }
-  return Sha256(outer + Sha256(inner + message, false), true);
-}
 
 std::string NewDeviceKey() { return ids::RandomHex(32); }
 
@@ -82,10 +62,10 @@ std::string Write(const CarriedFile& f, const std::string& key_hex) {
   h.set("since", f.since);
   h.set("cursor", f.cursor);
   h.set("payload_bytes", static_cast<int64_t>(payload.size()));
-  h.set("payload_sha256", Sha256(payload, true));
+  h.set("payload_sha256", hash::Sha256Hex(payload));
 
   std::string out = kMagic + json::ToText(h) + "\n" + payload;
-  return out + kTrailer + HmacSha256Hex(key_hex, out) + "\n";
+  return out + kTrailer + hash::HmacSha256Hex(key_hex, out) + "\n";
 }
 
 Status CheckSignature(const std::string& bytes, const std::string& key_hex) {
@@ -93,7 +73,7 @@ Status CheckSignature(const std::string& bytes, const std::string& key_hex) {
   size_t at = bytes.size() - kTrailerBytes;
   if (bytes.compare(at, 23, kTrailer) != 0 || bytes.back() != '\n')
     return Status::Invalid("not a carried file: the signature line is missing (was the file cut short?)");
-  std::string want = HmacSha256Hex(key_hex, bytes.substr(0, at));
+  std::string want = hash::HmacSha256Hex(key_hex, bytes.substr(0, at));
   std::string got = bytes.substr(at + 23, 64);
   unsigned diff = 0;
   for (size_t i = 0; i < 64; ++i) diff |= static_cast<unsigned char>(want[i] ^ got[i]);
@@ -134,7 +114,7 @@ Status Read(const std::string& bytes, CarriedFile* out) {
       bytes.size() - start - static_cast<size_t>(payload_bytes) != kTrailerBytes)
     return Status::Invalid("carried file: its length is not what its header says (cut short, or bytes added)");
   std::string payload = bytes.substr(start, static_cast<size_t>(payload_bytes));
-  if (Sha256(payload, true) != h->optValue<std::string>("payload_sha256", ""))
+  if (hash::Sha256Hex(payload) != h->optValue<std::string>("payload_sha256", ""))
     return Status::Invalid("carried file: the contents do not match their checksum (damaged on the way)");
   std::string sections;
   s = Gunzip(payload, kMaxPayloadBytes, &sections);
@@ -155,7 +135,7 @@ Status Read(const std::string& bytes, CarriedFile* out) {
     } else if (kind == 'F') {
       if (body.size() < 100 || !IsHex(body.substr(0, 64), 64) || !ids::IsUuid(body.substr(64, 36)))
         return Status::Invalid("carried file: a photo without its SHA-256 or record id");
-      if (Sha256(body.substr(100), true) != body.substr(0, 64))
+      if (hash::Sha256Hex(body.substr(100)) != body.substr(0, 64))
         return Status::Invalid("carried file: a photo does not match its SHA-256");
       f.photos.push_back({body.substr(0, 64), body.substr(64, 36), body.substr(100)});
     } else if (kind == 'P') {

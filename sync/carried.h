@@ -61,8 +61,6 @@ Status Read(const std::string& bytes, CarriedFile* out);
 // Whether the file was signed with `key_hex` (constant-time comparison).
 Status CheckSignature(const std::string& bytes, const std::string& key_hex);
 
-// HMAC-SHA256 (RFC 2104) of `message` under `key`, lower-case hex.
-std::string HmacSha256Hex(const std::string& key, const std::string& message);
 
 // A new random device key, 64 hex digits.
 std::string NewDeviceKey();

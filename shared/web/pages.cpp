@@ -3,7 +3,6 @@
 #include <Poco/Net/HTMLForm.h>
 #include <Poco/Net/HTTPCookie.h>
 #include <Poco/Net/NameValueCollection.h>
-#include <Poco/SHA2Engine.h>
 
 #include <fstream>
 #include <istream>
@@ -13,6 +12,7 @@
 #include <set>
 
 #include "shared/forms.h"
+#include "shared/hash.h"
 #include "shared/json.h"
 #include "shared/messages.h"
 
@@ -114,9 +114,7 @@ std::string SessionCookie(const std::string& name, const std::string& value, boo
 }
 
 std::string CsrfToken(const std::string& session_secret) {
-  Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
-  sha.update("ocop-csrf:" + session_secret);
-  return Poco::DigestEngine::digestToHex(sha.digest()).substr(0, 32);
+  return hash::Sha256Hex("ocop-csrf:" + session_secret).substr(0, 32);
 }
 
 bool CsrfOk(const Poco::Net::HTTPServerRequest& req, const std::string& session_secret) {

@@ -26,7 +26,7 @@
 #include "client/local_store.h"
 #include "client/officer_actions.h"
 #include "client/sync_client.h"
-#include "server/pg.h"
+#include "server/store/pg.h"
 #include "shared/clock.h"
 #include "shared/json.h"
 #include "shared/units.h"

@@ -6,7 +6,7 @@
 #include <set>
 #include <thread>
 
-#include "server/sqlite_server_store.h"
+#include "server/store/sqlite_server_store.h"
 #include "tests/support/changes.h"
 #include "tests/support/test_store.h"
 #include "shared/evaluation.h"

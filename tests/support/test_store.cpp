@@ -12,9 +12,9 @@
 
 #include <sqlite3.h>
 
-#include "server/pg.h"
-#include "server/postgres_server_store.h"
-#include "server/sqlite_server_store.h"
+#include "server/store/pg.h"
+#include "server/store/postgres_server_store.h"
+#include "server/store/sqlite_server_store.h"
 
 namespace ocop::testing {
 

@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "server/server_store.h"
+#include "server/store/server_store.h"
 
 namespace ocop::testing {
 

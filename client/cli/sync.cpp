@@ -1,0 +1,306 @@
+// Online: logging in, syncing, what waits in the outbox, files fetched on demand.
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "client/cli/command.h"
+#include "client/http_client.h"
+#include "client/officer_actions.h"
+#include "client/sync_client.h"
+#include "shared/dates.h"
+#include "shared/messages.h"
+
+namespace ocop::client::cli {
+
+using json::Object;
+using json::Var;
+
+namespace {
+
+int StatusCmd(Context& ctx) {
+  Status s = ctx.OpenStore();
+  if (!s.ok()) return ctx.Fail(s);
+  StoreInfo info;
+  s = ctx.store->Info(&info);
+  if (!s.ok()) return ctx.Fail(s);
+  std::vector<LocalStore::Exported> exported;
+  s = ctx.store->ExportedUnanswered(&exported);
+  if (!s.ok()) return ctx.Fail(s);
+  std::vector<LocalStore::CarriedIn> carried;
+  s = ctx.store->CarriedInFiles(true, &carried);
+  if (!s.ok()) return ctx.Fail(s);
+  size_t carried_waiting = carried.size();
+  if (ctx.as_json) {
+    Object o;
+    o.set("device", info.device_id);
+    o.set("commune", info.commune);
+    o.set("server", info.server_url);
+    o.set("user", info.user);
+    o.set("records", info.records);
+    o.set("pending_changes", info.pending_changes);
+    o.set("open_conflicts", info.conflicts);
+    o.set("last_sync", info.last_sync);
+    o.set("cursor", info.cursor);
+    o.set("files_waiting", info.files_waiting);
+    o.set("exported_unanswered", static_cast<int64_t>(exported.size()));
+    o.set("carried_waiting", static_cast<int64_t>(carried_waiting));
+    ctx.out << json::ToText(o) << "\n";
+    return 0;
+  }
+  ctx.out << ctx.T("Thiết bị: ", "Device: ") << info.device_id << "\n"
+       << ctx.T("Xã: ", "Commune: ") << info.commune << "\n"
+       << ctx.T("Máy chủ: ", "Server: ") << (info.server_url.empty() ? "-" : info.server_url) << "\n"
+       << ctx.T("Người dùng: ", "User: ") << (info.user.empty() ? ctx.T("(chưa đăng nhập)", "(not logged in)") : info.user) << "\n"
+       << ctx.T("Số phiếu: ", "Records: ") << info.records << "\n"
+       << ctx.T("Thay đổi chờ đồng bộ: ", "Changes waiting to sync: ") << info.pending_changes << "\n"
+       << ctx.T("Xung đột đang mở: ", "Open conflicts: ") << info.conflicts << "\n"
+       << ctx.T("Tệp chờ gửi: ", "Files waiting to upload: ") << info.files_waiting << "\n"
+       << ctx.T("Đồng bộ lần cuối: ", "Last sync: ") << (info.last_sync.empty() ? ctx.T("chưa bao giờ", "never") : dates::TimestampToDisplay(info.last_sync)) << "\n";
+  if (!exported.empty())
+    ctx.out << ctx.T("Đã ghi ra tệp, máy chủ chưa trả lời: ", "Exported to a file, not yet answered by the server: ")
+         << exported.size() << ctx.T(" gói (tệp ", " change sets (file ") << exported.back().file_name << ", "
+         << dates::ToDisplay(exported.back().exported_at.substr(0, 10)) << ")\n";
+  if (carried_waiting > 0)
+    ctx.out << ctx.T("Tệp của thiết bị khác chờ gửi: ", "Other devices' files waiting to be sent: ") << carried_waiting << "\n";
+  return 0;
+}
+
+int Login(Context& ctx) {
+  ctx.NeedPositional(0, "");
+  std::string user = ctx.a.Get("--user");
+  if (user.empty()) throw UsageError("login needs --user NAME");
+  std::string url;
+  Status s = ctx.NeedServer(&url);
+  if (!s.ok()) return ctx.Fail(s);
+  s = CheckPasswordTransport(url, ctx.a.Has("--insecure"));
+  if (!s.ok()) return ctx.Fail(s);
+  std::string pw = ctx.ReadPassword();
+  HttpClient http(url, ctx.QuickHttp());
+  SyncClient sc(*ctx.store, http);
+  s = sc.Login(user, pw);
+  if (!s.ok()) return ctx.Fail(s);
+  if (ctx.as_json) ctx.out << "{\"user\":" << json::Quote(user) << ",\"role\":" << json::Quote(ctx.store->Setting("role")) << "}\n";
+  else ctx.out << ctx.T("Đã đăng nhập: ", "Logged in: ") << user << " (" << ctx.store->Setting("role") << ")\n";
+  return 0;
+}
+
+int Logout(Context& ctx) {
+  std::string url;
+  Status s = ctx.NeedServer(&url);
+  if (!s.ok()) return ctx.Fail(s);
+  HttpClient http(url, ctx.QuickHttp());
+  SyncClient sc(*ctx.store, http);
+  s = sc.Logout();
+  if (!s.ok()) return ctx.Fail(s);
+  if (!ctx.as_json) ctx.out << ctx.T("Đã đăng xuất\n", "Logged out\n");
+  else ctx.out << "{}\n";
+  return 0;
+}
+
+std::string ProgressLine(const Context& ctx, const SyncProgress& p) {
+  std::ostringstream o;
+  std::string phase = std::string(p.phase) == "push" ? ctx.T("gửi phiếu", "sending forms")
+                      : std::string(p.phase) == "files" ? ctx.T("gửi ảnh", "sending photos")
+                      : std::string(p.phase) == "pull" ? ctx.T("nhận phiếu", "receiving forms")
+                                                       : ctx.T("chờ kết nối", "waiting for the link");
+  double rate = p.seconds > 0.5 ? (p.bytes_sent + p.bytes_received) / p.seconds : 0;
+  o << ctx.T("Đồng bộ", "Sync") << " [" << phase << "] " << ctx.T("đã gửi ", "sent ") << p.changes_sent << "/"
+    << p.changes_total << ctx.T(" thay đổi, nhận ", " changes, received ") << p.records_received << ctx.T(" phiếu", " records")
+    << " · ↑" << ctx.Bytes(p.bytes_sent) << " ↓" << ctx.Bytes(p.bytes_received) << " · " << ctx.Bytes(static_cast<int64_t>(rate))
+    << "/s";
+  if (p.bytes_left > 0 && rate > 0)
+    o << " · " << ctx.T("còn ~", "~") << static_cast<int64_t>(p.bytes_left / rate + 1) << ctx.T(" giây", " s left");
+  if (p.cuts > 0) o << " · " << p.cuts << ctx.T(" lần mất kết nối", " drops");
+  return o.str();
+}
+
+int Sync(Context& ctx) {
+  ctx.NeedPositional(0, "");
+  std::string url;
+  Status s = ctx.NeedServer(&url);
+  if (!s.ok()) return ctx.Fail(s);
+  HttpClient http(url, ctx.QuickHttp());
+  SyncOptions options;
+  options.with_files = ctx.a.Has("--with-files");
+  options.deadline_s = ctx.a.Get("--deadline").empty() ? 600 : ctx.ParseDuration(ctx.a.Get("--deadline"));
+  // Ctrl-C stops the sync between two bytes; everything that arrived is kept.
+  static std::atomic<bool> stop{false};
+  stop = false;
+  options.stop = &stop;
+  struct sigaction on_int {}, old_int {};
+  on_int.sa_handler = [](int) { stop = true; };
+  sigemptyset(&on_int.sa_mask);
+  sigaction(SIGINT, &on_int, &old_int);
+  SyncClient sc(*ctx.store, http, options);
+  SyncReport report;
+  // A live line on a terminal only; nothing animated into a pipe or a file.
+  bool show_progress = ctx.err_tty && !ctx.as_json;
+  auto last_draw = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  size_t drawn = 0;
+  s = sc.Sync(&report, [&](const SyncProgress& p) {
+    if (!show_progress || std::chrono::steady_clock::now() - last_draw < std::chrono::milliseconds(200)) return;
+    last_draw = std::chrono::steady_clock::now();
+    std::string line = ProgressLine(ctx, p);
+    ctx.err << "\r" << line << std::string(drawn > line.size() ? drawn - line.size() : 0, ' ') << std::flush;
+    drawn = line.size();
+  });
+  sigaction(SIGINT, &old_int, nullptr);
+  if (show_progress && drawn) ctx.err << "\r" << std::string(drawn, ' ') << "\r" << std::flush;
+  std::string why = SyncOutcome(s, report);
+  if (ctx.as_json) {
+    ctx.out << json::ToText(SyncSummary(s, report)) << "\n";
+    return s.ok() ? 0 : StatusExitCode(s.code());
+  }
+  ctx.out << ctx.T("Đã gửi ", "Sent ") << report.changes_sent << ctx.T(" thay đổi", " changes") << " (" << report.changes_applied
+       << ctx.T(" áp dụng, ", " applied, ") << report.changes_merged << ctx.T(" gộp, ", " merged, ") << report.changes_in_conflict
+       << ctx.T(" xung đột)", " in conflict)") << "; " << ctx.T("nhận ", "received ") << report.records_received
+       << ctx.T(" phiếu", " records") << "; " << report.http.requests << ctx.T(" lượt gọi máy chủ", " requests") << "; ↑"
+       << ctx.Bytes(report.http.bytes_sent) << " ↓" << ctx.Bytes(report.http.bytes_received) << ctx.T(" trong ", " in ")
+       << ctx.Decimal(report.seconds) << ctx.T(" giây", " s");
+  if (report.cuts > 0)
+    ctx.out << ctx.T("; mất kết nối ", "; the link dropped ") << report.cuts
+         << (s.ok() ? ctx.T(" lần (đã nối lại)", " times (resumed)") : ctx.T(" lần", " times"));
+  ctx.out << "\n";
+  if (report.files_uploaded > 0 || report.files_waiting > 0 || report.files_downloaded > 0)
+    ctx.out << ctx.T("Tệp: đã gửi ", "Files: sent ") << report.files_uploaded << ctx.T(", đã tải về ", ", fetched ")
+         << report.files_downloaded << ctx.T(", còn chờ ", ", waiting ") << report.files_waiting
+         << (report.files_error.empty() ? "" : " (" + report.files_error + ")") << "\n";
+  if (report.carried_sent > 0 || report.carried_refused > 0)
+    ctx.out << ctx.T("Tệp của thiết bị khác: đã gửi ", "Other devices' files: sent ") << report.carried_sent
+         << ctx.T(", bị từ chối ", ", refused ") << report.carried_refused << "\n";
+  if (report.open_conflicts > 0)
+    ctx.out << ctx.T("Phiếu đang xung đột: ", "Records in conflict: ") << report.open_conflicts
+         << ctx.T(" (ocop list --conflicts)", " (ocop list --conflicts)") << "\n";
+  if (s.ok()) return 0;
+  ctx.out << ctx.T("Còn chờ gửi: ", "Still waiting: ") << report.pending_after << ctx.T(" thay đổi", " changes");
+  if (report.files_waiting > 0) ctx.out << ", " << report.files_waiting << ctx.T(" tệp", " files");
+  ctx.out << ". " << (why == "stopped_by_user" ? ctx.T("Đã dừng theo yêu cầu; phần đã gửi được giữ lại.", "Stopped as asked; what arrived is kept.")
+                   : why == "deadline" ? ctx.T("Hết thời hạn (--deadline); phần đã gửi được giữ lại, chạy lại ocop sync để tiếp tục.",
+                                           "Deadline reached (--deadline); what arrived is kept, run ocop sync again to continue.")
+                   : why == "no_connection" ? ctx.T("Không có kết nối; chạy lại ocop sync khi có mạng.", "No connection; run ocop sync again when there is one.")
+                                            : ctx.T("Máy chủ từ chối (xem bên dưới).", "The server refused (see below)."))
+       << "\n";
+  return ctx.Fail(s);
+}
+
+int Outbox(Context& ctx) {
+  if (ctx.a.positional.size() == 1 && ctx.a.positional[0] == "export") return OutboxExport(ctx);
+  if (ctx.a.positional.size() > 1 || (ctx.a.positional.size() == 1 && ctx.a.positional[0] != "discard"))
+    throw UsageError("outbox takes no argument, `discard` or `export --output FILE`");
+  Status s = ctx.OpenStore();
+  if (!s.ok()) return ctx.Fail(s);
+  std::string refused = ctx.store->Setting("refused");
+  if (ctx.a.positional.empty()) {
+    StoreInfo info;
+    s = ctx.store->Info(&info);
+    if (!s.ok()) return ctx.Fail(s);
+    auto count = ctx.store->db().Prepare("SELECT COUNT(*) FROM outbox WHERE changeset_id IS NOT NULL");
+    int64_t in_flight = count.Step() ? count.Int(0) : 0;
+    if (ctx.as_json) {
+      Object o;
+      o.set("pending_changes", info.pending_changes);
+      o.set("in_flight", in_flight);
+      o.set("refused", refused);
+      ctx.out << json::ToText(o) << "\n";
+    } else {
+      ctx.out << ctx.T("Thay đổi chờ gửi: ", "Changes waiting: ") << info.pending_changes << ctx.T(" (đang gửi: ", " (being sent: ")
+           << in_flight << ")\n";
+      if (!refused.empty()) ctx.out << ctx.T("Máy chủ từ chối: ", "Refused by the server: ") << msg::Localise(refused, ctx.lang) << "\n";
+    }
+    return 0;
+  }
+  if (refused.empty())
+    return ctx.Fail(Status::Precondition("the server has refused nothing; changes are discarded only after a refusal"));
+  // The server names the record it refused ("record <id>: …").
+  std::string refused_record;
+  size_t at = refused.find("record ");
+  if (at != std::string::npos && refused.size() >= at + 7 + 36) refused_record = refused.substr(at + 7, 36);
+  std::vector<std::string> records;
+  s = ctx.store->DiscardInflight(refused_record, &records);
+  if (!s.ok()) return ctx.Fail(s);
+  if (ctx.as_json) ctx.out << "{\"discarded_records\":" << records.size() << "}\n";
+  else ctx.out << ctx.T("Đã bỏ các thay đổi bị từ chối của ", "Dropped the refused changes of ") << records.size()
+            << ctx.T(" phiếu (trở về bản của máy chủ); các thay đổi khác sẽ được gửi lại\n",
+                 " record(s), back to the server's version; the other changes will be sent again\n");
+  return 0;
+}
+
+// A file's bytes: from the store, or fetched from the server on demand.
+int File(Context& ctx) {
+  ctx.NeedPositional(1, "SHA-256 of the file");
+  Status s = ctx.OpenStore();
+  if (!s.ok()) return ctx.Fail(s);
+  const std::string& sha = ctx.a.positional[0];
+  if (sha.size() != 64) return ctx.Fail(Status::Invalid("'" + sha + "' is not a SHA-256"));
+  if (!ctx.store->HasFile(sha)) {
+    std::string url;
+    s = ctx.NeedServer(&url);
+    if (!s.ok()) return ctx.Fail(s);
+    HttpClient http(url, ctx.QuickHttp());
+    SyncClient sc(*ctx.store, http);
+    s = sc.FetchFile(sha);
+    if (!s.ok()) return ctx.Fail(s);
+  }
+  std::ifstream in(ctx.store->FilePath(sha), std::ios::binary);
+  std::stringstream all;
+  all << in.rdbuf();
+  if (ctx.a.Get("--output").empty() && !ctx.as_json) {
+    ctx.err << ctx.store->FilePath(sha) << "\n";
+    return 0;
+  }
+  return ctx.Emit(all.str());
+}
+
+}  // namespace
+
+const std::vector<Command>& SyncCommands() {
+  static const std::vector<Command> commands = {
+      {"status", "", "thay đổi chờ gửi, lần đồng bộ cuối, xung đột đang mở",
+       "pending changes, last sync, open conflicts", "", "", {}, {"ocop status"}, StatusCmd},
+      {"login", "--user NAME [--password-stdin] [--server URL] [--ca FILE] [--insecure]", "đăng nhập vào máy chủ",
+       "log in to the server",
+       "Máy chủ https:// được kiểm tra theo các CA của hệ thống hoặc --ca FILE. Mật khẩu không bao giờ được\n"
+       "gửi qua http:// thường, trừ tới chính máy này hoặc khi có --insecure.",
+       "An https:// server is checked against the system's CAs or --ca FILE. A password is never sent over\n"
+       "plain http:// except to this machine or with --insecure.",
+       WithServerOptions({{"--user", "NAME", "tên đăng nhập", "the account's name"},
+                          {"--password-stdin", nullptr, "đọc mật khẩu từ đầu vào chuẩn (một dòng)", "read the password from standard input (one line)"},
+                          {"--insecure", nullptr, "cho phép gửi mật khẩu qua http:// thường", "allow sending the password over plain http://"}}),
+       {"ocop login --user lan --server https://ocop.vinhphuc.gov.vn", "echo 'mat-khau' | ocop login --user lan --password-stdin"},
+       Login, true},
+      {"logout", "", "đăng xuất (máy chủ huỷ phiên)", "log out (the server ends the session)", "", "",
+       WithServerOptions({}), {"ocop logout"}, Logout, true},
+      {"sync", "[--with-files] [--deadline D]", "gửi thay đổi, gửi ảnh, nhận phiếu của máy chủ",
+       "push local changes, upload photos, pull the server's",
+       "Mỗi phần tiếp tục từ chỗ kết nối bị ngắt; sync thử lại cho đến khi xong hoặc hết hạn D (mặc định 10m).\n"
+       "Ctrl-C dừng và giữ những gì đã đến. Mã thoát 5: không có kết nối; 6: máy chủ từ chối.",
+       "Every part resumes where a dropped link left it; sync keeps trying until done or until D (default 10m).\n"
+       "Ctrl-C stops and keeps what arrived. Exit code 5: no connection; 6: refused by the server.",
+       WithServerOptions({{"--with-files", nullptr, "tải về cả mọi ảnh trong phạm vi", "also fetch every photo in scope"},
+                          {"--deadline", "D", "thời hạn: 90s, 10m, 1h (tối đa 7 ngày)", "how long to keep trying: 90s, 10m, 1h (at most 7 days)"}}),
+       {"ocop sync", "ocop sync --with-files --deadline 1h"},
+       Sync, true},
+      {"outbox", "[discard | export --output FILE [--with-files]]", "thay đổi đang chờ gửi",
+       "changes waiting to be sent",
+       "outbox discard: sau khi máy chủ từ chối, bỏ các thay đổi bị từ chối và đưa phiếu về bản của máy chủ.\n"
+       "outbox export: không có mạng, ghi các thay đổi chờ gửi (và ảnh) vào một tệp có chữ ký để mang lên huyện.",
+       "outbox discard: after the server refused, drops the refused changes and puts the records back.\n"
+       "outbox export: with no link at all, writes the waiting changes (and photos) into one signed file to carry.",
+       {{"--output", "FILE", "tệp cần ghi (outbox export)", "the file to write (outbox export)"},
+        {"--with-files", nullptr, "kèm ảnh chờ gửi (outbox export)", "include waiting photos (outbox export)"}},
+       {"ocop outbox", "ocop outbox export --output /media/usb/xa-08800.ocop --with-files"},
+       Outbox, true},
+      {"file", "SHA256 [--output FILE]", "nội dung một tệp (ảnh), tải từ máy chủ khi cần",
+       "a file's bytes (a photo), fetched from the server if needed",
+       "Không có --output: in đường dẫn của tệp trên thiết bị.", "Without --output: prints the file's path on this device.",
+       WithServerOptions({{"--output", "FILE", "ghi nội dung ra tệp", "write the bytes to a file"}}),
+       {"ocop file 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 --output anh.jpg"},
+       File, true},
+  };
+  return commands;
+}
+
+}  // namespace ocop::client::cli

@@ -1,0 +1,295 @@
+// The plumbing every endpoint of ocopd shares: request ids and logging,
+// bounded bodies (gzip inflated within limits, UTF-8 checked), JSON errors with
+// the HTTP status of their code, and authentication: a bearer token (devices)
+// or the console's session cookie, which must come with its CSRF header on any
+// request that changes something. Handlers derive from these.
+#pragma once
+#include <Poco/Logger.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/URI.h>
+
+#include <cstdio>
+#include <ctime>
+#include <istream>
+#include <limits>
+#include <string>
+
+#include "server/http/http_api.h"
+#include "server/sync_service.h"
+#include "shared/json.h"
+#include "shared/messages.h"
+#include "shared/text.h"
+#include "shared/web/pages.h"
+#include "sync/codec.h"
+#include "sync/columns.h"
+
+namespace ocop::server::http {
+
+using Poco::Net::HTTPRequestHandler;
+using Poco::Net::HTTPResponse;
+using Poco::Net::HTTPServerRequest;
+using Poco::Net::HTTPServerResponse;
+using json::Object;
+
+// The console's session cookie: the same kind of token a device holds, kept
+// where the page's scripts cannot read it.
+inline const std::string kSessionCookie = "ocop_session";
+
+inline std::string ErrorBody(const Status& s, const std::string& request_id) {
+  // "message" is the core's English; "message_vi" the catalogue's Vietnamese.
+  return std::string("{\"error\":{\"code\":\"") + CodeName(s.code()) + "\",\"message\":" + json::Quote(s.message()) +
+         ",\"message_vi\":" + json::Quote(msg::Localise(s, "vi")) +
+         ",\"message_en\":" + json::Quote(msg::Localise(s, "en")) + ",\"request_id\":" + json::Quote(request_id) + "}}";
+}
+
+// Unique within a run and across restarts: the start time, then a counter.
+inline std::string RequestId(uint64_t n) {
+  static const std::string boot = [] {
+    char b[16];
+    std::snprintf(b, sizeof b, "%x", static_cast<unsigned>(std::time(nullptr)) & 0xfffff);
+    return std::string(b);
+  }();
+  return boot + "-" + std::to_string(n);
+}
+
+// Shared plumbing of every endpoint.
+class ApiHandler : public HTTPRequestHandler {
+ public:
+  ApiHandler(SyncService& service, const ApiOptions& options, ApiStats& stats)
+      : service_(service), options_(options), stats_(stats) {}
+
+  void handleRequest(HTTPServerRequest& req, HTTPServerResponse& resp) override {
+    auto n = static_cast<uint64_t>(++stats_.requests);
+    request_id_ = RequestId(n);
+    resp.set("X-Request-Id", request_id_);
+    accepts_gzip_ = req.get("Accept-Encoding", "").find("gzip") != std::string::npos;
+    accepts_zstd_ = req.get("Accept-Encoding", "").find("zstd") != std::string::npos;
+    accepts_binary_ = req.get("Accept", "").find(sync::kBinaryContentType) != std::string::npos;
+    accepts_columns_ = req.get("Accept", "").find(sync::kColumnsContentType) != std::string::npos;
+    // What this server reads besides gzip and the binary encoding: devices
+    // send their change sets so once they have seen it (docs/protocol.md).
+    resp.set("X-OCOP-Encodings", "columns, zstd");
+    Status s;
+    try {
+      s = Handle(req, resp);
+    } catch (const std::exception& e) {
+      s = Status::Internal(std::string("unexpected error: ") + e.what());
+    }
+    if (!s.ok()) {
+      ++stats_.errors;
+      // Every refusal is logged with the request id the client was given, so
+      // an officer's report ("request 5f3a-12 failed") leads to its reason.
+      std::string line = "request " + request_id_ + " " + req.getMethod() + " " + req.getURI().substr(0, 200) +
+                         " from " + req.clientAddress().host().toString() + ": " + CodeName(s.code()) + ": " +
+                         s.message().substr(0, 500);
+      if (s.code() == Code::kInternal) Poco::Logger::get("ocopd.http").error(line);
+      else Poco::Logger::get("ocopd.http").notice(line);
+      // An unread body would be taken for the next request on this
+      // connection (and browsers see a reset): read it away, within bounds,
+      // unless the connection is being closed on purpose.
+      if (s.code() == Code::kPayloadTooLarge || resp.getKeepAlive()) Drain(req);
+      if (retry_after_s_ > 0) resp.set("Retry-After", std::to_string(retry_after_s_));
+      else if (s.code() == Code::kUnavailable) resp.set("Retry-After", "1");
+      if (!resp.sent()) Send(resp, StatusHttpCode(s.code()), ErrorBody(s, request_id_));
+    }
+  }
+
+  // Reads and drops what is left of a refused body (up to a bound), so the
+  // client, still sending, receives the error instead of a reset connection.
+  static void Drain(HTTPServerRequest& req) {
+    char buf[65536];
+    std::istream& in = req.stream();
+    for (size_t total = 0; in && total < 8u * 1024 * 1024; total += static_cast<size_t>(in.gcount()))
+      in.read(buf, sizeof buf);
+  }
+
+ protected:
+  virtual Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) = 0;
+
+  // Reads the body within the size limits, inflating gzip, and checks it is UTF-8.
+  Status ReadBody(HTTPServerRequest& req, std::string* out) {
+    if (req.getContentLength() != HTTPServerRequest::UNKNOWN_CONTENT_LENGTH &&
+        req.getContentLength64() > static_cast<Poco::Int64>(options_.max_body_bytes)) {
+      return Status(Code::kPayloadTooLarge, "request body is larger than " + std::to_string(options_.max_body_bytes) + " bytes");
+    }
+    std::string raw;
+    std::istream& in = req.stream();
+    char buf[65536];
+    while (in) {
+      in.read(buf, sizeof buf);
+      raw.append(buf, static_cast<size_t>(in.gcount()));
+      if (raw.size() > options_.max_body_bytes)
+        return Status(Code::kPayloadTooLarge, "request body is larger than " + std::to_string(options_.max_body_bytes) + " bytes");
+    }
+    std::string enc = req.get("Content-Encoding", "");
+    if (enc == "gzip") {
+      Status s = sync::Gunzip(raw, options_.max_inflated_bytes, out);
+      if (!s.ok()) return s;
+    } else if (enc == "zstd") {
+      Status s = sync::Unzstd(raw, options_.max_inflated_bytes, out);
+      if (!s.ok()) return s;
+    } else if (enc.empty() || enc == "identity") {
+      *out = std::move(raw);
+    } else {
+      return Status::Invalid("unsupported Content-Encoding '" + enc + "' (use gzip, zstd or none)");
+    }
+    // A binary body is checked field by field when decoded (sync::ValidateChangeSet).
+    bool binary = req.getContentType().find(sync::kBinaryContentType) != std::string::npos ||
+                  req.getContentType().find(sync::kColumnsContentType) != std::string::npos ||
+                  req.getContentType().find("application/octet-stream") != std::string::npos;
+    if (!binary && !text::IsValidUtf8(*out)) return Status::Invalid("request body is not valid UTF-8");
+    return Status::Ok();
+  }
+
+  Status ReadObject(HTTPServerRequest& req, Object::Ptr* out) {
+    std::string body;
+    Status s = ReadBody(req, &body);
+    if (!s.ok()) return s;
+    if (body.empty()) return Status::Invalid("request body is empty; expected a JSON object");
+    return json::ParseObject(body, out);
+  }
+
+  Status Auth(HTTPServerRequest& req, AuthUser* user) {
+    std::string h = req.get("Authorization", "");
+    const std::string prefix = "Bearer ";
+    if (h.compare(0, prefix.size(), prefix) == 0) return service_.Authenticate(h.substr(prefix.size()), user);
+    std::string session = web::ReadCookie(req, kSessionCookie);
+    if (session.empty()) return Status::Unauth("missing 'Authorization: Bearer <token>' header; log in first");
+    // A cookie is sent by the browser whoever made the page: a change needs
+    // the header only this origin's pages can compute.
+    if (!web::CsrfOk(req, session))
+      return Status::Denied("missing or wrong X-OCOP-CSRF header; reload the console page");
+    return service_.Authenticate(session, user);
+  }
+
+  void Send(HTTPServerResponse& resp, int status, const std::string& body,
+            const std::string& type = "application/json; charset=utf-8") {
+    resp.setStatus(static_cast<HTTPResponse::HTTPStatus>(status));
+    resp.setContentType(type);
+    if ((accepts_zstd_ || accepts_gzip_) && body.size() > 1024) {
+      std::string z = accepts_zstd_ ? sync::Zstd(body) : sync::Gzip(body);
+      resp.set("Content-Encoding", accepts_zstd_ ? "zstd" : "gzip");
+      resp.setContentLength64(static_cast<Poco::Int64>(z.size()));
+      resp.send().write(z.data(), static_cast<std::streamsize>(z.size()));
+    } else {
+      resp.setContentLength64(static_cast<Poco::Int64>(body.size()));
+      resp.send().write(body.data(), static_cast<std::streamsize>(body.size()));
+    }
+  }
+  Status SendOk(HTTPServerResponse& resp, const std::string& body) {
+    Send(resp, 200, body);
+    return Status::Ok();
+  }
+  // Answers with the binary encoding when the client asked for it, else JSON.
+  template <class Message>
+  Status SendMessage(HTTPServerResponse& resp, const Message& m) {
+    if constexpr (requires { sync::EncodeColumns(m); }) {
+      if (accepts_columns_) {
+        Send(resp, 200, sync::EncodeColumns(m), sync::kColumnsContentType);
+        return Status::Ok();
+      }
+    }
+    if (accepts_binary_) {
+      Send(resp, 200, sync::EncodeBinary(m), sync::kBinaryContentType);
+      return Status::Ok();
+    }
+    return SendOk(resp, sync::EncodeJson(m));
+  }
+
+  // A resumed upload must continue at the byte the server has. Checked before
+  // the body is read: the answer reaches the client while it is still
+  // sending, so it stops at once instead of sending a chunk that is refused.
+  static Status RefuseWrongOffset(HTTPServerResponse& resp, int64_t have, int64_t offset) {
+    if (have < 0 || have == offset) return Status::Ok();
+    resp.setKeepAlive(false);
+    return Status::Precondition("upload continues at byte " + std::to_string(have) + ", not " + std::to_string(offset));
+  }
+
+  // Reads ?key=N (a non-negative integer) from the request's query.
+  static Status QueryNumber(HTTPServerRequest& req, const std::string& key, int64_t* out) {
+    std::string text;
+    for (const auto& [k, v] : Poco::URI(req.getURI()).getQueryParameters())
+      if (k == key) text = v;
+    if (text.empty() || text.size() > 15 || text.find_first_not_of("0123456789") != std::string::npos)
+      return Status::Invalid("this request needs ?" + key + "=N (a number of bytes)");
+    *out = std::stoll(text);
+    return Status::Ok();
+  }
+
+  // Reads a typed member of a request object, with a clear error.
+  template <class T>
+  static Status Member(const Object::Ptr& o, const std::string& key, bool required, T* out) {
+    if (!o->has(key) || o->get(key).isEmpty()) {
+      return required ? Status::Invalid("missing '" + key + "'") : Status::Ok();
+    }
+    json::Var v = o->get(key);
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (!v.isString()) return Status::Invalid("'" + key + "' must be a string");
+      *out = v.convert<std::string>();
+    } else {
+      if (!v.isInteger() || v.type() == typeid(bool)) return Status::Invalid("'" + key + "' must be an integer");
+      Poco::Int64 n = v.convert<Poco::Int64>();
+      if (n < std::numeric_limits<T>::min() || n > std::numeric_limits<T>::max()) return Status::Invalid("'" + key + "' is out of range");
+      *out = static_cast<T>(n);
+    }
+    return Status::Ok();
+  }
+
+  SyncService& service_;
+  const ApiOptions& options_;
+  ApiStats& stats_;
+  bool accepts_gzip_ = false;
+  bool accepts_zstd_ = false;
+  bool accepts_binary_ = false;
+  bool accepts_columns_ = false;
+  std::string request_id_;
+  int64_t retry_after_s_ = 0;  // set with a 429: when the client may try again
+};
+
+// An endpoint for signed-in users: the bearer token is checked before
+// HandleAs runs, once, here.
+class AuthedApiHandler : public ApiHandler {
+ public:
+  using ApiHandler::ApiHandler;
+
+ protected:
+  virtual Status HandleAs(HTTPServerRequest& req, HTTPServerResponse& resp, const AuthUser& user) = 0;
+
+ private:
+  Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) final {
+    AuthUser user;
+    Status s = Auth(req, &user);
+    if (!s.ok()) return s;
+    return HandleAs(req, resp, user);
+  }
+};
+
+// An endpoint about one record (or file), whose id is part of the path.
+class RecordApiHandler : public AuthedApiHandler {
+ public:
+  RecordApiHandler(SyncService& s, const ApiOptions& o, ApiStats& st, std::string id)
+      : AuthedApiHandler(s, o, st), id_(std::move(id)) {}
+
+ protected:
+  std::string id_;
+};
+
+// One audited field change as the API answers it (history, record detail).
+inline Object::Ptr AuditToJson(const AuditRow& a) {
+  Object::Ptr o = new Object;
+  o->set("change_id", a.change_id);
+  o->set("field", a.field);
+  o->set("old", a.old_value);
+  o->set("new", a.new_value);
+  o->set("author", a.author);
+  o->set("device", a.device);
+  o->set("hlc", a.hlc);
+  o->set("at", a.at);
+  o->set("kind", a.kind);
+  return o;
+}
+
+
+}  // namespace ocop::server::http

@@ -1,0 +1,220 @@
+#include "client/cli/cli.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <sstream>
+
+#include "client/cli/command.h"
+#include "shared/json.h"
+#include "tests/client/test_home.h"
+
+namespace ocop::client {
+namespace {
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  Result Run(std::vector<std::string> args, const std::string& input = "") {
+    args.insert(args.begin(), {"--home", dir_.path(), "--lang", "en"});
+    std::istringstream in(input);
+    std::ostringstream out, err;
+    int code = RunCli(args, in, out, err, false, false);
+    return {code, out.str(), err.str()};
+  }
+  std::string NewIdea(const std::string& product) {
+    auto r = Run({"new", "idea", "--set", "subject_name=Hộ bà Lan", "--set", "subject_kind=household", "--set",
+                  "product_name=" + product, "--set", "product_group=1", "--set", "description=Ngon"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    std::string id = r.out.substr(0, r.out.find('\n'));
+    EXPECT_EQ(id.size(), 36u);
+    return id;
+  }
+  testing::TempDir dir_;
+};
+
+TEST_F(CliTest, UsageErrorsExitTwo) {
+  EXPECT_EQ(Run({}).code, 2);
+  EXPECT_EQ(Run({"frobnicate"}).code, 2);
+  EXPECT_EQ(Run({"list", "--bogus"}).code, 2);
+  EXPECT_EQ(Run({"init"}).code, 2);
+  EXPECT_EQ(Run({"--help"}).code, 0);
+}
+
+TEST_F(CliTest, RecordListSearchShowEditDeleteHistory) {
+  ASSERT_EQ(Run({"init", "--commune", "08800"}).code, 0);
+  std::string a = NewIdea("Thanh long ruột đỏ");
+  std::string b = NewIdea("Ổi Đôn Nhân");
+
+  auto list = Run({"list", "--json", "--search", "thanh long"});
+  ASSERT_EQ(list.code, 0);
+  json::Var v;
+  ASSERT_TRUE(json::Parse(list.out, &v).ok());
+  auto arr = v.extract<json::Array::Ptr>();
+  ASSERT_EQ(arr->size(), 1u);
+  EXPECT_EQ(arr->getObject(0)->getValue<std::string>("id"), a);
+
+  auto show = Run({"show", b, "--json"});
+  ASSERT_EQ(show.code, 0);
+  json::Object::Ptr o;
+  ASSERT_TRUE(json::ParseObject(show.out, &o).ok());
+  for (const char* k : {"id", "form", "unit", "status", "fields", "conflict"}) EXPECT_TRUE(o->has(k)) << k;
+  EXPECT_EQ(o->getValue<std::string>("status"), "draft");
+  EXPECT_FALSE(o->getValue<bool>("conflict"));
+  EXPECT_EQ(o->getObject("fields")->getValue<std::string>("product_name"), "Ổi Đôn Nhân");
+
+  EXPECT_EQ(Run({"edit", b.substr(0, 30), "--set", "phone=0912345678"}).code, 0);  // a prefix works
+  auto hist = Run({"history", b, "--json", "--local"});
+  ASSERT_EQ(hist.code, 0);
+  EXPECT_NE(hist.out.find("0912345678"), std::string::npos);
+
+  EXPECT_EQ(Run({"delete", a}).code, 0);
+  list = Run({"list", "idea", "--json"});
+  ASSERT_TRUE(json::Parse(list.out, &v).ok());
+  EXPECT_EQ(v.extract<json::Array::Ptr>()->size(), 1u);
+}
+
+TEST_F(CliTest, BadInputIsRefusedAndNothingIsStored) {
+  ASSERT_EQ(Run({"init", "--commune", "08800"}).code, 0);
+  auto r = Run({"new", "recipe", "--set", "a=b"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("unknown form"), std::string::npos);
+  r = Run({"new", "idea", "--set", "colour=red"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("colour"), std::string::npos);
+  r = Run({"new", "idea", "--set", "subject_name=A", "--set", "subject_kind=household", "--set", "product_name=B",
+           "--set", "product_group=9", "--set", "description=C"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("maximum 6"), std::string::npos);
+  r = Run({"new", "idea", "--set", "subject_name=A"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("required"), std::string::npos);
+  r = Run({"show", "01a20b70-0000-7000-8000-000000000000"});
+  EXPECT_EQ(r.code, 4);
+  r = Run({"new", "idea", "--from", "-"}, "{not json");
+  EXPECT_EQ(r.code, 3);
+  auto list = Run({"list", "--json"});
+  EXPECT_EQ(list.out, "[]\n");
+}
+
+TEST_F(CliTest, FromFileAndStdin) {
+  ASSERT_EQ(Run({"init", "--commune", "08800"}).code, 0);
+  auto r = Run({"new", "visit", "--json", "--from", "-"},
+               R"({"visited_on":"24/11/2026","purpose":"advice","findings":"Tốt","latitude":21.4,"longitude":105.5})");
+  ASSERT_EQ(r.code, 0) << r.err;
+  json::Object::Ptr o;
+  ASSERT_TRUE(json::ParseObject(r.out, &o).ok());
+  EXPECT_EQ(o->getObject("fields")->getValue<std::string>("visited_on"), "2026-11-24");
+}
+
+TEST_F(CliTest, SubmitWithoutReceiptBlockSaysSo) {
+  ASSERT_EQ(Run({"init", "--commune", "08800"}).code, 0);
+  std::string id = NewIdea("Mật ong");
+  auto r = Run({"submit", id});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.err.find("no receipt numbers"), std::string::npos);
+  auto show = Run({"show", id, "--json"});
+  EXPECT_NE(show.out.find("\"status\":\"submitted\""), std::string::npos);
+  EXPECT_EQ(Run({"submit", id}).code, 3);  // not from submitted
+}
+
+TEST_F(CliTest, WorkflowDecisionsFollowTheRules) {
+  ASSERT_EQ(Run({"init", "--commune", "08800"}).code, 0);
+  std::string id = NewIdea("Chè hoa vàng");
+  auto r = Run({"accept", id});
+  EXPECT_EQ(r.code, 3);  // not submitted yet
+  EXPECT_NE(r.err.find("submitted"), std::string::npos) << r.err;
+  ASSERT_EQ(Run({"submit", id}).code, 0);
+  r = Run({"return", id});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("reason"), std::string::npos) << r.err;
+  ASSERT_EQ(Run({"return", id, "--reason", "Thiếu mô tả sản phẩm"}).code, 0);
+  r = Run({"submit", id});  // the same day: seven days must pass
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("7 days"), std::string::npos) << r.err;
+  auto show = Run({"show", id, "--json"});
+  EXPECT_NE(show.out.find("\"status\":\"returned\""), std::string::npos);
+  EXPECT_NE(show.out.find("Thiếu mô tả sản phẩm"), std::string::npos);
+  r = Run({"select", id});  // an officer's device cannot select
+  EXPECT_EQ(r.code, 3);
+  r = Run({"confirm", id});
+  EXPECT_EQ(r.code, 3);  // not a decision for an idea form
+}
+
+TEST_F(CliTest, SyncWithoutLoginOrServerFailsClearly) {
+  ASSERT_EQ(Run({"init", "--commune", "08800"}).code, 0);
+  auto r = Run({"sync"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("--server"), std::string::npos);
+  r = Run({"sync", "--server", "http://127.0.0.1:9"});
+  EXPECT_EQ(r.code, 6);
+  EXPECT_NE(r.err.find("login"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ocop::client
+
+namespace ocop::client {
+namespace {
+
+class CliHelpTest : public CliTest {};
+
+TEST_F(CliHelpTest, EveryCommandHasItsOwnHelpInBothLanguages) {
+  for (const cli::Command* c : cli::AllCommands()) {
+    SCOPED_TRACE(c->name);
+    auto by_flag = Run({c->name, "--help"});
+    auto by_help = Run({"help", c->name});
+    ASSERT_EQ(by_flag.code, 0) << by_flag.err;
+    ASSERT_EQ(by_help.code, 0) << by_help.err;
+    EXPECT_EQ(by_flag.out, by_help.out);
+    EXPECT_NE(by_flag.out.find(std::string("Usage: ocop ") + c->name), std::string::npos) << by_flag.out;
+    EXPECT_FALSE(c->examples.empty());
+    for (const cli::Option& o : c->options) EXPECT_NE(by_flag.out.find(o.name), std::string::npos) << o.name;
+    // Vietnamese is the default language; the summary differs from the English one.
+    std::istringstream in;
+    std::ostringstream out, err;
+    ASSERT_EQ(RunCli({"--home", dir_.path(), "--lang", "vi", "help", c->name}, in, out, err, false, false), 0);
+    EXPECT_NE(out.str().find(std::string("Cách dùng: ocop ") + c->name), std::string::npos);
+    EXPECT_NE(out.str().find(c->summary_vi), std::string::npos);
+  }
+}
+
+TEST_F(CliHelpTest, HelpShowsTheCommandsOwnFlags) {
+  auto sync = Run({"sync", "--help"});
+  EXPECT_NE(sync.out.find("--deadline"), std::string::npos);
+  EXPECT_EQ(sync.out.find("--search"), std::string::npos);  // list's, not sync's
+  auto create = Run({"help", "new"});
+  EXPECT_NE(create.out.find("--from FILE|-"), std::string::npos);
+  EXPECT_NE(create.out.find("materials=[{"), std::string::npos);  // how a list field is written
+  EXPECT_NE(Run({"help", "report"}).out.find("--format"), std::string::npos);
+  auto global = Run({"--help"});
+  for (const cli::Command* c : cli::AllCommands()) EXPECT_NE(global.out.find(std::string("  ") + c->name + " "), std::string::npos);
+  EXPECT_EQ(Run({"help", "frobnicate"}).code, 2);
+}
+
+TEST_F(CliHelpTest, AnOptionIsAFlagOrTakesAValueAlikeInEveryCommand) {
+  std::map<std::string, bool> takes_value;
+  for (const cli::Option& o : cli::GlobalOptions()) takes_value[o.name] = o.value != nullptr;
+  for (const cli::Command* c : cli::AllCommands())
+    for (const cli::Option& o : c->options) {
+      auto [it, fresh] = takes_value.emplace(o.name, o.value != nullptr);
+      EXPECT_EQ(it->second, o.value != nullptr) << c->name << " " << o.name;
+      EXPECT_NE(std::string(o.vi), std::string(o.en)) << c->name << " " << o.name;
+    }
+}
+
+TEST_F(CliHelpTest, ACommandRefusesAnotherCommandsOption) {
+  ASSERT_EQ(Run({"init", "--commune", "08800"}).code, 0);
+  auto r = Run({"list", "--deadline", "10m"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("list does not take --deadline"), std::string::npos) << r.err;
+  EXPECT_EQ(Run({"status", "--with-files"}).code, 2);
+  EXPECT_EQ(Run({"list", "--search", "x"}).code, 0);
+}
+
+}  // namespace
+}  // namespace ocop::client
