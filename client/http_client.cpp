@@ -19,6 +19,7 @@ struct Received {
   std::string content_encoding;
   std::string content_type;
   std::string encodings;  // X-OCOP-Encodings: what the server reads besides gzip and the binary encoding
+  std::string retry_after;
 };
 
 size_t OnBody(char* data, size_t size, size_t n, void* user) {
@@ -40,6 +41,7 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   value("content-encoding:", &static_cast<Received*>(user)->content_encoding);
   value("content-type:", &static_cast<Received*>(user)->content_type);
   value("x-ocop-encodings:", &static_cast<Received*>(user)->encodings);
+  value("retry-after:", &static_cast<Received*>(user)->retry_after);
   return size * n;
 }
 
@@ -81,7 +83,8 @@ Status HttpClient::Call(const std::string& method, const std::string& path, cons
     last = Once(method, path, body, content_type, accept, response, response_type, &retryable);
     if (last.ok() || !retryable || cancelled_) return last;
     if (attempt < options_.max_attempts) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+      // A busy server says how long to wait (429, 503): never less than that.
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::max<int64_t>(delay, last_retry_after_s_ * 1000)));
       delay = std::min(delay * 2, options_.backoff_max_ms);
     }
   }
@@ -146,6 +149,7 @@ Status HttpClient::Once(const std::string& method, const std::string& path, cons
   stats_.bytes_received += down;
   last_received_ = down;
   last_status_ = 0;
+  last_retry_after_s_ = 0;
   static const bool trace = std::getenv("OCOP_HTTP_TRACE") != nullptr;
   if (trace) {
     long code = 0;
@@ -170,6 +174,10 @@ Status HttpClient::Once(const std::string& method, const std::string& path, cons
   long status = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   last_status_ = status;
+  // Seconds only (the server never sends a date); bounded, so a wrong header cannot park a device for days.
+  if (!rec.retry_after.empty() && rec.retry_after.size() < 8 &&
+      rec.retry_after.find_first_not_of("0123456789") == std::string::npos)
+    last_retry_after_s_ = std::min<int64_t>(std::stoll(rec.retry_after), 3600);
   peer_encodings_ = rec.encodings;  // every answer says it again (a server may be replaced by an older one)
   std::string text;
   if (rec.content_encoding == "gzip" || rec.content_encoding == "zstd") {
@@ -188,7 +196,8 @@ Status HttpClient::Once(const std::string& method, const std::string& path, cons
     *response_type = rec.content_type;
     return Status::Ok();
   }
-  *retryable = status >= 500 || status == 429;
+  // 507: the server's disk is full. Sending again now would only fill the link.
+  *retryable = (status >= 500 && status != 507) || status == 429;
   // The server's error body says what was wrong.
   json::Object::Ptr o;
   Code code = status == 401 ? Code::kUnauthenticated
@@ -203,7 +212,7 @@ Status HttpClient::Once(const std::string& method, const std::string& path, cons
     if (CodeFromName(e->optValue<std::string>("code", ""), &named)) code = named;
     message = e->optValue<std::string>("message", message);
   }
-  if (status >= 500) code = Code::kUnavailable;
+  if (status >= 500) code = status == 507 ? Code::kInsufficientStorage : Code::kUnavailable;
   return Status(code, message);
 }
 

@@ -49,6 +49,8 @@ class HttpClient {
   int64_t last_bytes_received() const { return last_received_; }
   // HTTP status of the last answer (0 if none arrived).
   long last_status() const { return last_status_; }
+  // The Retry-After of the last answer, in seconds (0: none).
+  int64_t last_retry_after_s() const { return last_retry_after_s_; }
   // What the server said it reads besides gzip and the binary encoding
   // (its X-OCOP-Encodings header, e.g. "columns, zstd"), as of its last
   // answer; set from what a device remembers before the first request.
@@ -79,6 +81,7 @@ class HttpClient {
   bool cancelled_ = false;
   int64_t last_received_ = 0;
   long last_status_ = 0;
+  int64_t last_retry_after_s_ = 0;
   std::string peer_encodings_;
 };
 

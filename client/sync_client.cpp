@@ -123,6 +123,8 @@ Status SyncClient::Sync(SyncReport* report, const Progress& progress) {
     long base = progressed ? options_.first_backoff_ms / 4 : backoff;
     if (progressed) backoff = options_.first_backoff_ms;
     long wait = static_cast<long>(static_cast<double>(base) * std::uniform_real_distribution<double>(0.5, 1.5)(rng));
+    // A server that is busy says how long to wait (429, 503 with Retry-After): never resend sooner.
+    wait = std::max<long>(wait, static_cast<long>(http_.last_retry_after_s() * 1000));
     if (Since(started_) + wait / 1000.0 > options_.deadline_s) {
       report->deadline_reached = true;
       break;
@@ -291,7 +293,8 @@ Status SyncClient::Push(SyncReport* report, bool* progressed) {
       if (!thawed.ok()) return thawed;
     }
     if (!s.ok()) {
-      if (!IsLinkFailure(s) && s.code() != Code::kUnauthenticated) {
+      // A full disk refuses nothing of the changes themselves: they wait as they are.
+      if (!IsLinkFailure(s) && s.code() != Code::kUnauthenticated && s.code() != Code::kInsufficientStorage) {
         // Kept as it is: the officer decides (see `ocop outbox`).
         (void)store_.SetSetting("refused", s.message());
         return Status(s.code(), "the server refused the changes waiting to be sent: " + s.message() +
@@ -600,6 +603,7 @@ std::string SyncOutcome(const Status& s, const SyncReport& report) {
          : report.stopped_by_user        ? "stopped_by_user"
          : report.deadline_reached       ? "deadline"
          : s.code() == Code::kUnavailable ? "no_connection"
+         : s.code() == Code::kInsufficientStorage ? "server_full"
                                           : "refused";
 }
 

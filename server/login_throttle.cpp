@@ -12,7 +12,8 @@ int64_t LoginThrottle::Remaining(const std::unordered_map<std::string, Entry>& m
 
 int64_t LoginThrottle::WaitMs(const std::string& account, const std::string& address, int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
-  return std::max(Remaining(accounts_, account, now_ms), Remaining(addresses_, address, now_ms));
+  return std::max({Remaining(pairs_, account + "\n" + address, now_ms), Remaining(accounts_, account, now_ms),
+                   Remaining(addresses_, address, now_ms)});
 }
 
 void LoginThrottle::Bump(std::unordered_map<std::string, Entry>& map, const std::string& key, int free, int64_t now_ms) {
@@ -33,12 +34,14 @@ void LoginThrottle::Bump(std::unordered_map<std::string, Entry>& map, const std:
 
 void LoginThrottle::Failed(const std::string& account, const std::string& address, int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
-  Bump(accounts_, account, policy_.free_failures, now_ms);
+  Bump(pairs_, account + "\n" + address, policy_.free_failures, now_ms);
+  Bump(accounts_, account, policy_.account_free_failures, now_ms);
   Bump(addresses_, address, policy_.address_free_failures, now_ms);
 }
 
 void LoginThrottle::Succeeded(const std::string& account, const std::string& address) {
   std::lock_guard<std::mutex> lock(mu_);
+  std::erase_if(pairs_, [&](const auto& kv) { return kv.first.compare(0, account.size() + 1, account + "\n") == 0; });
   accounts_.erase(account);
   addresses_.erase(address);
 }

@@ -1,9 +1,13 @@
-// Slows down password guessing. Each account and each client address has a
-// count of consecutive failed logins; from the fourth for an account (the
-// eleventh for an address) on, the next attempt must wait 1 s, 2 s, 4 s …
-// (capped at 15 minutes), and an attempt inside that
-// wait is refused at once with 429 and Retry-After, without computing PBKDF2.
-// A successful login clears the account's and the address's counts.
+// Slows down password guessing. Three counts of consecutive failed logins:
+// an account from one address (from the 4th on), a client address whatever
+// the names (from the 11th), and an account from every address together
+// (from the 21st). Past its free failures a count makes the next attempt
+// wait 1 s, 2 s, 4 s … (capped at 15 minutes); an attempt inside a wait is
+// refused at once with 429 and Retry-After, without computing PBKDF2.
+// So a stranger's few wrong passwords slow the stranger's address, not the
+// owner logging in from elsewhere; a guesser spread over many addresses is
+// still bounded by the account's total. A successful login clears the
+// account's counts and the address's.
 // Pure logic with the time passed in, so tests need no sleeping.
 #pragma once
 #include <cstdint>
@@ -16,7 +20,8 @@ namespace ocop::server {
 class LoginThrottle {
  public:
   struct Policy {
-    int free_failures = 3;                 // failures allowed before any wait, per account
+    int free_failures = 3;                 // failures allowed before any wait, per account and address
+    int account_free_failures = 20;        // ... per account, from all addresses together
     // Per address more are free: many officers may share one carrier NAT
     // address, and one mistyping colleague should not slow the others.
     int address_free_failures = 10;
@@ -42,6 +47,7 @@ class LoginThrottle {
 
   Policy policy_;
   std::mutex mu_;
+  std::unordered_map<std::string, Entry> pairs_;     // account "\n" address
   std::unordered_map<std::string, Entry> accounts_;
   std::unordered_map<std::string, Entry> addresses_;
 };

@@ -176,6 +176,11 @@ Status OpenService(Poco::Util::LayeredConfiguration& config, std::unique_ptr<Ser
   limits.pbkdf2_iterations = config.getInt("auth.pbkdf2_iterations", limits.pbkdf2_iterations);
   limits.token_ttl_ms = config.getInt64("auth.token_ttl_hours", 24 * 30) * 3600 * 1000;
   limits.max_file_bytes = config.getInt64("files.max_bytes", limits.max_file_bytes);
+  limits.min_free_bytes = config.getInt64("files.min_free_bytes", limits.min_free_bytes);
+  limits.uploads.max_open = config.getInt("uploads.max_open_per_account", limits.uploads.max_open);
+  limits.uploads.max_bytes = config.getInt64("uploads.max_bytes_per_account", limits.uploads.max_bytes);
+  limits.max_sessions_per_account = config.getInt("auth.max_sessions_per_account", limits.max_sessions_per_account);
+  limits.max_devices_per_account = config.getInt("auth.max_devices_per_account", limits.max_devices_per_account);
   *service = std::make_unique<SyncService>(**store, std::move(units), FormCatalog::Default(), SystemClock::Get(), limits);
   return Status::Ok();
 }
@@ -407,6 +412,7 @@ int OcopdApp::main(const std::vector<std::string>& args) {
     return EXIT_SOFTWARE;
   }
   service->set_files(&files);
+  files.RemoveOlderThan(ServiceLimits{}.uploads.expire_ms / 1000, /*partials_only=*/true);  // photos never finished
   FileStore push_bodies(BytesDir(config(), "pushes"));
   s = push_bodies.Init();
   if (!s.ok()) {
@@ -414,6 +420,8 @@ int OcopdApp::main(const std::vector<std::string>& args) {
     return EXIT_SOFTWARE;
   }
   push_bodies.RemoveOlderThan(24 * 3600);
+  // Pushes and uploads are refused (507) while the store's or the files' disk is nearly full.
+  service->set_space_floor({config().getString("server.data_dir", "ocopd-data"), BytesDir(config(), "files")});
   service->set_push_bodies(&push_bodies);
   int port = config().getInt("server.port", 8080);
   if (port < 0 || port > 65535) {

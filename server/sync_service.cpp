@@ -41,7 +41,8 @@ sync::RecordState ToRecordState(const StoredRecord& r) {
 
 SyncService::SyncService(ServerStore& store, UnitTree units, const FormCatalog& catalog, const Clock& clock,
                          ServiceLimits limits)
-    : store_(store), units_(std::make_shared<const UnitTree>(std::move(units))), catalog_(catalog), clock_(clock), limits_(limits), hlc_(clock) {}
+    : store_(store), units_(std::make_shared<const UnitTree>(std::move(units))), catalog_(catalog), clock_(clock), limits_(limits),
+      uploads_(limits.uploads), hlc_(clock) {}
 
 std::shared_ptr<const UnitTree> SyncService::Units() const {
   std::lock_guard<std::mutex> lock(units_mu_);

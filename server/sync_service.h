@@ -9,7 +9,6 @@
 #include <chrono>
 #include <semaphore>
 
-#include "server/login_throttle.h"
 #include <map>
 #include <memory>
 #include <mutex>
@@ -17,7 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "server/login_throttle.h"
 #include "server/store/server_store.h"
+#include "server/upload_budget.h"
 #include "shared/clock.h"
 #include "shared/forms.h"
 #include "shared/json.h"
@@ -84,6 +85,15 @@ struct ServiceLimits {
   int pbkdf2_iterations = 210000;
   int64_t max_push_body_bytes = 32 * 1024 * 1024;   // a resumable change-set body, compressed
   size_t max_inflated_bytes = 128 * 1024 * 1024;    // ... and once inflated
+  // Per account: live sessions and registered device keys kept; a login past
+  // either bound revokes the oldest (500 logins leave 20 of each, not 500).
+  int max_sessions_per_account = 20;
+  int max_devices_per_account = 20;
+  // Unfinished uploads (photos, resumable bodies) one account may hold.
+  UploadBudget::Policy uploads;
+  // Below this many free bytes in a watched directory (set_space_floor), new
+  // pushes and uploads are refused with 507 and Retry-After.
+  int64_t min_free_bytes = 256LL * 1024 * 1024;
 };
 
 class SyncService {
@@ -147,6 +157,12 @@ class SyncService {
   void set_files(FileStore* files) { files_ = files; }
   // Where resumable change-set bodies are kept while they arrive (docs/protocol.md).
   void set_push_bodies(FileStore* bodies) { push_bodies_ = bodies; }
+  // The directories whose free space is checked before a push or an upload
+  // is taken (the store's and the files'): below limits.min_free_bytes the
+  // answer is kInsufficientStorage (507), and nothing is written.
+  void set_space_floor(std::vector<std::string> dirs) { space_dirs_ = std::move(dirs); }
+  Status CheckSpace() const;
+  const UploadBudget& uploads() const { return uploads_; }
   // Starts or resumes an upload: *received is where to continue.
   Status BeginUpload(const AuthUser& user, const std::string& sha256, int64_t size, const std::string& record_id,
                      int64_t* received);
@@ -207,10 +223,17 @@ class SyncService {
   FileStore* files_ = nullptr;
   FileStore* push_bodies_ = nullptr;
   std::atomic<int64_t> bodies_completed_{0};
+  std::atomic<int64_t> uploads_appended_{0};
+  std::vector<std::string> space_dirs_;
+  UploadBudget uploads_;
   LoginThrottle throttle_;
   // PBKDF2 is made to be slow: at most this many password checks run at once,
   // so a flood of logins cannot hold every server thread.
   std::counting_semaphore<64> password_checks_{2};
+  // A hash checked when the account does not exist, so that a wrong name
+  // costs what a wrong password costs (made on first use: PBKDF2 is slow).
+  std::once_flag dummy_hash_once_;
+  std::string dummy_hash_;
   std::mutex hlc_mu_;
   HybridClock hlc_;
 };

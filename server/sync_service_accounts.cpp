@@ -60,6 +60,19 @@ Status SyncService::AddUser(const std::string& name, const std::string& role, co
   if (s.ok()) s = CheckUnitOpen(unit);
   if (!s.ok()) return s;
   if (password.size() < 8) return Status::Invalid("password must have at least 8 characters");
+  // "Admin26" beside "admin26" would be two accounts a person cannot tell apart.
+  // Names are ASCII (checked above), so folding ASCII case is folding all case.
+  std::vector<UserRow> existing;
+  s = store_.ListUsers(&existing);
+  if (!s.ok()) return s;
+  auto fold = [](std::string t) {
+    for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return t;
+  };
+  for (const auto& u : existing)
+    if (fold(u.name) == fold(name))
+      return Status(Code::kAlreadyExists, "a user named '" + u.name +
+                                              "' exists already (user names are the same in upper and lower case)");
   return store_.CreateUser({name, role, unit, HashPassword(password, limits_.pbkdf2_iterations), false});
 }
 
@@ -130,20 +143,36 @@ Status SyncService::Login(const std::string& user, const std::string& password, 
     return Status::Exhausted("too many failed logins; try again in " + std::to_string((wait + 999) / 1000) + " s");
   UserRow row;
   Status s = store_.GetUser(user, &row);
-  bool verified = false;
-  if (s.ok() && !row.disabled) {
-    if (!password_checks_.try_acquire_for(std::chrono::seconds(5)))
-      return Status::Unavailable("the server is busy checking passwords; try again shortly");
-    verified = VerifyPassword(password, row.password_hash);
-    password_checks_.release();
-  }
+  if (!s.ok() && s.code() != Code::kNotFound) return s;
+  // A missing or disabled account is checked against a dummy hash: the answer
+  // takes as long as for a wrong password, so timing does not tell which names exist.
+  bool real = s.ok() && !row.disabled;
+  std::call_once(dummy_hash_once_, [&] { dummy_hash_ = HashPassword(NewToken(), limits_.pbkdf2_iterations); });
+  if (!password_checks_.try_acquire_for(std::chrono::seconds(5)))
+    return Status::Unavailable("the server is busy checking passwords; try again shortly");
+  bool verified = VerifyPassword(password, real ? row.password_hash : dummy_hash_) && real;
+  password_checks_.release();
   // The same answer for a wrong name and a wrong password: no user enumeration.
   if (!verified) {
-    if (s.code() != Code::kNotFound && !s.ok()) return s;
     throttle_.Failed(user, address, clock_.NowMillis());
     return Status::Unauth("wrong user name or password");
   }
   throttle_.Succeeded(user, address);
+  // A device id belongs to the account that registered it. Another account may
+  // take the device over only by proving it holds that device (its key): an
+  // officer's laptop handed to a successor keeps working, while an account
+  // that merely names another device's id gets neither its return files nor
+  // its answers.
+  if (!device.empty()) {
+    std::string owner, owner_key;
+    bool registered = false;
+    s = store_.GetDeviceKey(device, &owner, &owner_key, &registered);
+    if (!s.ok()) return s;
+    if (registered && owner != row.name && owner_key != device_key)
+      return Status::Denied(
+          "this device is registered to another account; log in on it with that account, or set up a new store on "
+          "this device (ocop init)");
+  }
   std::string token = NewToken();
   TokenRow t{HashToken(token), row.name, device, clock_.NowMillis() + (ttl_ms > 0 ? std::min(ttl_ms, limits_.token_ttl_ms) : limits_.token_ttl_ms), false};
   s = store_.SaveToken(t);
@@ -155,6 +184,8 @@ Status SyncService::Login(const std::string& user, const std::string& password, 
     s = store_.SaveDeviceKey(device, row.name, device_key);
     if (!s.ok()) return s;
   }
+  s = store_.PruneSessions(row.name, limits_.max_sessions_per_account, limits_.max_devices_per_account);
+  if (!s.ok()) return s;
   *out = {token, t.expires_ms, row.name, row.role, row.unit};
   return Status::Ok();
 }

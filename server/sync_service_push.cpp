@@ -243,6 +243,9 @@ Status SyncService::CheckWorkflow(const AuthUser& user, const FormSchema& schema
 }
 
 Status SyncService::Push(const AuthUser& user, sync::ChangeSet cs, sync::PushResult* out) {
+  // A push writes records, history and answers: not below the disk's floor.
+  // (Checked before the stored answer is looked up: a repeated set is rare.)
+  if (Status space = CheckSpace(); !space.ok()) return space;
   Status s = sync::ValidateChangeSet(cs, limits_.max_changes_per_push);
   if (!s.ok()) return s;
   std::string now = NowIso();

@@ -1,6 +1,8 @@
 // The sync service's transfers: pull pages, carried files, photo uploads and
 // downloads, resumable push bodies.
 #include "server/sync_service.h"
+
+#include "server/disk_space.h"
 #include "shared/receipt.h"
 
 #include <set>
@@ -205,6 +207,16 @@ Status SyncService::ExportReturn(const std::string& device, int64_t since, std::
 }
 
 
+Status SyncService::CheckSpace() const {
+  for (const auto& dir : space_dirs_) {
+    int64_t free = FreeBytes(dir);
+    if (free >= 0 && free < limits_.min_free_bytes)
+      return Status::Full("the server's disk is nearly full (" + std::to_string(free / (1024 * 1024)) +
+                          " MB free); everything stays on the device: sync again later");
+  }
+  return Status::Ok();
+}
+
 Status SyncService::BeginUpload(const AuthUser& user, const std::string& sha, int64_t size, const std::string& record_id,
                                 int64_t* received) {
   if (!files_) return Status::Unavailable("this server keeps no files");
@@ -223,11 +235,16 @@ Status SyncService::BeginUpload(const AuthUser& user, const std::string& sha, in
   s = store_.GetFile(sha, &owner, &known_size, &found);
   if (!s.ok()) return s;
   if (found && known_size != size) return Status::Invalid("file " + sha + " was announced with another size");
+  *received = files_->Received(sha);
+  if (*received >= size) return Status::Ok();  // complete already: nothing to take
+  // A new or resumed upload takes disk: within the account's budget and above the floor.
+  s = uploads_.Admit(user.name, "photo:" + sha, size, clock_.NowMillis());
+  if (s.ok()) s = CheckSpace();
+  if (!s.ok()) return s;
   if (!found) {
     s = store_.PutFile(sha, record_id, size);
     if (!s.ok()) return s;
   }
-  *received = files_->Received(sha);
   return Status::Ok();
 }
 
@@ -244,7 +261,15 @@ Status SyncService::AppendUpload(const AuthUser& user, const std::string& sha, i
   s = store_.GetRecord(record_id, &rec, &found);
   if (!s.ok()) return s;
   if (!found || !InScope(user, rec.unit_path)) return Status::Denied("file " + sha + " is outside your scope");
-  return files_->Append(sha, *size, offset, bytes, received);
+  if (files_->Complete(sha)) return files_->Append(sha, *size, offset, bytes, received);  // a repeated last chunk
+  s = uploads_.Admit(user.name, "photo:" + sha, *size, clock_.NowMillis());
+  if (s.ok()) s = CheckSpace();
+  if (!s.ok()) return s;
+  s = files_->Append(sha, *size, offset, bytes, received);
+  if ((s.ok() && *received >= *size) || s.code() == Code::kInvalidArgument) uploads_.Finished("photo:" + sha);
+  // Photo uploads left unfinished are swept after two days (the budget lets them go then too).
+  if (++uploads_appended_ % 256 == 1) files_->RemoveOlderThan(limits_.uploads.expire_ms / 1000, /*partials_only=*/true);
+  return s;
 }
 
 Status SyncService::ReadFile(const AuthUser& user, const std::string& sha, std::string* content) {
@@ -278,8 +303,13 @@ Status SyncService::AppendPushBody(const AuthUser& user, const std::string& sha,
   if (size < 1 || size > limits_.max_push_body_bytes)
     return Status(Code::kPayloadTooLarge,
                   "a change-set body must have 1 to " + std::to_string(limits_.max_push_body_bytes) + " bytes");
-  Status s = push_bodies_->Append(sha, size, offset, bytes, received);
+  Status s = uploads_.Admit(user.name, "push:" + sha, size, clock_.NowMillis());
+  if (s.ok()) s = CheckSpace();
+  if (!s.ok()) return s;
+  s = push_bodies_->Append(sha, size, offset, bytes, received);
+  if (!s.ok() && s.code() == Code::kInvalidArgument) uploads_.Finished("push:" + sha);
   if (!s.ok() || *received < size) return s;
+  uploads_.Finished("push:" + sha);
   // Complete and verified against its SHA-256: decode and push it. Pushing the
   // same body again (an answer lost on the way back) returns the stored answer.
   sync::ChangeSet cs;

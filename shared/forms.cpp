@@ -1,6 +1,7 @@
 #include "shared/forms.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <set>
 
@@ -183,6 +184,29 @@ namespace {
 
 std::string Name(const FieldDef& f) { return msg::FieldName(f); }
 
+// NUL and other control characters have no place in a form: they cut C strings,
+// break CSV exports and terminals, and hide text. A multi-line field keeps
+// line breaks (CR LF written as LF) and tabs; nothing else below U+0020, nor
+// DEL, nor the C1 controls U+0080–U+009F.
+Status RefuseControlCharacters(const FieldDef& f, std::string* s) {
+  std::string kept;
+  kept.reserve(s->size());
+  for (size_t i = 0; i < s->size(); ++i) {
+    unsigned char c = static_cast<unsigned char>((*s)[i]);
+    bool c1 = c == 0xC2 && i + 1 < s->size() && static_cast<unsigned char>((*s)[i + 1]) >= 0x80 &&
+              static_cast<unsigned char>((*s)[i + 1]) <= 0x9F;
+    if (f.multiline && c == '\r' && i + 1 < s->size() && (*s)[i + 1] == '\n') continue;
+    if ((c < 0x20 && !(f.multiline && (c == '\n' || c == '\t'))) || c == 0x7F || c1) {
+      char code[8];
+      std::snprintf(code, sizeof code, "U+%04X", c1 ? static_cast<unsigned char>((*s)[i + 1]) : c);
+      return Status::Invalid(Name(f) + (f.multiline ? ": holds the control character " : ": holds a line break or the control character ") + code);
+    }
+    kept.push_back(static_cast<char>(c));
+  }
+  *s = std::move(kept);
+  return Status::Ok();
+}
+
 bool MatchesPattern(const std::string& pattern, const std::string& s) {
   if (pattern == "phone") {
     // Vietnamese numbers: optional +84, then 8-11 digits; spaces and dots allowed.
@@ -267,6 +291,8 @@ Status CheckValue(const FieldDef& f, const Var& in, Var* out) {
       if (!text::IsValidUtf8(s)) return Status::Invalid(Name(f) + ": text is not valid UTF-8");
       s = text::ToNfc(s);
       if (f.type == FieldType::kText) {
+        Status controls = RefuseControlCharacters(f, &s);
+        if (!controls.ok()) return controls;
         if (f.max_length && text::Length(s) > f.max_length)
           return Status::Invalid(Name(f) + ": longer than " + std::to_string(f.max_length) + " characters");
         if (!f.pattern.empty() && !s.empty() && !MatchesPattern(f.pattern, s))

@@ -50,6 +50,7 @@ bool Stmt::Step() {
   if (rc != SQLITE_DONE) {
     Code code = rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? Code::kUnavailable : Code::kInternal;
     if (rc == SQLITE_CONSTRAINT) code = Code::kAlreadyExists;
+    if (rc == SQLITE_FULL) code = Code::kInsufficientStorage;  // the disk is full: not a bug, nothing written
     status_ = Status(code, std::string("database: ") + sqlite3_errmsg(sqlite3_db_handle(stmt_)));
   }
   return false;
@@ -117,7 +118,8 @@ Status Db::Exec(const std::string& sqltext) {
   if (rc != SQLITE_OK) {
     std::string msg = err ? err : sqlite3_errstr(rc);
     sqlite3_free(err);
-    return Status(rc == SQLITE_BUSY ? Code::kUnavailable : Code::kInternal, "database: " + msg);
+    Code code = rc == SQLITE_BUSY ? Code::kUnavailable : rc == SQLITE_FULL ? Code::kInsufficientStorage : Code::kInternal;
+    return Status(code, "database: " + msg);
   }
   return Status::Ok();
 }

@@ -20,6 +20,7 @@ constexpr CodeInfo kCodes[] = {
     {Code::kPayloadTooLarge, "payload_too_large", 413, 3},
     {Code::kResourceExhausted, "resource_exhausted", 429, 5},
     {Code::kUnavailable, "unavailable", 503, 5},
+    {Code::kInsufficientStorage, "insufficient_storage", 507, 5},
     {Code::kInternal, "internal", 500, 1},
 };
 const CodeInfo& Info(Code c) {

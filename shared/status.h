@@ -18,6 +18,7 @@ enum class Code {
   kPayloadTooLarge,    // body over the limit
   kResourceExhausted,  // too many attempts: wait (Retry-After) and try again
   kUnavailable,        // transient: network down, server busy; retry with backoff
+  kInsufficientStorage,// the server's disk is (nearly) full: keep everything, try again much later
   kInternal,           // a bug or a broken store
 };
 
@@ -34,6 +35,7 @@ class Status {
   static Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
   static Status Exhausted(std::string m) { return {Code::kResourceExhausted, std::move(m)}; }
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
+  static Status Full(std::string m) { return {Code::kInsufficientStorage, std::move(m)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

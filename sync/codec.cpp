@@ -74,8 +74,10 @@ Status FromJson(const std::string& text, T* out) {
     LoadOptional(ar, value);
     *out = std::move(value);
     return Status::Ok();
-  } catch (const std::exception& e) {
-    return Status::Invalid(std::string("malformed message: ") + e.what());
+  } catch (const std::exception&) {
+    // cereal's and RapidJSON's own words ("rapidjson internal assertion
+    // failure: IsObject()") mean nothing to the sender: say what is wrong.
+    return Status::Invalid("malformed message: valid JSON, but not of the expected shape (a member is missing or of the wrong type; see docs/protocol.md)");
   }
 }
 }  // namespace internal

@@ -181,6 +181,8 @@ int Sync(Context& ctx) {
                    : why == "deadline" ? ctx.T("Hết thời hạn (--deadline); phần đã gửi được giữ lại, chạy lại ocop sync để tiếp tục.",
                                            "Deadline reached (--deadline); what arrived is kept, run ocop sync again to continue.")
                    : why == "no_connection" ? ctx.T("Không có kết nối; chạy lại ocop sync khi có mạng.", "No connection; run ocop sync again when there is one.")
+                   : why == "server_full" ? ctx.T("Máy chủ tạm hết dung lượng; mọi thay đổi vẫn được giữ trên máy, chạy lại ocop sync sau.",
+                                                  "The server is out of disk space for now; every change stays on this device, run ocop sync again later.")
                                             : ctx.T("Máy chủ từ chối (xem bên dưới).", "The server refused (see below)."))
        << "\n";
   return ctx.Fail(s);

@@ -92,6 +92,7 @@ class ApiHandler : public HTTPRequestHandler {
       if (s.code() == Code::kPayloadTooLarge || resp.getKeepAlive()) Drain(req);
       if (retry_after_s_ > 0) resp.set("Retry-After", std::to_string(retry_after_s_));
       else if (s.code() == Code::kUnavailable) resp.set("Retry-After", "1");
+      else if (s.code() == Code::kInsufficientStorage) resp.set("Retry-After", "600");
       if (!resp.sent()) Send(resp, StatusHttpCode(s.code()), ErrorBody(s, request_id_));
     }
   }

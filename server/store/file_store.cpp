@@ -111,7 +111,9 @@ Status FileStore::Append(const std::string& sha, int64_t size, int64_t offset, c
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       // Cut back to what was there, so the upload resumes at a known offset.
+      bool full = n < 0 && (errno == ENOSPC || errno == EDQUOT);
       if (ftruncate(held.fd(), static_cast<off_t>(have)) != 0) std::remove(part.c_str());
+      if (full) return Status::Full("the server's disk is full; everything stays on the device: sync again later");
       return Status::Internal("cannot write " + part);
     }
     done += static_cast<size_t>(n);
@@ -147,7 +149,7 @@ Status FileStore::Read(const std::string& sha, std::string* out) {
 
 namespace ocop::server {
 
-void FileStore::RemoveOlderThan(int64_t age_s) {
+void FileStore::RemoveOlderThan(int64_t age_s, bool partials_only) {
   std::lock_guard<std::mutex> lock(mu_);
   DIR* d = opendir(dir_.c_str());
   if (!d) return;
@@ -155,6 +157,7 @@ void FileStore::RemoveOlderThan(int64_t age_s) {
   while (dirent* e = readdir(d)) {
     if (e->d_name[0] == '.') continue;
     std::string path = dir_ + "/" + e->d_name;
+    if (partials_only && (path.size() < 5 || path.compare(path.size() - 5, 5, ".part") != 0)) continue;
     struct stat st;
     if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime < cutoff) std::remove(path.c_str());
   }

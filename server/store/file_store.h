@@ -24,9 +24,10 @@ class FileStore {
   // discards the upload (kInvalidArgument).
   Status Append(const std::string& sha256, int64_t size, int64_t offset, const std::string& bytes, int64_t* received);
   Status Read(const std::string& sha256, std::string* out);
-  // Deletes complete and partial files not written for `age_s` seconds
-  // (the store of change-set bodies keeps them a day, then lets them go).
-  void RemoveOlderThan(int64_t age_s);
+  // Deletes complete and partial files not written for `age_s` seconds (the
+  // store of change-set bodies keeps them a day, then lets them go); with
+  // `partials_only` only unfinished uploads (photos that were never completed).
+  void RemoveOlderThan(int64_t age_s, bool partials_only = false);
 
  private:
   std::string Path(const std::string& sha256) const { return dir_ + "/" + sha256; }

@@ -55,6 +55,9 @@ Status Conn::Check(PGresult* r, const std::string& sql, Result* out) {
   std::string msg = r ? PQresultErrorMessage(r) : PQerrorMessage(conn_);
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
   if (last_state_ == "23505") return Status(Code::kAlreadyExists, msg);
+  // Class 53: disk full (53100), out of memory, too many connections: the
+  // database cannot take more now; nothing was written.
+  if (last_state_ == "53100") return Status::Full("PostgreSQL: " + msg);
   // 40001 serialization failure, 40P01 deadlock, 55P03 lock not available,
   // class 08 connection exceptions, 57P01 admin shutdown: the transaction
   // did not happen and may be tried again.

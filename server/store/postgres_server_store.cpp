@@ -456,9 +456,26 @@ Status PostgresServerStore::RevokeUserTokens(const std::string& user) {
 Status PostgresServerStore::SaveDeviceKey(const std::string& device, const std::string& user, const std::string& key) {
   Lease c(this);
   if (!c.status().ok()) return c.status();
-  return c->Exec(std::string("INSERT INTO device_keys(device, \"user\", key, updated_at) VALUES ($1,$2,$3,") + kNow +
+  // Milliseconds: the latest registration of a device names its account, also within one second.
+  return c->Exec(std::string("INSERT INTO device_keys(device, \"user\", key, updated_at) VALUES ($1,$2,$3,") +
+                     "to_char(clock_timestamp(), 'YYYY-MM-DD HH24:MI:SS.MS')" +
                      ") ON CONFLICT (device, \"user\") DO UPDATE SET key = excluded.key, updated_at = excluded.updated_at",
                  {P(device), P(user), P(key)});
+}
+
+Status PostgresServerStore::PruneSessions(const std::string& user, int keep_tokens, int keep_devices) {
+  Lease c(this);
+  if (!c.status().ok()) return c.status();
+  Status s = c->Exec(
+      "UPDATE tokens SET revoked = 1 WHERE \"user\" = $1 AND revoked = 0 AND token_hash NOT IN "
+      "(SELECT token_hash FROM tokens WHERE \"user\" = $1 AND revoked = 0 ORDER BY expires_ms DESC, created_at DESC "
+      "LIMIT $2::int)",
+      {P(user), P(std::to_string(keep_tokens))});
+  if (!s.ok()) return s;
+  return c->Exec(
+      "DELETE FROM device_keys WHERE \"user\" = $1 AND device NOT IN "
+      "(SELECT device FROM device_keys WHERE \"user\" = $1 ORDER BY updated_at DESC, device LIMIT $2::int)",
+      {P(user), P(std::to_string(keep_devices))});
 }
 
 Status PostgresServerStore::GetDeviceKey(const std::string& device, std::string* user, std::string* key, bool* found) {

@@ -113,6 +113,9 @@ class ServerStore {
   // logged in on that device last (written back to *user).
   virtual Status SaveDeviceKey(const std::string& device, const std::string& user, const std::string& key) = 0;
   virtual Status GetDeviceKey(const std::string& device, std::string* user, std::string* key, bool* found) = 0;
+  // Keeps an account's `keep_tokens` newest live sessions (revoking older ones)
+  // and its `keep_devices` most recently registered device keys.
+  virtual Status PruneSessions(const std::string& user, int keep_tokens, int keep_devices) = 0;
   // The stored answers to the change sets one device sent, oldest first, at most `limit`.
   virtual Status ChangeSetAnswers(const std::string& device, int limit, std::vector<std::string>* responses) = 0;
   virtual Status SaveToken(const TokenRow& token) = 0;

@@ -284,9 +284,27 @@ Status SqliteServerStore::RevokeUserTokens(const std::string& user) {
 Status SqliteServerStore::SaveDeviceKey(const std::string& device, const std::string& user, const std::string& key) {
   std::lock_guard<std::mutex> lock(write_mu_);
   return writer_
-      .Prepare("INSERT INTO device_keys(device, user, key, updated_at) VALUES (?,?,?,datetime('now')) "
+      // Milliseconds: the latest registration of a device names its account, also within one second.
+      .Prepare("INSERT INTO device_keys(device, user, key, updated_at) VALUES (?,?,?,strftime('%Y-%m-%d %H:%M:%f','now')) "
                "ON CONFLICT(device, user) DO UPDATE SET key = excluded.key, updated_at = excluded.updated_at")
       .Bind(1, device).Bind(2, user).Bind(3, key).Run();
+}
+
+Status SqliteServerStore::PruneSessions(const std::string& user, int keep_tokens, int keep_devices) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  sql::Transaction tx(&writer_);
+  if (!tx.status().ok()) return tx.status();
+  Status s = writer_
+                 .Prepare("UPDATE tokens SET revoked = 1 WHERE user = ?1 AND revoked = 0 AND token_hash NOT IN "
+                          "(SELECT token_hash FROM tokens WHERE user = ?1 AND revoked = 0 "
+                          "ORDER BY expires_ms DESC, rowid DESC LIMIT ?2)")
+                 .Bind(1, user).Bind(2, keep_tokens).Run();
+  if (s.ok())
+    s = writer_
+            .Prepare("DELETE FROM device_keys WHERE user = ?1 AND device NOT IN "
+                     "(SELECT device FROM device_keys WHERE user = ?1 ORDER BY updated_at DESC, rowid DESC LIMIT ?2)")
+            .Bind(1, user).Bind(2, keep_devices).Run();
+  return s.ok() ? tx.Commit() : s;
 }
 
 Status SqliteServerStore::GetDeviceKey(const std::string& device, std::string* user, std::string* key, bool* found) {

@@ -30,6 +30,7 @@ class SqliteServerStore final : public ServerStore {
   Status RevokeUserTokens(const std::string& user) override;
   Status SaveDeviceKey(const std::string& device, const std::string& user, const std::string& key) override;
   Status GetDeviceKey(const std::string& device, std::string* user, std::string* key, bool* found) override;
+  Status PruneSessions(const std::string& user, int keep_tokens, int keep_devices) override;
   Status ChangeSetAnswers(const std::string& device, int limit, std::vector<std::string>* responses) override;
   Status SaveToken(const TokenRow& token) override;
   Status GetToken(const std::string& token_hash, TokenRow* out) override;

@@ -3,7 +3,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <unistd.h>
+
+#include <fstream>
 
 #include "client/http_client.h"
 #include "shared/ids.h"
@@ -497,6 +498,66 @@ TEST(BackupTest, OnlineBackupOfAServingStoreRestoresEverything) {
   auto seen = hoa.Dump();
   EXPECT_EQ(seen.size(), 20u);  // the state at the backup: the first sync's 20 forms
   for (int i = 0; i < 20; ++i) EXPECT_EQ(seen.count(ids[static_cast<size_t>(i)]), 1u);
+}
+
+}  // namespace
+}  // namespace ocop::testing
+
+namespace ocop::testing {
+namespace {
+
+json::Object::Ptr JsonOut(const RunResult& r) {
+  json::Object::Ptr o;
+  EXPECT_TRUE(json::ParseObject(r.out, &o).ok()) << r.out << r.err;
+  return o ? o : json::Object::Ptr(new json::Object);
+}
+
+// A server whose disk is below its free-space floor refuses pushes with 507:
+// the device stops at once (no resending in a loop), says why in Vietnamese,
+// keeps every change waiting, and delivers each exactly once when there is room.
+TEST(DiskFloorE2eTest, AFullServerIsToldOnceAndEverythingArrivesOnceThereIsRoom) {
+  TempDir dir;
+  std::string full_conf = dir.Sub("full.properties");
+  {
+    std::ofstream f(full_conf);
+    f << "# more free bytes than any disk has: this server is always \"full\"\nfiles.min_free_bytes = 1000000000000000000\n";
+  }
+  std::string data = dir.Sub("server");
+  Device lan(dir.Sub("lan"), "");
+  {
+    ServerProcess full(data, {"--config", full_conf});
+    ASSERT_TRUE(full.running());
+    ASSERT_TRUE(full.AddUser("lan", "officer", "08800"));
+    ASSERT_TRUE(full.AddUser("hoa", "coordinator", "253"));
+    lan.set_server(full.url());
+    ASSERT_TRUE(lan.Setup("08800", "lan"));
+    for (int i = 0; i < 5; ++i) ASSERT_FALSE(lan.NewIdea("Mật ong " + std::to_string(i)).empty());
+    auto r = lan.Run({"sync", "--json", "--deadline", "30s"});
+    EXPECT_EQ(r.code, 5) << r.out << r.err;
+    auto o = JsonOut(r);
+    EXPECT_EQ(o->optValue<std::string>("stopped", ""), "server_full") << r.out;
+    EXPECT_LE(o->optValue<int>("requests", 999), 3) << r.out;
+    EXPECT_LT(o->optValue<double>("seconds", 99), 10) << r.out;
+    EXPECT_NE(o->optValue<std::string>("error_vi", "").find("hết dung lượng"), std::string::npos) << r.out;
+    auto text = lan.Run({"--lang", "vi", "sync"});
+    EXPECT_EQ(text.code, 5);
+    EXPECT_NE(text.out.find("Máy chủ tạm hết dung lượng"), std::string::npos) << text.out << text.err;
+    // Nothing refused, nothing dropped: all five still wait, none marked for discarding.
+    auto status = JsonOut(lan.Run({"status", "--json"}));
+    EXPECT_EQ(status->optValue<int>("pending_changes", -1), 5);
+    auto outbox = JsonOut(lan.Run({"outbox", "--json"}));
+    EXPECT_EQ(outbox->optValue<std::string>("refused", "x"), "");
+    EXPECT_EQ(full.Stop(), 0);
+  }
+  ServerProcess roomy(data);
+  ASSERT_TRUE(roomy.running());
+  auto r = lan.Run({"sync", "--json", "--server", roomy.url()});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_EQ(JsonOut(r)->optValue<int>("sent", -1), 5);
+  Device hoa(dir.Sub("hoa"), roomy.url());
+  ASSERT_TRUE(hoa.Setup("253", "hoa"));
+  ASSERT_EQ(hoa.Run({"sync"}).code, 0);
+  EXPECT_EQ(hoa.Dump().size(), 5u);  // each form once
 }
 
 }  // namespace

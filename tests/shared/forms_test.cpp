@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "shared/messages.h"
+
 namespace ocop {
 namespace {
 
@@ -84,6 +86,29 @@ TEST(FormsTest, TextIsStoredAsNfc) {
   Var v;
   ASSERT_TRUE(CheckValue(*Idea().Field("subject_name"), Var(std::string("\xC4\x90o\xCC\x82n Nha\xCC\x82n")), &v).ok());
   EXPECT_EQ(v.convert<std::string>(), "Đôn Nhân");
+}
+
+TEST(FormsTest, ControlCharactersAreRefusedLineBreaksOnlyInMultiLineFields) {
+  Var v;
+  // One-line fields: no NUL, no line break, no escape, no DEL, no C1 control.
+  for (const std::string& bad : {std::string("HTX\0Ổi", 7), std::string("HTX\nỔi"), std::string("HTX\x1b[31m"),
+                                std::string("HTX\x7f"), std::string("HTX\xc2\x85")}) {
+    Status s = Typed(Idea(), "product_name", bad, &v);
+    EXPECT_EQ(s.code(), Code::kInvalidArgument) << bad;
+    EXPECT_NE(s.message().find("U+"), std::string::npos) << s.message();
+  }
+  // Through the stored-value check too (what the server runs on a pushed change).
+  Status stored = CheckValue(*Idea().Field("product_name"), Var(std::string("a\0b", 3)), &v);
+  EXPECT_EQ(stored.code(), Code::kInvalidArgument);
+  EXPECT_NE(msg::Localise(stored, "vi").find("ký tự điều khiển"), std::string::npos) << msg::Localise(stored, "vi");
+  // A multi-line field keeps line breaks and tabs; CR LF becomes LF; NUL is still refused.
+  ASSERT_TRUE(Typed(Idea(), "description", "Dòng một\r\nDòng hai\tcột", &v).ok());
+  EXPECT_EQ(v.convert<std::string>(), "Dòng một\nDòng hai\tcột");
+  EXPECT_FALSE(Accepts(Idea(), "description", std::string("a\0b", 3)));
+  EXPECT_FALSE(Accepts(Idea(), "description", "a\rb"));
+  // Vietnamese letters (and their combining marks before NFC) are not controls.
+  EXPECT_TRUE(Accepts(Idea(), "product_name", "Chè Shan tuyết Tây Côn Lĩnh"));
+  EXPECT_TRUE(Accepts(Idea(), "product_name", "Che\xcc\x80"));
 }
 
 TEST(FormsTest, InvalidUtf8IsRefused) {

@@ -99,6 +99,8 @@
     const why = {done: t('Xong.', 'Done.'), stopped_by_user: t('Đã dừng; phần đã gửi được giữ lại.', 'Stopped; what arrived is kept.'),
       deadline: t('Hết thời hạn; bấm Đồng bộ để tiếp tục.', 'Deadline reached; press Sync to continue.'),
       no_connection: t('Không có kết nối; thử lại khi có mạng.', 'No connection; try again when there is one.'),
+      server_full: t('Máy chủ tạm hết dung lượng; mọi thay đổi vẫn được giữ trên máy, đồng bộ lại sau.',
+        'The server is out of disk space for now; every change stays on this device, sync again later.'),
       refused: t('Máy chủ từ chối: ', 'The server refused: ') + O.msg(O.pick(s, 'error'))}[s.stopped];
     return `${why} ${t('Đã gửi', 'Sent')} ${s.sent} ${t('thay đổi', 'changes')}, ${t('nhận', 'received')} ${s.received} ${t('phiếu', 'records')}` +
       `, ${t('ảnh đã gửi', 'photos sent')} ${s.files_uploaded}` + (s.open_conflicts ? `; ${s.open_conflicts} ${t('phiếu đang xung đột', 'in conflict')}` : '') +
