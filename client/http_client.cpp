@@ -197,7 +197,7 @@ Status HttpClient::Once(const std::string& method, const std::string& path, cons
     return Status::Ok();
   }
   // 507: the server's disk is full. Sending again now would only fill the link.
-  *retryable = (status >= 500 && status != 507) || status == 429;
+  *retryable = (status >= 500 && status != 507) || status == 429 || status == 408;
   // The server's error body says what was wrong.
   json::Object::Ptr o;
   Code code = status == 401 ? Code::kUnauthenticated
@@ -212,7 +212,7 @@ Status HttpClient::Once(const std::string& method, const std::string& path, cons
     if (CodeFromName(e->optValue<std::string>("code", ""), &named)) code = named;
     message = e->optValue<std::string>("message", message);
   }
-  if (status >= 500) code = status == 507 ? Code::kInsufficientStorage : Code::kUnavailable;
+  if (status >= 500 || status == 408) code = status == 507 ? Code::kInsufficientStorage : Code::kUnavailable;
   return Status(code, message);
 }
 

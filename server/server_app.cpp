@@ -431,6 +431,14 @@ int OcopdApp::main(const std::vector<std::string>& args) {
   std::string host = config().getString("server.host", "127.0.0.1");
   ApiOptions api;
   api.max_body_bytes = static_cast<size_t>(config().getInt64("server.max_body_bytes", static_cast<Poco::Int64>(api.max_body_bytes)));
+  // Bodies read at once, and how they must keep arriving (http/body_gate.h, web::BodyPace).
+  http::BodyGate::Policy gate;
+  gate.max_total = config().getInt("server.body_readers", std::max(1, config().getInt("server.threads", 32) / 2));
+  gate.max_per_address = config().getInt("server.body_readers_per_address", gate.max_per_address);
+  gate.max_anonymous_per_address = config().getInt("server.login_bodies_per_address", gate.max_anonymous_per_address);
+  api.body_gate = std::make_shared<http::BodyGate>(gate);
+  api.body_pace.idle_ms = config().getInt64("server.body_idle_seconds", api.body_pace.idle_ms / 1000) * 1000;
+  api.body_pace.min_bytes_per_s = config().getDouble("server.body_min_bytes_per_second", api.body_pace.min_bytes_per_s);
   // HTTPS when a certificate and key are configured (docs/server.md, README):
   // passwords and tokens must not cross a mobile network in clear text.
   std::string cert = config().getString("tls.certificate", ""), key = config().getString("tls.private_key", "");

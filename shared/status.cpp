@@ -21,6 +21,7 @@ constexpr CodeInfo kCodes[] = {
     {Code::kResourceExhausted, "resource_exhausted", 429, 5},
     {Code::kUnavailable, "unavailable", 503, 5},
     {Code::kInsufficientStorage, "insufficient_storage", 507, 5},
+    {Code::kRequestTimeout, "request_timeout", 408, 5},
     {Code::kInternal, "internal", 500, 1},
 };
 const CodeInfo& Info(Code c) {

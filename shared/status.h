@@ -19,6 +19,7 @@ enum class Code {
   kResourceExhausted,  // too many attempts: wait (Retry-After) and try again
   kUnavailable,        // transient: network down, server busy; retry with backoff
   kInsufficientStorage,// the server's disk is (nearly) full: keep everything, try again much later
+  kRequestTimeout,     // the request's body stopped or trickled: send it again (resumable: continue)
   kInternal,           // a bug or a broken store
 };
 

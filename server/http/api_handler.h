@@ -16,6 +16,7 @@
 #include <limits>
 #include <string>
 
+#include "server/http/body_gate.h"
 #include "server/http/http_api.h"
 #include "server/sync_service.h"
 #include "shared/json.h"
@@ -36,6 +37,9 @@ using json::Object;
 // The console's session cookie: the same kind of token a device holds, kept
 // where the page's scripts cannot read it.
 inline const std::string kSessionCookie = "ocop_session";
+// A login (device or console) is a name, a password and a device id: the only
+// bodies taken without a token, so they are kept small.
+inline constexpr size_t kMaxLoginBody = 4 * 1024;
 
 inline std::string ErrorBody(const Status& s, const std::string& request_id) {
   // "message" is the core's English; "message_vi" the catalogue's Vietnamese.
@@ -89,7 +93,14 @@ class ApiHandler : public HTTPRequestHandler {
       // An unread body would be taken for the next request on this
       // connection (and browsers see a reset): read it away, within bounds,
       // unless the connection is being closed on purpose.
-      if (s.code() == Code::kPayloadTooLarge || resp.getKeepAlive()) Drain(req);
+      // An unread body is drained only when it is small and arriving: a big or
+      // stalled one would hold this thread, so the connection is closed instead.
+      bool unread_body = body_ == Body::kUnread && (req.getChunkedTransferEncoding() ||
+                                                     (req.hasContentLength() && req.getContentLength64() > 0));
+      if (body_ == Body::kBroken || (unread_body && (req.getChunkedTransferEncoding() || req.getContentLength64() > kMaxDrain)))
+        resp.setKeepAlive(false);
+      else if (unread_body)
+        Drain(req);  // also when the connection closes next: the client reads the error, not a reset
       if (retry_after_s_ > 0) resp.set("Retry-After", std::to_string(retry_after_s_));
       else if (s.code() == Code::kUnavailable) resp.set("Retry-After", "1");
       else if (s.code() == Code::kInsufficientStorage) resp.set("Retry-After", "600");
@@ -97,32 +108,42 @@ class ApiHandler : public HTTPRequestHandler {
     }
   }
 
-  // Reads and drops what is left of a refused body (up to a bound), so the
-  // client, still sending, receives the error instead of a reset connection.
+  // Reads and drops what is left of a refused body of at most kMaxDrain
+  // bytes, so the client, still sending, receives the error instead of a
+  // reset connection. Only a body that keeps coming fast is drained: a
+  // stalled one costs at most two seconds of this thread.
+  static constexpr Poco::Int64 kMaxDrain = 1024 * 1024;
   static void Drain(HTTPServerRequest& req) {
-    char buf[65536];
-    std::istream& in = req.stream();
-    for (size_t total = 0; in && total < 8u * 1024 * 1024; total += static_cast<size_t>(in.gcount()))
-      in.read(buf, sizeof buf);
+    std::string ignored;
+    (void)web::ReadBody(req, static_cast<size_t>(kMaxDrain), &ignored, web::BodyPace{2000, 1000, 64 * 1024});
   }
 
  protected:
   virtual Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) = 0;
 
-  // Reads the body within the size limits, inflating gzip, and checks it is UTF-8.
-  Status ReadBody(HTTPServerRequest& req, std::string* out) {
+  // Reads the body within the size limits (`limit`, else the server's), at a
+  // pace (web::BodyPace) and only with a slot of the body gate; inflates gzip
+  // or zstd, and checks it is UTF-8.
+  Status ReadBody(HTTPServerRequest& req, std::string* out, size_t limit = 0) {
+    if (limit == 0) limit = options_.max_body_bytes;
     if (req.getContentLength() != HTTPServerRequest::UNKNOWN_CONTENT_LENGTH &&
-        req.getContentLength64() > static_cast<Poco::Int64>(options_.max_body_bytes)) {
-      return Status(Code::kPayloadTooLarge, "request body is larger than " + std::to_string(options_.max_body_bytes) + " bytes");
+        req.getContentLength64() > static_cast<Poco::Int64>(limit)) {
+      return Status(Code::kPayloadTooLarge, "request body is larger than " + std::to_string(limit) + " bytes");
     }
+    BodyGate::Slot slot;
+    if (options_.body_gate &&
+        !options_.body_gate->Enter(req.clientAddress().host().toString(), !authenticated_, &slot)) {
+      retry_after_s_ = 2;
+      return Status::Unavailable("the server is receiving too many request bodies at once; try again in a moment");
+    }
+    body_ = Body::kBroken;  // until it has arrived whole
     std::string raw;
-    std::istream& in = req.stream();
-    char buf[65536];
-    while (in) {
-      in.read(buf, sizeof buf);
-      raw.append(buf, static_cast<size_t>(in.gcount()));
-      if (raw.size() > options_.max_body_bytes)
-        return Status(Code::kPayloadTooLarge, "request body is larger than " + std::to_string(options_.max_body_bytes) + " bytes");
+    Status read = web::ReadBody(req, limit, &raw, options_.body_pace);
+    if (read.ok()) body_ = Body::kComplete;
+    if (!read.ok()) {
+      if (read.code() == Code::kPayloadTooLarge)
+        return Status(Code::kPayloadTooLarge, "request body is larger than " + std::to_string(limit) + " bytes");
+      return read;
     }
     std::string enc = req.get("Content-Encoding", "");
     if (enc == "gzip") {
@@ -144,9 +165,9 @@ class ApiHandler : public HTTPRequestHandler {
     return Status::Ok();
   }
 
-  Status ReadObject(HTTPServerRequest& req, Object::Ptr* out) {
+  Status ReadObject(HTTPServerRequest& req, Object::Ptr* out, size_t limit = 0) {
     std::string body;
-    Status s = ReadBody(req, &body);
+    Status s = ReadBody(req, &body, limit);
     if (!s.ok()) return s;
     if (body.empty()) return Status::Invalid("request body is empty; expected a JSON object");
     return json::ParseObject(body, out);
@@ -155,14 +176,20 @@ class ApiHandler : public HTTPRequestHandler {
   Status Auth(HTTPServerRequest& req, AuthUser* user) {
     std::string h = req.get("Authorization", "");
     const std::string prefix = "Bearer ";
-    if (h.compare(0, prefix.size(), prefix) == 0) return service_.Authenticate(h.substr(prefix.size()), user);
+    if (h.compare(0, prefix.size(), prefix) == 0) {
+      Status s = service_.Authenticate(h.substr(prefix.size()), user);
+      authenticated_ = s.ok();
+      return s;
+    }
     std::string session = web::ReadCookie(req, kSessionCookie);
     if (session.empty()) return Status::Unauth("missing 'Authorization: Bearer <token>' header; log in first");
     // A cookie is sent by the browser whoever made the page: a change needs
     // the header only this origin's pages can compute.
     if (!web::CsrfOk(req, session))
       return Status::Denied("missing or wrong X-OCOP-CSRF header; reload the console page");
-    return service_.Authenticate(session, user);
+    Status s = service_.Authenticate(session, user);
+    authenticated_ = s.ok();
+    return s;
   }
 
   void Send(HTTPServerResponse& resp, int status, const std::string& body,
@@ -247,6 +274,10 @@ class ApiHandler : public HTTPRequestHandler {
   bool accepts_columns_ = false;
   std::string request_id_;
   int64_t retry_after_s_ = 0;  // set with a 429: when the client may try again
+  // Whether the request's body was read: a refusal drains a small unread body
+  // (keeping the connection), and closes the connection otherwise.
+  enum class Body { kUnread, kComplete, kBroken } body_ = Body::kUnread;
+  bool authenticated_ = false;  // a valid token or session came with the request
 };
 
 // An endpoint for signed-in users: the bearer token is checked before

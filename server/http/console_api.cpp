@@ -120,7 +120,7 @@ class SessionHandler final : public ApiHandler {
 
   Status LogIn(HTTPServerRequest& req, HTTPServerResponse& resp) {
     Object::Ptr o;
-    Status s = ReadObject(req, &o);
+    Status s = ReadObject(req, &o, http::kMaxLoginBody);
     if (!s.ok()) return s;
     std::string user, password;
     if (!(s = Member(o, "user", true, &user)).ok() || !(s = Member(o, "password", true, &password)).ok()) return s;

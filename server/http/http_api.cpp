@@ -59,7 +59,7 @@ class LoginHandler final : public ApiHandler {
   using ApiHandler::ApiHandler;
   Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) override {
     Object::Ptr o;
-    Status s = ReadObject(req, &o);
+    Status s = ReadObject(req, &o, http::kMaxLoginBody);
     if (!s.ok()) return s;
     std::string user, password, device, device_key;
     if (!(s = Member(o, "user", true, &user)).ok() || !(s = Member(o, "password", true, &password)).ok() ||

@@ -6,9 +6,12 @@
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 
 #include <atomic>
+#include <memory>
 #include <string>
 
+#include "server/http/body_gate.h"
 #include "server/sync_service.h"
+#include "shared/web/pages.h"
 
 namespace ocop::server {
 
@@ -17,6 +20,10 @@ class ReviewService;
 struct ApiOptions {
   size_t max_body_bytes = 32 * 1024 * 1024;      // as received (possibly gzip)
   size_t max_inflated_bytes = 128 * 1024 * 1024;  // after gunzip
+  // Bodies read at once (total, per address) and how they must keep arriving;
+  // copies of these options share the one gate.
+  std::shared_ptr<http::BodyGate> body_gate = std::make_shared<http::BodyGate>();
+  web::BodyPace body_pace;
 };
 
 // Counters shown by /healthz.

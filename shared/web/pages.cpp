@@ -2,8 +2,11 @@
 
 #include <Poco/Net/HTMLForm.h>
 #include <Poco/Net/HTTPCookie.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/NameValueCollection.h>
+#include <Poco/Net/StreamSocket.h>
 
+#include <chrono>
 #include <fstream>
 #include <istream>
 #include <ostream>
@@ -86,18 +89,36 @@ void SendError(Poco::Net::HTTPServerResponse& resp, const Status& status, const 
   SendJson(resp, StatusHttpCode(status.code()), body);
 }
 
-Status ReadBody(Poco::Net::HTTPServerRequest& req, size_t limit, std::string* out) {
+Status ReadBody(Poco::Net::HTTPServerRequest& req, size_t limit, std::string* out, const BodyPace& pace) {
   out->clear();
   if (req.hasContentLength() && req.getContentLength64() > static_cast<Poco::Int64>(limit))
     return Status(Code::kPayloadTooLarge, "the body is larger than " + std::to_string(limit / 1024) + " KB");
+  // Each read waits at most pace.idle_ms for bytes (the server's socket
+  // timeout is for whole requests); reads are small so the rate is checked often.
+  auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&req);
+  if (impl) impl->socket().setReceiveTimeout(Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(pace.idle_ms) * 1000));
+  auto started = std::chrono::steady_clock::now();
   std::istream& in = req.stream();
   char buf[16384];
-  while (in) {
-    in.read(buf, sizeof buf);
-    out->append(buf, static_cast<size_t>(in.gcount()));
-    if (out->size() > limit)
-      return Status(Code::kPayloadTooLarge, "the body is larger than " + std::to_string(limit / 1024) + " KB");
+  try {
+    while (in) {
+      in.read(buf, sizeof buf);
+      out->append(buf, static_cast<size_t>(in.gcount()));
+      if (out->size() > limit)
+        return Status(Code::kPayloadTooLarge, "the body is larger than " + std::to_string(limit / 1024) + " KB");
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+      if (ms > pace.grace_ms && static_cast<double>(out->size()) < pace.min_bytes_per_s * static_cast<double>(ms) / 1000)
+        return Status(Code::kRequestTimeout, "the request body arrived too slowly (" + std::to_string(out->size()) +
+                                                 " bytes in " + std::to_string(ms / 1000) + " s); send it again");
+    }
+  } catch (const Poco::TimeoutException&) {
+    return Status(Code::kRequestTimeout, "the request body stopped arriving (nothing for " +
+                                             std::to_string(pace.idle_ms / 1000) + " s); send it again");
+  } catch (const Poco::Exception& e) {
+    return Status::Unavailable("the connection broke while the body arrived: " + e.displayText());
   }
+  if (req.hasContentLength() && static_cast<Poco::Int64>(out->size()) < req.getContentLength64())
+    return Status(Code::kRequestTimeout, "the request body was cut short; send it again");
   return Status::Ok();
 }
 

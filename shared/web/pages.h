@@ -36,8 +36,19 @@ void SendError(Poco::Net::HTTPServerResponse& resp, const Status& status, const 
 void SendText(Poco::Net::HTTPServerResponse& resp, int http_status, const std::string& type, const std::string& body,
               const std::string& download_name = "", const std::string& csp = "");
 
-// Reads the body, refusing more than `limit` bytes (declared or sent).
-Status ReadBody(Poco::Net::HTTPServerRequest& req, size_t limit, std::string* out);
+// How a body must keep arriving: a client that stops, or trickles a byte now
+// and then, would otherwise hold a server thread for as long as it likes.
+// The floor is far below a 2G link (GPRS carries some 2,500 bytes a second),
+// and a resumable upload sent again continues where it was.
+struct BodyPace {
+  int64_t idle_ms = 10000;         // no byte for this long: kRequestTimeout
+  int64_t grace_ms = 10000;        // then the average must stay above:
+  double min_bytes_per_s = 256;
+};
+
+// Reads the body, refusing more than `limit` bytes (declared or sent), and a
+// body that arrives slower than `pace` (kRequestTimeout, HTTP 408).
+Status ReadBody(Poco::Net::HTTPServerRequest& req, size_t limit, std::string* out, const BodyPace& pace = {});
 
 // The value of cookie `name`, or "".
 std::string ReadCookie(const Poco::Net::HTTPServerRequest& req, const std::string& name);

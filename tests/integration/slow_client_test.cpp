@@ -159,3 +159,85 @@ TEST(HostileBodyTest, NestingAndLengthBombsAreRefusedFastWithLittleMemory) {
 
 }  // namespace
 }  // namespace ocop::testing
+
+namespace ocop::testing {
+namespace {
+
+// Connections that send whole headers announcing a big body, then one byte and
+// nothing more: from five addresses, with no account (logins, pushes without a
+// token) and with an officer's token (pushes). They must not hold the threads
+// that /healthz and other devices need, and each is closed soon.
+TEST(StalledBodyTest, StalledBodiesFromFiveHostsLeaveRoomForHealthAndSync) {
+  TempDir dir;
+  std::ofstream(dir.Sub("ocopd.properties")) << "server.body_idle_seconds = 3\n";
+  ServerProcess server(dir.Sub("server"), {"--config", dir.Sub("ocopd.properties")});
+  ASSERT_TRUE(server.running());
+  ASSERT_TRUE(server.AddUser("lan", "officer", "08800"));
+  ASSERT_TRUE(server.AddUser("thu", "officer", "08800"));
+  client::HttpOptions once;
+  once.max_attempts = 1;
+  client::HttpClient http(server.url(), once);
+  std::string login;
+  ASSERT_TRUE(http.Call("POST", "/v1/login", R"({"user":"thu","password":"matkhau123"})", &login).ok());
+  const std::string token = login.substr(login.find("\"token\":\"") + 9, 64);
+  Device lan(dir.Sub("lan"), server.url());
+  ASSERT_TRUE(lan.Setup("08800", "lan"));
+  for (int i = 0; i < 100; ++i) ASSERT_FALSE(lan.NewIdea("Nấm " + std::to_string(i)).empty());
+
+  std::vector<int> stalled;
+  for (int i = 0; i < 60; ++i) {
+    std::string source = "127.0.0." + std::to_string(2 + i % 5);
+    int fd = ConnectFrom(source.c_str(), server.port());
+    ASSERT_GE(fd, 0);
+    std::string request = i % 3 == 0 ? "POST /v1/login HTTP/1.1\r\nHost: x\r\nContent-Length: 3000\r\n\r\n{"
+                          : i % 3 == 1 ? "POST /v1/push HTTP/1.1\r\nHost: x\r\nContent-Length: 30000000\r\n\r\n{"
+                                       : "POST /v1/push HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
+                                             "\r\nContent-Length: 30000000\r\n\r\n{";
+    ASSERT_EQ(send(fd, request.data(), request.size(), MSG_NOSIGNAL), static_cast<ssize_t>(request.size()));
+    stalled.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // /healthz answers within a second throughout, while a device syncs 100 forms.
+  std::atomic<bool> syncing{true};
+  double slowest_health = 0;
+  int health_checks = 0;
+  std::thread health([&] {
+    for (int i = 0; i < 200 && syncing; ++i) {
+      auto t0 = std::chrono::steady_clock::now();
+      client::HttpClient probe(server.url(), once);
+      std::string body;
+      bool ok = probe.Call("GET", "/healthz", "", &body).ok();
+      double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      EXPECT_TRUE(ok) << body;
+      slowest_health = std::max(slowest_health, s);
+      ++health_checks;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  auto s = lan.Run({"sync", "--json"});
+  double sync_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  syncing = false;
+  health.join();
+  EXPECT_EQ(s.code, 0) << s.out << s.err;
+  EXPECT_NE(s.out.find("\"sent\":100"), std::string::npos) << s.out;
+  EXPECT_LT(sync_seconds, 30.0);
+  EXPECT_GT(health_checks, 0);
+  EXPECT_LT(slowest_health, 1.0) << "of " << health_checks << " health checks";
+  // Every stalled connection is closed by the server within its idle time (3 s) and a margin.
+  int closed = 0;
+  for (int fd : stalled) {
+    char buf[4096];
+    timeval tv{8, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ssize_t n;
+    while ((n = recv(fd, buf, sizeof buf, 0)) > 0) {
+    }
+    if (n == 0 || (n < 0 && errno == ECONNRESET)) ++closed;
+    close(fd);
+  }
+  EXPECT_EQ(closed, 60);
+}
+
+}  // namespace
+}  // namespace ocop::testing

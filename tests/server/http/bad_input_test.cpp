@@ -144,7 +144,7 @@ TEST_F(BadInputTest, EveryHostileRequestGetsItsDocumented4xxAndChangesNothing) {
       {"push: truncated JSON", "POST", "/v1/push", ChangeSetJson(ids::NewUuid(), "08800", new_rec).substr(0, 120), "lan", "application/json", "", 400, "invalid_argument"},
       {"push: 200,000 nested [", "POST", "/v1/push", nested, "lan", "application/json", "", 400, "invalid_argument"},
       {"pull: 200,000 nested [", "POST", "/v1/pull", nested, "lan", "application/json", "", 400, "invalid_argument"},
-      {"login: 200,000 nested [", "POST", "/v1/login", nested, "", "application/json", "", 400, "invalid_argument"},
+      {"login: 200,000 nested [ (over the login body limit)", "POST", "/v1/login", nested, "", "application/json", "", 413, "payload_too_large"},
       {"push: nested objects", "POST", "/v1/push", std::string(5000, '{'), "lan", "application/json", "", 400, "invalid_argument"},
       {"push: a list, not an object", "POST", "/v1/push", "[1,2,3]", "lan", "application/json", "", 400, "invalid_argument"},
       {"push: invalid UTF-8", "POST", "/v1/push", "{\"id\":\"\xff\xfe\"}", "lan", "application/json", "", 400, "invalid_argument"},
