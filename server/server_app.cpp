@@ -1,5 +1,7 @@
 #include "server/server_app.h"
 
+#include <sys/stat.h>
+
 #include "server/review_service.h"
 #include "sync/carried.h"
 #include "shared/dates.h"
@@ -439,6 +441,17 @@ int OcopdApp::main(const std::vector<std::string>& args) {
   api.body_gate = std::make_shared<http::BodyGate>(gate);
   api.body_pace.idle_ms = config().getInt64("server.body_idle_seconds", api.body_pace.idle_ms / 1000) * 1000;
   api.body_pace.min_bytes_per_s = config().getDouble("server.body_min_bytes_per_second", api.body_pace.min_bytes_per_s);
+  if (config().getString("store.engine", "sqlite") == "sqlite") {
+    std::string db = config().getString("server.data_dir", "ocopd-data") + "/ocopd.db";
+    api.store_bytes = [db] {
+      int64_t total = 0;
+      for (const char* suffix : {"", "-wal"}) {
+        struct stat st;
+        if (stat((db + suffix).c_str(), &st) == 0) total += static_cast<int64_t>(st.st_size);
+      }
+      return total;
+    };
+  }
   // HTTPS when a certificate and key are configured (docs/server.md, README):
   // passwords and tokens must not cross a mobile network in clear text.
   std::string cert = config().getString("tls.certificate", ""), key = config().getString("tls.private_key", "");

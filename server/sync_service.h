@@ -127,6 +127,13 @@ class SyncService {
 
   // Taken by value: callers move a decoded change set in (it can be megabytes).
   Status Push(const AuthUser& user, sync::ChangeSet cs, sync::PushResult* out);
+  // Every open conflict, whoever may see it (for /metrics).
+  Status OpenConflictCount(std::vector<ConflictRow>* out) { return store_.ListConflicts("", true, out); }
+  // Change sets taken and refused since start (for /metrics).
+  int64_t changesets_applied() const { return changesets_applied_.load(); }
+  int64_t changesets_refused() const { return changesets_refused_.load(); }
+  // The free bytes of each watched directory (set_space_floor), for /metrics.
+  std::vector<std::pair<std::string, int64_t>> FreeSpace() const;
   Status Pull(const AuthUser& user, const PullRequest& req, sync::PullPage* out);
   Status History(const AuthUser& user, const std::string& record_id, std::vector<AuditRow>* out);
 
@@ -224,6 +231,8 @@ class SyncService {
   FileStore* push_bodies_ = nullptr;
   std::atomic<int64_t> bodies_completed_{0};
   std::atomic<int64_t> uploads_appended_{0};
+  std::atomic<int64_t> changesets_applied_{0}, changesets_refused_{0};
+  Status PushChecked(const AuthUser& user, sync::ChangeSet cs, sync::PushResult* out);
   std::vector<std::string> space_dirs_;
   UploadBudget uploads_;
   LoginThrottle throttle_;

@@ -207,6 +207,12 @@ Status SyncService::ExportReturn(const std::string& device, int64_t since, std::
 }
 
 
+std::vector<std::pair<std::string, int64_t>> SyncService::FreeSpace() const {
+  std::vector<std::pair<std::string, int64_t>> out;
+  for (const auto& dir : space_dirs_) out.emplace_back(dir, FreeBytes(dir));
+  return out;
+}
+
 Status SyncService::CheckSpace() const {
   for (const auto& dir : space_dirs_) {
     int64_t free = FreeBytes(dir);

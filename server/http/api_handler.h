@@ -10,6 +10,7 @@
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/URI.h>
 
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <istream>
@@ -75,12 +76,30 @@ class ApiHandler : public HTTPRequestHandler {
     // What this server reads besides gzip and the binary encoding: devices
     // send their change sets so once they have seen it (docs/protocol.md).
     resp.set("X-OCOP-Encodings", "columns, zstd");
+    auto started = std::chrono::steady_clock::now();
     Status s;
     try {
       s = Handle(req, resp);
     } catch (const std::exception& e) {
       s = Status::Internal(std::string("unexpected error: ") + e.what());
     }
+    Finish(req, resp, s);
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const std::string& uri = req.getURI();
+    std::string route = RouteLabel(uri.substr(0, uri.find('?')));
+    int status = s.ok() ? static_cast<int>(resp.getStatus()) : StatusHttpCode(s.code());
+    stats_.metrics.Record(route, status, seconds);
+    // The access log: one line a request, with its id (which the client was given), route, account and time.
+    auto& access = Poco::Logger::get("ocopd.access");
+    if (access.information())
+      access.information("request " + request_id_ + " " + req.getMethod() + " " + route + " " + std::to_string(status) +
+                         " " + (account_.empty() ? "-" : account_) + " " + std::to_string(static_cast<int64_t>(seconds * 1000)) +
+                         " ms from " + req.clientAddress().host().toString());
+  }
+
+  // Answers a refusal: logged with its reason, the body drained or the
+  // connection closed, Retry-After where it helps, the JSON error.
+  void Finish(HTTPServerRequest& req, HTTPServerResponse& resp, const Status& s) {
     if (!s.ok()) {
       ++stats_.errors;
       // Every refusal is logged with the request id the client was given, so
@@ -91,10 +110,9 @@ class ApiHandler : public HTTPRequestHandler {
       if (s.code() == Code::kInternal) Poco::Logger::get("ocopd.http").error(line);
       else Poco::Logger::get("ocopd.http").notice(line);
       // An unread body would be taken for the next request on this
-      // connection (and browsers see a reset): read it away, within bounds,
-      // unless the connection is being closed on purpose.
-      // An unread body is drained only when it is small and arriving: a big or
-      // stalled one would hold this thread, so the connection is closed instead.
+      // connection (and browsers see a reset): it is read away when it is
+      // small and arriving; a big or stalled one would hold this thread, so
+      // the connection is closed instead.
       bool unread_body = body_ == Body::kUnread && (req.getChunkedTransferEncoding() ||
                                                      (req.hasContentLength() && req.getContentLength64() > 0));
       if (body_ == Body::kBroken || (unread_body && (req.getChunkedTransferEncoding() || req.getContentLength64() > kMaxDrain)))
@@ -179,6 +197,7 @@ class ApiHandler : public HTTPRequestHandler {
     if (h.compare(0, prefix.size(), prefix) == 0) {
       Status s = service_.Authenticate(h.substr(prefix.size()), user);
       authenticated_ = s.ok();
+      if (s.ok()) account_ = user->name;
       return s;
     }
     std::string session = web::ReadCookie(req, kSessionCookie);
@@ -189,6 +208,7 @@ class ApiHandler : public HTTPRequestHandler {
       return Status::Denied("missing or wrong X-OCOP-CSRF header; reload the console page");
     Status s = service_.Authenticate(session, user);
     authenticated_ = s.ok();
+    if (s.ok()) account_ = user->name;
     return s;
   }
 
@@ -278,6 +298,7 @@ class ApiHandler : public HTTPRequestHandler {
   // (keeping the connection), and closes the connection otherwise.
   enum class Body { kUnread, kComplete, kBroken } body_ = Body::kUnread;
   bool authenticated_ = false;  // a valid token or session came with the request
+  std::string account_;         // whose, for the access log
 };
 
 // An endpoint for signed-in users: the bearer token is checked before

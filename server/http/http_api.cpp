@@ -1,5 +1,7 @@
 #include "server/http/http_api.h"
 
+#include <sstream>
+
 #include "server/http/api_handler.h"
 #include "server/http/console_api.h"
 
@@ -42,6 +44,45 @@ class HealthHandler final : public ApiHandler {
     if (!service_.Healthy()) return Status::Unavailable("store is not answering");
     return SendOk(resp, "{\"status\":\"ok\",\"requests\":" + std::to_string(stats_.requests.load()) +
                             ",\"errors\":" + std::to_string(stats_.errors.load()) + "}");
+  }
+};
+
+// Prometheus' text format: the edge's requests and latency, change sets,
+// conflicts, unfinished uploads, free disk, the store's size. For the
+// machine itself (a scraper on loopback or behind the proxy) or an administrator.
+class MetricsHandler final : public ApiHandler {
+  using ApiHandler::ApiHandler;
+  Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) override {
+    if (!req.clientAddress().host().isLoopback()) {
+      AuthUser u;
+      Status s = Auth(req, &u);
+      if (!s.ok()) return s;
+      if (!u.IsAdmin()) return Status::Denied("/metrics is for administrators (or a scraper on this machine)");
+    }
+    std::ostringstream out;
+    stats_.metrics.Render(out);
+    out << "# HELP ocop_changesets_total Change sets pushed since start, by outcome.\n"
+           "# TYPE ocop_changesets_total counter\n"
+        << "ocop_changesets_total{outcome=\"applied\"} " << service_.changesets_applied() << "\n"
+        << "ocop_changesets_total{outcome=\"refused\"} " << service_.changesets_refused() << "\n";
+    std::vector<ConflictRow> conflicts;
+    if (service_.OpenConflictCount(&conflicts).ok())
+      out << "# HELP ocop_open_conflicts Conflicts waiting for an administrator.\n# TYPE ocop_open_conflicts gauge\n"
+          << "ocop_open_conflicts " << conflicts.size() << "\n";
+    auto uploads = service_.uploads().All();
+    out << "# HELP ocop_unfinished_uploads Uploads begun and not finished (photos, change-set bodies).\n"
+           "# TYPE ocop_unfinished_uploads gauge\nocop_unfinished_uploads "
+        << uploads.uploads << "\n# HELP ocop_unfinished_upload_bytes Their declared bytes.\n"
+           "# TYPE ocop_unfinished_upload_bytes gauge\nocop_unfinished_upload_bytes "
+        << uploads.bytes << "\n";
+    out << "# HELP ocop_disk_free_bytes Free bytes where the store and the files are.\n# TYPE ocop_disk_free_bytes gauge\n";
+    for (const auto& [dir, free] : service_.FreeSpace())
+      if (free >= 0) out << "ocop_disk_free_bytes{dir=\"" << dir << "\"} " << free << "\n";
+    if (options_.store_bytes)
+      out << "# HELP ocop_store_bytes The store's size on disk.\n# TYPE ocop_store_bytes gauge\nocop_store_bytes "
+          << options_.store_bytes() << "\n";
+    Send(resp, 200, out.str(), "text/plain; version=0.0.4; charset=utf-8");
+    return Status::Ok();
   }
 };
 
@@ -465,6 +506,7 @@ Poco::Net::HTTPRequestHandler* ApiRouter::createRequestHandler(const HTTPServerR
     if (auto* h = CreateConsoleHandler(path, seg, m, service_, *review_, options_, stats_)) return h;
   }
   if (seg.size() == 1 && seg[0] == "healthz") return method_is("GET") ? static_cast<HTTPRequestHandler*>(new HealthHandler(service_, options_, stats_)) : wrong_method();
+  if (seg.size() == 1 && seg[0] == "metrics") return method_is("GET") ? static_cast<HTTPRequestHandler*>(new MetricsHandler(service_, options_, stats_)) : wrong_method();
   if (seg.size() >= 2 && seg[0] == "v1") {
     const std::string& r = seg[1];
     if (seg.size() == 2 && r == "units") return method_is("GET") ? static_cast<HTTPRequestHandler*>(new UnitsHandler(service_, options_, stats_)) : wrong_method();

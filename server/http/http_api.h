@@ -6,10 +6,12 @@
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "server/http/body_gate.h"
+#include "server/http/metrics.h"
 #include "server/sync_service.h"
 #include "shared/web/pages.h"
 
@@ -24,12 +26,15 @@ struct ApiOptions {
   // copies of these options share the one gate.
   std::shared_ptr<http::BodyGate> body_gate = std::make_shared<http::BodyGate>();
   web::BodyPace body_pace;
+  // The store's size on disk for /metrics (the embedded SQLite file); unset: not reported.
+  std::function<int64_t()> store_bytes;
 };
 
-// Counters shown by /healthz.
+// Counters shown by /healthz and /metrics.
 struct ApiStats {
   std::atomic<int64_t> requests{0};
   std::atomic<int64_t> errors{0};
+  http::RequestMetrics metrics;
 };
 
 // The factory creates a new handler per request (Poco deletes it afterwards).

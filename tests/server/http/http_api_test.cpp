@@ -1,6 +1,7 @@
 // The HTTP edge, in-process: a real Poco HTTPServer on a free loopback port and
 // real HTTP requests, as in Poco's own HTTPServerTest.
 #include "server/http/http_api.h"
+#include "server/http/metrics.h"
 
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
@@ -217,6 +218,38 @@ TEST_F(HttpApiTest, ColumnsAndZstdAreNegotiated) {
   // zstd that does not decompress is refused, and stores nothing.
   ExpectError(Call("POST", "/v1/push", "\x28\xb5\x2f\xfd garbage", token_, "zstd"), 400, "invalid_argument", "zstd");
   EXPECT_EQ(RecordCount(), 50);
+}
+
+TEST_F(HttpApiTest, MetricsCountRequestsByRoutePatternAndChangeSets) {
+  Reply ok = Call("POST", "/v1/push", ValidChangeSet(), token_);
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(Call("POST", "/v1/push", "{", token_).status, 400);
+  EXPECT_EQ(Call("GET", "/v1/records/01939e8e-8b5c-7cc0-a0e1-3b5e6f0a1b2c/history", "", token_).status, 404);
+  EXPECT_EQ(Call("GET", "/v1/whatever-a-scanner-tries", "", token_).status, 404);
+  Reply m = Call("GET", "/metrics", "", "");  // from loopback: no token needed
+  ASSERT_EQ(m.status, 200) << m.body;
+  EXPECT_NE(m.body.find("ocop_http_requests_total{route=\"/v1/push\",code=\"200\"} 1"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("ocop_http_requests_total{route=\"/v1/push\",code=\"400\"} 1"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("route=\"/v1/records/{id}/history\",code=\"404\""), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("route=\"other\""), std::string::npos) << m.body;
+  EXPECT_EQ(m.body.find("whatever"), std::string::npos);  // what a client wrote never becomes a label
+  EXPECT_NE(m.body.find("ocop_changesets_total{outcome=\"applied\"} 1"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("ocop_open_conflicts 0"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("ocop_http_request_duration_seconds_bucket{route=\"/v1/push\",le=\"+Inf\"} 2"), std::string::npos)
+      << m.body;
+  EXPECT_NE(m.body.find("# TYPE ocop_unfinished_upload_bytes gauge"), std::string::npos);
+}
+
+TEST(RouteLabelTest, PatternsNotValues) {
+  using server::http::RouteLabel;
+  EXPECT_EQ(RouteLabel("/v1/push"), "/v1/push");
+  EXPECT_EQ(RouteLabel("/v1/push/" + std::string(64, 'c')), "/v1/push/{sha}");
+  EXPECT_EQ(RouteLabel("/v1/records/01939e8e-8b5c-7cc0-a0e1-3b5e6f0a1b2c/history"), "/v1/records/{id}/history");
+  EXPECT_EQ(RouteLabel("/v1/conflicts/01939e8e-8b5c-7cc0-a0e1-3b5e6f0a1b2c/resolve"), "/v1/conflicts/{id}/resolve");
+  EXPECT_EQ(RouteLabel("/console/app.js"), "/console/*");
+  EXPECT_EQ(RouteLabel("/v1/push/../../etc"), "other");
+  EXPECT_EQ(RouteLabel("/wp-admin"), "other");
+  EXPECT_EQ(RouteLabel("/v1/files/ABC"), "other");
 }
 
 }  // namespace
