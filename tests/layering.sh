@@ -3,7 +3,8 @@
 #   shared ← sync ← client, server; inside client/ the faces (cli/, ui/) include
 #   the core and never the reverse; inside server/, store/ includes nothing of
 #   the services or of http/, and the services nothing of http/ (server_app.cpp
-#   wires them together); no source file is over 900 lines.
+#   wires them together); no source file is over 900 lines; every document the
+#   sources name exists.
 set -uo pipefail
 cd "${1:-$(dirname "$0")/..}"
 fail=0
@@ -25,6 +26,13 @@ forbid "client/ui/*.h client/ui/*.cpp" "client/cli/" "the screens include the co
 forbid "server/*.h server/*.cpp server/*/*.h server/*/*.cpp" "client/" "the server includes the client"
 forbid "server/store/*.h server/store/*.cpp" "server/[a-z_]+\.h|server/http/" "server/store/ includes the services or the HTTP edge"
 forbid "$(ls server/*.h server/*.cpp | grep -v server_app)" "server/http/" "a service includes the HTTP edge"
+# Every document a program or a source names exists (ocopd --help points to docs/server.md).
+for doc in $(grep -rhoE "docs/[A-Za-z0-9_/.-]+\.(md|conf|cfg|yml|properties|service)" shared sync client server | sort -u); do
+  if [[ ! -f "$doc" ]]; then
+    echo "layering: $doc is named in the sources but does not exist"
+    fail=1
+  fi
+done
 while read -r lines file; do
   [[ "$file" == total ]] && continue
   if ((lines > 900)); then

@@ -1,4 +1,5 @@
 // Records: create, change, look at and attach to forms, on the device alone (no network).
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <iomanip>
@@ -186,14 +187,34 @@ int Show(Context& ctx) {
   return 0;
 }
 
+// --status as a code ("draft") or as the label the list shows ("Nháp", "nhap",
+// "Draft"): the code, or a usage error that names the choices.
+std::string StatusOption(Context& ctx, const FormCatalog& catalog, const std::string& form, const std::string& given) {
+  if (given.empty()) return "";
+  std::vector<std::string> statuses;
+  for (const auto& name : form.empty() ? catalog.Names() : std::vector<std::string>{form})
+    if (const FormSchema* schema = catalog.Find(name))
+      for (const auto& st : schema->statuses)
+        if (std::find(statuses.begin(), statuses.end(), st) == statuses.end()) statuses.push_back(st);
+  std::string folded = text::Fold(given);
+  for (const auto& st : statuses) {
+    const Label& label = msg::StatusName(st);
+    if (text::Fold(st) == folded || text::Fold(label.vi) == folded || text::Fold(label.en) == folded) return st;
+  }
+  std::string choices;
+  for (const auto& st : statuses) choices += (choices.empty() ? "" : ", ") + msg::StatusName(st, ctx.lang) + " (" + st + ")";
+  throw UsageError("--status: no status '" + given + "'" + (form.empty() ? "" : " for " + form) + " (choose " + choices + ")");
+}
+
 int List(Context& ctx) {
   if (ctx.a.positional.size() > 1) throw UsageError("list takes at most one FORM");
   Status s = ctx.OpenStore();
   if (!s.ok()) return ctx.Fail(s);
   ListQuery q;
   if (!ctx.a.positional.empty()) q.form = ctx.a.positional[0];
+  if (!q.form.empty() && !ctx.store->catalog().Find(q.form)) return ctx.Fail(UnknownForm(q.form));
   q.search = ctx.a.Get("--search");
-  q.status = ctx.a.Get("--status");
+  q.status = StatusOption(ctx, ctx.store->catalog(), q.form, ctx.a.Get("--status"));
   q.conflicts_only = ctx.a.Has("--conflicts");
   q.include_deleted = ctx.a.Has("--deleted");
   std::string limit = ctx.a.Get("--limit", "0");

@@ -122,6 +122,9 @@ int Sync(Context& ctx) {
   std::string url;
   Status s = ctx.NeedServer(&url);
   if (!s.ok()) return ctx.Fail(s);
+  // Said before anything is sent: no server was asked, so none refused.
+  if (ctx.store->Setting("token").empty())
+    return ctx.Fail(Status::Unauth("not logged in: run `ocop login --user NAME` first"));
   HttpClient http(url, ctx.QuickHttp());
   SyncOptions options;
   options.with_files = ctx.a.Has("--with-files");

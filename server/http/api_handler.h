@@ -117,8 +117,8 @@ class ApiHandler : public HTTPRequestHandler {
                                                      (req.hasContentLength() && req.getContentLength64() > 0));
       if (body_ == Body::kBroken || (unread_body && (req.getChunkedTransferEncoding() || req.getContentLength64() > kMaxDrain)))
         resp.setKeepAlive(false);
-      else if (unread_body)
-        Drain(req);  // also when the connection closes next: the client reads the error, not a reset
+      else if (unread_body && !Drain(req))  // also when the connection closes next: the client reads the error, not a reset
+        resp.setKeepAlive(false);             // what was not drained must not be read as the next request
       if (retry_after_s_ > 0) resp.set("Retry-After", std::to_string(retry_after_s_));
       else if (s.code() == Code::kUnavailable) resp.set("Retry-After", "1");
       else if (s.code() == Code::kInsufficientStorage) resp.set("Retry-After", "600");
@@ -128,12 +128,14 @@ class ApiHandler : public HTTPRequestHandler {
 
   // Reads and drops what is left of a refused body of at most kMaxDrain
   // bytes, so the client, still sending, receives the error instead of a
-  // reset connection. Only a body that keeps coming fast is drained: a
-  // stalled one costs at most two seconds of this thread.
+  // reset connection; false if it was not read to its end. A drain costs this
+  // thread at most 15 s (a slow honest link sends 1 MB in about two minutes:
+  // its connection is closed instead, and it sends again).
   static constexpr Poco::Int64 kMaxDrain = 1024 * 1024;
-  static void Drain(HTTPServerRequest& req) {
+  static bool Drain(HTTPServerRequest& req) {
     std::string ignored;
-    (void)web::ReadBody(req, static_cast<size_t>(kMaxDrain), &ignored, web::BodyPace{2000, 1000, 64 * 1024});
+    Status s = web::ReadBody(req, static_cast<size_t>(kMaxDrain), &ignored, web::BodyPace{3000, 3000, 512, 15000});
+    return s.ok() && (!req.hasContentLength() || static_cast<Poco::Int64>(ignored.size()) == req.getContentLength64());
   }
 
  protected:
@@ -142,6 +144,10 @@ class ApiHandler : public HTTPRequestHandler {
   // Reads the body within the size limits (`limit`, else the server's), at a
   // pace (web::BodyPace) and only with a slot of the body gate; inflates gzip
   // or zstd, and checks it is UTF-8.
+  // A body cut short by the peer comes back as far as it came (a resumable
+  // upload keeps it); one that stalls or trickles is refused whole (408): its
+  // request may still be running when the device has already sent again, and
+  // bytes appended then would move the offset under it.
   Status ReadBody(HTTPServerRequest& req, std::string* out, size_t limit = 0) {
     if (limit == 0) limit = options_.max_body_bytes;
     if (req.getContentLength() != HTTPServerRequest::UNKNOWN_CONTENT_LENGTH &&
@@ -214,6 +220,7 @@ class ApiHandler : public HTTPRequestHandler {
 
   void Send(HTTPServerResponse& resp, int status, const std::string& body,
             const std::string& type = "application/json; charset=utf-8") {
+    if (body_ == Body::kBroken) resp.setKeepAlive(false);  // what is left of a stalled body must not be read as a request
     resp.setStatus(static_cast<HTTPResponse::HTTPStatus>(status));
     resp.setContentType(type);
     if ((accepts_zstd_ || accepts_gzip_) && body.size() > 1024) {

@@ -44,10 +44,13 @@ struct BodyPace {
   int64_t idle_ms = 10000;         // no byte for this long: kRequestTimeout
   int64_t grace_ms = 10000;        // then the average must stay above:
   double min_bytes_per_s = 256;
+  int64_t deadline_ms = 0;         // the whole body within this (0: no bound)
 };
 
 // Reads the body, refusing more than `limit` bytes (declared or sent), and a
-// body that arrives slower than `pace` (kRequestTimeout, HTTP 408).
+// body that arrives slower than `pace` (kRequestTimeout, HTTP 408; *out then
+// holds what did arrive). A body cut short by the peer is returned as far as
+// it came.
 Status ReadBody(Poco::Net::HTTPServerRequest& req, size_t limit, std::string* out, const BodyPace& pace = {});
 
 // The value of cookie `name`, or "".

@@ -218,3 +218,48 @@ TEST_F(CliHelpTest, ACommandRefusesAnotherCommandsOption) {
 
 }  // namespace
 }  // namespace ocop::client
+
+namespace ocop::client {
+namespace {
+
+TEST_F(CliTest, StatusIsGivenAsTheListShowsItAndAnUnknownOneIsRefused) {
+  ASSERT_EQ(Run({"init", "--commune", "08800"}).code, 0);
+  NewIdea("Ổi Đôn Nhân");
+  for (const char* given : {"draft", "Nháp", "nhap", "Draft"}) {
+    auto r = Run({"list", "--status", given, "--json"});
+    ASSERT_EQ(r.code, 0) << given << ": " << r.err;
+    json::Var v;
+    ASSERT_TRUE(json::Parse(r.out, &v).ok());
+    EXPECT_EQ(v.extract<json::Array::Ptr>()->size(), 1u) << given;
+  }
+  auto wrong = Run({"list", "--status", "foo"});
+  EXPECT_EQ(wrong.code, 2);
+  EXPECT_NE(wrong.err.find("no status 'foo'"), std::string::npos) << wrong.err;
+  EXPECT_NE(wrong.err.find("Draft (draft)"), std::string::npos) << wrong.err;  // the choices, as labels
+  EXPECT_EQ(Run({"list", "poem"}).code, 3);  // an unknown form is not "0 records"
+}
+
+TEST_F(CliTest, AnIdPrefixMayBeTypedWithoutHyphensInEitherCase) {
+  ASSERT_EQ(Run({"init", "--commune", "08800"}).code, 0);
+  std::string id = NewIdea("Chè Shan");
+  std::string digits;
+  for (char c : id)
+    if (c != '-') digits.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  auto r = Run({"show", digits.substr(0, 14), "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find(id), std::string::npos);
+  EXPECT_EQ(Run({"show", id.substr(0, 13)}).code, 0);  // with its hyphen, as before
+  EXPECT_EQ(Run({"show", "zz" + digits.substr(0, 10)}).code, 3);
+}
+
+TEST_F(CliTest, SyncOnADeviceNotLoggedInSaysSoWithoutAskingTheServer) {
+  // The server address points nowhere: were it asked, this would be "no connection".
+  ASSERT_EQ(Run({"init", "--commune", "08800"}).code, 0);
+  auto r = Run({"sync", "--server", "http://127.0.0.1:9"});
+  EXPECT_EQ(r.code, 6);
+  EXPECT_NE(r.err.find("not logged in"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("refused"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace ocop::client
