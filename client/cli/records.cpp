@@ -291,9 +291,10 @@ int Forms(Context& ctx) {
     const FormSchema* s = cat.Find(n);
     if (!s) return ctx.Fail(UnknownForm(n));
     ctx.out << s->form << " (v" << s->version << "): " << s->label.In(ctx.lang) << "\n";
-    for (const auto& f : s->fields) {
-      ctx.out << "  " << std::left << std::setw(28) << f.key << std::setw(12) << FieldTypeName(f.type)
-           << (f.required ? "* " : "  ") << f.label.In(ctx.lang);
+    // One line a field; a list field's row keys below it, indented.
+    auto line = [&](const FieldDef& f, const char* indent) {
+      ctx.out << indent << std::left << std::setw(static_cast<int>(30 - std::string(indent).size())) << f.key
+              << std::setw(12) << FieldTypeName(f.type) << (f.required ? "* " : "  ") << f.label.In(ctx.lang);
       if (f.system) ctx.out << ctx.T(" [hệ thống]", " [system]");
       if (f.computed) ctx.out << ctx.T(" [tự tính]", " [computed]");
       if (!f.choices.empty() && f.key != "status") {
@@ -302,6 +303,10 @@ int Forms(Context& ctx) {
         ctx.out << "}";
       }
       ctx.out << "\n";
+    };
+    for (const auto& f : s->fields) {
+      line(f, "  ");
+      for (const auto& sub : f.item_fields) line(sub, "      ");
     }
   }
   return 0;
@@ -368,7 +373,8 @@ const std::vector<Command>& RecordCommands() {
        "mã, số thứ tự hoặc nhãn; nhiều lựa chọn cách nhau bằng dấu phẩy.\n"
        "Trường danh sách (ví dụ materials của phiếu xác nhận) là một mảng JSON các đối tượng:\n"
        "  --set 'materials=[{\"name\":\"Chè búp\",\"unit\":\"kg\",\"quantity\":1200,\"value_vnd\":60000000,\n"
-       "                     \"local_value_vnd\":54000000,\"origin\":\"Xã Đôn Nhân\"}]'\n"
+       "                     \"local_value_vnd\":54000000,\"origin\":\"commune\"}]'\n"
+       "(các khoá của mỗi dòng và lựa chọn của origin: ocop forms confirmation).\n"
        "Phiếu sai bị từ chối với lý do, không lưu gì (mã thoát 3).",
        "FORM is a form's name (see ocop forms). Give values field by field with --set KEY=VALUE, or the whole form\n"
        "with --from FILE (one JSON object {\"KEY\": value, ...}; - reads standard input); --set overrides --from.\n"
@@ -377,7 +383,8 @@ const std::vector<Command>& RecordCommands() {
        "a choice by its code, its number or its label; several choices separated by commas.\n"
        "A list field (the materials of a confirmation, say) is a JSON array of objects:\n"
        "  --set 'materials=[{\"name\":\"Chè búp\",\"unit\":\"kg\",\"quantity\":1200,\"value_vnd\":60000000,\n"
-       "                     \"local_value_vnd\":54000000,\"origin\":\"Xã Đôn Nhân\"}]'\n"
+       "                     \"local_value_vnd\":54000000,\"origin\":\"commune\"}]'\n"
+       "(each row's keys and the choices of origin: ocop forms confirmation).\n"
        "An invalid form is refused with the reason and nothing is stored (exit code 3).",
        {{"--set", "KEY=VALUE", "giá trị một trường (lặp lại được)", "one field's value (repeatable)"},
         {"--from", "FILE|-", "các trường từ một tệp JSON (- : đầu vào chuẩn)", "fields from a JSON file (-: standard input)"},

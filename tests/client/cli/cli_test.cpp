@@ -263,3 +263,33 @@ TEST_F(CliTest, SyncOnADeviceNotLoggedInSaysSoWithoutAskingTheServer) {
 
 }  // namespace
 }  // namespace ocop::client
+
+namespace ocop::client {
+namespace {
+
+TEST_F(CliTest, TheListFieldExampleOfNewsHelpIsAcceptedAsWrittenAndFormsShowsItsRows) {
+  std::string help = Run({"help", "new"}).out;
+  size_t from = help.find("materials=[{"), to = help.find("}]'", from);
+  ASSERT_NE(from, std::string::npos);
+  ASSERT_NE(to, std::string::npos);
+  std::string example;
+  for (size_t i = from; i < to + 2; ++i) {
+    if (help[i] == '\n') {
+      while (i + 1 < to && help[i + 1] == ' ') ++i;  // the help wraps the line; a shell would not
+      continue;
+    }
+    example.push_back(help[i]);
+  }
+  ASSERT_EQ(Run({"init", "--commune", "08800"}).code, 0);
+  std::string idea = NewIdea("Chè búp");
+  auto r = Run({"new", "confirmation", "--set", "idea_id=" + idea, "--set", "year=2026", "--set", "workers_total=10",
+                "--set", "workers_local=8", "--set", example});
+  EXPECT_EQ(r.code, 0) << example << "\n" << r.err;
+  // `ocop forms confirmation` lists each row's keys and the choices the help points to.
+  auto forms = Run({"forms", "confirmation"});
+  EXPECT_NE(forms.out.find("      origin"), std::string::npos) << forms.out;
+  EXPECT_NE(forms.out.find("commune, province"), std::string::npos) << forms.out;
+}
+
+}  // namespace
+}  // namespace ocop::client
