@@ -631,6 +631,7 @@ json::Object SyncSummary(const Status& s, const SyncReport& report) {
   o.set("carried_refused", report.carried_refused);
   o.set("file_bytes_sent", report.file_bytes_sent);
   o.set("files_waiting", report.files_waiting);
+  if (!report.files_error.empty()) o.set("files_error", report.files_error);  // why a photo waits
   o.set("files_downloaded", report.files_downloaded);
   o.set("attempts", report.attempts);
   o.set("drops", report.cuts);

@@ -240,7 +240,10 @@ int List(Context& ctx) {
          << title << (r.conflict ? ctx.T("  [xung đột]", "  [conflict]") : "") << (r.deleted ? ctx.T("  [đã xoá]", "  [deleted]") : "")
          << (r.pending ? " *" : "") << "\n";
   }
-  ctx.out << rows.size() << ctx.T(" phiếu", " records") << (rows.empty() ? "" : ctx.T(" (* chưa đồng bộ)", " (* not yet synced)")) << "\n";
+  // The legend only when a row carries the mark.
+  bool any_pending = std::any_of(rows.begin(), rows.end(), [](const Record& r) { return r.pending; });
+  ctx.out << rows.size() << ctx.T(" phiếu", " records") << (any_pending ? ctx.T(" (* chưa đồng bộ)", " (* not yet synced)") : "")
+          << "\n";
   return 0;
 }
 
