@@ -7,6 +7,11 @@
 
 namespace ocop::sql {
 
+namespace {
+// One sentence for a full disk, whichever statement met it (schemas/messages/catalogue.json has its Vietnamese).
+constexpr const char* kDiskFull = "the server's disk is full; everything stays on the device: sync again later";
+}  // namespace
+
 Stmt& Stmt::operator=(Stmt&& o) noexcept {
   if (this != &o) {
     if (stmt_) sqlite3_finalize(stmt_);
@@ -50,8 +55,9 @@ bool Stmt::Step() {
   if (rc != SQLITE_DONE) {
     Code code = rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? Code::kUnavailable : Code::kInternal;
     if (rc == SQLITE_CONSTRAINT) code = Code::kAlreadyExists;
-    if (rc == SQLITE_FULL) code = Code::kInsufficientStorage;  // the disk is full: not a bug, nothing written
-    status_ = Status(code, std::string("database: ") + sqlite3_errmsg(sqlite3_db_handle(stmt_)));
+    // The disk is full: not a bug, nothing written; said as the catalogue says it.
+    status_ = rc == SQLITE_FULL ? Status::Full(kDiskFull)
+                                : Status(code, std::string("database: ") + sqlite3_errmsg(sqlite3_db_handle(stmt_)));
   }
   return false;
 }
@@ -118,8 +124,8 @@ Status Db::Exec(const std::string& sqltext) {
   if (rc != SQLITE_OK) {
     std::string msg = err ? err : sqlite3_errstr(rc);
     sqlite3_free(err);
-    Code code = rc == SQLITE_BUSY ? Code::kUnavailable : rc == SQLITE_FULL ? Code::kInsufficientStorage : Code::kInternal;
-    return Status(code, "database: " + msg);
+    if (rc == SQLITE_FULL) return Status::Full(kDiskFull);
+    return Status(rc == SQLITE_BUSY ? Code::kUnavailable : Code::kInternal, "database: " + msg);
   }
   return Status::Ok();
 }
