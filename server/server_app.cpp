@@ -1,5 +1,6 @@
 #include "server/server_app.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "server/review_service.h"
@@ -33,6 +34,7 @@
 #include <sstream>
 
 #include "server/http/connection_guard.h"
+#include "server/http/lobby.h"
 #include "server/store/file_store.h"
 #include "server/http/http_api.h"
 #include "server/store/postgres_server_store.h"
@@ -130,6 +132,15 @@ void OcopdApp::SetupLogging() {
 }
 
 namespace {
+
+// Every waiting or served connection is a file: a soft limit of 1,024 (the
+// usual default) would refuse connections long before the lobby's bound.
+void RaiseOpenFileLimit() {
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) != 0 || files.rlim_cur >= files.rlim_max) return;
+  files.rlim_cur = std::min<rlim_t>(files.rlim_max, 65536);
+  setrlimit(RLIMIT_NOFILE, &files);
+}
 
 // The configured engine: the embedded SQLite file in the data directory
 // (default), or PostgreSQL (store.engine = postgresql, store.postgresql = a
@@ -438,6 +449,7 @@ int OcopdApp::main(const std::vector<std::string>& args) {
   gate.max_total = config().getInt("server.body_readers", std::max(1, config().getInt("server.threads", 32) / 2));
   gate.max_per_address = config().getInt("server.body_readers_per_address", gate.max_per_address);
   gate.max_anonymous_per_address = config().getInt("server.login_bodies_per_address", gate.max_anonymous_per_address);
+  gate.max_anonymous_total = config().getInt("server.login_bodies", std::max(1, gate.max_total / 2));
   api.body_gate = std::make_shared<http::BodyGate>(gate);
   api.body_pace.idle_ms = config().getInt64("server.body_idle_seconds", api.body_pace.idle_ms / 1000) * 1000;
   api.body_pace.min_bytes_per_s = config().getDouble("server.body_min_bytes_per_second", api.body_pace.min_bytes_per_s);
@@ -459,6 +471,7 @@ int OcopdApp::main(const std::vector<std::string>& args) {
     std::cerr << "ocopd: tls.certificate and tls.private_key go together\n";
     return EXIT_CONFIG;
   }
+  RaiseOpenFileLimit();
   Poco::Net::SocketAddress address(host, static_cast<Poco::UInt16>(port));
   std::unique_ptr<Poco::Net::ServerSocket> socket_holder;
   if (!cert.empty()) {
@@ -468,13 +481,13 @@ int OcopdApp::main(const std::vector<std::string>& args) {
                                                            Poco::Net::Context::VERIFY_NONE, 9, false,
                                                            "HIGH:!aNULL:!MD5:!RC4:@STRENGTH");
       ctx->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
-      socket_holder = std::make_unique<Poco::Net::SecureServerSocket>(address, 128, ctx);
+      socket_holder = std::make_unique<Poco::Net::SecureServerSocket>(address, 1024, ctx);
     } catch (const Poco::Exception& e) {
       std::cerr << "ocopd: cannot use the TLS certificate or key: " << e.displayText() << "\n";
       return EXIT_CONFIG;
     }
   } else {
-    socket_holder = std::make_unique<Poco::Net::ServerSocket>(address, 128);
+    socket_holder = std::make_unique<Poco::Net::ServerSocket>(address, 1024);
   }
   Poco::Net::ServerSocket& socket = *socket_holder;
   Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
@@ -487,13 +500,21 @@ int OcopdApp::main(const std::vector<std::string>& args) {
   params->setKeepAliveTimeout(Poco::Timespan(config().getInt("server.keep_alive_seconds", 5), 0));
   GuardOptions guard;
   guard.max_per_address = config().getInt("server.max_connections_per_address", guard.max_per_address);
-  guard.header_deadline_ms = config().getInt("server.header_deadline_ms", guard.header_deadline_ms);
-  guard.plain_http = cert.empty();
   guard.limit_loopback = config().getBool("server.limit_loopback", false);
+  http::LobbyOptions lobby_options;
+  lobby_options.header_deadline_ms = config().getInt("server.header_deadline_ms", lobby_options.header_deadline_ms);
+  lobby_options.max_waiting = config().getInt("server.max_waiting_connections", lobby_options.max_waiting);
+  lobby_options.max_waiting_per_address = guard.max_per_address;
+  lobby_options.limit_loopback = guard.limit_loopback;
+  lobby_options.plain_http = cert.empty();
+  api.lingering_close = lobby_options.plain_http;
   ReviewService review(*service, *store, FormCatalog::Default(), SystemClock::Get());
-  Poco::Net::TCPServer server(new GuardedConnectionFactory(params, new ApiRouter(*service, api, &review), guard), pool, socket,
-                              params);
-  server.start();
+  lobby_options.keep_alive_ms = static_cast<int>(params->getKeepAliveTimeout().totalMilliseconds());
+  Poco::SharedPtr<GuardedConnectionFactory> connections =
+      new GuardedConnectionFactory(params, new ApiRouter(*service, api, &review), guard);
+  http::Lobby server(socket, connections, pool, params, lobby_options);
+  if (lobby_options.plain_http) connections->set_lobby(&server);
+  server.Start();
   std::string url = (cert.empty() ? "http://" : "https://") + socket.address().toString();
   log.information("ocopd listening on " + url + " (data in " + config().getString("server.data_dir", "ocopd-data") + ")");
   std::cout << "ocopd listening on " << url << "\nconsole: " << url << "/console/" << std::endl;
@@ -524,7 +545,7 @@ int OcopdApp::main(const std::vector<std::string>& args) {
     units_watch.join();
   }
   log.information("stopping: finishing requests in flight");
-  server.stop();
+  server.Stop();
   pool.joinAll();
   if (!cert.empty()) Poco::Net::uninitializeSSL();
   log.information("stopped");

@@ -117,8 +117,8 @@ class ApiHandler : public HTTPRequestHandler {
                                                      (req.hasContentLength() && req.getContentLength64() > 0));
       if (body_ == Body::kBroken || (unread_body && (req.getChunkedTransferEncoding() || req.getContentLength64() > kMaxDrain)))
         resp.setKeepAlive(false);
-      else if (unread_body && !Drain(req))  // also when the connection closes next: the client reads the error, not a reset
-        resp.setKeepAlive(false);             // what was not drained must not be read as the next request
+      else if (unread_body && (options_.lingering_close || !Drain(req)))  // the client reads the error, not a reset
+        resp.setKeepAlive(false);  // what was not drained must not be read as the next request
       if (retry_after_s_ > 0) resp.set("Retry-After", std::to_string(retry_after_s_));
       else if (s.code() == Code::kUnavailable) resp.set("Retry-After", "1");
       else if (s.code() == Code::kInsufficientStorage) resp.set("Retry-After", "600");

@@ -9,8 +9,11 @@ bool BodyGate::Enter(const std::string& address, bool anonymous, Slot* slot) {
     return it == m.end() ? 0 : it->second;
   };
   if (total_ >= policy_.max_total || count(by_address_) >= policy_.max_per_address) return false;
-  if (anonymous && count(anonymous_by_address_) >= policy_.max_anonymous_per_address) return false;
+  if (anonymous && (count(anonymous_by_address_) >= policy_.max_anonymous_per_address ||
+                    anonymous_total_ >= policy_.max_anonymous_total))
+    return false;
   ++total_;
+  if (anonymous) ++anonymous_total_;
   ++by_address_[address];
   if (anonymous) ++anonymous_by_address_[address];
   slot->gate_ = this;
@@ -23,7 +26,10 @@ void BodyGate::Release(const std::string& address, bool anonymous) {
   std::lock_guard<std::mutex> lock(mu_);
   --total_;
   if (--by_address_[address] <= 0) by_address_.erase(address);
-  if (anonymous && --anonymous_by_address_[address] <= 0) anonymous_by_address_.erase(address);
+  if (anonymous) {
+    --anonymous_total_;
+    if (--anonymous_by_address_[address] <= 0) anonymous_by_address_.erase(address);
+  }
 }
 
 int BodyGate::reading() const {

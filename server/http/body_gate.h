@@ -6,7 +6,9 @@
 // request that finds no room is answered 503 with Retry-After at once, and its
 // connection closed, without reading its body. Bodies sent without a token
 // (logins: a few KB) have a smaller share, so a stranger with no account holds
-// at most `max_anonymous_per_address` threads from each address. Thread-safe.
+// at most `max_anonymous_per_address` threads from each address and, from many
+// addresses together, at most `max_anonymous_total`: the rest of the gate stays
+// for devices with an account. Thread-safe.
 #pragma once
 #include <map>
 #include <mutex>
@@ -20,6 +22,7 @@ class BodyGate {
     int max_total = 16;        // of the 32 request threads (server.threads)
     int max_per_address = 4;
     int max_anonymous_per_address = 2;
+    int max_anonymous_total = 8;
   };
   BodyGate() : BodyGate(Policy{}) {}
   explicit BodyGate(Policy p) : policy_(p) {}
@@ -51,6 +54,7 @@ class BodyGate {
   Policy policy_;
   mutable std::mutex mu_;
   int total_ = 0;
+  int anonymous_total_ = 0;
   std::map<std::string, int> by_address_;
   std::map<std::string, int> anonymous_by_address_;
 };

@@ -1,13 +1,15 @@
 #include "server/http/connection_guard.h"
 
-#include <Poco/Logger.h>
+#include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPServerConnection.h>
-#include <sys/socket.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
+#include <Poco/Net/HTTPServerResponseImpl.h>
+#include <Poco/Net/HTTPServerSession.h>
+#include <Poco/Net/NetException.h>
 
-#include <algorithm>
-#include <chrono>
-#include <cstring>
-#include <thread>
+#include <memory>
+
+#include "server/http/lobby.h"
 
 namespace ocop::server {
 
@@ -15,59 +17,71 @@ namespace {
 
 using Counts = GuardedConnectionFactory::Counts;
 
+// Poco's session, with what it has read ahead in view: a connection may go
+// back to the lobby only when nothing of the next request is buffered here.
+class Session final : public Poco::Net::HTTPServerSession {
+ public:
+  using HTTPServerSession::HTTPServerSession;
+  bool nothing_buffered() const { return buffered() == 0; }
+};
+
 // Counts the connection for its address while it lives.
 class GuardedConnection final : public Poco::Net::HTTPServerConnection {
  public:
   GuardedConnection(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params,
                     Poco::Net::HTTPRequestHandlerFactory::Ptr handlers, std::shared_ptr<Counts> counts,
-                    std::string address, GuardOptions options)
-      : HTTPServerConnection(socket, params, handlers), counts_(std::move(counts)), address_(std::move(address)),
-        options_(options) {}
+                    std::string address, http::Lobby* lobby)
+      : HTTPServerConnection(socket, params, handlers), params_(std::move(params)), handlers_(std::move(handlers)),
+        counts_(std::move(counts)), address_(std::move(address)), lobby_(lobby) {}
   ~GuardedConnection() override {
     std::lock_guard<std::mutex> lock(counts_->mu);
     if (--counts_->by_address[address_] <= 0) counts_->by_address.erase(address_);
   }
+
   void run() override {
-    if (options_.plain_http && !HeadersArriveInTime()) {
-      ++counts_->refused;
-      Poco::Logger::get("ocopd.http").notice("closed a connection from " + address_ + ": no request headers within " +
-                                             std::to_string(options_.header_deadline_ms) + " ms");
-      return;  // closing the socket is the answer
-    }
-    HTTPServerConnection::run();
+    if (!lobby_) return HTTPServerConnection::run();
+    ServeOneThenReturn();
   }
 
  private:
-  // Peeks (without consuming) until the blank line that ends the headers, a
-  // full 16 KB, the peer's close, or the deadline.
-  bool HeadersArriveInTime() {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.header_deadline_ms);
-    std::string buf(16 * 1024, '\0');
-    int fd = socket().impl()->sockfd();
-    size_t last = 0;
-    for (int round = 0; round < 100000; ++round) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return false;
-      try {
-        if (!socket().poll(Poco::Timespan(std::min<int64_t>(left.count(), 200) * 1000), Poco::Net::Socket::SELECT_READ))
-          continue;
-      } catch (const Poco::Exception&) {
-        return false;
+  // One request, as Poco's loop serves each (its headers are here already),
+  // then the socket goes back to the lobby.
+  void ServeOneThenReturn() {
+    Session session(socket(), params_);
+    bool keep_alive = false;
+    try {
+      if (!session.hasMoreRequests()) return;
+      Poco::Net::HTTPServerResponseImpl response(session);
+      Poco::Net::HTTPServerRequestImpl request(response, session, params_);
+      response.setDate(Poco::Timestamp());
+      response.setVersion(request.getVersion());
+      response.setKeepAlive(params_->getKeepAlive() && request.getKeepAlive() && session.canKeepAlive());
+      std::unique_ptr<Poco::Net::HTTPRequestHandler> handler(handlers_->createRequestHandler(request));
+      if (!handler) {
+        sendErrorResponse(session, Poco::Net::HTTPResponse::HTTP_NOT_IMPLEMENTED);
+      } else {
+        if (request.getExpectContinue() && response.getStatus() == Poco::Net::HTTPResponse::HTTP_OK)
+          response.sendContinue();
+        handler->handleRequest(request, response);
+        keep_alive = params_->getKeepAlive() && response.getKeepAlive() && session.canKeepAlive();
       }
-      ssize_t n = recv(fd, buf.data(), buf.size(), MSG_PEEK);
-      if (n <= 0) return false;
-      if (static_cast<size_t>(n) == buf.size() || memmem(buf.data(), static_cast<size_t>(n), "\r\n\r\n", 4)) return true;
-      // Readable again only when more arrives; until then the same bytes peek
-      // back, so wait a little instead of spinning on them.
-      if (static_cast<size_t>(n) == last) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      last = static_cast<size_t>(n);
+    } catch (const Poco::Net::NoMessageException&) {
+      return;  // closed before a request
+    } catch (const Poco::Net::MessageException&) {
+      sendErrorResponse(session, Poco::Net::HTTPResponse::HTTP_BAD_REQUEST);
+    } catch (const Poco::Exception&) {
+      return;  // the connection broke mid-answer
     }
-    return false;
+    Poco::Net::StreamSocket socket = session.detachSocket();  // the session must not close it
+    if (keep_alive && session.nothing_buffered()) lobby_->Readmit(socket);
+    else lobby_->Linger(socket);
   }
 
+  Poco::Net::HTTPServerParams::Ptr params_;
+  Poco::Net::HTTPRequestHandlerFactory::Ptr handlers_;
   std::shared_ptr<Counts> counts_;
   std::string address_;
-  GuardOptions options_;
+  http::Lobby* lobby_;
 };
 
 // Closes at once: the address already has its share of connections.
@@ -96,7 +110,7 @@ Poco::Net::TCPServerConnection* GuardedConnectionFactory::createConnection(const
     }
     ++n;
   }
-  return new GuardedConnection(socket, params_, handlers_, counts_, address, options_);
+  return new GuardedConnection(socket, params_, handlers_, counts_, address, lobby_);
 }
 
 }  // namespace ocop::server

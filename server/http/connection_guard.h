@@ -1,13 +1,15 @@
 // Keeps slow or hostile clients from holding every server thread. Poco serves
 // each connection on a pool thread, and its socket timeout is per read, so a
 // client that sends one byte a second would keep a thread for ever. In front
-// of Poco's HTTP connection this factory:
-//  - refuses (closes at once) a connection from an address that already holds
-//    `max_per_address` connections, so one host cannot take the pool;
-//  - on plain HTTP, gives a new connection `header_deadline` to deliver its
-//    first request's headers in full (peeked, not consumed), else closes it.
-// What is left (many slow hosts at once) is what a reverse proxy in front is
-// for (docs/deploy); the checks here make one misbehaving device harmless.
+// of Poco's HTTP connection this factory refuses (closes at once) a
+// connection from an address that already holds `max_per_address` being
+// served, so one host cannot take the pool.
+//
+// Slow request headers are the lobby's (http/lobby.h). With a lobby (plain
+// HTTP) a connection reaches this factory, and a thread, only with its headers
+// whole, and holds the thread for that one request: kept alive, it goes back
+// to the lobby to wait for the next one; closing, it goes there to have its
+// unread bytes read away. Without (TLS) Poco's own loop serves it.
 #pragma once
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServerParams.h>
@@ -21,13 +23,15 @@
 
 namespace ocop::server {
 
+namespace http {
+class Lobby;
+}
+
 struct GuardOptions {
   int max_per_address = 8;
   // Loopback is this machine (a reverse proxy, the benchmarks): not limited
   // unless asked, or a proxy in front would be throttled as one client.
   bool limit_loopback = false;
-  int header_deadline_ms = 10000;
-  bool plain_http = true;  // false under TLS: the bytes on the socket are encrypted
 };
 
 class GuardedConnectionFactory final : public Poco::Net::TCPServerConnectionFactory {
@@ -44,12 +48,15 @@ class GuardedConnectionFactory final : public Poco::Net::TCPServerConnectionFact
     std::atomic<int64_t> refused{0};
   };
   int64_t refused() const { return counts_->refused.load(); }
+  // Set once, before the first connection.
+  void set_lobby(http::Lobby* lobby) { lobby_ = lobby; }
 
  private:
   Poco::Net::HTTPServerParams::Ptr params_;
   Poco::Net::HTTPRequestHandlerFactory::Ptr handlers_;
   GuardOptions options_;
   std::shared_ptr<Counts> counts_;
+  http::Lobby* lobby_ = nullptr;
 };
 
 }  // namespace ocop::server

@@ -26,6 +26,10 @@ struct ApiOptions {
   // copies of these options share the one gate.
   std::shared_ptr<http::BodyGate> body_gate = std::make_shared<http::BodyGate>();
   web::BodyPace body_pace;
+  // A refused request's unread body is read away after the answer by the
+  // connection lobby (http/lobby.h), off the request thread; without it (TLS)
+  // a small body is drained on the thread.
+  bool lingering_close = false;
   // The store's size on disk for /metrics (the embedded SQLite file); unset: not reported.
   std::function<int64_t()> store_bytes;
 };

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -237,6 +238,189 @@ TEST(StalledBodyTest, StalledBodiesFromFiveHostsLeaveRoomForHealthAndSync) {
     close(fd);
   }
   EXPECT_EQ(closed, 60);
+}
+
+// The check of the exposure section (docs/server.md): many hosts at once. 300
+// connections send their headers a byte at a time and 300 send whole headers
+// and then stall their bodies (logins and pushes, with and without a token),
+// each from an address of its own, with the server's default settings.
+// /healthz answers within a second throughout and a device syncs 100 forms
+// within 30 s.
+TEST(StalledBodyTest, SixHundredHostsSlowHeadersAndStalledBodies) {
+  // 600 sockets here and 600 in ocopd (which inherits the limit).
+  rlimit files{};
+  getrlimit(RLIMIT_NOFILE, &files);
+  if (files.rlim_cur < 2048) {
+    files.rlim_cur = std::min<rlim_t>(files.rlim_max, 4096);
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+  if (files.rlim_cur < 1400) GTEST_SKIP() << "needs 1,400 open files, the hard limit is " << files.rlim_max;
+  TempDir dir;
+  ServerProcess server(dir.Sub("server"));
+  ASSERT_TRUE(server.running());
+  ASSERT_TRUE(server.AddUser("lan", "officer", "08800"));
+  ASSERT_TRUE(server.AddUser("thu", "officer", "08800"));
+  client::HttpOptions once;
+  once.max_attempts = 1;
+  client::HttpClient http(server.url(), once);
+  std::string login;
+  ASSERT_TRUE(http.Call("POST", "/v1/login", R"({"user":"thu","password":"matkhau123"})", &login).ok());
+  const std::string token = login.substr(login.find("\"token\":\"") + 9, 64);
+  Device lan(dir.Sub("lan"), server.url());
+  ASSERT_TRUE(lan.Setup("08800", "lan"));
+  for (int i = 0; i < 100; ++i) ASSERT_FALSE(lan.NewIdea("Nấm " + std::to_string(i)).empty());
+
+  auto address = [](int i) { return "127.0." + std::to_string(10 + i / 200) + "." + std::to_string(1 + i % 200); };
+  std::vector<int> slow_headers, stalled_bodies;
+  for (int i = 0; i < 300; ++i) {
+    int fd = ConnectFrom(address(i).c_str(), server.port());
+    ASSERT_GE(fd, 0) << address(i);
+    slow_headers.push_back(fd);
+  }
+  for (int i = 300; i < 600; ++i) {
+    int fd = ConnectFrom(address(i).c_str(), server.port());
+    ASSERT_GE(fd, 0) << address(i);
+    std::string request = i % 3 == 0 ? "POST /v1/login HTTP/1.1\r\nHost: x\r\nContent-Length: 3000\r\n\r\n{"
+                          : i % 3 == 1 ? "POST /v1/push HTTP/1.1\r\nHost: x\r\nContent-Length: 30000000\r\n\r\n{"
+                                       : "POST /v1/push HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
+                                             "\r\nContent-Length: 30000000\r\n\r\n{";
+    ASSERT_EQ(send(fd, request.data(), request.size(), MSG_NOSIGNAL), static_cast<ssize_t>(request.size()));
+    stalled_bodies.push_back(fd);
+  }
+  // The slow ones send their request line and headers a byte every 300 ms
+  // until the test ends (the server closes them at its deadline).
+  std::atomic<bool> done{false};
+  std::thread drip([&] {
+    const std::string request = "POST /v1/push HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n";
+    for (size_t b = 0; b < request.size() - 1 && !done; ++b) {
+      for (int fd : slow_headers) (void)send(fd, request.data() + b, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+      for (int t = 0; t < 3 && !done; ++t) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  std::atomic<bool> syncing{true};
+  double slowest_health = 0;
+  int health_checks = 0, health_failures = 0;
+  std::thread health([&] {
+    for (int i = 0; i < 300 && syncing; ++i) {
+      auto t0 = std::chrono::steady_clock::now();
+      client::HttpClient probe(server.url(), once);
+      std::string body;
+      if (!probe.Call("GET", "/healthz", "", &body).ok()) ++health_failures;
+      slowest_health = std::max(slowest_health,
+                                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      ++health_checks;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  auto s = lan.Run({"sync", "--json"});
+  double sync_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // Keep probing past the header deadline (10 s), while the lobby closes the slow ones.
+  while (std::chrono::steady_clock::now() - t0 < std::chrono::seconds(12))
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  syncing = false;
+  health.join();
+  done = true;
+  drip.join();
+  EXPECT_EQ(s.code, 0) << s.out << s.err;
+  EXPECT_NE(s.out.find("\"sent\":100"), std::string::npos) << s.out;
+  EXPECT_LT(sync_seconds, 30.0);
+  EXPECT_GT(health_checks, 20);
+  EXPECT_EQ(health_failures, 0) << "of " << health_checks;
+  EXPECT_LT(slowest_health, 1.0) << "of " << health_checks << " health checks";
+  // The slow-header connections were closed by the server (deadline 10 s).
+  int closed = 0;
+  for (int fd : slow_headers) {
+    char buf[256];
+    timeval tv{3, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ssize_t n;
+    while ((n = recv(fd, buf, sizeof buf, 0)) > 0) {
+    }
+    if (n == 0 || (n < 0 && errno == ECONNRESET)) ++closed;
+  }
+  EXPECT_EQ(closed, 300);
+  for (int fd : slow_headers) close(fd);
+  for (int fd : stalled_bodies) close(fd);
+}
+
+// Reads one HTTP answer (headers and a Content-Length body) from a blocking socket.
+std::string ReadAnswer(int fd) {
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string in;
+  char buf[4096];
+  for (int i = 0; i < 1000; ++i) {
+    size_t end = in.find("\r\n\r\n");
+    if (end != std::string::npos) {
+      size_t at = in.find("Content-Length: ");
+      size_t length = at == std::string::npos ? 0 : std::stoul(in.substr(at + 16));
+      if (in.size() >= end + 4 + length) return in.substr(0, end + 4 + length);
+    }
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    in.append(buf, static_cast<size_t>(n));
+  }
+  return in;
+}
+
+// A connection kept alive after an answer waits for its next request in the
+// lobby, not on a thread: four threads, twenty connections that were answered
+// once and now send their next headers a byte at a time, and /healthz still
+// answers at once. A kept-alive connection also serves its next request, and a
+// refused login whose body is still on its way gets its answer, not a reset.
+TEST(SlowClientTest, KeptAliveConnectionsWaitInTheLobbyNotOnAThread) {
+  TempDir dir;
+  std::ofstream(dir.Sub("ocopd.properties")) << "server.threads = 4\nserver.keep_alive_seconds = 20\n";
+  ServerProcess server(dir.Sub("server"), {"--config", dir.Sub("ocopd.properties")});
+  ASSERT_TRUE(server.running());
+  const std::string health = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  int fd = ConnectFrom("127.0.0.3", server.port());
+  ASSERT_GE(fd, 0);
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_EQ(send(fd, health.data(), health.size(), MSG_NOSIGNAL), static_cast<ssize_t>(health.size()));
+    std::string answer = ReadAnswer(fd);
+    EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << "request " << round << " on one connection: " << answer;
+  }
+  close(fd);
+
+  std::vector<int> dribblers;
+  for (int i = 0; i < 20; ++i) {
+    int d = ConnectFrom(("127.0.1." + std::to_string(1 + i)).c_str(), server.port());
+    ASSERT_GE(d, 0);
+    ASSERT_EQ(send(d, health.data(), health.size(), MSG_NOSIGNAL), static_cast<ssize_t>(health.size()));
+    ASSERT_EQ(ReadAnswer(d).rfind("HTTP/1.1 200", 0), 0u);
+    ASSERT_EQ(send(d, "GET /hea", 8, MSG_NOSIGNAL), 8);
+    dribblers.push_back(d);
+  }
+  client::HttpOptions once;
+  once.max_attempts = 1;
+  for (int i = 0; i < 5; ++i) {
+    for (int d : dribblers) (void)send(d, "l", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    auto t0 = std::chrono::steady_clock::now();
+    client::HttpClient probe(server.url(), once);
+    std::string body;
+    EXPECT_TRUE(probe.Call("GET", "/healthz", "", &body).ok()) << body;
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 1.0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  for (int d : dribblers) close(d);
+
+  // A login announcing 6,000 bytes (over the 4 KB a login may take) is
+  // refused before its body is read; the client, still sending, receives the
+  // answer and not a reset: the lobby reads the rest away off the thread.
+  int login = ConnectFrom("127.0.0.4", server.port());
+  ASSERT_GE(login, 0);
+  std::string head = "POST /v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 6000\r\n\r\n";
+  std::string body = R"({"user":"nobody","password":")" + std::string(5969, 'x') + "\"}";
+  ASSERT_EQ(body.size(), 6000u);
+  std::string first = head + body.substr(0, 1500);
+  ASSERT_EQ(send(login, first.data(), first.size(), MSG_NOSIGNAL), static_cast<ssize_t>(first.size()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  (void)send(login, body.data() + 1500, body.size() - 1500, MSG_NOSIGNAL);
+  std::string answer = ReadAnswer(login);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << answer;
+  close(login);
 }
 
 }  // namespace
