@@ -103,14 +103,19 @@ RunResult RunProgram(const std::string& program, const std::vector<std::string>&
   return r;
 }
 
-ServerProcess::ServerProcess(const std::string& data_dir, const std::vector<std::string>& extra_args)
-    : extra_args_(extra_args), data_dir_(data_dir) {
+ServerProcess::ServerProcess(const std::string& data_dir, const std::vector<std::string>& extra_args,
+                             const std::vector<std::string>& launcher)
+    : extra_args_(extra_args), data_dir_(data_dir), launched_(!launcher.empty()) {
   std::vector<std::string> args = {"--data-dir", data_dir, "--host", "127.0.0.1"};
   // Any free port, unless the test names one (an option may be given once).
   if (std::find(extra_args.begin(), extra_args.end(), "--port") == extra_args.end()) args.insert(args.end(), {"--port", "0"});
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   int in_fd, out_fd, err_fd;
-  pid_t pid = Spawn(BinOcopd(), args, {}, &in_fd, &out_fd, &err_fd);
+  if (launched_) {
+    args.insert(args.begin(), BinOcopd());
+    args.insert(args.begin(), launcher.begin() + 1, launcher.end());
+  }
+  pid_t pid = Spawn(launched_ ? launcher.front() : BinOcopd(), args, {}, &in_fd, &out_fd, &err_fd);
   close(in_fd);
   if (pid < 0) return;
   // The server's log (stderr) goes to <data_dir>.log, for reading after a failure.
@@ -209,7 +214,7 @@ int FreeLoopbackPort() {
 
 bool ServerProcess::AddUser(const std::string& name, const std::string& role, const std::string& unit,
                             const std::string& password) {
-  std::vector<std::string> args = {"--data-dir", data_dir_, "--add-user", name, "--role", role, "--unit", unit};
+  std::vector<std::string> args = {"--data-dir", data_path(), "--add-user", name, "--role", role, "--unit", unit};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   auto r = RunProgram(BinOcopd(), args, password + "\n");
   if (r.code != 0) fprintf(stderr, "add-user %s failed: %s%s\n", name.c_str(), r.out.c_str(), r.err.c_str());

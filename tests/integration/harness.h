@@ -25,13 +25,20 @@ RunResult RunProgram(const std::string& program, const std::vector<std::string>&
 class ServerProcess {
  public:
   // Starts ocopd with its data in `data_dir`; waits until it prints its URL.
-  explicit ServerProcess(const std::string& data_dir, const std::vector<std::string>& extra_args = {});
+  // `launcher`: a command ocopd's path and arguments are appended to (say,
+  // `unshare -m sh -c '<mount a small tmpfs on the data dir> && exec "$@"'`);
+  // the data directory is then reached through /proc/PID/root (data_path()).
+  explicit ServerProcess(const std::string& data_dir, const std::vector<std::string>& extra_args = {},
+                         const std::vector<std::string>& launcher = {});
   ~ServerProcess();
   const std::string& url() const { return url_; }
   int port() const { return port_; }
   int pid() const { return pid_; }
   bool running() const { return pid_ > 0; }
-  // Creates an account through `ocopd --add-user` (the server may be running).
+  // The data directory as other processes on this machine reach it.
+  std::string data_path() const { return launched_ ? "/proc/" + std::to_string(pid_) + "/root" + data_dir_ : data_dir_; }
+  // Creates an account through `ocopd --add-user` (the server may be running;
+  // not under a launcher: SQLite would resolve data_path() outside it).
   bool AddUser(const std::string& name, const std::string& role, const std::string& unit,
                const std::string& password = "matkhau123");
   // SIGTERM and wait; returns the exit status.
@@ -44,6 +51,7 @@ class ServerProcess {
   std::string data_dir_, url_;
   int port_ = 0;
   int pid_ = -1;
+  bool launched_ = false;
 };
 
 // One device: an `ocop` home.
