@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages that are missing, as root or through sudo.
 #   scripts/setup-deps.sh           what building ocop/ocopd and running them needs
 #   scripts/setup-deps.sh --tests   that, and the tools of the test suite and the
-#                                   fuzzers (browsers, PostgreSQL, HAProxy, clang)
+#                                   fuzzers (browsers, PostgreSQL, HAProxy, nginx, clang)
 # The test tools stay off a machine that only serves: Debian's postgresql
 # package, for one, starts a database server of its own where systemd runs.
 set -euo pipefail
@@ -10,7 +10,7 @@ BUILD=(build-essential cmake pkg-config ccache libpoco-dev libsqlite3-dev libcur
        libutf8proc-dev zlib1g-dev libzstd-dev libpq-dev libssl-dev sqlite3 curl openssl ca-certificates)
 TESTS=(libgtest-dev libbenchmark-dev clang libclang-rt-14-dev
        chromium chromium-driver python3-selenium fonts-dejavu-core iproute2 util-linux
-       firefox-esr python3-websocket postgresql haproxy)
+       firefox-esr python3-websocket postgresql haproxy nginx-light)
 PKGS=("${BUILD[@]}")
 case "${1:-}" in
   "") ;;

@@ -1,9 +1,8 @@
-// Forty connections from one host that send a byte a second must not stop
+// Slow and stalled clients, from one host to six hundred: they must not stop
 // another device from syncing, nor /healthz from answering.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,27 +13,10 @@
 #include "client/http_client.h"
 #include "tests/client/test_home.h"
 #include "tests/integration/harness.h"
+#include "tests/integration/hostile_crowd.h"
 
 namespace ocop::testing {
 namespace {
-
-// A connection from 127.0.0.2 (another "host" on loopback) to the server.
-int ConnectFrom(const char* source, int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in local{};
-  local.sin_family = AF_INET;
-  inet_pton(AF_INET, source, &local.sin_addr);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) return -1;
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
-  to.sin_port = htons(static_cast<uint16_t>(port));
-  if (connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 TEST(SlowClientTest, ADripFeedingHostDoesNotStopOthers) {
   TempDir dir;
@@ -248,13 +230,7 @@ TEST(StalledBodyTest, StalledBodiesFromFiveHostsLeaveRoomForHealthAndSync) {
 // within 30 s.
 TEST(StalledBodyTest, SixHundredHostsSlowHeadersAndStalledBodies) {
   // 600 sockets here and 600 in ocopd (which inherits the limit).
-  rlimit files{};
-  getrlimit(RLIMIT_NOFILE, &files);
-  if (files.rlim_cur < 2048) {
-    files.rlim_cur = std::min<rlim_t>(files.rlim_max, 4096);
-    setrlimit(RLIMIT_NOFILE, &files);
-  }
-  if (files.rlim_cur < 1400) GTEST_SKIP() << "needs 1,400 open files, the hard limit is " << files.rlim_max;
+  if (!EnsureOpenFiles(1400)) GTEST_SKIP() << "needs 1,400 open files";
   TempDir dir;
   ServerProcess server(dir.Sub("server"));
   ASSERT_TRUE(server.running());
@@ -270,78 +246,23 @@ TEST(StalledBodyTest, SixHundredHostsSlowHeadersAndStalledBodies) {
   ASSERT_TRUE(lan.Setup("08800", "lan"));
   for (int i = 0; i < 100; ++i) ASSERT_FALSE(lan.NewIdea("Nấm " + std::to_string(i)).empty());
 
-  auto address = [](int i) { return "127.0." + std::to_string(10 + i / 200) + "." + std::to_string(1 + i % 200); };
-  std::vector<int> slow_headers, stalled_bodies;
-  for (int i = 0; i < 300; ++i) {
-    int fd = ConnectFrom(address(i).c_str(), server.port());
-    ASSERT_GE(fd, 0) << address(i);
-    slow_headers.push_back(fd);
-  }
-  for (int i = 300; i < 600; ++i) {
-    int fd = ConnectFrom(address(i).c_str(), server.port());
-    ASSERT_GE(fd, 0) << address(i);
-    std::string request = i % 3 == 0 ? "POST /v1/login HTTP/1.1\r\nHost: x\r\nContent-Length: 3000\r\n\r\n{"
-                          : i % 3 == 1 ? "POST /v1/push HTTP/1.1\r\nHost: x\r\nContent-Length: 30000000\r\n\r\n{"
-                                       : "POST /v1/push HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
-                                             "\r\nContent-Length: 30000000\r\n\r\n{";
-    ASSERT_EQ(send(fd, request.data(), request.size(), MSG_NOSIGNAL), static_cast<ssize_t>(request.size()));
-    stalled_bodies.push_back(fd);
-  }
-  // The slow ones send their request line and headers a byte every 300 ms
-  // until the test ends (the server closes them at its deadline).
-  std::atomic<bool> done{false};
-  std::thread drip([&] {
-    const std::string request = "POST /v1/push HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n";
-    for (size_t b = 0; b < request.size() - 1 && !done; ++b) {
-      for (int fd : slow_headers) (void)send(fd, request.data() + b, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-      for (int t = 0; t < 3 && !done; ++t) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  });
-  std::atomic<bool> syncing{true};
-  double slowest_health = 0;
-  int health_checks = 0, health_failures = 0;
-  std::thread health([&] {
-    for (int i = 0; i < 300 && syncing; ++i) {
-      auto t0 = std::chrono::steady_clock::now();
-      client::HttpClient probe(server.url(), once);
-      std::string body;
-      if (!probe.Call("GET", "/healthz", "", &body).ok()) ++health_failures;
-      slowest_health = std::max(slowest_health,
-                                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-      ++health_checks;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  });
-  auto t0 = std::chrono::steady_clock::now();
-  auto s = lan.Run({"sync", "--json"});
-  double sync_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  // Keep probing past the header deadline (10 s), while the lobby closes the slow ones.
-  while (std::chrono::steady_clock::now() - t0 < std::chrono::seconds(12))
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  syncing = false;
-  health.join();
-  done = true;
-  drip.join();
+  HostileCrowd crowd(server.port(), token, 300, 300);
+  ASSERT_TRUE(crowd.connected());
+  RunResult s;
+  double sync_seconds = 0;
+  // Probed past the header deadline (10 s), while the lobby closes the slow ones.
+  HealthProbe health = ProbeHealthWhile(server.url(), [&] {
+    auto t0 = std::chrono::steady_clock::now();
+    s = lan.Run({"sync", "--json"});
+    sync_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }, 12);
   EXPECT_EQ(s.code, 0) << s.out << s.err;
   EXPECT_NE(s.out.find("\"sent\":100"), std::string::npos) << s.out;
   EXPECT_LT(sync_seconds, 30.0);
-  EXPECT_GT(health_checks, 20);
-  EXPECT_EQ(health_failures, 0) << "of " << health_checks;
-  EXPECT_LT(slowest_health, 1.0) << "of " << health_checks << " health checks";
-  // The slow-header connections were closed by the server (deadline 10 s).
-  int closed = 0;
-  for (int fd : slow_headers) {
-    char buf[256];
-    timeval tv{3, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ssize_t n;
-    while ((n = recv(fd, buf, sizeof buf, 0)) > 0) {
-    }
-    if (n == 0 || (n < 0 && errno == ECONNRESET)) ++closed;
-  }
-  EXPECT_EQ(closed, 300);
-  for (int fd : slow_headers) close(fd);
-  for (int fd : stalled_bodies) close(fd);
+  EXPECT_GT(health.checks, 20);
+  EXPECT_EQ(health.failures, 0) << "of " << health.checks;
+  EXPECT_LT(health.slowest_s, 1.0) << "of " << health.checks << " health checks";
+  EXPECT_EQ(crowd.ClosedSlowHeaders(3), 300) << "the lobby closes each at its deadline";
 }
 
 // Reads one HTTP answer (headers and a Content-Length body) from a blocking socket.

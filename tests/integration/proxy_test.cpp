@@ -1,0 +1,111 @@
+// The documented nginx configuration (docs/deploy/nginx-ocop.conf), as it is
+// in the repository but for its addresses and certificate, in front of a real
+// ocopd: the same six hundred misbehaving hosts as the bare server's test,
+// /healthz through nginx within a second, and a device syncing through it.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "client/http_client.h"
+#include "tests/client/test_home.h"
+#include "tests/integration/harness.h"
+#include "tests/integration/hostile_crowd.h"
+
+namespace ocop::testing {
+namespace {
+
+const char* kNginx = "/usr/sbin/nginx";
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+// The repository's nginx configuration with the test's addresses: the
+// upstream is this ocopd, the listener plain HTTP on loopback (no certificate).
+std::string NginxConfig(const std::string& dir, int listen_port, int ocopd_port) {
+  std::ifstream in(std::string(OCOP_SOURCE_DIR) + "/docs/deploy/nginx-ocop.conf");
+  std::stringstream doc;
+  doc << in.rdbuf();
+  std::string site = doc.str();
+  site = std::regex_replace(site, std::regex(R"(\n  server 10\.0\.0\.12:8080[^\n]*)"), "");
+  site = std::regex_replace(site, std::regex(R"(server 10\.0\.0\.11:8080)"), "server 127.0.0.1:" + std::to_string(ocopd_port));
+  site = std::regex_replace(site, std::regex(R"(listen 443 ssl;)"), "listen 127.0.0.1:" + std::to_string(listen_port) + ";");
+  site = std::regex_replace(site, std::regex(R"(\n  ssl_certificate[^\n]*)"), "");
+  std::string conf = "daemon on;\nworker_processes 1;\nworker_rlimit_nofile 8192;\npid " + dir + "/nginx.pid;\n" +
+                     "error_log " + dir + "/error.log;\n" + (geteuid() == 0 ? "user root;\n" : "") +
+                     "events { worker_connections 4096; }\nhttp {\n  access_log off;\n";
+  for (const char* temp : {"client_body", "proxy", "fastcgi", "uwsgi", "scgi"})
+    conf += std::string("  ") + temp + "_temp_path " + dir + "/" + temp + ";\n";
+  return conf + site + "\n}\n";
+}
+
+TEST(ProxyTest, BehindTheDocumentedNginxSixHundredHostsLeaveHealthAndSync) {
+  if (access(kNginx, X_OK) != 0) GTEST_SKIP() << "nginx is not installed (scripts/setup-deps.sh --tests installs it)";
+  if (!EnsureOpenFiles(1400)) GTEST_SKIP() << "needs 1,400 open files";
+  TempDir dir;
+  ServerProcess server(dir.Sub("server"));
+  ASSERT_TRUE(server.running());
+  ASSERT_TRUE(server.AddUser("lan", "officer", "08800"));
+  ASSERT_TRUE(server.AddUser("thu", "officer", "08800"));
+  const int port = FreePort();
+  const std::string conf = dir.Sub("nginx.conf");
+  std::ofstream(conf) << NginxConfig(dir.path(), port, server.port());
+  auto test_conf = RunProgram(kNginx, {"-t", "-c", conf, "-p", dir.path()});
+  ASSERT_EQ(test_conf.code, 0) << "the documented configuration does not load: " << test_conf.err;
+  auto started = RunProgram(kNginx, {"-c", conf, "-p", dir.path()});
+  ASSERT_EQ(started.code, 0) << started.err;
+  struct Stop {
+    std::string conf, prefix;
+    ~Stop() { RunProgram(kNginx, {"-c", conf, "-p", prefix, "-s", "stop"}); }
+  } stop{conf, dir.path()};
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+
+  client::HttpOptions once;
+  once.max_attempts = 1;
+  std::string login;
+  for (int i = 0; i < 50; ++i) {  // nginx may take a moment to listen
+    if (client::HttpClient(url, once).Call("POST", "/v1/login", R"({"user":"thu","password":"matkhau123"})", &login).ok())
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_NE(login.find("\"token\":\""), std::string::npos) << login;
+  const std::string token = login.substr(login.find("\"token\":\"") + 9, 64);
+  Device lan(dir.Sub("lan"), url);
+  ASSERT_TRUE(lan.Setup("08800", "lan"));
+  for (int i = 0; i < 100; ++i) ASSERT_FALSE(lan.NewIdea("Nấm " + std::to_string(i)).empty());
+
+  HostileCrowd crowd(port, token, 300, 300);
+  ASSERT_TRUE(crowd.connected());
+  RunResult s;
+  double sync_seconds = 0;
+  HealthProbe health = ProbeHealthWhile(url, [&] {
+    auto t0 = std::chrono::steady_clock::now();
+    s = lan.Run({"sync", "--json"});
+    sync_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }, 12);
+  EXPECT_EQ(s.code, 0) << s.out << s.err;
+  EXPECT_NE(s.out.find("\"sent\":100"), std::string::npos) << s.out;
+  EXPECT_LT(sync_seconds, 30.0);
+  EXPECT_GT(health.checks, 20);
+  EXPECT_EQ(health.failures, 0) << "of " << health.checks;
+  EXPECT_LT(health.slowest_s, 1.0) << "of " << health.checks << " health checks";
+  EXPECT_EQ(crowd.ClosedSlowHeaders(5), 300) << "nginx closes each at client_header_timeout";
+}
+
+}  // namespace
+}  // namespace ocop::testing
