@@ -1,11 +1,14 @@
 // The documented nginx configuration (docs/deploy/nginx-ocop.conf), as it is
 // in the repository but for its addresses and certificate, in front of a real
-// ocopd: the same six hundred misbehaving hosts as the bare server's test,
-// /healthz through nginx within a second, and a device syncing through it.
+// ocopd, and HAProxy's (docs/deploy/haproxy.cfg) the same way: the same six
+// hundred misbehaving hosts as the bare server's test, /healthz through the
+// proxy within a second, and a device syncing through it.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <chrono>
 #include <fstream>
@@ -54,31 +57,28 @@ std::string NginxConfig(const std::string& dir, int listen_port, int ocopd_port)
   return conf + site + "\n}\n";
 }
 
-TEST(ProxyTest, BehindTheDocumentedNginxSixHundredHostsLeaveHealthAndSync) {
-  if (access(kNginx, X_OK) != 0) GTEST_SKIP() << "nginx is not installed (scripts/setup-deps.sh --tests installs it)";
-  if (!EnsureOpenFiles(1400)) GTEST_SKIP() << "needs 1,400 open files";
-  TempDir dir;
-  ServerProcess server(dir.Sub("server"));
-  ASSERT_TRUE(server.running());
-  ASSERT_TRUE(server.AddUser("lan", "officer", "08800"));
-  ASSERT_TRUE(server.AddUser("thu", "officer", "08800"));
-  const int port = FreePort();
-  const std::string conf = dir.Sub("nginx.conf");
-  std::ofstream(conf) << NginxConfig(dir.path(), port, server.port());
-  auto test_conf = RunProgram(kNginx, {"-t", "-c", conf, "-p", dir.path()});
-  ASSERT_EQ(test_conf.code, 0) << "the documented configuration does not load: " << test_conf.err;
-  auto started = RunProgram(kNginx, {"-c", conf, "-p", dir.path()});
-  ASSERT_EQ(started.code, 0) << started.err;
-  struct Stop {
-    std::string conf, prefix;
-    ~Stop() { RunProgram(kNginx, {"-c", conf, "-p", prefix, "-s", "stop"}); }
-  } stop{conf, dir.path()};
-  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+// HAProxy's configuration likewise: the listener plain HTTP on loopback, one
+// backend server, this ocopd.
+std::string HaproxyConfig(int listen_port, int ocopd_port) {
+  std::ifstream in(std::string(OCOP_SOURCE_DIR) + "/docs/deploy/haproxy.cfg");
+  std::stringstream doc;
+  doc << in.rdbuf();
+  std::string conf = doc.str();
+  conf = std::regex_replace(conf, std::regex(R"(bind :443 ssl crt \S+)"), "bind 127.0.0.1:" + std::to_string(listen_port));
+  conf = std::regex_replace(conf, std::regex(R"(\n  server ocopd[23][^\n]*)"), "");
+  conf = std::regex_replace(conf, std::regex(R"(server ocopd1 10\.0\.0\.11:8080)"),
+                            "server ocopd1 127.0.0.1:" + std::to_string(ocopd_port));
+  return conf;
+}
 
+// Six hundred misbehaving hosts against the proxy at `port`; a device syncs
+// 100 forms through it while /healthz is asked every 100 ms.
+void CrowdAgainstProxy(const TempDir& dir, int port) {
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
   client::HttpOptions once;
   once.max_attempts = 1;
   std::string login;
-  for (int i = 0; i < 50; ++i) {  // nginx may take a moment to listen
+  for (int i = 0; i < 50; ++i) {  // the proxy may take a moment to listen
     if (client::HttpClient(url, once).Call("POST", "/v1/login", R"({"user":"thu","password":"matkhau123"})", &login).ok())
       break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -104,7 +104,56 @@ TEST(ProxyTest, BehindTheDocumentedNginxSixHundredHostsLeaveHealthAndSync) {
   EXPECT_GT(health.checks, 20);
   EXPECT_EQ(health.failures, 0) << "of " << health.checks;
   EXPECT_LT(health.slowest_s, 1.0) << "of " << health.checks << " health checks";
-  EXPECT_EQ(crowd.ClosedSlowHeaders(5), 300) << "nginx closes each at client_header_timeout";
+  EXPECT_EQ(crowd.ClosedSlowHeaders(5), 300) << "the proxy closes each at its header timeout";
+}
+
+TEST(ProxyTest, BehindTheDocumentedNginxSixHundredHostsLeaveHealthAndSync) {
+  if (access(kNginx, X_OK) != 0) GTEST_SKIP() << "nginx is not installed (scripts/setup-deps.sh --tests installs it)";
+  if (!EnsureOpenFiles(1400)) GTEST_SKIP() << "needs 1,400 open files";
+  TempDir dir;
+  ServerProcess server(dir.Sub("server"));
+  ASSERT_TRUE(server.running());
+  ASSERT_TRUE(server.AddUser("lan", "officer", "08800"));
+  ASSERT_TRUE(server.AddUser("thu", "officer", "08800"));
+  const int port = FreePort();
+  const std::string conf = dir.Sub("nginx.conf");
+  std::ofstream(conf) << NginxConfig(dir.path(), port, server.port());
+  auto test_conf = RunProgram(kNginx, {"-t", "-c", conf, "-p", dir.path()});
+  ASSERT_EQ(test_conf.code, 0) << "the documented configuration does not load: " << test_conf.err;
+  auto started = RunProgram(kNginx, {"-c", conf, "-p", dir.path()});
+  ASSERT_EQ(started.code, 0) << started.err;
+  struct Stop {
+    std::string conf, prefix;
+    ~Stop() { RunProgram(kNginx, {"-c", conf, "-p", prefix, "-s", "stop"}); }
+  } stop{conf, dir.path()};
+  CrowdAgainstProxy(dir, port);
+}
+
+TEST(ProxyTest, BehindTheDocumentedHaproxySixHundredHostsLeaveHealthAndSync) {
+  const char* haproxy = "/usr/sbin/haproxy";
+  if (access(haproxy, X_OK) != 0) GTEST_SKIP() << "HAProxy is not installed (scripts/setup-deps.sh --tests installs it)";
+  if (!EnsureOpenFiles(2600)) GTEST_SKIP() << "needs 2,600 open files";
+  TempDir dir;
+  ServerProcess server(dir.Sub("server"));
+  ASSERT_TRUE(server.running());
+  ASSERT_TRUE(server.AddUser("lan", "officer", "08800"));
+  ASSERT_TRUE(server.AddUser("thu", "officer", "08800"));
+  const int port = FreePort();
+  const std::string conf = dir.Sub("haproxy.cfg"), pid = dir.Sub("haproxy.pid");
+  std::ofstream(conf) << HaproxyConfig(port, server.port());
+  auto check = RunProgram(haproxy, {"-c", "-f", conf});
+  ASSERT_EQ(check.code, 0) << "the documented configuration does not load: " << check.out << check.err;
+  auto started = RunProgram(haproxy, {"-D", "-f", conf, "-p", pid});
+  ASSERT_EQ(started.code, 0) << started.out << started.err;
+  struct Stop {
+    std::string pid;
+    ~Stop() {
+      std::ifstream in(pid);
+      int p = 0;
+      if (in >> p && p > 0) kill(p, SIGTERM);
+    }
+  } stop{pid};
+  CrowdAgainstProxy(dir, port);
 }
 
 }  // namespace
