@@ -130,10 +130,48 @@ Status SubmitIdea(LocalStore& store, const std::string& id, Record* after, Label
     s = store.NextReceipt(year, &n);
     if (!s.ok()) return s;
     if (n) changes.set("receipt_no", FormatReceipt(store.units(), store.commune(), year, *n));
-    else *warning = {"chưa có dải số phiếu: số phiếu sẽ được cấp sau khi đồng bộ (đồng bộ rồi tiếp nhận lại)",
-                     "no receipt numbers reserved yet: sync, then submit again to number this form"};
+    else *warning = {"chưa có dải số phiếu: phiếu sẽ được cấp số tự động ở lần đồng bộ tới",
+                     "no receipt numbers reserved yet: the form gets its number at the next sync, by itself"};
   }
   return store.Update(id, changes, after, /*allow_system=*/true);
+}
+
+Status NumberWaitingIdeas(LocalStore& store, int* numbered) {
+  *numbered = 0;
+  ListQuery q;
+  q.form = "idea";
+  std::vector<Record> ideas;
+  Status s = store.List(q, &ideas);
+  if (!s.ok()) return s;
+  std::vector<std::pair<std::string, std::string>> waiting;  // (submitted at, id)
+  for (const Record& r : ideas) {
+    if (r.deleted || r.status() == "draft" || r.fields.has("receipt_no") || r.unit != store.commune()) continue;
+    // Only the device that received the form numbers it: two devices of one
+    // commune must not give one form two numbers.
+    std::vector<HistoryEntry> history;
+    s = store.History(r.id, &history);
+    if (!s.ok()) return s;
+    for (const HistoryEntry& h : history)
+      if (h.field == "status" && h.new_value == "\"submitted\"" && h.device == store.device_id()) {
+        waiting.emplace_back(h.at, r.id);
+        break;
+      }
+  }
+  std::sort(waiting.begin(), waiting.end());
+  const int year = std::atoi(TodayIso().substr(0, 4).c_str());
+  for (const auto& [at, id] : waiting) {
+    std::optional<int64_t> n;
+    s = store.NextReceipt(year, &n);
+    if (!s.ok()) return s;
+    if (!n) break;  // no block yet: the next sync brings one
+    json::Object changes;
+    changes.set("receipt_no", FormatReceipt(store.units(), store.commune(), year, *n));
+    Record after;
+    s = store.Update(id, changes, &after, /*allow_system=*/true);
+    if (!s.ok()) return s;
+    ++*numbered;
+  }
+  return Status::Ok();
 }
 
 Status TakeDecision(LocalStore& store, const std::string& id, const std::string& name, const std::string& reason,

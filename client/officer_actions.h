@@ -29,6 +29,11 @@ Status ResolveId(LocalStore& store, const std::string& given, std::string* id);
 // *warning is set (Vietnamese, English) when the device holds no number yet.
 Status SubmitIdea(LocalStore& store, const std::string& id, Record* after, Label* warning);
 
+// Ideas this device received (submitted here) before it held any receipt
+// number get one now, oldest first, from the reserved blocks; the sync calls
+// this after each pull, so nobody has to submit again. *numbered counts them.
+Status NumberWaitingIdeas(LocalStore& store, int* numbered);
+
 // Any other decision (return, accept, select, reject, confirm, revoke), with
 // its reason when the decision needs one.
 Status TakeDecision(LocalStore& store, const std::string& id, const std::string& decision, const std::string& reason,

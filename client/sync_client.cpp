@@ -6,6 +6,8 @@
 
 #include "client/sync_client.h"
 
+#include "client/officer_actions.h"
+
 #include "shared/dates.h"
 #include "shared/ids.h"
 #include "shared/messages.h"
@@ -207,6 +209,15 @@ Status SyncClient::Round(SyncReport* report, bool* done, bool* progressed) {
   if (!(pulled_ && !files_settled)) pull = Pull(report, progressed);
   if (pull.ok()) pulled_ = true;
   if (!pull.ok() && !IsLinkFailure(pull)) return pull;
+  // Ideas received before this device held receipt numbers get theirs now
+  // that a pull may have brought a block; the next round sends them.
+  int numbered = 0;
+  if (pull.ok()) {
+    Status n = NumberWaitingIdeas(store_, &numbered);
+    if (!n.ok()) return n;
+    report->numbered += numbered;
+    if (numbered > 0) *progressed = true;
+  }
   if (pull.ok() && options_.with_files && !StopRequested()) {
     std::vector<std::string> missing;
     Status f = store_.MissingFiles(&missing);
@@ -229,7 +240,7 @@ Status SyncClient::Round(SyncReport* report, bool* done, bool* progressed) {
   live_.cuts = report->cuts;
   // Files the server refused (not a link failure) wait for the officer; they
   // do not keep the loop going.
-  *done = push.ok() && pull.ok() && files_settled;
+  *done = push.ok() && pull.ok() && files_settled && numbered == 0;
   return Status::Ok();
 }
 
@@ -633,6 +644,7 @@ json::Object SyncSummary(const Status& s, const SyncReport& report) {
   o.set("files_waiting", report.files_waiting);
   if (!report.files_error.empty()) o.set("files_error", report.files_error);  // why a photo waits
   o.set("files_downloaded", report.files_downloaded);
+  o.set("numbered", report.numbered);
   o.set("attempts", report.attempts);
   o.set("drops", report.cuts);
   o.set("seconds", report.seconds);

@@ -35,6 +35,7 @@ struct SyncReport {
   int64_t files_waiting = 0;      // uploads not finished (the forms synced regardless)
   int64_t files_downloaded = 0;   // with --with-files
   std::string files_error;        // why uploads stopped, if they did
+  int64_t numbered = 0;           // ideas received before the device held receipt numbers, numbered now
   int64_t carried_sent = 0;       // carried files of other devices pushed (ocop import-changes)
   int64_t carried_refused = 0;    // ... and refused by the server (kept with their reason)
   int64_t attempts = 0;           // rounds of push/files/pull tried

@@ -171,6 +171,11 @@ int Sync(Context& ctx) {
     ctx.out << ctx.T("Tệp: đã gửi ", "Files: sent ") << report.files_uploaded << ctx.T(", đã tải về ", ", fetched ")
          << report.files_downloaded << ctx.T(", còn chờ ", ", waiting ") << report.files_waiting
          << (report.files_error.empty() ? "" : " (" + report.files_error + ")") << "\n";
+  if (report.numbered > 0)
+    ctx.out << ctx.T("Đã cấp số phiếu cho ", "Receipt numbers given to ") << report.numbered
+            << ctx.T(" phiếu ý tưởng tiếp nhận trước khi máy có dải số (ocop list)",
+                     " idea forms received before this device held numbers (ocop list)")
+            << "\n";
   if (report.carried_sent > 0 || report.carried_refused > 0)
     ctx.out << ctx.T("Tệp của thiết bị khác: đã gửi ", "Other devices' files: sent ") << report.carried_sent
          << ctx.T(", bị từ chối ", ", refused ") << report.carried_refused << "\n";

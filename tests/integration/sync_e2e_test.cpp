@@ -291,6 +291,47 @@ TEST_F(SyncE2eTest, ReceiptNumbersDoNotCollideAcrossDevices) {
     }
 }
 
+// An idea received on a device that never synced has no number to give; the
+// first sync numbers it with no action from the officer, the coordinator sees
+// the number, a second device of the commune does not number it again, and
+// later syncs leave it as it is.
+TEST_F(SyncE2eTest, AnIdeaReceivedBeforeTheFirstSyncIsNumberedByTheSync) {
+  Device d1 = NewDevice("d1"), d2 = NewDevice("d2"), hoa = NewDevice("hoa");
+  ASSERT_TRUE(d1.Setup("08800", "lan"));
+  std::string id = d1.NewIdea("Miến dong");
+  auto submitted = d1.Run({"submit", id, "--json"});
+  ASSERT_EQ(submitted.code, 0) << submitted.err;
+  EXPECT_EQ(submitted.out.find("receipt_no"), std::string::npos) << submitted.out;
+  EXPECT_NE(submitted.err.find("next sync"), std::string::npos) << submitted.err;
+  ASSERT_TRUE(d2.Setup("08800", "lan"));
+  ASSERT_EQ(d2.Run({"sync"}).code, 0);  // d2 holds numbers before d1's idea arrives
+
+  auto first = d1.Run({"sync", "--json"});
+  ASSERT_EQ(first.code, 0) << first.out << first.err;
+  EXPECT_NE(first.out.find("\"numbered\":1"), std::string::npos) << first.out;
+  auto show = [&](const Device& d) {
+    json::Object::Ptr o;
+    auto r = d.Run({"show", id, "--json"});
+    EXPECT_TRUE(json::ParseObject(r.out, &o).ok()) << r.out << r.err;
+    return o && o->has("fields") && o->getObject("fields")->has("receipt_no")
+               ? o->getObject("fields")->getValue<std::string>("receipt_no")
+               : std::string();
+  };
+  const std::string number = show(d1);
+  EXPECT_NE(number.find("/PĐK-26-253-"), std::string::npos) << number;
+  auto status = d1.Run({"status", "--json"});
+  EXPECT_NE(status.out.find("\"pending_changes\":0"), std::string::npos) << status.out;
+
+  ASSERT_EQ(d2.Run({"sync"}).code, 0);
+  EXPECT_EQ(show(d2), number) << "the other device keeps the number it pulled";
+  ASSERT_TRUE(hoa.Setup("253", "hoa"));
+  ASSERT_EQ(hoa.Run({"sync"}).code, 0);
+  EXPECT_EQ(show(hoa), number);
+  auto again = d1.Run({"sync", "--json"});
+  EXPECT_NE(again.out.find("\"numbered\":0"), std::string::npos) << again.out;
+  EXPECT_EQ(show(d1), number);
+}
+
 }  // namespace
 }  // namespace ocop::testing
 
