@@ -7,11 +7,13 @@
 #include <cstdio>
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 
 #include "shared/dates.h"
 #include "shared/evaluation.h"
 #include "shared/ids.h"
+#include "shared/messages.h"
 #include "shared/localisation.h"
 #include "shared/text.h"
 #include "sync/codec.h"
@@ -271,6 +273,60 @@ Status LocalStore::FillLinked(const std::string& form, Object* fields, bool* fil
   return evaluation::CheckAgainstConfirmation(*fields, id, &confirmation.fields);
 }
 
+Status LocalStore::ResolveId(const std::string& given, std::string* id) {
+  if (given.size() == 36 && ids::IsUuid(given)) {
+    *id = given;
+    return Status::Ok();
+  }
+  // An idea's receipt number ("12/PĐK-26-253-2026") names it too.
+  if (given.find('/') != std::string::npos) {
+    auto st = db_.Prepare("SELECT id FROM records WHERE form = 'idea' AND json_extract(fields, '$.receipt_no') = ? LIMIT 2");
+    st.Bind(1, text::ToNfc(given));
+    std::vector<std::string> found;
+    while (st.Step()) found.push_back(st.Text(0));
+    if (found.size() == 1) {
+      *id = found[0];
+      return Status::Ok();
+    }
+    if (found.empty()) return Status::NotFound("no idea form with receipt number '" + given + "' on this device");
+    return Status::Invalid("receipt number '" + given + "' is on several idea forms; give the id");
+  }
+  // Hyphens are optional and case does not matter: "0193A2B4C5" finds 0193a2b4-c5….
+  std::string digits;
+  for (char ch : given) {
+    if (ch == '-') continue;
+    if (!std::isxdigit(static_cast<unsigned char>(ch))) return Status::Invalid("'" + given + "' is not a record id");
+    digits.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
+  }
+  if (digits.size() < 8) return Status::Invalid("id '" + given + "' is too short: give at least 8 characters");
+  auto st = db_.Prepare("SELECT id FROM records WHERE replace(id, '-', '') LIKE ? LIMIT 2");
+  st.Bind(1, digits + "%");
+  std::vector<std::string> found;
+  while (st.Step()) found.push_back(st.Text(0));
+  if (found.empty()) return Status::NotFound("no record with id '" + given + "'");
+  if (found.size() > 1) return Status::Invalid("id prefix '" + given + "' matches several records; give more characters");
+  *id = found[0];
+  return Status::Ok();
+}
+
+Status LocalStore::ResolveReferences(const FormSchema& schema, const std::vector<std::string>& keys, Object* fields) {
+  for (const auto& k : keys) {
+    const FieldDef* def = schema.Field(k);
+    if (!def || def->type != FieldType::kRef || !fields->has(k) || !fields->get(k).isString()) continue;
+    std::string given = fields->getValue<std::string>(k), id;
+    if (given.empty()) continue;
+    Status s = ResolveId(given, &id);
+    Record target;
+    if (s.ok()) s = Get(id, &target);
+    if (s.code() == Code::kNotFound || (s.ok() && (target.deleted || (!def->ref_form.empty() && target.form != def->ref_form))))
+      return Status::Invalid(msg::FieldName(*def) + ": '" + given +
+                             "' names no such record on this device; sync first, or check the id");
+    if (!s.ok()) return Status::Invalid(msg::FieldName(*def) + ": " + s.message());
+    fields->set(k, id);
+  }
+  return Status::Ok();
+}
+
 Status LocalStore::Create(const std::string& form, Object fields, Record* out, const std::string& unit_in) {
   // Records belong to a commune: this device's, or one below this device's unit.
   const UnitTree& units = units_;
@@ -282,7 +338,10 @@ Status LocalStore::Create(const std::string& form, Object fields, Record* out, c
     return Status::Invalid("unit " + unit + " is not within this device's unit " + commune_);
   const FormSchema* schema = catalog_->Find(form);
   if (!schema) return UnknownForm(form);
-  Status s = ValidateRecord(*schema, &fields, Completeness::kComplete, /*allow_system=*/false);
+  std::vector<std::string> given;
+  fields.getNames(given);
+  Status s = ResolveReferences(*schema, given, &fields);
+  if (s.ok()) s = ValidateRecord(*schema, &fields, Completeness::kComplete, /*allow_system=*/false);
   bool filled = false;
   if (s.ok()) s = FillLinked(form, &fields, &filled);
   if (s.ok() && filled) s = ValidateRecord(*schema, &fields, Completeness::kComplete, /*allow_system=*/false);
@@ -337,7 +396,8 @@ Status LocalStore::Update(const std::string& id, const Object& changes, Record* 
     if (v.isEmpty()) merged.remove(k);
     else merged.set(k, v);
   }
-  s = ValidateRecord(*schema, &merged, Completeness::kComplete, /*allow_system=*/true);
+  s = ResolveReferences(*schema, names, &merged);
+  if (s.ok()) s = ValidateRecord(*schema, &merged, Completeness::kComplete, /*allow_system=*/true);
   bool filled = false;
   if (s.ok()) s = FillLinked(before.form, &merged, &filled);
   if (s.ok() && filled) s = ValidateRecord(*schema, &merged, Completeness::kComplete, /*allow_system=*/true);

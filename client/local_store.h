@@ -78,6 +78,9 @@ class LocalStore {
   // Marks the record deleted (a tombstone that syncs).
   Status Delete(const std::string& id);
   Status Get(const std::string& id, Record* out);
+  // What a person may type for a record: its id with or without hyphens, a
+  // unique prefix of 8 or more hex digits, or an idea's receipt number.
+  Status ResolveId(const std::string& given, std::string* id);
   Status List(const ListQuery& q, std::vector<Record>* out);
   Status History(const std::string& id, std::vector<HistoryEntry>* out);
   // Gives out the next receipt number for the commune and year, or nullopt if the
@@ -176,6 +179,9 @@ class LocalStore {
   // Fields a record takes from another record on this device (an evaluation
   // sheet's localisation criteria from its confirmation); *filled when it did.
   Status FillLinked(const std::string& form, json::Object* fields, bool* filled);
+  // Reference fields among `keys`: what was typed becomes the full id, and the
+  // record it names must be on this device, not deleted, of the right form.
+  Status ResolveReferences(const FormSchema& schema, const std::vector<std::string>& keys, json::Object* fields);
   LocalStore(const Clock& clock) : clock_(clock), hlc_(clock) {}
   Status Load();
   std::string Author();

@@ -23,28 +23,7 @@ std::string DeviceRole(LocalStore& store) {
 
 std::string TodayIso() { return dates::IsoDateFromMillis(SystemClock::Get().NowMillis()); }
 
-Status ResolveId(LocalStore& store, const std::string& given, std::string* id) {
-  if (given.size() == 36) {
-    *id = given;
-    return Status::Ok();
-  }
-  // Hyphens are optional and case does not matter: "0193A2B4C5" finds 0193a2b4-c5….
-  std::string digits;
-  for (char ch : given) {
-    if (ch == '-') continue;
-    if (!std::isxdigit(static_cast<unsigned char>(ch))) return Status::Invalid("'" + given + "' is not a record id");
-    digits.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
-  }
-  if (digits.size() < 8) return Status::Invalid("id '" + given + "' is too short: give at least 8 characters");
-  auto st = store.db().Prepare("SELECT id FROM records WHERE replace(id, '-', '') LIKE ? LIMIT 2");
-  st.Bind(1, digits + "%");
-  std::vector<std::string> found;
-  while (st.Step()) found.push_back(st.Text(0));
-  if (found.empty()) return Status::NotFound("no record with id '" + given + "'");
-  if (found.size() > 1) return Status::Invalid("id prefix '" + given + "' matches several records; give more characters");
-  *id = found[0];
-  return Status::Ok();
-}
+Status ResolveId(LocalStore& store, const std::string& given, std::string* id) { return store.ResolveId(given, id); }
 
 namespace {
 

@@ -211,6 +211,11 @@ class SyncService {
   // Rules between records: an evaluation sheet's localisation criteria equal
   // its confirmation's; a business plan is submitted only for a selected idea.
   Status CheckLinks(WriteTxn& txn, RecordCache* cache, const StoredRecord* existing, const sync::Change& c);
+  // A reference field (an idea's id on a visit, say) must name a live record
+  // of the form it names, in the user's scope, on the server or created
+  // earlier in the same change set (`created`: id -> form).
+  Status CheckReferences(const AuthUser& user, WriteTxn& txn, RecordCache* cache,
+                         const std::map<std::string, std::string>& created, const sync::Change& c);
   // A certificate's stars are the council's: the scored sheets of its idea,
   // level and year in its commune (this transaction's included).
   Status CheckCertificate(WriteTxn& txn, const std::string& unit_path, const json::Object& certificate);

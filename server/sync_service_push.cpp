@@ -11,6 +11,7 @@
 #include "shared/evaluation.h"
 #include "shared/ids.h"
 #include "shared/localisation.h"
+#include "shared/messages.h"
 #include "shared/text.h"
 #include "shared/workflow.h"
 #include "sync/carried.h"
@@ -172,6 +173,34 @@ Status SyncService::CheckLinks(WriteTxn& txn, RecordCache* cache, const StoredRe
   return Status::Ok();
 }
 
+Status SyncService::CheckReferences(const AuthUser& user, WriteTxn& txn, RecordCache* cache,
+                                    const std::map<std::string, std::string>& created, const sync::Change& c) {
+  if (c.op == sync::op::kDelete) return Status::Ok();
+  const FormSchema* schema = catalog_.Find(c.form);
+  for (const auto& f : c.fields) {
+    const FieldDef* def = schema ? schema->Field(f.key) : nullptr;
+    if (!def || def->type != FieldType::kRef) continue;
+    Var v;
+    if (!json::Parse(f.new_value, &v).ok() || !v.isString()) continue;  // emptied: nothing to check
+    std::string ref = v.convert<std::string>();
+    auto here = created.find(ref);
+    bool ok;
+    if (here != created.end()) {
+      ok = def->ref_form.empty() || here->second == def->ref_form;
+    } else {
+      const StoredRecord* target = nullptr;
+      Status s = Lookup(txn, ref, cache, &target);
+      if (!s.ok()) return s;
+      ok = target && !target->deleted && (def->ref_form.empty() || target->form == def->ref_form) &&
+           InScope(user, target->unit_path);
+    }
+    if (!ok)
+      return Status::Invalid("record " + c.record_id + ": " + msg::FieldName(*def) + ": '" + ref +
+                             "' names no such record on the server within your scope");
+  }
+  return Status::Ok();
+}
+
 Status SyncService::CheckCertificate(WriteTxn& txn, const std::string& unit_path, const Object& cert) {
   if (Text(cert, "status") == "revoked") return Status::Ok();
   std::vector<StoredRecord> rows;
@@ -277,10 +306,13 @@ Status SyncService::PushChecked(const AuthUser& user, sync::ChangeSet cs, sync::
     // Check everything before changing anything: a change set is applied whole or not at all.
     std::set<std::string> ids;
     RecordCache cache;
+    std::map<std::string, std::string> created;
     for (auto& c : cs.changes) {
       if (!ids.insert(c.change_id).second) return Status::Invalid("change " + c.change_id + " appears twice");
       st = CheckChange(user, txn, &cache, &c);
+      if (st.ok()) st = CheckReferences(user, txn, &cache, created, c);
       if (!st.ok()) return st;
+      if (c.op == sync::op::kCreate) created.emplace(c.record_id, c.form);
     }
 
     sync::PushResult result;

@@ -55,6 +55,39 @@ class LocalStoreTest : public ::testing::Test {
   std::unique_ptr<LocalStore> store_;
 };
 
+// A visit's idea is typed as a person types it (an id without hyphens, a
+// prefix, a receipt number) and must name an idea on this device.
+TEST_F(LocalStoreTest, AReferenceNamesAnIdeaOnTheDeviceAsAPersonTypesIt) {
+  Record idea, visit;
+  ASSERT_TRUE(store_->Create("idea", Idea("Ổi"), &idea).ok());
+  Object number;
+  number.set("receipt_no", "7/PĐK-26-253-2026");
+  ASSERT_TRUE(store_->Update(idea.id, number, &idea, /*allow_system=*/true).ok());
+  auto visit_for = [](const std::string& idea_ref) {
+    Object v;
+    v.set("visited_on", "2026-11-20");
+    v.set("purpose", "advice");
+    v.set("findings", "Tốt");
+    v.set("idea_id", idea_ref);
+    return v;
+  };
+  Status s = store_->Create("visit", visit_for(ids::NewUuid()), &visit);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("names no such record on this device"), std::string::npos) << s.message();
+  std::string hyphenless;
+  for (char ch : idea.id)
+    if (ch != '-') hyphenless += ch;
+  for (const std::string& typed : {hyphenless, hyphenless.substr(0, 20), std::string("7/PĐK-26-253-2026")}) {
+    ASSERT_TRUE(store_->Create("visit", visit_for(typed), &visit).ok()) << typed;
+    EXPECT_EQ(visit.fields.getValue<std::string>("idea_id"), idea.id) << typed;
+  }
+  // A visit is not an idea.
+  EXPECT_EQ(store_->Create("visit", visit_for(visit.id), &visit).code(), Code::kInvalidArgument);
+  Object edit;
+  edit.set("idea_id", ids::NewUuid());
+  EXPECT_EQ(store_->Update(visit.id, edit, &visit).code(), Code::kInvalidArgument);
+}
+
 TEST_F(LocalStoreTest, InitRefusesUnknownCommunesAndNonCommunes) {
   testing::TempDir other;
   EXPECT_EQ(LocalStore::Init(other.Sub("a"), "99999", "", UnitTree::Sample(), clock_).code(), Code::kInvalidArgument);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "tests/client/test_home.h"
 
 namespace ocop::client {
@@ -24,7 +26,7 @@ class ReportTest : public ::testing::Test {
     Visit("08800", "2026-11-23");
     Visit("08821", "2026-11-30");  // next week
     Object c;
-    c.set("idea_id", "01a20b70-f8e5-74cb-b587-824a74cea41e");
+    c.set("idea_id", idea_ids_["Ổi Đôn Nhân"]);  // a confirmation names an idea on the device
     c.set("product_name", "Ổi Đôn Nhân");
     c.set("year", Poco::Int64(2026));
     c.set("workers_total", Poco::Int64(10));
@@ -46,6 +48,7 @@ class ReportTest : public ::testing::Test {
     o.set("description", "Mô tả");
     Record r;
     ASSERT_TRUE(store_->Create("idea", o, &r, unit).ok());
+    idea_ids_[product] = r.id;
     Object w;
     w.set("status", status);
     if (!received.empty()) w.set("received_on", received);
@@ -66,6 +69,7 @@ class ReportTest : public ::testing::Test {
   testing::TempDir dir_;
   FakeClock clock_{1795453200000LL};
   std::unique_ptr<LocalStore> store_;
+  std::map<std::string, std::string> idea_ids_;  // product -> id
 };
 
 TEST_F(ReportTest, FiguresMatchTheFixture) {

@@ -161,6 +161,38 @@ TEST_F(SyncServiceTest, ScopeIsEnforcedAndRefusalIsWhole) {
   EXPECT_EQ(PullAll(admin).size(), 2u);
 }
 
+// A visit (or confirmation) names its idea: the idea must be on the server,
+// alive, an idea, and in the pusher's scope, or created earlier in the same
+// change set. A dangling id is refused with the field's name.
+TEST_F(SyncServiceTest, AReferenceMustNameARecordInScope) {
+  AuthUser lan = Auth("lan"), minh = Auth("minh");
+  sync::PushResult r;
+  Change lans_idea = Create("08800", "Ổi"), minhs_idea = Create("08761", "Mật ong");
+  ASSERT_TRUE(service_->Push(lan, Set({lans_idea}), &r).ok());
+  ASSERT_TRUE(service_->Push(minh, Set({minhs_idea}), &r).ok());
+  auto visit = [&](const std::string& idea_id) {
+    Change v = Create("08800", "x");
+    v.form = "visit";
+    v.fields = {{"visited_on", "null", "\"2026-11-20\""}, {"purpose", "null", "\"advice\""},
+                {"findings", "null", "\"Tốt\""}, {"idea_id", "null", "\"" + idea_id + "\""}};
+    return v;
+  };
+  Status s = service_->Push(lan, Set({visit(ids::NewUuid())}), &r);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument) << s.message();
+  EXPECT_NE(s.message().find("field 'idea_id'"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("names no such record"), std::string::npos) << s.message();
+  s = service_->Push(lan, Set({visit(minhs_idea.record_id)}), &r);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument) << "another district's idea: " << s.message();
+  Change earlier_visit = visit(lans_idea.record_id);
+  earlier_visit.fields[3].new_value = "\"" + earlier_visit.record_id + "\"";  // names itself: a visit, not an idea
+  EXPECT_EQ(service_->Push(lan, Set({earlier_visit}), &r).code(), Code::kInvalidArgument);
+  EXPECT_TRUE(service_->Push(lan, Set({visit(lans_idea.record_id)}), &r).ok());
+  Change new_idea = Create("08800", "Chè");
+  EXPECT_TRUE(service_->Push(lan, Set({new_idea, visit(new_idea.record_id)}), &r).ok())
+      << "an idea created earlier in the same change set";
+  EXPECT_EQ(PullAll(lan).size(), 4u);  // two ideas, two visits
+}
+
 TEST_F(SyncServiceTest, SchemaViolationsAreRefusedWithTheField) {
   AuthUser lan = Auth("lan");
   sync::PushResult r;
