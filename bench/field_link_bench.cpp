@@ -37,6 +37,7 @@ Run SyncAll(const LinkProfile& profile, int forms, size_t photo_bytes, const std
   std::string photo(photo_bytes, '\0');
   uint32_t x = 7;
   for (auto& c : photo) c = static_cast<char>((x = x * 1664525u + 1013904223u) >> 24);
+  photo.replace(0, 4, "\xFF\xD8\xFF\xE0", 4);  // a JPEG's first bytes: only photos are attached
   std::string path = dir.Sub("anh.jpg");
   FILE* f = fopen(path.c_str(), "wb");
   fwrite(photo.data(), 1, photo.size(), f);

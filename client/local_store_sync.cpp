@@ -11,6 +11,7 @@
 #include "client/local_store_internal.h"
 #include "shared/dates.h"
 #include "shared/hash.h"
+#include "shared/media.h"
 #include "shared/ids.h"
 #include "shared/text.h"
 #include "sync/codec.h"
@@ -346,6 +347,8 @@ Status LocalStore::Attach(const std::string& id, const std::string& bytes, const
   const FormSchema* schema = catalog_->Find(r.form);
   if (!schema || !schema->Field("photos")) return Status::Invalid("files are attached to site visits; this is a " + r.form);
   if (bytes.empty()) return Status::Invalid("the file is empty");
+  if (media::ImageKind(bytes).empty())
+    return Status::Invalid("the file is not a photo: only JPEG, PNG and WebP images are attached");
   std::string sha = hash::Sha256Hex(bytes);
   s = SaveFile(sha, bytes);  // the bytes are safe on disk before the record names them
   if (!s.ok()) return s;

@@ -2,6 +2,8 @@
 // downloads, resumable push bodies.
 #include "server/sync_service.h"
 
+#include "shared/media.h"
+
 #include "server/disk_space.h"
 #include "shared/receipt.h"
 
@@ -268,6 +270,10 @@ Status SyncService::AppendUpload(const AuthUser& user, const std::string& sha, i
   if (!s.ok()) return s;
   if (!found || !InScope(user, rec.unit_path)) return Status::Denied("file " + sha + " is outside your scope");
   if (files_->Complete(sha)) return files_->Append(sha, *size, offset, bytes, received);  // a repeated last chunk
+  if (offset == 0 && !media::CanBeImage(bytes, *size)) {
+    uploads_.Finished("photo:" + sha);
+    return Status::Invalid("the file is not a photo: only JPEG, PNG and WebP images are taken");
+  }
   s = uploads_.Admit(user.name, "photo:" + sha, *size, clock_.NowMillis());
   if (s.ok()) s = CheckSpace();
   if (!s.ok()) return s;

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "shared/clock.h"
 #include "shared/dates.h"
 #include "shared/embedded.h"
 #include "shared/evaluation.h"
@@ -72,6 +73,7 @@ Status ReadField(const Object::Ptr& o, FieldDef* f, const std::string& where) {
   f->system = o->optValue<bool>("system", false);
   f->computed = o->optValue<bool>("computed", false);
   f->multiline = o->optValue<bool>("multiline", false);
+  f->past = o->optValue<bool>("past", false);
   f->max_length = o->optValue<unsigned>("max_length", 0);
   f->max_items = o->optValue<unsigned>("max_items", 0);
   if (o->has("min")) f->has_min = true, f->min = o->getValue<double>("min");
@@ -304,6 +306,11 @@ Status CheckValue(const FieldDef& f, const Var& in, Var* out) {
         auto iso = dates::ParseDate(s);
         if (!iso) return Status::Invalid(Name(f) + ": '" + s + "' is not a date (dd/mm/yyyy or yyyy-mm-dd)");
         s = *iso;
+        // OCOP began in 2018; a date before 1990 or from 2100 on is a typing slip.
+        if (s < "1990-01-01" || s >= "2100-01-01")
+          return Status::Invalid(Name(f) + ": " + dates::ToDisplay(s) + " is not a plausible date (1990 to 2099)");
+        if (f.past && s > dates::AddDays(dates::IsoDateFromMillis(SystemClock::Get().NowMillis()), 1))
+          return Status::Invalid(Name(f) + ": " + dates::ToDisplay(s) + " is in the future");
       } else {
         if (!IsChoice(f, s)) return Status::Invalid(Name(f) + ": '" + s + "' is not one of " + ChoiceList(f));
       }

@@ -38,6 +38,9 @@ struct FieldDef {
   bool system = false;    // set by workflow commands, not by --set
   bool computed = false;  // derived (see localisation.h); never set from outside
   bool multiline = false;
+  // A date of something that has happened (a visit, a receipt): not later
+  // than tomorrow (a day's grace for clocks and time zones).
+  bool past = false;
   size_t max_length = 0;  // text, in code points; 0 = no limit beyond the global one
   bool has_min = false, has_max = false;
   double min = 0, max = 0;

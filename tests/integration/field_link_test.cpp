@@ -28,6 +28,7 @@ std::string Photo(size_t size, uint32_t seed) {
     seed = seed * 1664525u + 1013904223u;
     c = static_cast<char>(seed >> 24);
   }
+  photo.replace(0, 4, "\xFF\xD8\xFF\xE0", 4);  // a JPEG's first bytes: only photos are attached
   return photo;
 }
 

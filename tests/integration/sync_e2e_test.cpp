@@ -354,6 +354,7 @@ TEST_F(SyncE2eTest, PhotoUploadResumesAcrossDroppedConnections) {
     x = x * 1664525u + 1013904223u;
     c = static_cast<char>(x >> 24);
   }
+  photo.replace(0, 4, "\xFF\xD8\xFF\xE0", 4);  // a JPEG's first bytes: only photos are attached
   std::string path = dir_.Sub("xuong.jpg");
   FILE* f = fopen(path.c_str(), "wb");
   ASSERT_EQ(fwrite(photo.data(), 1, photo.size(), f), photo.size());
@@ -409,6 +410,18 @@ TEST_F(SyncE2eTest, AttachRefusesWrongRecordsAndMissingFiles) {
   std::string visit = v.out.substr(0, 36);
   EXPECT_EQ(lan.Run({"attach", visit, dir_.Sub("missing.jpg")}).code, 3);
   EXPECT_EQ(lan.Run({"attach", visit}).code, 2);
+  // A text file named like a photo is refused by its bytes, in Vietnamese by default.
+  std::string notes = dir_.Sub("ghi-chep.jpg");
+  FILE* f = fopen(notes.c_str(), "wb");
+  fputs("Ghi chép chuyến đi", f);
+  fclose(f);
+  auto text = lan.Run({"--lang", "vi", "attach", visit, notes});
+  EXPECT_EQ(text.code, 3) << text.out << text.err;
+  EXPECT_NE(text.err.find("không phải ảnh"), std::string::npos) << text.err;
+  // A visit dated in 2099 is refused too.
+  auto future = lan.Run({"new", "visit", "--set", "visited_on=01/12/2099", "--set", "purpose=advice", "--set", "findings=x"});
+  EXPECT_EQ(future.code, 3) << future.out;
+  EXPECT_NE(future.err.find("is in the future"), std::string::npos) << future.err;
 }
 
 }  // namespace

@@ -1,4 +1,6 @@
 #include "shared/forms.h"
+#include "shared/clock.h"
+#include "shared/dates.h"
 
 #include <gtest/gtest.h>
 
@@ -46,6 +48,26 @@ TEST(FormsTest, CatalogHasTheThreeFormsWithContractKeys) {
     for (const auto& f : materials->item_fields) found |= f.key == k;
     EXPECT_TRUE(found) << k;
   }
+}
+
+// Dates within plausible bounds: no year before 1990 or from 2100, and a
+// visit (something that happened) not later than tomorrow; a follow-up may be
+// planned ahead.
+TEST(FormsTest, DatesArePlausibleAndPastEventsAreNotInTheFuture) {
+  const FieldDef& visited = *Visit().Field("visited_on");
+  const FieldDef& follow_up = *Visit().Field("follow_up_on");
+  json::Var out;
+  std::string today = dates::IsoDateFromMillis(SystemClock::Get().NowMillis());
+  EXPECT_TRUE(CheckValue(visited, today, &out).ok());
+  EXPECT_TRUE(CheckValue(visited, dates::AddDays(today, 1), &out).ok()) << "a day's grace for clocks";
+  Status s = CheckValue(visited, dates::AddDays(today, 3), &out);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("is in the future"), std::string::npos) << s.message();
+  EXPECT_EQ(CheckValue(visited, "01/12/2099", &out).code(), Code::kInvalidArgument);
+  EXPECT_TRUE(CheckValue(follow_up, dates::AddDays(today, 90), &out).ok());
+  s = CheckValue(follow_up, "2109-01-01", &out);
+  EXPECT_NE(s.message().find("not a plausible date"), std::string::npos) << s.message();
+  EXPECT_EQ(CheckValue(visited, "12/05/1969", &out).code(), Code::kInvalidArgument);
 }
 
 TEST(FormsTest, IntegerRangeBothSides) {

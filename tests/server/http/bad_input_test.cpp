@@ -17,6 +17,7 @@
 #include "server/http/http_api.h"
 #include "server/store/sqlite_server_store.h"
 #include "tests/support/test_store.h"
+#include "shared/hash.h"
 #include "shared/ids.h"
 #include "sync/codec.h"
 #include "tests/client/test_home.h"
@@ -77,7 +78,12 @@ class BadInputTest : public ::testing::Test {
     clock_.Advance(11LL * 24 * 3600 * 1000);
     // Some state to protect: one record of lan's, pushed.
     ASSERT_EQ(Call("POST", "/v1/push", ChangeSetJson(existing_cs_, "08800", existing_record_), "lan").status, 200);
+    // An upload begun for a text file named like a photo: its bytes are refused.
+    ASSERT_EQ(Call("POST", "/v1/files/" + kTextSha, R"({"size":22,"record_id":")" + existing_record_ + "\"}", "lan").status, 200);
   }
+  // SHA-256 of kText.
+  const std::string kText = "Ghi chép chuyến đi";  // 22 bytes of UTF-8 text
+  const std::string kTextSha = hash::Sha256Hex(kText);
   void TearDown() override {
     if (server_) server_->stop();
   }
@@ -220,6 +226,7 @@ TEST_F(BadInputTest, EveryHostileRequestGetsItsDocumented4xxAndChangesNothing) {
       {"file: begin for a record not there", "POST", "/v1/files/" + std::string(64, 'e'), R"({"size":10,"record_id":")" + ids::NewUuid() + "\"}", "lan", "application/json", "", 404, "not_found"},
       {"file: 30 GB announced", "POST", "/v1/files/" + std::string(64, 'e'), R"({"size":30000000000,"record_id":")" + rec + "\"}", "lan", "application/json", "", 413, "payload_too_large"},
       {"file: negative size", "POST", "/v1/files/" + std::string(64, 'e'), R"({"size":-1,"record_id":")" + rec + "\"}", "lan", "application/json", "", 413, "payload_too_large"},
+      {"file: text instead of a photo", "PUT", "/v1/files/" + kTextSha + "?offset=0", kText, "lan", "application/octet-stream", "", 400, "invalid_argument"},
       {"file: chunk without begin", "PUT", "/v1/files/" + std::string(64, 'f') + "?offset=0", "abc", "lan", "application/octet-stream", "", 404, "not_found"},
       // Routes and methods.
       {"unknown endpoint", "GET", "/v1/secrets", "", "lan", "application/json", "", 404, "not_found"},
