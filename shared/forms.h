@@ -48,6 +48,7 @@ struct FieldDef {
   std::string ref_form;  // for kRef
   std::vector<Choice> choices;
   std::vector<FieldDef> item_fields;  // for kList: each item is an object of these
+  Label items_label;                  // for kList: what its rows are, counted ("3 nguyên liệu")
   size_t max_items = 0;
 };
 
@@ -114,6 +115,14 @@ Status CheckRequiredAndCrossField(const FormSchema& schema, const json::Object& 
 
 // Display form of a value ("" for null): dates dd/mm/yyyy, choices by label.
 std::string DisplayValue(const FieldDef& field, const json::Var& v, const std::string& lang);
+// A stored value written as JSON text (as history keeps it) in words, for a
+// person: labels for choices and statuses, dd/mm/yyyy, Vietnamese numbers
+// (1.500.000; 21,45; years and codes ungrouped), lists counted ("3 nguyên
+// liệu"), "(trống)" for no value. `field` may be null (an unknown key).
+std::string DisplayJson(const FieldDef* field, const std::string& json_text, const std::string& lang);
+// A number as a person reads it in `lang`: vi 1.234.567,5; en 1,234,567.5.
+// `group` false for years and codes.
+std::string NumberText(double n, const std::string& lang, bool group = true);
 
 // What a search matches a record against (text::SearchKey of its texts, choice
 // labels and list rows): the device's list and the server's console search the

@@ -4,6 +4,7 @@
 #include <functional>
 #include <iomanip>
 #include <iostream>
+#include <limits>
 #include <sstream>
 
 #include "client/cli/command.h"
@@ -11,6 +12,7 @@
 #include "client/http_client.h"
 #include "client/officer_actions.h"
 #include "client/sync_client.h"
+#include "shared/dates.h"
 #include "shared/messages.h"
 #include "shared/text.h"
 
@@ -247,6 +249,17 @@ int List(Context& ctx) {
   return 0;
 }
 
+// A history entry's kind in words (the server's audit kinds and the device's own).
+std::string ChangeKindText(const Context& ctx, const std::string& kind) {
+  if (kind == "create") return ctx.T("tạo phiếu", "created");
+  if (kind == "update" || kind == "apply") return ctx.T("sửa", "edited");
+  if (kind == "delete") return ctx.T("xoá", "deleted");
+  if (kind == "conflict") return ctx.T("xung đột", "conflict");
+  if (kind == "resolve") return ctx.T("xử lý xung đột", "conflict resolved");
+  if (kind == "local") return ctx.T("ghi trên máy này", "recorded on this device");
+  return kind;
+}
+
 int History(Context& ctx) {
   std::string id;
   Status s = ctx.TargetRecord(&id);
@@ -275,14 +288,41 @@ int History(Context& ctx) {
     return 0;
   }
   if (!note.empty()) ctx.err << note << "\n";
+  // In words: when in Vietnam's time, who, what kind of change, and each
+  // field by its label with its values as the record shows them.
+  const FormSchema* schema = nullptr;
+  Record r;
+  if (ctx.store->Get(id, &r).ok()) schema = ctx.store->catalog().Find(r.form);
+  // Within a change, fields in the form's order.
+  auto position = [&](const std::string& key) {
+    if (schema)
+      for (size_t i = 0; i < schema->fields.size(); ++i)
+        if (schema->fields[i].key == key) return i;
+    return std::numeric_limits<size_t>::max();
+  };
+  for (size_t begin = 0; begin < entries.size();) {
+    size_t end = begin;
+    while (end < entries.size() && entries[end].change_id == entries[begin].change_id) ++end;
+    std::stable_sort(entries.begin() + static_cast<long>(begin), entries.begin() + static_cast<long>(end),
+                     [&](const HistoryEntry& a, const HistoryEntry& b) { return position(a.field) < position(b.field); });
+    begin = end;
+  }
   std::string last_change;
   for (const auto& e : entries) {
     if (e.change_id != last_change) {
       std::string kind = e.origin.rfind("server:", 0) == 0 ? e.origin.substr(7) : "local";
-      ctx.out << e.at << "  " << e.author << ctx.T(" (thiết bị ", " (device ") << e.device.substr(0, 8) << ")  " << kind << "\n";
+      ctx.out << dates::TimestampToDisplay(e.at) << "  " << ChangeKindText(ctx, kind);
+      if (kind != "local") {
+        std::string device = e.device == ctx.store->device_id() ? ctx.T("máy này", "this device")
+                                                                : ctx.T("máy ", "device ") + e.device.substr(0, 8);
+        ctx.out << "  " << (e.author.empty() ? "—" : e.author) << " (" << device << ")";
+      }
+      ctx.out << "\n";
       last_change = e.change_id;
     }
-    ctx.out << "    " << e.field << ": " << e.old_value << " -> " << e.new_value << "\n";
+    const FieldDef* f = schema ? schema->Field(e.field) : nullptr;
+    ctx.out << "    " << (f ? f->label.In(ctx.lang) : e.field) << ": " << DisplayJson(f, e.old_value, ctx.lang) << " → "
+            << DisplayJson(f, e.new_value, ctx.lang) << "\n";
   }
   return 0;
 }

@@ -70,6 +70,20 @@ TEST(FormsTest, DatesArePlausibleAndPastEventsAreNotInTheFuture) {
   EXPECT_EQ(CheckValue(visited, "12/05/1969", &out).code(), Code::kInvalidArgument);
 }
 
+TEST(FormsTest, NumbersAndListsReadAsAPersonWritesThem) {
+  EXPECT_EQ(NumberText(1500000, "vi"), "1.500.000");
+  EXPECT_EQ(NumberText(1500000, "en"), "1,500,000");
+  EXPECT_EQ(NumberText(21.4512, "vi"), "21,4512");
+  EXPECT_EQ(NumberText(-1234.5, "vi"), "-1.234,5");
+  EXPECT_EQ(NumberText(2026, "vi", false), "2026");
+  EXPECT_EQ(DisplayJson(Confirmation().Field("year"), "2026", "vi"), "2026") << "years are not grouped";
+  EXPECT_EQ(DisplayJson(Confirmation().Field("materials"), R"([{"name":"Ổi"},{"name":"Đường"},{"name":"Muối"}])", "vi"),
+            "3 nguyên liệu");
+  EXPECT_EQ(DisplayJson(Idea().Field("status"), "\"submitted\"", "vi"), "Đã tiếp nhận");
+  EXPECT_EQ(DisplayJson(Idea().Field("status"), "null", "en"), "(empty)");
+  EXPECT_EQ(DisplayJson(Visit().Field("visited_on"), "\"2026-11-24\"", "vi"), "24/11/2026");
+}
+
 TEST(FormsTest, IntegerRangeBothSides) {
   EXPECT_FALSE(Accepts(Idea(), "product_group", "0"));
   EXPECT_TRUE(Accepts(Idea(), "product_group", "1"));

@@ -338,8 +338,10 @@
       h('div', {class: 'scroll'}, h('table', {class: 'list stack', id: 'history-table'},
         h('thead', {}, h('tr', {}, [t('Lúc', 'When'), t('Người', 'Who'), t('Thiết bị', 'Device'), t('Trường', 'Field'), t('Cũ → mới', 'Old → new')].map((x) => h('th', {}, x)))),
         h('tbody', {}, res.history.map((e) => h('tr', {},
-          h('td', {}, O.date(e.at, true)), h('td', {}, e.author || '—'), h('td', {}, h('code', {}, (e.device || '').slice(0, 8))),
-          h('td', {}, label(e.field)), h('td', {}, (e.old || '∅') + ' → ' + (e.new || '∅'))))))),
+          h('td', {}, O.date(e.at, true)),
+          h('td', {}, !e.author || e.author.startsWith('local@') ? t('máy này', 'this device') : e.author),
+          h('td', {}, e.device ? '…' + e.device.slice(-8) : '—'),
+          h('td', {}, label(e.field)), h('td', {}, O.historyValue(schema, e.field, e.old) + ' → ' + O.historyValue(schema, e.field, e.new))))))),
       h('a', {class: 'button', href: '#/r/' + r.id}, t('Quay lại', 'Back')));
   }
 

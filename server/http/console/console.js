@@ -21,16 +21,7 @@
   const stat = (n, label, id) => h('div', {class: 'stat', id}, h('div', {class: 'n'}, n), h('div', {class: 'l'}, label));
   const fail = (e) => toast(O.msg(e.message), true);
   // A stored value (canonical JSON text) as it reads.
-  function shownValue(schema, field, text) {
-    if (text === '' || text === null || text === undefined) return '—';
-    let v;
-    try { v = JSON.parse(text); } catch (e) { return text; }
-    if (v === null) return '—';
-    if (field === '_deleted') return v ? t('đã xoá', 'deleted') : t('còn', 'kept');
-    const f = schema && schema.fields.find((x) => x.key === field);
-    if (f && f.type !== 'list') return O.display(f, v);
-    return typeof v === 'string' ? v : JSON.stringify(v);
-  }
+  const shownValue = (schema, field, text) => O.historyValue(schema, field, text);
   // Device ids are time-ordered (UUIDv7): two devices set up the same day share
   // their first digits, so the last ones tell them apart.
   const deviceName = (id) => (id ? '…' + id.slice(-8) : '?');
@@ -345,7 +336,7 @@
         t('Cũ', 'Old'), t('Mới', 'New')].map((x) => h('th', {}, x)))),
       h('tbody', {}, rows.slice().reverse().map((e) => h('tr', {},
         h('td', {}, O.date(e.at, true)), h('td', {}, e.author), h('td', {}, deviceName(e.device)),
-        h('td', {}, fieldName(schema, e.field), e.kind && e.kind !== 'apply' ? [' ', h('span', {class: 'badge'}, e.kind)] : null),
+        h('td', {}, fieldName(schema, e.field), e.kind && e.kind !== 'apply' ? [' ', h('span', {class: 'badge'}, O.changeKind(e.kind))] : null),
         h('td', {}, shownValue(schema, e.field, e.old)), h('td', {}, shownValue(schema, e.field, e.new)))))));
   }
 

@@ -185,9 +185,33 @@ const O = (() => {
     }
     if (f.type === 'multichoice')
       return (v || []).map((x) => display(Object.assign({}, f, {type: 'choice'}), x)).join(', ');
-    if (f.type === 'integer') return number(v, 0);
+    // Years and codes as written (2026, not 2.026).
+    if (f.type === 'integer') return /year|code/.test(f.key) ? String(v) : number(v, 0);
     if (f.type === 'number') return f.key.includes('ratio') ? pct(v) : number(v, 6);
+    if (f.type === 'list') {
+      const n = Array.isArray(v) ? v.length : 0;
+      return f.items_label ? n + ' ' + L(f.items_label) : L(f.label) + ' (' + n + ')';
+    }
     return String(v);
+  }
+
+  // A value as history keeps it (JSON text) in words: "(trống)" for none,
+  // labels, dates, numbers, lists counted. Both faces' history tables use it.
+  function historyValue(schema, field, text) {
+    if (text === '' || text === null || text === undefined) return t('(trống)', '(empty)');
+    let v;
+    try { v = JSON.parse(text); } catch (e) { return String(text); }
+    if (v === null) return t('(trống)', '(empty)');
+    if (field === '_deleted') return v ? t('đã xoá', 'deleted') : t('còn', 'kept');
+    const f = schema && (schema.fields || []).find((x) => x.key === field);
+    if (f) return display(f, v);
+    return typeof v === 'string' ? v : JSON.stringify(v);
+  }
+  // A change's kind in words (the server's audit kinds, the device's own).
+  function changeKind(kind) {
+    return ({create: t('tạo phiếu', 'created'), update: t('sửa', 'edited'), apply: t('sửa', 'edited'),
+      delete: t('xoá', 'deleted'), conflict: t('xung đột', 'conflict'), resolve: t('xử lý xung đột', 'conflict resolved'),
+      local: t('ghi trên máy này', 'recorded on this device')})[kind] || kind;
   }
 
   // One input for a field. Numbers stay text so that "1.500.000" is accepted
@@ -413,5 +437,5 @@ const O = (() => {
 
   document.documentElement.lang = lang;
   return {t, L, h, msg, pick, setCriteria, mount, toast, date, number, pct, api, setCsrf, router, showFailure, formEditor, recordView,
-          display, langSwitch, setLang, get lang() { return lang; }};
+          display, historyValue, changeKind, langSwitch, setLang, get lang() { return lang; }};
 })();

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <regex>
+
 #include <map>
 #include <sstream>
 
@@ -76,6 +78,28 @@ TEST_F(CliTest, RecordListSearchShowEditDeleteHistory) {
   list = Run({"list", "idea", "--json"});
   ASSERT_TRUE(json::Parse(list.out, &v).ok());
   EXPECT_EQ(v.extract<json::Array::Ptr>()->size(), 1u);
+}
+
+// History reads as the record does: labels, not keys; choices and statuses
+// by name; dd/mm/yyyy hh:mm; no JSON quotes or nulls; Vietnamese by default.
+TEST_F(CliTest, HistoryIsInWords) {
+  ASSERT_EQ(Run({"init", "--commune", "08800"}).code, 0);
+  std::string id = NewIdea("Chè Shan tuyết");
+  ASSERT_EQ(Run({"edit", id, "--set", "subject_kind=cooperative"}).code, 0);
+  ASSERT_EQ(Run({"submit", id}).code, 0);
+  std::vector<std::string> args = {"--home", dir_.path(), "history", id, "--local"};
+  std::istringstream in;
+  std::ostringstream out, err;
+  ASSERT_EQ(RunCli(args, in, out, err, false, false), 0) << err.str();
+  const std::string vi = out.str();
+  for (const char* words : {"Tên sản phẩm: (trống) → Chè Shan tuyết", "Loại hình chủ thể: Hộ sản xuất kinh doanh → Hợp tác xã",
+                            "Trạng thái: Nháp → Đã tiếp nhận", "ghi trên máy này"})
+    EXPECT_NE(vi.find(words), std::string::npos) << words << " in\n" << vi;
+  for (const char* code : {"\"", "null", "product_name", "household", "submitted", "T0", "Z "})
+    EXPECT_EQ(vi.find(code), std::string::npos) << code << " in\n" << vi;
+  EXPECT_TRUE(std::regex_search(vi, std::regex(R"(\d\d/\d\d/20\d\d \d\d:\d\d)"))) << vi;
+  auto en = Run({"history", id, "--local"});
+  EXPECT_NE(en.out.find("Status: Draft → Submitted"), std::string::npos) << en.out;
 }
 
 TEST_F(CliTest, BadInputIsRefusedAndNothingIsStored) {
