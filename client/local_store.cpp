@@ -327,7 +327,7 @@ Status LocalStore::ResolveReferences(const FormSchema& schema, const std::vector
   return Status::Ok();
 }
 
-Status LocalStore::Create(const std::string& form, Object fields, Record* out, const std::string& unit_in) {
+Status LocalStore::PrepareNew(const std::string& form, Object fields, const std::string& unit_in, Record* out) {
   // Records belong to a commune: this device's, or one below this device's unit.
   const UnitTree& units = units_;
   std::string unit = unit_in.empty() ? commune_ : unit_in;
@@ -348,7 +348,6 @@ Status LocalStore::Create(const std::string& form, Object fields, Record* out, c
   if (!s.ok()) return s;
   fields.set("status", schema->initial_status);
   ApplyComputedFields(form, &fields);
-
   Record r;
   r.id = ids::NewUuid();
   r.form = form;
@@ -356,25 +355,49 @@ Status LocalStore::Create(const std::string& form, Object fields, Record* out, c
   r.fields = fields;
   r.created_at = r.updated_at = NowIso();
   r.pending = true;
+  *out = std::move(r);
+  return Status::Ok();
+}
+
+// Writes a prepared record and its outbox change; the caller holds the transaction.
+Status LocalStore::InsertNew(const Record& r) {
+  const FormSchema* schema = catalog_->Find(r.form);
+  if (!schema) return UnknownForm(r.form);
   std::vector<sync::FieldChange> changes;
   std::vector<std::string> names;
-  fields.getNames(names);
-  for (const auto& k : names) changes.push_back({k, "null", json::ToText(fields.get(k))});
-
-  sql::Transaction tx(&db_);
-  if (!tx.status().ok()) return tx.status();
-  s = db_.Prepare("INSERT INTO records(id, form, unit, fields, created_at, updated_at, search_text) VALUES (?,?,?,?,?,?,?)")
-          .Bind(1, r.id).Bind(2, form).Bind(3, r.unit).Bind(4, json::ToText(fields))
-          .Bind(5, r.created_at).Bind(6, r.updated_at).Bind(7, SearchText(*schema, fields))
-          .Run();
+  r.fields.getNames(names);
+  for (const auto& k : names) changes.push_back({k, "null", json::ToText(r.fields.get(k))});
+  Status s = db_.Prepare("INSERT INTO records(id, form, unit, fields, created_at, updated_at, search_text) VALUES (?,?,?,?,?,?,?)")
+                 .Bind(1, r.id).Bind(2, r.form).Bind(3, r.unit).Bind(4, json::ToText(r.fields))
+                 .Bind(5, r.created_at).Bind(6, r.updated_at).Bind(7, SearchText(*schema, r.fields))
+                 .Run();
   if (!s.ok()) return s;
   Record none;
-  s = WriteChange(none, r, sync::op::kCreate, changes);
+  return WriteChange(none, r, sync::op::kCreate, changes);
+}
+
+Status LocalStore::Create(const std::string& form, Object fields, Record* out, const std::string& unit_in) {
+  Record r;
+  Status s = PrepareNew(form, std::move(fields), unit_in, &r);
+  if (!s.ok()) return s;
+  sql::Transaction tx(&db_);
+  if (!tx.status().ok()) return tx.status();
+  s = InsertNew(r);
   if (!s.ok()) return s;
   s = tx.Commit();
   if (!s.ok()) return s;
   *out = r;
   return Status::Ok();
+}
+
+Status LocalStore::CreateMany(const std::vector<Record>& prepared) {
+  sql::Transaction tx(&db_);
+  if (!tx.status().ok()) return tx.status();
+  for (const Record& r : prepared) {
+    Status s = InsertNew(r);
+    if (!s.ok()) return s;
+  }
+  return tx.Commit();
 }
 
 Status LocalStore::Update(const std::string& id, const Object& changes, Record* out, bool allow_system) {

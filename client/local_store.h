@@ -73,6 +73,11 @@ class LocalStore {
   // is the form's initial status. Returns the stored record.
   // `unit` defaults to the device's commune; a device of a higher unit names one below it.
   Status Create(const std::string& form, json::Object fields, Record* out, const std::string& unit = "");
+  // Create in two steps, for imports: PrepareNew checks and normalises a new
+  // record exactly as Create does and writes nothing; CreateMany stores
+  // prepared records in one transaction (all or none).
+  Status PrepareNew(const std::string& form, json::Object fields, const std::string& unit, Record* out);
+  Status CreateMany(const std::vector<Record>& prepared);
   // Sets fields (a null value clears the field). Validated against the merged record.
   Status Update(const std::string& id, const json::Object& changes, Record* out, bool allow_system = false);
   // Marks the record deleted (a tombstone that syncs).
@@ -182,6 +187,7 @@ class LocalStore {
   // Reference fields among `keys`: what was typed becomes the full id, and the
   // record it names must be on this device, not deleted, of the right form.
   Status ResolveReferences(const FormSchema& schema, const std::vector<std::string>& keys, json::Object* fields);
+  Status InsertNew(const Record& r);
   LocalStore(const Clock& clock) : clock_(clock), hlc_(clock) {}
   Status Load();
   std::string Author();

@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "shared/xlsx.h"
+
 namespace ocop::client {
 
 Status GatherReportRecords(LocalStore& store, const std::string& form, std::vector<report::ReportRecord>* out) {
@@ -25,15 +27,18 @@ Status BuildWeeklyReport(LocalStore& store, const std::string& day, int target, 
   return s;
 }
 
-Status ExportForm(LocalStore& store, const std::string& form, const std::string& format, bool bom, std::string* out) {
+Status ExportForm(LocalStore& store, const std::string& form, const ExportOptions& options, std::string* out) {
   const FormSchema* schema = store.catalog().Find(form);
   if (!schema) return UnknownForm(form);
-  if (format != "csv" && format != "json") return Status::Invalid("--format must be csv or json");
-  if (format == "csv") {
+  const std::string& format = options.format;
+  const bool bom = options.bom;
+  if (format != "csv" && format != "json" && format != "xlsx") return Status::Invalid("--format must be csv, xlsx or json");
+  if (format == "csv" || format == "xlsx") {
     std::vector<report::ReportRecord> rows;
     Status s = GatherReportRecords(store, form, &rows);
     if (!s.ok()) return s;
-    *out = report::RecordsCsv(*schema, rows, bom);
+    sheet::Table table = report::RecordsTable(*schema, rows, store.units(), options.lang, options.codes);
+    *out = format == "csv" ? sheet::ToCsv(table, bom) : xlsx::Write(table, options.codes ? form : schema->label.In(options.lang));
     return Status::Ok();
   }
   ListQuery q;

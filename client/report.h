@@ -27,8 +27,15 @@ Status GatherReportRecords(LocalStore& store, const std::string& form, std::vect
 // Figures for the week containing `day` over every record on the device.
 Status BuildWeeklyReport(LocalStore& store, const std::string& day, int target, WeeklyReport* out);
 
-// Every record of a form as CSV (one column per field; lists as JSON) or as a
-// JSON array. `bom` prefixes the UTF-8 byte-order mark some spreadsheets need.
-Status ExportForm(LocalStore& store, const std::string& form, const std::string& format, bool bom, std::string* out);
+// How an export is written: csv, xlsx or json; labels and words in `lang`
+// unless `codes` (report::RecordsTable); `bom` for CSV opened in Excel.
+struct ExportOptions {
+  std::string format = "csv";
+  std::string lang = "vi";
+  bool codes = false;
+  bool bom = false;
+};
+// Every record of a form as a spreadsheet (CSV or .xlsx bytes) or a JSON array.
+Status ExportForm(LocalStore& store, const std::string& form, const ExportOptions& options, std::string* out);
 
 }  // namespace ocop::client

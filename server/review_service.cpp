@@ -1,5 +1,7 @@
 #include "server/review_service.h"
 
+#include "shared/xlsx.h"
+
 #include <algorithm>
 
 #include "shared/dates.h"
@@ -126,8 +128,8 @@ Status ReviewService::Detail(const AuthUser& user, const std::string& record_id,
   return sync_.History(user, record_id, &out->history);
 }
 
-Status ReviewService::ExportCsv(const AuthUser& user, const std::string& form, const std::string& unit, bool bom,
-                                std::string* out) {
+Status ReviewService::Export(const AuthUser& user, const std::string& form, const std::string& unit,
+                             const ExportOptions& options, std::string* out) {
   const FormSchema* schema = catalog_.Find(form);
   if (!schema) return UnknownForm(form);
   std::string path;
@@ -145,7 +147,9 @@ Status ReviewService::ExportCsv(const AuthUser& user, const std::string& form, c
   if (!s.ok()) return s;
   std::sort(rows.begin(), rows.end(),
             [](const report::ReportRecord& a, const report::ReportRecord& b) { return a.id < b.id; });
-  *out = report::RecordsCsv(*schema, rows, bom);
+  sheet::Table table = report::RecordsTable(*schema, rows, *sync_.Units(), options.lang, options.codes);
+  *out = options.format == "xlsx" ? xlsx::Write(table, options.codes ? form : schema->label.In(options.lang))
+                                  : sheet::ToCsv(table, options.bom);
   return Status::Ok();
 }
 

@@ -43,8 +43,15 @@ class ReviewService {
   // match, also those past the limit.
   Status Search(const AuthUser& user, const RecordQuery& query, std::vector<StoredRecord>* out, size_t* total);
   Status Detail(const AuthUser& user, const std::string& record_id, RecordDetail* out);
-  // Every live record of a form in the user's scope (or below `unit`), as CSV.
-  Status ExportCsv(const AuthUser& user, const std::string& form, const std::string& unit, bool bom, std::string* out);
+  // Every live record of a form in the user's scope (or below `unit`), as a
+  // spreadsheet: `format` csv or xlsx; labels and words in `lang` unless
+  // `codes` (report::RecordsTable); `bom` for CSV opened in Excel.
+  struct ExportOptions {
+    std::string format = "csv", lang = "vi";
+    bool codes = false, bom = false;
+  };
+  Status Export(const AuthUser& user, const std::string& form, const std::string& unit, const ExportOptions& options,
+                std::string* out);
   // Reads an official unit list (CSV, either layout UnitTree::ParseCsv knows)
   // and says what it would change; with `apply`, installs it. Administrators
   // only; every unit it adds, closes, renames or moves must lie within the

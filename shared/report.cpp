@@ -529,20 +529,42 @@ std::string RenderJson(const WeeklyReport& r) {
   return json::ToText(o);
 }
 
-std::string RecordsCsv(const FormSchema& schema, const std::vector<ReportRecord>& rows, bool bom) {
-  std::ostringstream o;
-  if (bom) o << "\xEF\xBB\xBF";
-  o << "id,unit,status,conflict";
+sheet::Table RecordsTable(const FormSchema& schema, const std::vector<ReportRecord>& rows, const UnitTree& units,
+                          const std::string& lang, bool codes) {
+  const bool en = lang == "en";
+  sheet::Table t;
+  if (codes) t.header = {"id", "unit", "status", "conflict"};
+  else t.header = {en ? "Record id" : "Mã phiếu", en ? "Unit" : "Đơn vị", en ? "Status" : "Trạng thái",
+                   en ? "In conflict" : "Xung đột"};
   for (const auto& f : schema.fields)
-    if (f.key != "status") o << "," << f.key;
-  o << "\n";
+    if (f.key != "status") t.header.push_back(codes ? f.key : f.label.In(lang));
   for (const auto& r : rows) {
-    o << r.id << "," << r.unit << "," << r.status() << "," << (r.conflict ? "true" : "false");
-    for (const auto& f : schema.fields)
-      if (f.key != "status") o << "," << CsvCell(Field(r, f.key));
-    o << "\n";
+    std::vector<sheet::Cell> row;
+    const Unit* unit = units.Find(r.unit);
+    row.push_back({r.id, false});
+    row.push_back({codes || !unit ? r.unit : unit->name + " (" + r.unit + ")", false});
+    row.push_back({codes ? r.status() : msg::StatusName(r.status(), lang), false});
+    row.push_back({codes ? (r.conflict ? "true" : "false") : (r.conflict ? (en ? "yes" : "có") : ""), false});
+    for (const auto& f : schema.fields) {
+      if (f.key == "status") continue;
+      bool has = r.fields.has(f.key) && !r.fields.get(f.key).isEmpty();
+      json::Var v = has ? r.fields.get(f.key) : json::Var();
+      if (has && (f.type == FieldType::kInteger || f.type == FieldType::kNumber) && v.isNumeric()) {
+        row.push_back({json::ToText(v), true});
+      } else if (codes || !has) {
+        row.push_back({Field(r, f.key), false});
+      } else {
+        row.push_back({DisplayValue(f, v, lang), false});
+      }
+    }
+    t.rows.push_back(std::move(row));
   }
-  return o.str();
+  return t;
+}
+
+std::string RecordsCsv(const FormSchema& schema, const std::vector<ReportRecord>& rows, bool bom) {
+  static const UnitTree kNoUnits;
+  return sheet::ToCsv(RecordsTable(schema, rows, kNoUnits, "en", /*codes=*/true), bom);
 }
 
 }  // namespace ocop::report

@@ -11,6 +11,7 @@
 
 #include "shared/forms.h"
 #include "shared/json.h"
+#include "shared/sheet.h"
 #include "shared/status.h"
 #include "shared/units.h"
 
@@ -104,8 +105,16 @@ std::string RenderHtml(const WeeklyReport& r, const std::string& lang);
 // Every figure, as the console and `ocop report --format json` give it.
 std::string RenderJson(const WeeklyReport& r);
 
-// Records of one form as CSV: id, unit, status, conflict, then one column per
-// field (lists as JSON). `bom` prefixes the UTF-8 byte-order mark Excel needs.
+// Records of one form as a table for a spreadsheet. By default for people:
+// the header in `lang` (labels), the unit by name and code, statuses and
+// choices by name, dates dd/mm/yyyy, lists counted. With `codes`: keys and
+// codes, ISO dates and lists as JSON (what `ocop import` reads back whole).
+// Numbers are number cells either way.
+sheet::Table RecordsTable(const FormSchema& schema, const std::vector<ReportRecord>& rows, const UnitTree& units,
+                          const std::string& lang, bool codes);
+
+// Records of one form as CSV with keys and codes (RecordsTable with `codes`).
+// `bom` prefixes the UTF-8 byte-order mark Excel needs.
 std::string RecordsCsv(const FormSchema& schema, const std::vector<ReportRecord>& rows, bool bom);
 
 // RFC 4180 quoting of one CSV cell.

@@ -1,10 +1,14 @@
 // Reports and exports, computed from the device's store.
 #include <cstdlib>
 
+#include <fstream>
+
 #include "client/cli/command.h"
+#include "client/import.h"
 #include "client/officer_actions.h"
 #include "client/report.h"
 #include "shared/dates.h"
+#include "shared/messages.h"
 
 namespace ocop::client::cli {
 
@@ -41,10 +45,85 @@ int Export(Context& ctx) {
   ctx.NeedPositional(1, "FORM (idea, confirmation or visit)");
   Status s = ctx.OpenStore();
   if (!s.ok()) return ctx.Fail(s);
+  ExportOptions options;
+  options.format = ctx.a.Get("--format", "csv");
+  options.lang = ctx.lang;
+  options.codes = ctx.a.Has("--codes");
+  options.bom = ctx.a.Has("--bom");
+  if (options.format == "xlsx" && ctx.a.Get("--output").empty())
+    throw UsageError("--format xlsx writes a workbook: give --output FILE.xlsx");
   std::string text;
-  s = ExportForm(*ctx.store, ctx.a.positional[0], ctx.a.Get("--format", "csv"), ctx.a.Has("--bom"), &text);
+  s = ExportForm(*ctx.store, ctx.a.positional[0], options, &text);
   if (!s.ok()) return ctx.Fail(s);
   return ctx.Emit(text);
+}
+
+int Import(Context& ctx) {
+  ctx.NeedPositional(2, "FORM FILE (.csv or .xlsx)");
+  Status s = ctx.OpenStore();
+  if (!s.ok()) return ctx.Fail(s);
+  const std::string& form = ctx.a.positional[0];
+  const std::string& path = ctx.a.positional[1];
+  if (!ctx.store->catalog().Find(form)) return ctx.Fail(UnknownForm(form));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return ctx.Fail(Status::Invalid("cannot read " + path));
+  in.seekg(0, std::ios::end);
+  auto size = static_cast<int64_t>(in.tellg());
+  if (size > 50 * 1024 * 1024) return ctx.Fail(Status(Code::kPayloadTooLarge, path + " is larger than 50 MB; split it"));
+  in.seekg(0);
+  std::string bytes(static_cast<size_t>(size), '\0');
+  in.read(bytes.data(), size);
+  sheet::Table table;
+  s = ReadSheet(bytes, &table);
+  if (!s.ok()) return ctx.Fail(s);
+  ImportOptions options;
+  options.dry_run = ctx.a.Has("--dry-run");
+  options.skip_bad = ctx.a.Has("--skip-bad");
+  ImportSummary sum;
+  s = ImportRecords(*ctx.store, form, table, options, &sum);
+  if (!s.ok()) return ctx.Fail(s);
+  const size_t bad = sum.rows - sum.good;
+  if (ctx.as_json) {
+    json::Object o;
+    o.set("rows", static_cast<Poco::Int64>(sum.rows));
+    o.set("good", static_cast<Poco::Int64>(sum.good));
+    o.set("stored", static_cast<Poco::Int64>(sum.stored));
+    json::Array::Ptr problems = new json::Array;
+    for (const auto& p : sum.problems) {
+      json::Object::Ptr e = new json::Object;
+      e->set("line", static_cast<Poco::Int64>(p.line));
+      e->set("message", p.message);
+      e->set("message_vi", msg::Localise(p.message, "vi"));
+      problems->add(e);
+    }
+    o.set("problems", problems);
+    ctx.out << json::ToText(o) << "\n";
+  } else {
+    for (const auto& p : sum.problems)
+      ctx.out << ctx.T("Dòng ", "Line ") << p.line << ": " << msg::Localise(p.message, ctx.lang) << "\n";
+    if (!sum.ignored_columns.empty()) {
+      ctx.out << ctx.T("Bỏ qua các cột do hệ thống ghi: ", "Columns the system sets, left out: ");
+      for (size_t i = 0; i < sum.ignored_columns.size(); ++i) ctx.out << (i ? ", " : "") << sum.ignored_columns[i];
+      ctx.out << "\n";
+    }
+    if (options.dry_run)
+      ctx.out << ctx.T("Kiểm tra xong (chưa lưu gì): ", "Checked (nothing stored): ") << sum.good << "/" << sum.rows
+              << ctx.T(" dòng hợp lệ", " rows are good") << (bad ? ctx.T(", " , ", ") + std::to_string(bad) + ctx.T(" dòng có lỗi", " have problems") : "")
+              << "\n";
+    else if (sum.stored > 0)
+      ctx.out << ctx.T("Đã nhập ", "Imported ") << sum.stored << ctx.T(" phiếu", " records")
+              << (bad ? ctx.T("; bỏ qua ", "; skipped ") + std::to_string(bad) + ctx.T(" dòng có lỗi", " rows with problems") : "")
+              << ctx.T(". Chúng sẽ được gửi ở lần đồng bộ tới.", ". They go to the server at the next sync.") << "\n";
+    else if (bad)
+      ctx.out << ctx.T("Không lưu gì: ", "Nothing stored: ") << bad << "/" << sum.rows
+              << ctx.T(" dòng có lỗi. Sửa rồi nhập lại, hoặc dùng --skip-bad để chỉ nhập các dòng hợp lệ.",
+                       " rows have problems. Correct them and import again, or use --skip-bad to import the good rows only.")
+              << "\n";
+    else
+      ctx.out << ctx.T("Tệp không có dòng nào.", "The file has no rows.") << "\n";
+  }
+  if (bad && (options.dry_run || !options.skip_bad)) return StatusExitCode(Code::kInvalidArgument);
+  return 0;
 }
 
 }  // namespace
@@ -65,13 +144,32 @@ const std::vector<Command>& ReportCommands() {
         {"--bom", nullptr, "thêm BOM vào CSV (để Excel đọc đúng tiếng Việt)", "add a BOM to CSV (so Excel reads Vietnamese)"}},
        {"ocop report --format html --output bao-cao.html", "ocop report --date 26/11/2026 --target 70"},
        Report},
-      {"export", "FORM [--format csv|json] [--bom] [--output FILE]", "mọi phiếu của một biểu mẫu trong phạm vi",
-       "every record of a form in scope", "", "",
-       {{"--format", "F", "csv (mặc định) hoặc json", "csv (default) or json"},
+      {"export", "FORM [--format csv|xlsx|json] [--codes] [--bom] [--output FILE]", "mọi phiếu của một biểu mẫu trong phạm vi",
+       "every record of a form in scope",
+       "Tiêu đề cột là nhãn trường, giá trị là chữ (tên đơn vị, trạng thái, lựa chọn; ngày dd/mm/yyyy),\n"
+       "theo --lang. --codes: tên khoá và mã (ocop import đọc lại được cả danh sách).",
+       "Column headers are field labels and values are words (unit names, statuses, choices; dates\n"
+       "dd/mm/yyyy), in --lang. --codes: keys and codes (which ocop import reads back whole).",
+       {{"--format", "F", "csv (mặc định), xlsx (Excel, cần --output) hoặc json",
+         "csv (default), xlsx (Excel, needs --output) or json"},
+        {"--codes", nullptr, "tên khoá và mã thay vì nhãn và chữ", "keys and codes instead of labels and words"},
         {"--bom", nullptr, "thêm BOM vào CSV (cho Excel)", "add a BOM to CSV (for Excel)"},
         {"--output", "FILE", "ghi ra tệp", "write to a file"}},
-       {"ocop export idea --format csv --bom --output y-tuong.csv"},
+       {"ocop export idea --format xlsx --output y-tuong.xlsx", "ocop export idea --format csv --bom --output y-tuong.csv"},
        Export},
+      {"import", "FORM FILE [--dry-run] [--skip-bad]", "nhập phiếu từ bảng tính (.csv hoặc .xlsx)",
+       "import records from a spreadsheet (.csv or .xlsx)",
+       "Dòng đầu là tiêu đề: nhãn trường (tiếng Việt hoặc tiếng Anh) hoặc tên khoá; cột \"Đơn vị\" (mã xã) tuỳ chọn.\n"
+       "Mỗi dòng được kiểm tra như ocop new; mọi dòng lỗi được liệt kê kèm số dòng và lý do. Không lưu gì\n"
+       "nếu còn dòng lỗi (trừ khi có --skip-bad). Ngày dd/mm/yyyy, lựa chọn theo nhãn, số kiểu 1.500.000.",
+       "The first row is the header: field labels (Vietnamese or English) or keys; a \"Unit\" column (commune\n"
+       "code) is optional. Each row is checked as ocop new checks a form; every bad row is listed with its line\n"
+       "and reason. Nothing is stored while a row is bad (unless --skip-bad). Dates dd/mm/yyyy, choices by\n"
+       "label, numbers as 1.500.000.",
+       {{"--dry-run", nullptr, "chỉ kiểm tra, không lưu", "check only, store nothing"},
+        {"--skip-bad", nullptr, "nhập các dòng hợp lệ, bỏ qua dòng lỗi", "import the good rows, skip the bad ones"}},
+       {"ocop import idea danh-sach-y-tuong.xlsx --dry-run", "ocop import idea danh-sach-y-tuong.csv"},
+       Import},
   };
   return commands;
 }

@@ -703,7 +703,11 @@ class UiHandler final : public Poco::Net::HTTPRequestHandler {
     std::lock_guard<std::mutex> lock(app_.store_mu);
     if (!app_.store->catalog().Find(form)) return web::SendError(resp, Status::NotFound("no export " + file));
     std::string csv;
-    Status s = ExportForm(*app_.store, form, "csv", Query("bom") == "1", &csv);
+    ExportOptions options;
+    options.lang = Lang();
+    options.codes = Query("codes") == "1";
+    options.bom = Query("bom") == "1";
+    Status s = ExportForm(*app_.store, form, options, &csv);
     if (!s.ok()) return web::SendError(resp, s);
     web::SendText(resp, 200, "text/csv; charset=utf-8", csv, form + ".csv");
   }

@@ -259,20 +259,27 @@ class RecordDetailHandler final : public ReviewHandler {
   }
 };
 
-// /v1/export/FORM.csv?unit=&bom=1
+// /v1/export/FORM.csv or FORM.xlsx ?unit=&bom=1&lang=en&codes=1
 class ExportHandler final : public ReviewHandler {
-  using ReviewHandler::ReviewHandler;  // id_ is "FORM.csv"
+  using ReviewHandler::ReviewHandler;  // id_ is "FORM.csv" or "FORM.xlsx"
   Status HandleAs(HTTPServerRequest& req, HTTPServerResponse& resp, const AuthUser& u) override {
-    const std::string ext = ".csv";
-    if (id_.size() <= ext.size() || id_.compare(id_.size() - ext.size(), ext.size(), ext) != 0)
-      return Status::NotFound("exports are FORM.csv (idea.csv, confirmation.csv, visit.csv)");
-    std::string form = id_.substr(0, id_.size() - ext.size());
-    std::string csv;
-    Status s = review_.ExportCsv(u, form, QueryParam(req, "unit"), QueryParam(req, "bom") == "1", &csv);
+    ReviewService::ExportOptions options;
+    size_t dot = id_.rfind('.');
+    options.format = dot == std::string::npos ? "" : id_.substr(dot + 1);
+    if (dot == std::string::npos || dot == 0 || (options.format != "csv" && options.format != "xlsx"))
+      return Status::NotFound("exports are FORM.csv or FORM.xlsx (idea.csv, visit.xlsx, …)");
+    std::string form = id_.substr(0, dot);
+    options.lang = QueryParam(req, "lang") == "en" ? "en" : "vi";
+    options.codes = QueryParam(req, "codes") == "1";
+    options.bom = QueryParam(req, "bom") == "1";
+    std::string bytes;
+    Status s = review_.Export(u, form, QueryParam(req, "unit"), options, &bytes);
     if (!s.ok()) return s;
     std::string unit = QueryParam(req, "unit").empty() ? u.unit : QueryParam(req, "unit");
-    web::SendText(resp, 200, "text/csv; charset=utf-8", csv,
-                  "ocop-" + form + "-" + unit + "-" + review_.Today() + ".csv");
+    web::SendText(resp, 200,
+                  options.format == "xlsx" ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                                           : "text/csv; charset=utf-8",
+                  bytes, "ocop-" + form + "-" + unit + "-" + review_.Today() + "." + options.format);
     return Status::Ok();
   }
 };

@@ -146,9 +146,9 @@ class ConsoleTest(support.BrowserTest):
         self.wait(lambda _: d.execute_script('return document.querySelector(".thumbs img").naturalWidth') == 64)
         self.assertIn('Vườn ổi', d.find_element(By.CSS_SELECTOR, '.thumbs').text)
         self.shot('console-03b-visit-photo')
-        # CSV export with the BOM for Excel.
+        # CSV export with the BOM for Excel, Vietnamese headers.
         csv = self.fetch_bytes('/v1/export/idea.csv?bom=1')
-        self.assertTrue(csv.startswith(b'\xef\xbb\xbfid,unit,status,conflict'))
+        self.assertTrue(csv.decode('utf-8').startswith('\ufeffMã phiếu,Đơn vị,Trạng thái,Xung đột'), csv[:80])
         self.assertEqual(csv.decode('utf-8-sig').count('\n'), 4)  # header + 3 ideas of Sông Lô
         # The province's administrator drills down province → district → commune.
         d.get(self.console + '#/logout')

@@ -202,6 +202,7 @@ class OfficerUiTest(support.BrowserTest):
         csv = self.fetch_bytes('/export/idea.csv?bom=1')
         self.assertTrue(csv.startswith(b'\xef\xbb\xbf'), csv[:20])
         self.assertIn('Ổi Đôn Nhân', csv.decode('utf-8'))
+        self.assertTrue(csv.decode('utf-8').startswith('\ufeffMã phiếu,Đơn vị,Trạng thái'), csv[:60])
 
         # English on the switch; a phone-sized screen.
         self.choose('#lang', 'en')

@@ -119,17 +119,40 @@ TEST_F(ReportTest, BadInputIsRefused) {
   EXPECT_EQ(BuildWeeklyReport(*store_, "2026-11-26", -1, &r).code(), Code::kInvalidArgument);
 }
 
+ExportOptions Format(const std::string& format, bool codes = false, bool bom = false) {
+  ExportOptions o;
+  o.format = format;
+  o.codes = codes;
+  o.bom = bom;
+  return o;
+}
+
 TEST_F(ReportTest, ExportCsvAndJson) {
   std::string csv, js;
-  ASSERT_TRUE(ExportForm(*store_, "idea", "csv", true, &csv).ok());
+  ASSERT_TRUE(ExportForm(*store_, "idea", Format("csv", /*codes=*/true, /*bom=*/true), &csv).ok());
   EXPECT_EQ(csv.rfind("\xEF\xBB\xBF" "id,unit,status,conflict,subject_name", 0), 0u) << csv.substr(0, 80);
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 6);  // header + 5 ideas
-  ASSERT_TRUE(ExportForm(*store_, "visit", "json", false, &js).ok());
+  ASSERT_TRUE(ExportForm(*store_, "visit", Format("json"), &js).ok());
   EXPECT_EQ(js.front(), '[');
   EXPECT_NE(js.find("\"visited_on\":\"2026-11-23\""), std::string::npos);
-  EXPECT_FALSE(ExportForm(*store_, "poem", "csv", false, &csv).ok());
-  EXPECT_FALSE(ExportForm(*store_, "idea", "xml", false, &csv).ok());
+  EXPECT_FALSE(ExportForm(*store_, "poem", Format("csv"), &csv).ok());
+  EXPECT_FALSE(ExportForm(*store_, "idea", Format("xml"), &csv).ok());
   EXPECT_EQ(CsvCell("a,\"b\""), "\"a,\"\"b\"\"\"");
+}
+
+// By default an export is for people: Vietnamese headers, names and words.
+TEST_F(ReportTest, ExportsSpeakVietnameseByDefault) {
+  std::string csv;
+  ASSERT_TRUE(ExportForm(*store_, "idea", Format("csv"), &csv).ok());
+  std::string header = csv.substr(0, csv.find('\n'));
+  EXPECT_EQ(header.rfind("Mã phiếu,Đơn vị,Trạng thái,Xung đột,Tên chủ thể,Loại hình chủ thể", 0), 0u) << header;
+  for (const char* words : {"Xã Đôn Nhân (08800)", "Được chọn", "Hợp tác xã", "20/11/2026", "Thiếu mô tả"})
+    EXPECT_NE(csv.find(words), std::string::npos) << words;
+  for (const char* code : {"cooperative", "selected", "2026-11-20", "subject_name"})
+    EXPECT_EQ(csv.find(code), std::string::npos) << code;
+  ASSERT_TRUE(ExportForm(*store_, "confirmation", Format("csv"), &csv).ok());
+  EXPECT_NE(csv.find(",2026,"), std::string::npos) << "a year is a plain number: " << csv;
+  EXPECT_NE(csv.find("1 nguyên liệu"), std::string::npos) << csv;
 }
 
 }  // namespace

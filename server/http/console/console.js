@@ -293,12 +293,15 @@
             h('td', {}, formLabel(r.form)), h('td', {}, titleOf(r), r.conflict ? [' ', h('span', {class: 'badge conflict'}, t('xung đột', 'conflict'))] : null),
             h('td', {}, r.unit_name), h('td', {}, statusLabel(r.fields.status)), h('td', {}, O.date(r.updated_at, true)));
         })))),
-      h('div', {class: 'card'}, h('h2', {}, t('Xuất CSV', 'Export CSV')),
+      h('div', {class: 'card'}, h('h2', {}, t('Xuất bảng tính', 'Export a spreadsheet')),
         h('div', {class: 'actions'},
           Object.keys(forms).map((f) => h('a', {class: 'button', id: 'export-' + f,
-            href: `/v1/export/${f}.csv?` + qs({unit: p.unit, bom: 1}),
-            onclick: (e) => { e.currentTarget.href = `/v1/export/${f}.csv?` + qs({unit: p.unit, bom: bom.checked}); }}, formLabel(f))),
-          h('label', {}, bom, ' ', t('Thêm BOM cho Excel', 'Add a BOM for Excel'))),
+            href: `/v1/export/${f}.xlsx?` + qs({unit: p.unit, lang: O.lang}),
+            onclick: (e) => { e.currentTarget.href = `/v1/export/${f}.xlsx?` + qs({unit: p.unit, lang: O.lang}); }}, formLabel(f) + ' (Excel)')),
+          Object.keys(forms).map((f) => h('a', {class: 'button', id: 'export-csv-' + f,
+            href: `/v1/export/${f}.csv?` + qs({unit: p.unit, bom: 1, lang: O.lang}),
+            onclick: (e) => { e.currentTarget.href = `/v1/export/${f}.csv?` + qs({unit: p.unit, bom: bom.checked, lang: O.lang}); }}, formLabel(f) + ' (CSV)')),
+          h('label', {}, bom, ' ', t('Thêm BOM cho Excel (CSV)', 'Add a BOM for Excel (CSV)'))),
         h('p', {class: 'muted'}, t('Mỗi tệp gồm mọi phiếu của loại đó trong đơn vị đang lọc.', 'Each file holds every record of that form in the unit filtered.'))));
     if (!text.value) text.focus();
   }

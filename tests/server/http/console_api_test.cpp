@@ -14,6 +14,8 @@
 #include <Poco/StreamCopier.h>
 #include <gtest/gtest.h>
 
+#include "shared/xlsx.h"
+
 #include <map>
 
 #include "server/review_service.h"
@@ -218,7 +220,15 @@ TEST_F(ConsoleApiTest, TheReportSearchAndExportsStayInTheCallersScope) {
   EXPECT_EQ(As(hoa, "GET", "/v1/records?unit=99999").status, 400);
   Answer csv = As(hoa, "GET", "/v1/export/idea.csv?bom=1");
   ASSERT_EQ(csv.status, 200);
-  EXPECT_EQ(csv.body.rfind("\xEF\xBB\xBFid,unit,status,conflict", 0), 0u);
+  EXPECT_EQ(csv.body.rfind("\xEF\xBB\xBFMã phiếu,Đơn vị,Trạng thái,Xung đột", 0), 0u) << "Vietnamese by default";
+  EXPECT_EQ(As(hoa, "GET", "/v1/export/idea.csv?codes=1").body.rfind("id,unit,status,conflict", 0), 0u);
+  EXPECT_EQ(As(hoa, "GET", "/v1/export/idea.csv?lang=en").body.rfind("Record id,Unit,Status,In conflict", 0), 0u);
+  Answer book = As(hoa, "GET", "/v1/export/idea.xlsx");
+  ASSERT_EQ(book.status, 200);
+  sheet::Table table;
+  ASSERT_TRUE(xlsx::Read(book.body, &table).ok());
+  EXPECT_EQ(table.header[0], "Mã phiếu");
+  EXPECT_EQ(table.rows.size(), static_cast<size_t>(std::count(csv.body.begin(), csv.body.end(), '\n') - 1));
   EXPECT_NE(csv.body.find("Ổi Đôn Nhân"), std::string::npos);
   EXPECT_EQ(csv.body.find("Tương"), std::string::npos);
   // An officer's report is its commune's.
@@ -236,7 +246,7 @@ TEST_F(ConsoleApiTest, QueryValuesWrittenToHurtAreRefusedWithTheirReason) {
       {"/v1/records?form=recipe", 400},       {"/v1/records?q=" + std::string(300, 'a'), 400},
       {"/v1/report?target=-1", 400},          {"/v1/report?date=31/02/2026", 400},
       {"/v1/report?format=pdf", 400},         {"/v1/export/recipe.csv", 400},
-      {"/v1/export/idea.xlsx", 404},          {"/v1/records/not-an-id", 400},
+      {"/v1/export/idea.pdf", 404},          {"/v1/records/not-an-id", 400},
       {"/v1/records/01890000-0000-7000-8000-000000000000", 404}};
   for (const auto& [path, status] : cases) {
     Answer a = As(s, "GET", path);
