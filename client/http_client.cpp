@@ -1,5 +1,8 @@
 #include "client/http_client.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -91,6 +94,26 @@ Status HttpClient::Call(const std::string& method, const std::string& path, cons
   return last;
 }
 
+// Timeouts that suit slow links, Ctrl-C, and TLS verified always.
+void HttpClient::CommonOptions(void* handle) {
+  CURL* c = static_cast<CURL*>(handle);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, options_.connect_timeout_s);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, options_.low_speed_bytes);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, options_.low_speed_time_s);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  if (watch_) {
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, OnTransfer);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &watch_);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  }
+  curl_easy_setopt(c, CURLOPT_NOPROXY, "127.0.0.1,localhost,::1");
+  // HTTPS: always verify the server (peer and name) against the system store
+  // or the CA given at `ocop init --ca FILE`.
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!options_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
+}
+
 Status HttpClient::Once(const std::string& method, const std::string& path, const std::string& body,
                         const std::string& content_type, const std::string& accept, std::string* response,
                         std::string* response_type, bool* retryable) {
@@ -124,21 +147,7 @@ Status HttpClient::Once(const std::string& method, const std::string& path, cons
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &rec);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, OnHeader);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &rec);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, options_.connect_timeout_s);
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, options_.low_speed_bytes);
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, options_.low_speed_time_s);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  if (watch_) {
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, OnTransfer);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &watch_);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-  }
-  curl_easy_setopt(c, CURLOPT_NOPROXY, "127.0.0.1,localhost,::1");
-  // HTTPS: always verify the server (peer and name) against the system store
-  // or the CA given at `ocop init --ca FILE`.
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-  if (!options_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
+  CommonOptions(c);
   ++stats_.requests;
   CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(headers);
@@ -196,6 +205,10 @@ Status HttpClient::Once(const std::string& method, const std::string& path, cons
     *response_type = rec.content_type;
     return Status::Ok();
   }
+  return AnswerError(status, text, retryable);
+}
+
+Status HttpClient::AnswerError(long status, const std::string& text, bool* retryable) {
   // 507: the server's disk is full. Sending again now would only fill the link.
   *retryable = (status >= 500 && status != 507) || status == 429 || status == 408;
   // The server's error body says what was wrong.
@@ -214,6 +227,105 @@ Status HttpClient::Once(const std::string& method, const std::string& path, cons
   }
   if (status >= 500 || status == 408) code = status == 507 ? Code::kInsufficientStorage : Code::kUnavailable;
   return Status(code, message);
+}
+
+namespace {
+// Where a download's body goes: the partial file when the answer is the
+// file (200 or 206), else a bounded string for the error message.
+struct DownloadSink {
+  CURL* curl = nullptr;
+  FILE* file = nullptr;
+  bool decided = false, to_file = false;
+  bool restart = false;  // 200 to a ranged request: the whole file comes again
+  std::string error_body;
+  int64_t written = 0;
+  bool write_failed = false;
+};
+
+size_t OnDownload(char* data, size_t size, size_t n, void* user) {
+  auto* sink = static_cast<DownloadSink*>(user);
+  if (!sink->decided) {
+    long code = 0;
+    curl_easy_getinfo(sink->curl, CURLINFO_RESPONSE_CODE, &code);
+    sink->decided = true;
+    sink->to_file = code == 200 || code == 206;
+    if (code == 200 && sink->restart && (std::fflush(sink->file) != 0 || ftruncate(fileno(sink->file), 0) != 0)) {
+      sink->write_failed = true;
+      return 0;
+    }
+  }
+  if (!sink->to_file) {
+    if (sink->error_body.size() < 64 * 1024) sink->error_body.append(data, size * n);
+    return size * n;
+  }
+  if (std::fwrite(data, 1, size * n, sink->file) != size * n) {
+    sink->write_failed = true;
+    return 0;
+  }
+  sink->written += static_cast<int64_t>(size * n);
+  return size * n;
+}
+}  // namespace
+
+Status HttpClient::Download(const std::string& path, const std::string& dest, const std::string& etag, bool* complete) {
+  *complete = false;
+  CURL* c = static_cast<CURL*>(curl_);
+  if (!c) return Status::Internal("libcurl failed to initialise");
+  struct stat st {};
+  int64_t offset = stat(dest.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
+  FILE* f = std::fopen(dest.c_str(), "ab");
+  if (!f) return Status::Internal("cannot write " + dest);
+  curl_easy_reset(c);
+  std::string url = base_url_ + path;
+  struct curl_slist* headers = nullptr;
+  headers = curl_slist_append(headers, "Accept: application/octet-stream");
+  headers = curl_slist_append(headers, "Accept-Encoding: identity");
+  if (!token_.empty()) headers = curl_slist_append(headers, ("Authorization: Bearer " + token_).c_str());
+  if (offset > 0) {
+    headers = curl_slist_append(headers, ("Range: bytes=" + std::to_string(offset) + "-").c_str());
+    headers = curl_slist_append(headers, ("If-Range: " + etag).c_str());
+  }
+  DownloadSink sink;
+  sink.curl = c;
+  sink.file = f;
+  sink.restart = offset > 0;
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, OnDownload);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+  CommonOptions(c);
+  ++stats_.requests;
+  CURLcode rc = curl_easy_perform(c);
+  curl_slist_free_all(headers);
+  // What arrived is kept, cut or not: the next attempt asks for the rest.
+  bool flushed = std::fflush(f) == 0 && fsync(fileno(f)) == 0;
+  std::fclose(f);
+  curl_off_t down = 0;
+  curl_easy_getinfo(c, CURLINFO_SIZE_DOWNLOAD_T, &down);
+  stats_.bytes_received += down;
+  last_received_ = down;
+  long status = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  last_status_ = status;
+  if (sink.write_failed || !flushed) return Status::Internal("cannot write " + dest + " (is the disk full?)");
+  if (rc == CURLE_ABORTED_BY_CALLBACK) {
+    cancelled_ = true;
+    return Status::Unavailable("stopped by the user");
+  }
+  if (rc != CURLE_OK) return Status::Unavailable(std::string("no connection to ") + base_url_ + ": " + curl_easy_strerror(rc));
+  if (status == 200 || status == 206) {
+    *complete = true;
+    return Status::Ok();
+  }
+  if (status == 416) {
+    // The partial is not a prefix the server can continue (longer than the
+    // file): start again from nothing.
+    if (truncate(dest.c_str(), 0) != 0) return Status::Internal("cannot write " + dest);
+    return Status::Unavailable("the partial download did not fit the file; starting it again");
+  }
+  bool retryable = false;
+  return AnswerError(status, sink.error_body, &retryable);
 }
 
 bool HttpClient::PeerReads(const std::string& encoding) const {

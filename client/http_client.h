@@ -66,9 +66,16 @@ class HttpClient {
   Status Call(const std::string& method, const std::string& path, const std::string& body,
               const std::string& content_type, const std::string& accept, std::string* response,
               std::string* response_type);
+  // Downloads `path` into the file `dest`, continuing from the bytes it holds
+  // (Range from its size, If-Range on `etag`); whatever arrives before a cut
+  // stays in `dest` for the next attempt. One attempt; *complete is true when
+  // the answer ended whole (the caller checks the bytes).
+  Status Download(const std::string& path, const std::string& dest, const std::string& etag, bool* complete);
   const HttpStats& stats() const { return stats_; }
 
  private:
+  void CommonOptions(void* curl);
+  Status AnswerError(long status, const std::string& text, bool* retryable);
   Status Once(const std::string& method, const std::string& path, const std::string& body,
               const std::string& content_type, const std::string& accept, std::string* response,
               std::string* response_type, bool* retryable);

@@ -162,6 +162,8 @@ class LocalStore {
   bool HasFile(const std::string& sha256) const;
   // Stores bytes fetched from the server after checking their hash.
   Status SaveFile(const std::string& sha256, const std::string& bytes);
+  // The directory photos live in, made if missing (downloads keep their partial there).
+  Status MakeFilesDir();
   // SHA-256s referenced by records' photos that are not in the store.
   Status MissingFiles(std::vector<std::string>* out);
 

@@ -326,6 +326,8 @@ Status LocalStore::ApplyPullPage(const sync::PullPage& page, bool* patch_missed)
 
 bool LocalStore::HasFile(const std::string& sha) const { return FileExists(FilePath(sha)); }
 
+Status LocalStore::MakeFilesDir() { return MakeDirs(home_ + "/files"); }
+
 Status LocalStore::SaveFile(const std::string& sha, const std::string& bytes) {
   if (hash::Sha256Hex(bytes) != sha) return Status::Invalid("the file's bytes do not match SHA-256 " + sha);
   Status s = MakeDirs(home_ + "/files");

@@ -589,14 +589,57 @@ Status SyncClient::UploadOne(const LocalStore::Upload& u, SyncReport* report, bo
   return Status::Internal("upload did not finish");
 }
 
+namespace {
+Status ReadWholeFile(const std::string& path, std::string* out) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return Status::Internal("cannot read " + path);
+  out->clear();
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out->append(buf, n);
+  bool ok = !std::ferror(f);
+  std::fclose(f);
+  return ok ? Status::Ok() : Status::Internal("cannot read " + path);
+}
+}  // namespace
+
 Status SyncClient::FetchFile(const std::string& sha256) {
   std::string token = store_.Setting("token");
   if (token.empty()) return Status::Unauth("not logged in");
+  if (!hash::IsSha256Hex(sha256)) return Status::Invalid("'" + sha256 + "' is not a SHA-256");
   http_.set_token(token);
-  std::string bytes, type;
-  Status s = http_.Call("GET", "/v1/files/" + sha256, "", "application/json", "application/octet-stream", &bytes, &type);
+  // Resumable: the bytes that arrive are kept in <file>.part and a cut link
+  // continues from there (Range), as long as each attempt brings some.
+  Status s = store_.MakeFilesDir();
   if (!s.ok()) return s;
+  const std::string part = store_.FilePath(sha256) + ".part";
+  int idle = 0;
+  for (int attempt = 0; attempt < 1000 && idle < 3; ++attempt) {
+    bool complete = false;
+    s = http_.Download("/v1/files/" + sha256, part, "\"" + sha256 + "\"", &complete);
+    if (complete) break;
+    if (!IsLinkFailure(s) || http_.cancelled() || StopRequested()) return s;
+    idle = http_.last_bytes_received() > 0 ? 0 : idle + 1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(idle == 0 ? 50 : 500 * idle));
+  }
+  if (!s.ok()) return s;
+  std::string bytes;
+  s = ReadWholeFile(part, &bytes);
+  if (!s.ok()) return s;
+  std::remove(part.c_str());
+  if (hash::Sha256Hex(bytes) != sha256)
+    return Status::Invalid("the photo " + sha256.substr(0, 12) + "… arrived damaged (its bytes do not match); fetch it again");
   return store_.SaveFile(sha256, bytes);
+}
+
+Status FetchFileAlone(const std::string& home, const std::string& url, const HttpOptions& http_options,
+                      const std::string& sha256) {
+  std::unique_ptr<LocalStore> store;
+  Status s = LocalStore::Open(home, SystemClock::Get(), &store);
+  if (!s.ok()) return s;
+  HttpClient http(url, http_options);
+  SyncClient sc(*store, http);
+  return sc.FetchFile(sha256);
 }
 
 Status SyncClient::FetchReturnFile(const std::string& device, int64_t since, std::string* bytes) {

@@ -150,4 +150,8 @@ json::Object SyncSummary(const Status& status, const SyncReport& report);
 // (a test install on a trusted LAN).
 Status CheckPasswordTransport(const std::string& server_url, bool insecure);
 
+// Fetches a photo (resumable, as SyncClient::FetchFile) on a store connection
+// of its own, opened on `home`: the caller's connection stays free meanwhile.
+Status FetchFileAlone(const std::string& home, const std::string& url, const HttpOptions& http, const std::string& sha256);
+
 }  // namespace ocop::client

@@ -1,5 +1,7 @@
 #include "client/ui/ui_server.h"
 
+#include "shared/media.h"
+
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
@@ -651,21 +653,29 @@ class UiHandler final : public Poco::Net::HTTPRequestHandler {
   void File(HTTPServerResponse& resp, const std::string& sha) {
     if (sha.size() != 64 || sha.find_first_not_of("0123456789abcdef") != std::string::npos)
       return web::SendError(resp, Status::Invalid("'" + sha + "' is not a SHA-256"));
-    std::string path;
+    std::string path, url;
+    HttpOptions http_options = app_.options.http;
+    bool here;
     {
       std::lock_guard<std::mutex> lock(app_.store_mu);
-      if (!app_.store->HasFile(sha)) return web::SendError(resp, Status::NotFound("the photo is not on this device (fetch it with a sync --with-files)"));
+      here = app_.store->HasFile(sha);
       path = app_.store->FilePath(sha);
+      url = app_.store->Setting("token").empty() ? "" : app_.store->Setting("server_url");
+      http_options.ca_file = app_.store->Setting("ca_file", http_options.ca_file);
+    }
+    if (!here) {
+      // Not on this device yet: fetched from the server now, resuming over a
+      // dropping link, on a store connection of its own so the screens stay
+      // usable meanwhile.
+      Status s = url.empty() ? Status::NotFound("the photo is not on this device, and the device is not logged in to fetch it")
+                             : FetchFileAlone(app_.options.home, url, http_options, sha);
+      if (!s.ok()) return web::SendError(resp, s);
     }
     std::ifstream in(path, std::ios::binary);
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     // The type from the bytes, never from a name someone typed.
-    std::string type = bytes.rfind("\xFF\xD8\xFF", 0) == 0 ? "image/jpeg"
-                       : bytes.rfind("\x89PNG", 0) == 0   ? "image/png"
-                       : bytes.rfind("GIF8", 0) == 0      ? "image/gif"
-                       : bytes.size() > 12 && bytes.compare(8, 4, "WEBP") == 0 ? "image/webp"
-                                                                                 : "application/octet-stream";
-    web::SendText(resp, 200, type, bytes);
+    std::string kind = media::ImageKind(bytes);
+    web::SendText(resp, 200, kind.empty() ? "application/octet-stream" : "image/" + kind, bytes);
   }
 
   // ---- report and export ----
@@ -703,11 +713,7 @@ class UiHandler final : public Poco::Net::HTTPRequestHandler {
     std::lock_guard<std::mutex> lock(app_.store_mu);
     if (!app_.store->catalog().Find(form)) return web::SendError(resp, Status::NotFound("no export " + file));
     std::string csv;
-    ExportOptions options;
-    options.lang = Lang();
-    options.codes = Query("codes") == "1";
-    options.bom = Query("bom") == "1";
-    Status s = ExportForm(*app_.store, form, options, &csv);
+    Status s = ExportForm(*app_.store, form, {"csv", Lang(), Query("codes") == "1", Query("bom") == "1"}, &csv);
     if (!s.ok()) return web::SendError(resp, s);
     web::SendText(resp, 200, "text/csv; charset=utf-8", csv, form + ".csv");
   }

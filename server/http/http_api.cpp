@@ -372,7 +372,31 @@ class FileHandler final : public RecordApiHandler {
       std::string content;
       s = service_.ReadFile(u, id_, &content);
       if (!s.ok()) return s;
-      Send(resp, 200, content, "application/octet-stream");
+      // Resumable: a device whose link was cut asks for the rest (Range, with
+      // If-Range on the SHA-256, which is also the ETag: a file never changes).
+      // Photos are compressed already: sent as they are, so ranges are bytes of the file.
+      const std::string etag = "\"" + id_ + "\"";
+      resp.set("ETag", etag);
+      resp.set("Accept-Ranges", "bytes");
+      const int64_t size = static_cast<int64_t>(content.size());
+      int64_t first = 0, last = size - 1;
+      std::string if_range = req.get("If-Range", "");
+      web::ByteRange range = req.has("Range") && (if_range.empty() || if_range == etag)
+                                 ? web::ParseByteRange(req.get("Range"), size, &first, &last)
+                                 : web::ByteRange::kWhole;
+      int status = 200;
+      if (range == web::ByteRange::kUnsatisfiable) {
+        resp.set("Content-Range", "bytes */" + std::to_string(size));
+        status = 416;
+        first = 0, last = -1;
+      } else if (range == web::ByteRange::kPart) {
+        resp.set("Content-Range", "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" + std::to_string(size));
+        status = 206;
+      }
+      resp.setStatus(static_cast<HTTPResponse::HTTPStatus>(status));
+      resp.setContentType("application/octet-stream");
+      resp.setContentLength64(last - first + 1);
+      resp.send().write(content.data() + first, static_cast<std::streamsize>(last - first + 1));
       return Status::Ok();
     }
     int64_t received = 0, size = 0;

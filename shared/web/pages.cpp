@@ -198,4 +198,32 @@ std::string FormsJson() {
   return out + "}}";
 }
 
+ByteRange ParseByteRange(const std::string& header, int64_t size, int64_t* first, int64_t* last) {
+  const std::string unit = "bytes=";
+  if (header.compare(0, unit.size(), unit) != 0 || header.find(',') != std::string::npos) return ByteRange::kWhole;
+  std::string spec = header.substr(unit.size());
+  size_t dash = spec.find('-');
+  if (dash == std::string::npos) return ByteRange::kWhole;
+  auto number = [](const std::string& digits, int64_t* out) {
+    if (digits.empty() || digits.size() > 18 || digits.find_first_not_of("0123456789") != std::string::npos) return false;
+    *out = std::stoll(digits);
+    return true;
+  };
+  std::string a = spec.substr(0, dash), b = spec.substr(dash + 1);
+  int64_t x = 0, y = 0;
+  if (a.empty()) {  // the last K bytes
+    if (!number(b, &y)) return ByteRange::kWhole;
+    if (y == 0 || size == 0) return ByteRange::kUnsatisfiable;
+    *first = std::max<int64_t>(0, size - y);
+    *last = size - 1;
+    return ByteRange::kPart;
+  }
+  if (!number(a, &x) || (!b.empty() && !number(b, &y))) return ByteRange::kWhole;
+  if (!b.empty() && y < x) return ByteRange::kWhole;
+  if (x >= size) return ByteRange::kUnsatisfiable;
+  *first = x;
+  *last = b.empty() ? size - 1 : std::min(y, size - 1);
+  return ByteRange::kPart;
+}
+
 }  // namespace ocop::web

@@ -74,6 +74,12 @@ std::string FormsJson();
 
 // `n` random bytes from the OS, hex.
 std::string RandomHex(size_t n);
+
+// A Range request header over a resource of `size` bytes (RFC 9110 §14):
+// "bytes=N-", "bytes=N-M" or "bytes=-K". kWhole: no usable single range (absent,
+// several, another unit): send it all. kUnsatisfiable: 416.
+enum class ByteRange { kWhole, kPart, kUnsatisfiable };
+ByteRange ParseByteRange(const std::string& header, int64_t size, int64_t* first, int64_t* last);
 // A field name in a validation message ("field 'phone': ..."), or "".
 std::string FieldOfMessage(const std::string& message);
 

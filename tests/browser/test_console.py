@@ -137,7 +137,8 @@ class ConsoleTest(support.BrowserTest):
         self.assertEqual(status, 403)
         # One record: fields, history.
         d.get(self.console + '#/r/' + oi)
-        self.text_in('#history', 'returned')
+        self.text_in('#history', 'Đã trả lại')
+        self.assertNotIn('returned', d.find_element(By.ID, 'history').text)
         self.assertIn('Thiếu ảnh sản phẩm', d.page_source)
         self.shot('console-03-record')
         # A visit's photo, fetched from the server with the console's session.

@@ -186,10 +186,23 @@ class OfficerUiTest(support.BrowserTest):
         self.text_in('#records tbody', 'Ổi Đôn Nhân')
         self.shot('officer-09-second-device')
         other.stop_ui()
+        # A third device that synced without photos shows the photo anyway:
+        # the screens fetch it from the server when the visit is opened.
+        third = support.Device(self.tmp, 'minh-tablet')
+        third.run('init', '--commune', '08800', '--server', self.server.url)
+        third.run('login', '--user', 'minh', '--password-stdin', input='matkhau-minh\n')
+        third.run('sync')
+        self.cleanups.append(third.stop_ui)
+        third_url = third.start_ui()
+        d.get(third_url + '#/r/' + visit['id'])
+        self.wait(lambda _: d.execute_script('const i = document.querySelector("#photos img"); return i && i.naturalWidth') == 64)
+        third.stop_ui()
 
         # History, report and export from the page.
         d.get(self.url + '#/history/' + idea_id)
-        self.text_in('#history-table', 'submitted')
+        self.text_in('#history-table', 'Nháp → Đã tiếp nhận')
+        self.assertNotIn('submitted', d.find_element(By.ID, 'history-table').text)
+        self.assertNotIn('null', d.find_element(By.ID, 'history-table').text)
         self.shot('officer-10-history')
         d.get(self.url + '#/report')
         self.visible('#open-report')

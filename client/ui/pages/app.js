@@ -322,7 +322,8 @@
     }}, t('Đính kèm', 'Attach'));
     return h('div', {class: 'card', id: 'photos'}, h('h2', {}, t('Ảnh', 'Photos')),
       h('div', {class: 'thumbs'}, r.photos.map((p) => h('figure', {'data-sha': p.sha256},
-        p.on_device ? h('img', {src: '/api/files/' + p.sha256, alt: p.caption || p.name || ''}) : h('div', {class: 'muted'}, t('(ảnh chưa có trên máy)', '(not on this device)')),
+        // A photo not on this device yet is fetched from the server when shown.
+        h('img', {src: '/api/files/' + p.sha256, alt: p.caption || p.name || t('(ảnh chưa tải được)', '(photo not fetched)'), loading: 'lazy'}),
         h('figcaption', {}, p.caption || p.name || '', ' ',
           h('span', {class: p.uploaded ? 'badge ok' : 'badge pending'}, p.uploaded ? t('đã gửi', 'uploaded') : t('chờ gửi', 'waiting to upload')))))),
       h('div', {class: 'field'}, h('label', {for: 'photo-file'}, t('Ảnh (tệp hoặc máy ảnh)', 'Photo (file or camera)')), file),
@@ -332,7 +333,7 @@
   async function history(id) {
     const [r, res] = await Promise.all([api('GET', '/api/records/' + encodeURIComponent(id)), api('GET', `/api/records/${encodeURIComponent(id)}/history`)]);
     const schema = forms[r.form];
-    const label = (k) => { const f = schema.fields.find((x) => x.key === k); return f ? L(f.label) : k; };
+    const label = (k) => { const f = schema.fields.find((x) => x.key === k); return f ? L(f.label) : k === 'status' ? t('Trạng thái', 'Status') : k; };
     mount(h('h1', {}, t('Lịch sử: ', 'History: '), r.title || short(r.id)),
       r.conflict ? h('p', {class: 'rule', id: 'conflict-note'}, t('Đang xung đột — chờ quản trị viên xử lý', 'In conflict — awaiting an administrator')) : null,
       h('div', {class: 'scroll'}, h('table', {class: 'list stack', id: 'history-table'},
@@ -341,7 +342,7 @@
           h('td', {}, O.date(e.at, true)),
           h('td', {}, !e.author || e.author.startsWith('local@') ? t('máy này', 'this device') : e.author),
           h('td', {}, e.device ? '…' + e.device.slice(-8) : '—'),
-          h('td', {}, label(e.field)), h('td', {}, O.historyValue(schema, e.field, e.old) + ' → ' + O.historyValue(schema, e.field, e.new))))))),
+          h('td', {}, label(e.field)), h('td', {}, O.historyValue(schema, e.field, e.old, statusLabel) + ' → ' + O.historyValue(schema, e.field, e.new, statusLabel))))))),
       h('a', {class: 'button', href: '#/r/' + r.id}, t('Quay lại', 'Back')));
   }
 

@@ -21,7 +21,7 @@
   const stat = (n, label, id) => h('div', {class: 'stat', id}, h('div', {class: 'n'}, n), h('div', {class: 'l'}, label));
   const fail = (e) => toast(O.msg(e.message), true);
   // A stored value (canonical JSON text) as it reads.
-  const shownValue = (schema, field, text) => O.historyValue(schema, field, text);
+  const shownValue = (schema, field, text) => O.historyValue(schema, field, text, statusLabel);
   // Device ids are time-ordered (UUIDv7): two devices set up the same day share
   // their first digits, so the last ones tell them apart.
   const deviceName = (id) => (id ? '…' + id.slice(-8) : '?');
@@ -330,6 +330,7 @@
   }
   function fieldName(schema, key) {
     if (key === '_deleted') return t('Xoá phiếu', 'Deletion');
+    if (key === 'status') return t('Trạng thái', 'Status');
     const f = schema && schema.fields.find((x) => x.key === key);
     return f ? L(f.label) : key;
   }

@@ -197,12 +197,14 @@ const O = (() => {
 
   // A value as history keeps it (JSON text) in words: "(trống)" for none,
   // labels, dates, numbers, lists counted. Both faces' history tables use it.
-  function historyValue(schema, field, text) {
+  // `statusName` names a status ("submitted" -> "Đã tiếp nhận").
+  function historyValue(schema, field, text, statusName) {
     if (text === '' || text === null || text === undefined) return t('(trống)', '(empty)');
     let v;
     try { v = JSON.parse(text); } catch (e) { return String(text); }
     if (v === null) return t('(trống)', '(empty)');
     if (field === '_deleted') return v ? t('đã xoá', 'deleted') : t('còn', 'kept');
+    if (field === 'status' && statusName) return statusName(v);
     const f = schema && (schema.fields || []).find((x) => x.key === field);
     if (f) return display(f, v);
     return typeof v === 'string' ? v : JSON.stringify(v);
