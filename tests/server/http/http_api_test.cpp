@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "client/http_client.h"
+#include "shared/web/pages.h"
 #include "server/store/sqlite_server_store.h"
 #include "tests/support/test_store.h"
 #include "shared/ids.h"
@@ -101,6 +102,25 @@ class HttpApiTest : public ::testing::Test {
   std::unique_ptr<Poco::Net::HTTPServer> server_;
   std::string token_;
 };
+
+// The Range header of a resumed photo download (RFC 9110 §14).
+TEST(ByteRangeTest, SingleRangesAreServedAndTheRestIsWholeOrUnsatisfiable) {
+  int64_t first = -1, last = -1;
+  EXPECT_EQ(web::ParseByteRange("bytes=100-", 1000, &first, &last), web::ByteRange::kPart);
+  EXPECT_EQ(first, 100);
+  EXPECT_EQ(last, 999);
+  EXPECT_EQ(web::ParseByteRange("bytes=0-99", 1000, &first, &last), web::ByteRange::kPart);
+  EXPECT_EQ(last, 99);
+  EXPECT_EQ(web::ParseByteRange("bytes=900-5000", 1000, &first, &last), web::ByteRange::kPart);
+  EXPECT_EQ(last, 999) << "clamped to the file";
+  EXPECT_EQ(web::ParseByteRange("bytes=-10", 1000, &first, &last), web::ByteRange::kPart);
+  EXPECT_EQ(first, 990);
+  EXPECT_EQ(web::ParseByteRange("bytes=1000-", 1000, &first, &last), web::ByteRange::kUnsatisfiable);
+  EXPECT_EQ(web::ParseByteRange("bytes=-0", 1000, &first, &last), web::ByteRange::kUnsatisfiable);
+  for (const char* whole : {"", "bytes=0-1,5-9", "items=1-2", "bytes=abc-", "bytes=9-3", "bytes=-",
+                            "bytes=99999999999999999999-"})
+    EXPECT_EQ(web::ParseByteRange(whole, 1000, &first, &last), web::ByteRange::kWhole) << whole;
+}
 
 TEST_F(HttpApiTest, HealthAndUnknownRoutes) {
   EXPECT_EQ(Call("GET", "/healthz", "").status, 200);
