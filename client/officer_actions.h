@@ -29,6 +29,11 @@ Status ResolveId(LocalStore& store, const std::string& given, std::string* id);
 // *warning is set (Vietnamese, English) when the device holds no number yet.
 Status SubmitIdea(LocalStore& store, const std::string& id, Record* after, Label* warning);
 
+// What a person calls a record, in `lang`: an idea by its product and
+// subject; a visit by its purpose and date and the idea's product; other
+// forms by their product (or their idea's). Never an id.
+std::string RecordTitle(LocalStore& store, const Record& r, const std::string& lang);
+
 // Ideas this device received (submitted here) before it held any receipt
 // number get one now, oldest first, from the reserved blocks; the sync calls
 // this after each pull, so nobody has to submit again. *numbered counts them.

@@ -1,5 +1,6 @@
 #include "shared/forms.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -158,8 +159,14 @@ const FormSchema* FormCatalog::Find(const std::string& form) const {
 }
 
 std::vector<std::string> FormCatalog::Names() const {
+  // In the order of the OCOP cycle (the idea form, the commonest, first);
+  // forms it does not know after them, by name.
+  static const std::vector<std::string> kCycle = {"idea", "confirmation", "visit", "plan", "evaluation", "certificate"};
   std::vector<std::string> out;
-  for (const auto& [k, v] : forms_) out.push_back(k);
+  for (const auto& name : kCycle)
+    if (forms_.count(name)) out.push_back(name);
+  for (const auto& [k, v] : forms_)
+    if (std::find(kCycle.begin(), kCycle.end(), k) == kCycle.end()) out.push_back(k);
   return out;
 }
 
@@ -411,6 +418,14 @@ Status ParseInput(const FieldDef& f, const std::string& typed_raw, Var* out) {
   typed = a == std::string::npos ? "" : typed.substr(a, b - a + 1);
   if (typed.empty()) {
     *out = Var();
+    return Status::Ok();
+  }
+  // A reference is typed as a person knows the record (a prefix, an id without
+  // hyphens, a receipt number): the device's store resolves it to the full id
+  // and checks the record is there (LocalStore::ResolveReferences).
+  if (f.type == FieldType::kRef) {
+    if (typed.size() > 200) return Status::Invalid(Name(f) + ": '" + typed.substr(0, 40) + "…' is not a record id");
+    *out = typed;
     return Status::Ok();
   }
   Var v;

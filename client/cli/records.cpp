@@ -103,7 +103,11 @@ int Units(Context& ctx) {
   }
   std::function<void(const std::string&, int)> walk = [&](const std::string& code, int depth) {
     for (const Unit* c : t.Children(code)) {
-      ctx.out << std::string(depth * 2, ' ') << c->code << "  " << c->name << " (" << c->level << ")\n";
+      std::string level = c->level == "province"   ? ctx.T("cấp tỉnh", "province level")
+                          : c->level == "district" ? ctx.T("cấp huyện", "district level")
+                          : c->level == "commune"  ? ctx.T("cấp xã", "commune level")
+                                                   : c->level;
+      ctx.out << std::string(depth * 2, ' ') << c->code << "  " << c->name << " (" << level << ")\n";
       walk(c->code, depth + 1);
     }
   };
@@ -158,8 +162,28 @@ int Edit(Context& ctx) {
 
 int Delete(Context& ctx) {
   std::string id;
-  Status s = ctx.TargetRecord(&id);
-  if (s.ok()) s = ctx.store->Delete(id);
+  Record r;
+  Status s = ctx.TargetRecord(&id, &r);
+  if (!s.ok()) return ctx.Fail(s);
+  // A form beyond its draft (received, numbered, decided) is a public act:
+  // deleting it asks first, or needs --yes where nobody can answer.
+  if (r.status() != "draft" && !r.deleted && !ctx.a.Has("--yes")) {
+    const FormSchema* schema = ctx.store->catalog().Find(r.form);
+    std::string what = (schema ? schema->label.In(ctx.lang) : r.form) + " «" + RecordTitle(*ctx.store, r, ctx.lang) + "» (" +
+                       msg::StatusName(r.status(), ctx.lang) +
+                       (r.fields.has("receipt_no") ? ", " + ctx.T("số ", "no. ") + r.fields.getValue<std::string>("receipt_no") : "") + ")";
+    if (!ctx.in_tty)
+      throw UsageError(ctx.T("phiếu ", "the form ") + what + ctx.T(" không còn là nháp: thêm --yes để xoá", " is no longer a draft: add --yes to delete it"));
+    ctx.err << ctx.T("Xoá ", "Delete ") << what << ctx.T("? Bản xoá sẽ được đồng bộ lên máy chủ. [c/K] ", "? The deletion is synced to the server. [y/N] ") << std::flush;
+    std::string answer;
+    std::getline(ctx.in, answer);
+    std::string folded = text::Fold(answer);
+    if (folded != "c" && folded != "co" && folded != "y" && folded != "yes") {
+      ctx.out << ctx.T("Không xoá.\n", "Not deleted.\n");
+      return 0;
+    }
+  }
+  s = ctx.store->Delete(id);
   if (!s.ok()) return ctx.Fail(s);
   if (ctx.as_json) ctx.out << "{\"id\":" << json::Quote(id) << ",\"deleted\":true}\n";
   else ctx.out << ctx.T("Đã xoá: ", "Deleted: ") << id << "\n";
@@ -234,10 +258,7 @@ int List(Context& ctx) {
     return 0;
   }
   for (const auto& r : rows) {
-    const FormSchema* schema = ctx.store->catalog().Find(r.form);
-    std::string title;
-    if (schema && r.fields.has(schema->title_field)) title = DisplayValue(*schema->Field(schema->title_field), r.fields.get(schema->title_field), ctx.lang);
-    if (r.fields.has("subject_name")) title += " — " + r.fields.getValue<std::string>("subject_name");
+    std::string title = RecordTitle(*ctx.store, r, ctx.lang);
     ctx.out << r.id << "  " << std::left << std::setw(12) << r.form << " " << std::setw(14) << msg::StatusName(r.status(), ctx.lang) << " "
          << title << (r.conflict ? ctx.T("  [xung đột]", "  [conflict]") : "") << (r.deleted ? ctx.T("  [đã xoá]", "  [deleted]") : "")
          << (r.pending ? " *" : "") << "\n";
@@ -444,8 +465,11 @@ const std::vector<Command>& RecordCommands() {
         {"--from", "FILE|-", "các trường từ một tệp JSON", "fields from a JSON file"}},
        {"ocop edit 0193a2b4 --set phone=0912345678"},
        Edit},
-      {"delete", "ID", "xoá một phiếu (đồng bộ như một bản xoá)", "delete a record (synced as a tombstone)", "", "", {},
-       {"ocop delete 0193a2b4"}, Delete},
+      {"delete", "ID [--yes]", "xoá một phiếu (đồng bộ như một bản xoá)", "delete a record (synced as a tombstone)",
+       "Phiếu không còn là nháp (đã tiếp nhận, có số phiếu, đã quyết định) được hỏi lại trước khi xoá;\nkhông có bàn phím (script) thì cần --yes.",
+       "A form that is no longer a draft (received, numbered, decided) is asked about first;\nwith no keyboard (a script) it needs --yes.",
+       {{"--yes", nullptr, "xoá không hỏi lại", "delete without asking"}},
+       {"ocop delete 0193a2b4", "ocop delete 0193a2b4 --yes"}, Delete},
       {"show", "ID [--with-files]", "xem một phiếu", "show one record",
        "ID có thể rút gọn thành tiền tố duy nhất (ít nhất 8 ký tự). --with-files tải các ảnh của phiếu còn thiếu.",
        "The ID may be shortened to a unique prefix (8 characters or more). --with-files fetches its missing photos.",

@@ -213,14 +213,6 @@ Object::Ptr LabelJson(const Label& l) {
   return o;
 }
 
-std::string Title(const FormSchema* schema, const Record& r) {
-  std::string title;
-  if (schema && r.fields.has(schema->title_field))
-    title = DisplayValue(*schema->Field(schema->title_field), r.fields.get(schema->title_field), "vi");
-  if (r.fields.has("subject_name") && schema && schema->title_field != "subject_name")
-    title += (title.empty() ? "" : " — ") + r.fields.getValue<std::string>("subject_name");
-  return title;
-}
 
 // ---- the request handler: one per request, routes on method and path ----
 
@@ -425,7 +417,7 @@ class UiHandler final : public Poco::Net::HTTPRequestHandler {
     Array::Ptr arr = new Array;
     for (const auto& r : rows) {
       Object::Ptr o = RecordToJson(r);
-      o->set("title", Title(app_.store->catalog().Find(r.form), r));
+      o->set("title", RecordTitle(*app_.store, r, Lang()));
       arr->add(o);
     }
     Object o;
@@ -437,7 +429,7 @@ class UiHandler final : public Poco::Net::HTTPRequestHandler {
   Object::Ptr RecordPayload(const Record& r) {
     LocalStore& st = *app_.store;
     Object::Ptr o = RecordToJson(r);
-    o->set("title", Title(st.catalog().Find(r.form), r));
+    o->set("title", RecordTitle(st, r, Lang()));
     const Unit* u = st.units().Find(r.unit);
     o->set("unit_name", u ? u->name : r.unit);
     Array::Ptr decisions = new Array;

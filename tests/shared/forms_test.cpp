@@ -191,7 +191,10 @@ TEST(FormsTest, PatternsAndDates) {
   ASSERT_TRUE(Typed(Visit(), "visited_on", "05/03/2026", &v).ok());
   EXPECT_EQ(v.convert<std::string>(), "2026-03-05");
   EXPECT_FALSE(Accepts(Visit(), "visited_on", "31/02/2026"));
-  EXPECT_FALSE(Accepts(Confirmation(), "idea_id", "not-an-id"));
+  // A typed reference is left for the device's store to resolve (a prefix, a
+  // receipt number); the stored value must be a record id.
+  EXPECT_TRUE(Accepts(Confirmation(), "idea_id", "01a232cf"));
+  EXPECT_FALSE(CheckValue(*Confirmation().Field("idea_id"), Var("not-an-id"), &v).ok());
 }
 
 TEST(FormsTest, WrongJsonTypesAreRefused) {

@@ -10,6 +10,8 @@
   let info = {};
 
   const statusLabel = (s) => L(statuses[s]) || s;
+  const roleName = (r) => ({officer: t('cán bộ xã', 'commune officer'), coordinator: t('điều phối viên huyện', 'district coordinator'),
+    admin: t('quản trị viên', 'administrator')})[r] || r || t('chưa đăng nhập', 'not logged in');
   const formLabel = (f) => (forms[f] ? L(forms[f].label) : f);
   const short = (id) => id.slice(0, 8);
   const go = (hash) => { if (location.hash === hash) route(); else location.hash = hash; };
@@ -47,7 +49,7 @@
           h('a', {class: 'button', href: '#/new/' + f, id: 'new-' + f}, '+ ', formLabel(f))))),
       h('div', {class: 'grid'}, Object.keys(forms).map((f) =>
         h('a', {class: 'stat', href: '#/list/' + f}, h('div', {class: 'n'}, (info.counts || {})[f] || 0), h('div', {class: 'l'}, formLabel(f))))),
-      h('p', {class: 'muted'}, t('Thiết bị ', 'Device '), short(info.device), ' · ', t('vai trò: ', 'role: '), info.role,
+      h('p', {class: 'muted'}, t('Thiết bị ', 'Device '), short(info.device), ' · ', t('vai trò: ', 'role: '), roleName(info.role),
         info.user ? ' · ' + info.user : ''));
     renderSync(syncBox);
   }

@@ -102,6 +102,44 @@ TEST_F(CliTest, HistoryIsInWords) {
   EXPECT_NE(en.out.find("Status: Draft → Submitted"), std::string::npos) << en.out;
 }
 
+// A received form is not deleted by a slip: with no keyboard it needs --yes,
+// at a keyboard the officer is asked (and "no" keeps it). A draft goes at once.
+TEST_F(CliTest, DeletingAReceivedFormAsksFirst) {
+  ASSERT_EQ(Run({"init", "--commune", "08800"}).code, 0);
+  std::string draft = NewIdea("Nháp"), received = NewIdea("Mật ong");
+  ASSERT_EQ(Run({"submit", received}).code, 0);
+  EXPECT_EQ(Run({"delete", draft}).code, 0);
+  auto refused = Run({"delete", received});
+  EXPECT_EQ(refused.code, 2);
+  EXPECT_NE(refused.err.find("add --yes"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("Mật ong"), std::string::npos) << "named by its product: " << refused.err;
+  auto asked = [&](const std::string& answer) {
+    std::vector<std::string> args = {"--home", dir_.path(), "--lang", "en", "delete", received};
+    std::istringstream in(answer + "\n");
+    std::ostringstream out, err;
+    int code = RunCli(args, in, out, err, /*in_tty=*/true, false);
+    return Result{code, out.str(), err.str()};
+  };
+  auto kept = asked("n");
+  EXPECT_EQ(kept.code, 0);
+  EXPECT_NE(kept.out.find("Not deleted"), std::string::npos) << kept.out;
+  EXPECT_NE(kept.err.find("Delete "), std::string::npos) << "asked: " << kept.err;
+  EXPECT_EQ(Run({"show", received, "--json"}).out.find("\"deleted\":true"), std::string::npos);
+  EXPECT_EQ(asked("y").code, 0);
+  EXPECT_NE(Run({"show", received, "--json"}).out.find("\"deleted\":true"), std::string::npos);
+}
+
+// Lists name records by what they are about, never by an id: a visit by its
+// purpose, date and the idea's product.
+TEST_F(CliTest, AVisitIsListedByWhatItIsAbout) {
+  ASSERT_EQ(Run({"init", "--commune", "08800"}).code, 0);
+  std::string idea = NewIdea("Chè Shan tuyết");
+  ASSERT_EQ(Run({"new", "visit", "--set", "visited_on=24/11/2026", "--set", "purpose=advice", "--set", "findings=Tốt",
+                 "--set", "idea_id=" + idea.substr(0, 13)}).code, 0);
+  auto list = Run({"list", "visit"});
+  EXPECT_NE(list.out.find("24/11/2026 — Chè Shan tuyết"), std::string::npos) << list.out;
+}
+
 TEST_F(CliTest, BadInputIsRefusedAndNothingIsStored) {
   ASSERT_EQ(Run({"init", "--commune", "08800"}).code, 0);
   auto r = Run({"new", "recipe", "--set", "a=b"});
