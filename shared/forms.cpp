@@ -277,9 +277,12 @@ bool IsChoice(const FieldDef& f, const std::string& v) {
   return false;
 }
 
+// The choices as a person picks them: the Vietnamese label (what the screens
+// and the prompt show) and the code (what --set and imports also take).
 std::string ChoiceList(const FieldDef& f) {
   std::string s;
-  for (const auto& c : f.choices) s += (s.empty() ? "" : ", ") + c.value;
+  for (const auto& c : f.choices)
+    s += (s.empty() ? "" : ", ") + (c.label.vi.empty() || c.label.vi == c.value ? c.value : c.label.vi + " (" + c.value + ")");
   return s;
 }
 

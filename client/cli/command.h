@@ -117,6 +117,9 @@ class Context {
   std::string T(const char* vi, const char* en) const { return lang == "en" ? en : vi; }
   // Prints the failure in the user's language (or as JSON) and returns its exit code.
   int Fail(const Status& s);
+  // Every problem at once (a form with several wrong values): each on its own
+  // line; the exit code of the first.
+  int FailAll(const std::vector<Status>& problems);
   Status OpenStore();
   // Exactly n positional arguments, else a usage error naming `what`.
   void NeedPositional(size_t n, const char* what);
@@ -125,7 +128,9 @@ class Context {
   // a short id, loads the record (when `r` is given).
   Status TargetRecord(std::string* id, Record* r = nullptr);
   // --from FILE|- then --set KEY=VALUE pairs, typed by the form's schema.
-  Status CollectFields(const FormSchema& schema, json::Object* fields, bool* any);
+  // --from and --set values, typed. A value that is wrong goes to `problems`
+  // (all of them, not just the first); the return is for what stops at once.
+  Status CollectFields(const FormSchema& schema, json::Object* fields, bool* any, std::vector<Status>* problems);
   void PrintRecord(const Record& r);
   // Writes to --output FILE (atomically: a temporary file renamed) or stdout.
   int Emit(const std::string& content);

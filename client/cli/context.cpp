@@ -72,6 +72,21 @@ int Context::Fail(const Status& s) {
   return StatusExitCode(s.code());
 }
 
+int Context::FailAll(const std::vector<Status>& problems) {
+  if (problems.size() == 1) return Fail(problems[0]);
+  if (as_json) {
+    err << "{\"error\":{\"code\":\"" << CodeName(problems[0].code()) << "\",\"message\":" << json::Quote(problems[0].message())
+        << "},\"errors\":[";
+    for (size_t i = 0; i < problems.size(); ++i)
+      err << (i ? "," : "") << "{\"code\":\"" << CodeName(problems[i].code()) << "\",\"message\":" << json::Quote(problems[i].message()) << "}";
+    err << "]}\n";
+  } else {
+    err << "ocop: " << problems.size() << T(" lỗi, chưa lưu gì:", " problems, nothing saved:") << "\n";
+    for (const auto& s : problems) err << "  - " << msg::Localise(s, lang) << "\n";
+  }
+  return StatusExitCode(problems[0].code());
+}
+
 Status Context::OpenStore() {
   if (store) return Status::Ok();
   return LocalStore::Open(home, SystemClock::Get(), &store);
@@ -92,7 +107,7 @@ Status Context::TargetRecord(std::string* id, Record* r) {
   return s;
 }
 
-Status Context::CollectFields(const FormSchema& schema, json::Object* fields, bool* any) {
+Status Context::CollectFields(const FormSchema& schema, json::Object* fields, bool* any, std::vector<Status>* problems) {
   *any = false;
   std::string from = a.Get("--from");
   if (!from.empty()) {
@@ -129,9 +144,13 @@ Status Context::CollectFields(const FormSchema& schema, json::Object* fields, bo
     if (!f) return Status::Invalid("form '" + schema.form + "' has no field '" + key + "'");
     Var v;
     Status s = ParseInput(*f, value, &v);
-    if (!s.ok()) return s;
-    fields->set(key, v);  // null clears on edit
     *any = true;
+    if (!s.ok()) {
+      problems->push_back(s);
+      fields->set(key, Var());  // given, wrongly: not also "required"
+      continue;
+    }
+    fields->set(key, v);  // null clears on edit
   }
   return Status::Ok();
 }

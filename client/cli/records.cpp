@@ -123,8 +123,16 @@ int New(Context& ctx) {
   if (!schema) return ctx.Fail(UnknownForm(ctx.a.positional[0]));
   Object fields;
   bool any = false;
-  s = ctx.CollectFields(*schema, &fields, &any);
+  std::vector<Status> problems;
+  s = ctx.CollectFields(*schema, &fields, &any, &problems);
   if (!s.ok()) return ctx.Fail(s);
+  if (any && !problems.empty()) {
+    // Every wrong value and every required field left out, at once.
+    for (const auto& f : schema->fields)
+      if (f.required && !f.system && !f.computed && !fields.has(f.key))
+        problems.push_back(Status::Invalid(msg::FieldName(f) + " is required"));
+    return ctx.FailAll(problems);
+  }
   if (ctx.a.Has("--interactive") || (!any && ctx.in_tty)) {
     FormPrompter prompter(ctx.in, ctx.as_json ? ctx.err : ctx.out, ctx.lang);
     s = prompter.Fill(*schema, &fields);
@@ -149,8 +157,10 @@ int Edit(Context& ctx) {
   const FormSchema* schema = ctx.store->catalog().Find(before.form);
   Object changes;
   bool any = false;
-  s = ctx.CollectFields(*schema, &changes, &any);
+  std::vector<Status> problems;
+  s = ctx.CollectFields(*schema, &changes, &any, &problems);
   if (!s.ok()) return ctx.Fail(s);
+  if (!problems.empty()) return ctx.FailAll(problems);
   if (!any) throw UsageError("edit needs --set KEY=VALUE (or --from FILE)");
   Record after;
   s = ctx.store->Update(id, changes, &after);

@@ -26,6 +26,7 @@
 #include "client/officer_actions.h"
 #include "client/report.h"
 #include "client/sync_client.h"
+#include "client/ui/typed_fields.h"
 #include "shared/dates.h"
 #include "shared/localisation.h"
 #include "shared/text.h"
@@ -135,51 +136,6 @@ std::string Str(const Object::Ptr& o, const std::string& key) {
   if (!o->has(key) || o->get(key).isEmpty()) return "";
   Var v = o->get(key);
   return v.isString() ? v.extract<std::string>() : v.convert<std::string>();
-}
-
-// One value as typed in the page: text (as the command line's --set takes it),
-// a list of row objects (for a list field), or null (cleared). Converted and
-// checked by the same ParseInput the command line uses.
-Status TypedValue(const FieldDef& f, const Var& in, Var* out) {
-  if (f.system || f.computed)
-    return Status::Invalid("field '" + f.key + "' is set by workflow decisions or computed, not typed");
-  if (in.isEmpty()) {
-    *out = Var();
-    return Status::Ok();
-  }
-  std::string typed;
-  if (in.type() == typeid(Array::Ptr)) {
-    typed = json::ToText(in);
-    if (in.extract<Array::Ptr>()->size() == 0) {
-      *out = Var();
-      return Status::Ok();
-    }
-  } else {
-    typed = in.isString() ? in.extract<std::string>() : in.convert<std::string>();
-  }
-  return ParseInput(f, typed, out);
-}
-
-// The fields of a body's "fields" object, typed values converted. On error,
-// `*field` names the field that is wrong.
-Status TypedFields(const FormSchema& schema, const Object::Ptr& body, Object* out, std::string* field) {
-  if (!body->has("fields") || body->get("fields").type() != typeid(Object::Ptr))
-    return Status::Invalid("the body needs a \"fields\" object");
-  auto fields = body->getObject("fields");
-  std::vector<std::string> names;
-  fields->getNames(names);
-  for (const auto& k : names) {
-    const FieldDef* f = schema.Field(k);
-    if (!f) return Status::Invalid("form '" + schema.form + "' has no field '" + k + "'");
-    Var v;
-    Status s = TypedValue(*f, fields->get(k), &v);
-    if (!s.ok()) {
-      *field = k;
-      return s;
-    }
-    out->set(k, v);
-  }
-  return Status::Ok();
 }
 
 Object::Ptr ScoreJson(const Object& fields) {
@@ -545,9 +501,10 @@ class UiHandler final : public Poco::Net::HTTPRequestHandler {
     const FormSchema* schema = app_.store->catalog().Find(Str(body, "form"));
     if (!schema) return web::SendError(resp, UnknownForm(Str(body, "form")));
     Object typed, fields;
-    std::string field;
-    s = TypedFields(*schema, body, &typed, &field);
-    if (!s.ok()) return web::SendError(resp, s, field);
+    FieldProblems problems;
+    s = TypedFields(*schema, body, /*complete=*/true, &typed, &problems);
+    if (!s.ok()) return web::SendError(resp, s);
+    if (!problems.empty()) return web::SendFieldErrors(resp, problems);
     std::vector<std::string> names;
     typed.getNames(names);
     for (const auto& k : names)
@@ -569,9 +526,10 @@ class UiHandler final : public Poco::Net::HTTPRequestHandler {
     if (!s.ok()) return web::SendError(resp, s);
     const FormSchema* schema = app_.store->catalog().Find(before.form);
     Object typed, changes;
-    std::string field;
-    s = TypedFields(*schema, body, &typed, &field);
-    if (!s.ok()) return web::SendError(resp, s, field);
+    FieldProblems problems;
+    s = TypedFields(*schema, body, /*complete=*/false, &typed, &problems);
+    if (!s.ok()) return web::SendError(resp, s);
+    if (!problems.empty()) return web::SendFieldErrors(resp, problems);
     // Only what differs becomes a change: an unchanged field saved again must
     // not travel, nor risk a conflict with another device's edit of it.
     std::vector<std::string> names;

@@ -89,6 +89,19 @@ void SendError(Poco::Net::HTTPServerResponse& resp, const Status& status, const 
   SendJson(resp, StatusHttpCode(status.code()), body);
 }
 
+void SendFieldErrors(Poco::Net::HTTPServerResponse& resp, const std::vector<std::pair<std::string, Status>>& problems) {
+  auto one = [](const std::string& field, const Status& s) {
+    return "{\"code\":\"" + std::string(CodeName(s.code())) + "\",\"message\":" + json::Quote(s.message()) +
+           ",\"message_vi\":" + json::Quote(msg::Localise(s, "vi")) + ",\"message_en\":" + json::Quote(msg::Localise(s, "en")) +
+           ",\"field\":" + json::Quote(field) + "}";
+  };
+  if (problems.empty()) return;
+  std::string all;
+  for (const auto& [field, s] : problems) all += (all.empty() ? "" : ",") + one(field, s);
+  const std::string first = one(problems[0].first, problems[0].second);
+  SendJson(resp, 400, "{\"error\":" + first.substr(0, first.size() - 1) + ",\"errors\":[" + all + "]}}");
+}
+
 Status ReadBody(Poco::Net::HTTPServerRequest& req, size_t limit, std::string* out, const BodyPace& pace) {
   out->clear();
   if (req.hasContentLength() && req.getContentLength64() > static_cast<Poco::Int64>(limit))

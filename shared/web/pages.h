@@ -32,6 +32,9 @@ bool SendAsset(Poco::Net::HTTPServerResponse& resp, const std::vector<const std:
 void SendJson(Poco::Net::HTTPServerResponse& resp, int http_status, const std::string& body);
 // {"error": {"code", "message", "field"?}} with the status's HTTP code.
 void SendError(Poco::Net::HTTPServerResponse& resp, const Status& status, const std::string& field = "");
+// Several fields wrong at once (a form saved with many mistakes): 400 with the
+// first as "error" and every one, each with its field, in "errors".
+void SendFieldErrors(Poco::Net::HTTPServerResponse& resp, const std::vector<std::pair<std::string, Status>>& problems);
 // `download_name` makes it an attachment; `csp` replaces the default policy.
 void SendText(Poco::Net::HTTPServerResponse& resp, int http_status, const std::string& type, const std::string& body,
               const std::string& download_name = "", const std::string& csp = "");

@@ -235,11 +235,14 @@
         toast(t('Đã lưu', 'Saved'));
         go('#/r/' + saved.id);
       } catch (x) {
-        const msg = O.msg(x.message, schema);
-        if (!(x.field && ed.showError(x.field, msg))) formError.textContent = msg;
+        // Every wrong field marked at once, the first one focused.
+        const wrong = x.errors && x.errors.length ? x.errors : [{field: x.field, message: x.message}];
+        const marked = wrong.filter((e) => e.field && ed.showError(e.field, O.msg(e.message, schema)));
+        if (!marked.length) formError.textContent = O.msg(x.message, schema);
         else {
-          formError.textContent = t('Chưa lưu: xem lỗi ở trường được đánh dấu', 'Not saved: see the marked field');
-          const box = document.getElementById('field-' + x.field);
+          formError.textContent = marked.length === 1 ? t('Chưa lưu: xem lỗi ở trường được đánh dấu', 'Not saved: see the marked field')
+            : t(`Chưa lưu: ${marked.length} trường có lỗi, được đánh dấu bên dưới`, `Not saved: ${marked.length} fields are wrong, marked below`);
+          const box = document.getElementById('field-' + marked[0].field);
           const input = box && box.querySelector('input,select,textarea');
           if (input) input.focus();
         }

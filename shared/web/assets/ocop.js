@@ -128,6 +128,8 @@ const O = (() => {
       const err = new Error((lang === 'en' ? e.message_en : e.message_vi) || e.message || `HTTP ${resp.status}`);
       err.code = e.code || 'http_' + resp.status;
       err.field = e.field || '';
+      // Every field wrong at once, each with its field (a form with many mistakes).
+      err.errors = (e.errors || []).map((x) => ({field: x.field || '', message: (lang === 'en' ? x.message_en : x.message_vi) || x.message}));
       err.status = resp.status;
       throw err;
     }

@@ -140,6 +140,19 @@ TEST_F(CliTest, AVisitIsListedByWhatItIsAbout) {
   EXPECT_NE(list.out.find("24/11/2026 — Chè Shan tuyết"), std::string::npos) << list.out;
 }
 
+// Several wrong values: every one is listed at once, with the required
+// fields left out, and nothing is saved.
+TEST_F(CliTest, EveryWrongValueIsListedAtOnce) {
+  ASSERT_EQ(Run({"init", "--commune", "08800"}).code, 0);
+  auto r = Run({"new", "idea", "--set", "subject_name=HTX", "--set", "subject_kind=nobody", "--set", "product_group=9",
+                "--set", "phone=09123", "--set", "description=x"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("4 problems, nothing saved"), std::string::npos) << r.err;
+  for (const char* field : {"Subject kind", "Product group", "Phone", "Product name"})
+    EXPECT_NE(r.err.find(field), std::string::npos) << field << " in " << r.err;
+  EXPECT_EQ(Run({"list", "--json"}).out, "[]\n");
+}
+
 TEST_F(CliTest, BadInputIsRefusedAndNothingIsStored) {
   ASSERT_EQ(Run({"init", "--commune", "08800"}).code, 0);
   auto r = Run({"new", "recipe", "--set", "a=b"});

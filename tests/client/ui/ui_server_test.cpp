@@ -146,6 +146,23 @@ TEST_F(UiServerTest, ChecksAFieldAsTheCommandLineDoes) {
   EXPECT_NE(r.body.find("24/11/2026"), std::string::npos) << r.body;
 }
 
+// A form saved with several mistakes names every one, each with its field,
+// so the page marks them all at once; nothing is stored.
+TEST_F(UiServerTest, EveryWrongFieldIsNamedAtOnce) {
+  Reply r = Call("POST", "/api/records",
+                 R"({"form":"idea","fields":{"subject_name":"HTX","subject_kind":"nobody","product_group":"9","phone":"09123","description":"x"}})");
+  EXPECT_EQ(r.status, 400);
+  json::Object::Ptr o;
+  ASSERT_TRUE(json::ParseObject(r.body, &o).ok()) << r.body;
+  auto errors = o->getObject("error")->getArray("errors");
+  ASSERT_TRUE(errors) << r.body;
+  std::vector<std::string> fields;
+  for (size_t i = 0; i < errors->size(); ++i) fields.push_back(errors->getObject(static_cast<unsigned>(i))->getValue<std::string>("field"));
+  EXPECT_EQ(fields, (std::vector<std::string>{"subject_kind", "phone", "product_name", "product_group"})) << r.body;
+  EXPECT_NE(r.body.find("bắt buộc phải điền"), std::string::npos) << "in Vietnamese too: " << r.body;
+  EXPECT_EQ(Call("GET", "/api/records?form=idea", "").body.find("HTX"), std::string::npos);
+}
+
 TEST_F(UiServerTest, SavingUnchangedFieldsAddsNoChange) {
   std::string id = CreateIdea();
   int64_t before = Pending();
