@@ -116,31 +116,18 @@ Status SubmitIdea(LocalStore& store, const std::string& id, Record* after, Label
 }
 
 std::string RecordTitle(LocalStore& store, const Record& r, const std::string& lang) {
-  auto text = [&](const json::Object& f, const char* key) {
-    return f.has(key) && f.get(key).isString() ? f.getValue<std::string>(key) : std::string();
-  };
-  std::string product = text(r.fields, "product_name"), subject = text(r.fields, "subject_name");
-  std::string idea_id = text(r.fields, "idea_id");
-  if (!idea_id.empty() && (product.empty() || subject.empty())) {
+  const FormSchema* schema = store.catalog().Find(r.form);
+  if (!schema) return "";
+  // A visit or confirmation that names its idea but not the product: the idea's.
+  json::Object fields = r.fields;
+  auto missing = [&](const char* key) { return !fields.has(key) || !fields.get(key).isString(); };
+  if (fields.has("idea_id") && fields.get("idea_id").isString() && (missing("product_name") || missing("subject_name"))) {
     Record idea;
-    if (store.Get(idea_id, &idea).ok()) {
-      if (product.empty()) product = text(idea.fields, "product_name");
-      if (subject.empty()) subject = text(idea.fields, "subject_name");
-    }
+    if (store.Get(fields.getValue<std::string>("idea_id"), &idea).ok())
+      for (const char* key : {"product_name", "subject_name"})
+        if (missing(key) && idea.fields.has(key)) fields.set(key, idea.fields.get(key));
   }
-  std::string title;
-  if (r.form == "visit") {
-    const FormSchema* schema = store.catalog().Find("visit");
-    const FieldDef* purpose = schema ? schema->Field("purpose") : nullptr;
-    if (purpose && r.fields.has("purpose")) title = DisplayValue(*purpose, r.fields.get("purpose"), lang);
-    if (r.fields.has("visited_on")) title += (title.empty() ? "" : " ") + dates::ToDisplay(text(r.fields, "visited_on"));
-    std::string whom = !product.empty() ? product : subject;
-    if (!whom.empty()) title += " — " + whom;
-    return title;
-  }
-  title = product;
-  if (!subject.empty()) title += (title.empty() ? "" : " — ") + subject;
-  return title;
+  return RecordTitleOf(*schema, fields, lang);
 }
 
 Status NumberWaitingIdeas(LocalStore& store, int* numbered) {

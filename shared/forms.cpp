@@ -645,6 +645,23 @@ std::string DisplayValue(const FieldDef& f, const Var& v, const std::string& lan
   return json::ToText(v);
 }
 
+std::string RecordTitleOf(const FormSchema& schema, const json::Object& fields, const std::string& lang) {
+  auto text = [&](const char* key) {
+    return fields.has(key) && fields.get(key).isString() ? fields.getValue<std::string>(key) : std::string();
+  };
+  std::string product = text("product_name"), subject = text("subject_name"), title;
+  if (schema.form == "visit") {
+    if (const FieldDef* purpose = schema.Field("purpose"); purpose && fields.has("purpose"))
+      title = DisplayValue(*purpose, fields.get("purpose"), lang);
+    if (!text("visited_on").empty()) title += (title.empty() ? "" : " ") + dates::ToDisplay(text("visited_on"));
+    std::string whom = !product.empty() ? product : subject;
+    return whom.empty() ? title : title + " — " + whom;
+  }
+  title = product;
+  if (!subject.empty()) title += (title.empty() ? "" : " — ") + subject;
+  return title;
+}
+
 std::string DisplayJson(const FieldDef* f, const std::string& json_text, const std::string& lang) {
   Var v;
   if (json_text.empty() || !json::Parse(json_text, &v).ok() || v.isEmpty()) return lang == "en" ? "(empty)" : "(trống)";

@@ -115,6 +115,11 @@ Status CheckRequiredAndCrossField(const FormSchema& schema, const json::Object& 
 
 // Display form of a value ("" for null): dates dd/mm/yyyy, choices by label.
 std::string DisplayValue(const FieldDef& field, const json::Var& v, const std::string& lang);
+// What a person calls a record from its own fields, in `lang`: an idea by its
+// product and subject; a visit by its purpose, date and subject; other forms by
+// their product. Never an id (the device adds the idea's product, client
+// RecordTitle).
+std::string RecordTitleOf(const FormSchema& schema, const json::Object& fields, const std::string& lang);
 // A stored value written as JSON text (as history keeps it) in words, for a
 // person: labels for choices and statuses, dd/mm/yyyy, Vietnamese numbers
 // (1.500.000; 21,45; years and codes ungrouped), lists counted ("3 nguyên

@@ -35,17 +35,31 @@ int Conflicts(Context& ctx) {
     Object::Ptr o;
     if (!json::ParseObject(resp, &o).ok()) return ctx.Fail(Status::Unavailable("unreadable answer"));
     auto arr = o->getArray("conflicts");
+    // One line a record: its short id (to type), form, commune, title, and the fields by label.
     std::map<std::string, std::vector<std::string>> by_record;
+    std::map<std::string, std::string> about;
     for (size_t i = 0; i < arr->size(); ++i) {
       auto c = arr->getObject(static_cast<unsigned>(i));
-      by_record[c->getValue<std::string>("record_id")].push_back(c->getValue<std::string>("field"));
+      std::string rid = c->getValue<std::string>("record_id");
+      std::string form, label = c->getValue<std::string>("field");
+      if (c->has("record")) {
+        auto r = c->getObject("record");
+        form = r->optValue<std::string>("form", "");
+        const FormSchema* schema = FormCatalog::Default().Find(form);
+        if (!about.count(rid))
+          about[rid] = (schema ? schema->label.In(ctx.lang) : form) + " · " + r->optValue<std::string>("unit_name", "") + " · " +
+                       r->optValue<std::string>(ctx.lang == "en" ? "title_en" : "title", "");
+        const FieldDef* f = schema ? schema->Field(label) : nullptr;
+        if (f) label = f->label.In(ctx.lang);
+      }
+      by_record[rid].push_back(label);
     }
     for (const auto& [rid, fields] : by_record) {
-      ctx.out << rid << " ";
-      for (const auto& f : fields) ctx.out << " " << f;
+      ctx.out << rid.substr(0, 8) << "  " << about[rid] << "\n    " << ctx.T("trường xung đột: ", "fields in conflict: ");
+      for (size_t i = 0; i < fields.size(); ++i) ctx.out << (i ? ", " : "") << fields[i];
       ctx.out << "\n";
     }
-    ctx.out << by_record.size() << ctx.T(" phiếu đang xung đột\n", " records in conflict\n");
+    ctx.out << by_record.size() << ctx.T(" phiếu đang xung đột (ocop conflicts show ID)\n", " records in conflict (ocop conflicts show ID)\n");
     return 0;
   }
   if (ctx.a.positional.size() != 2) throw UsageError("conflicts " + sub + " needs a record ID");
@@ -63,17 +77,22 @@ int Conflicts(Context& ctx) {
     }
     Object::Ptr o;
     if (!json::ParseObject(resp, &o).ok()) return ctx.Fail(Status::Unavailable("unreadable answer"));
-    ctx.out << "id: " << id << "  (" << o->getValue<std::string>("form") << ", " << o->getValue<std::string>("unit") << ")\n";
+    const FormSchema* schema = FormCatalog::Default().Find(o->getValue<std::string>("form"));
+    ctx.out << (schema ? schema->label.In(ctx.lang) : o->getValue<std::string>("form")) << " «"
+            << o->optValue<std::string>("title", "") << "» · " << o->optValue<std::string>("unit_name", o->getValue<std::string>("unit"))
+            << "\n  id: " << id << "\n";
     auto arr = o->getArray("conflicts");
     for (size_t i = 0; i < arr->size(); ++i) {
       auto c = arr->getObject(static_cast<unsigned>(i));
       auto cur = c->getObject("current_by"), inc = c->getObject("incoming_by");
-      ctx.out << "  " << c->getValue<std::string>("field") << "\n"
-           << "    " << ctx.T("gốc      ", "base     ") << c->getValue<std::string>("base") << "\n"
-           << "    " << ctx.T("hiện tại ", "current  ") << c->getValue<std::string>("current") << "   ("
-           << cur->getValue<std::string>("author") << ")\n"
-           << "    " << ctx.T("gửi đến  ", "incoming ") << c->getValue<std::string>("incoming") << "   ("
-           << inc->getValue<std::string>("author") << ", " << inc->getValue<std::string>("device").substr(0, 8) << ")\n";
+      std::string key = c->getValue<std::string>("field");
+      const FieldDef* f = schema ? schema->Field(key) : nullptr;
+      auto shown = [&](const char* which) { return DisplayJson(f, c->getValue<std::string>(which), ctx.lang); };
+      ctx.out << "  " << (f ? f->label.In(ctx.lang) : key) << " (" << key << ")\n"
+           << "    " << ctx.T("trước đó  ", "before    ") << shown("base") << "\n"
+           << "    " << ctx.T("hiện tại  ", "current   ") << shown("current") << "   (" << cur->getValue<std::string>("author") << ")\n"
+           << "    " << ctx.T("gửi đến   ", "incoming  ") << shown("incoming") << "   (" << inc->getValue<std::string>("author")
+           << ctx.T(", máy ", ", device ") << inc->getValue<std::string>("device").substr(0, 8) << ")\n";
     }
     return 0;
   }

@@ -262,11 +262,39 @@ class ConflictListHandler final : public AuthedApiHandler {
     std::vector<ConflictRow> rows;
     s = service_.ListConflicts(u, &rows);
     if (!s.ok()) return s;
+    // Each conflict with what its record is (form, commune, title), so the
+    // queue names products and communes, not ids.
+    std::map<std::string, Object::Ptr> records;
     json::Array::Ptr arr = new json::Array;
-    for (const auto& c : rows) arr->add(ConflictToJson(c));
+    for (const auto& c : rows) {
+      Object::Ptr o = ConflictToJson(c);
+      auto it = records.find(c.record_id);
+      if (it == records.end()) {
+        StoredRecord rec;
+        std::vector<ConflictRow> ignored;
+        Object::Ptr about;
+        if (service_.ConflictsOf(u, c.record_id, &rec, &ignored).ok()) about = RecordAbout(rec);
+        it = records.emplace(c.record_id, about).first;
+      }
+      if (it->second) o->set("record", it->second);
+      arr->add(o);
+    }
     Object out;
     out.set("conflicts", arr);
     return SendOk(resp, json::ToText(out));
+  }
+
+  Object::Ptr RecordAbout(const StoredRecord& rec) {
+    Object::Ptr about = new Object;
+    about->set("form", rec.form);
+    about->set("unit", rec.unit);
+    const Unit* unit = service_.Units()->Find(rec.unit);
+    about->set("unit_name", unit ? unit->name : rec.unit);
+    Object::Ptr fields;
+    const FormSchema* schema = FormCatalog::Default().Find(rec.form);
+    about->set("title", schema && json::ParseObject(rec.fields, &fields).ok() ? RecordTitleOf(*schema, *fields, "vi") : "");
+    about->set("title_en", schema && fields ? RecordTitleOf(*schema, *fields, "en") : "");
+    return about;
   }
 };
 
@@ -284,6 +312,11 @@ class ConflictShowHandler final : public RecordApiHandler {
     out.set("record_id", rec.id);
     out.set("form", rec.form);
     out.set("unit", rec.unit);
+    const Unit* unit = service_.Units()->Find(rec.unit);
+    out.set("unit_name", unit ? unit->name : rec.unit);
+    Object::Ptr parsed;
+    const FormSchema* schema = FormCatalog::Default().Find(rec.form);
+    out.set("title", schema && json::ParseObject(rec.fields, &parsed).ok() ? RecordTitleOf(*schema, *parsed, "vi") : "");
     out.set("fields", rec.fields);
     out.set("deleted", rec.deleted);
     out.set("conflicts", arr);

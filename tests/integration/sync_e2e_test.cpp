@@ -252,11 +252,16 @@ TEST_F(SyncE2eTest, ConflictIsMarkedResolvedByAdminAndClearedEverywhere) {
   auto denied = lan.Run({"conflicts", "resolve", id, "--take", "product_name=incoming"});
   EXPECT_EQ(denied.code, 6) << denied.err;
   ASSERT_EQ(admin.Run({"sync"}).code, 0);
+  // The queue names the record by what it is: form, commune, product; fields by label.
   auto listed = admin.Run({"conflicts", "list"});
-  EXPECT_NE(listed.out.find(id), std::string::npos) << listed.out << listed.err;
+  EXPECT_NE(listed.out.find(id.substr(0, 8)), std::string::npos) << listed.out << listed.err;
+  for (const char* words : {"Xã Đôn Nhân", "Product name", "Ổi"})
+    EXPECT_NE(listed.out.find(words), std::string::npos) << words << " in " << listed.out;
   auto shown = admin.Run({"conflicts", "show", id});
   EXPECT_NE(shown.out.find("Ổi ruột đỏ"), std::string::npos) << shown.out;
   EXPECT_NE(shown.out.find("Ổi Đôn Nhân"), std::string::npos);
+  EXPECT_NE(shown.out.find("Product name"), std::string::npos) << shown.out;
+  EXPECT_EQ(shown.out.find("\"Ổi"), std::string::npos) << "values in words, not JSON: " << shown.out;
   auto resolved = admin.Run({"conflicts", "resolve", id, "--take", "product_name=incoming"});
   ASSERT_EQ(resolved.code, 0) << resolved.err;
   for (Device* d : {&lan, &lan2, &admin}) {

@@ -354,11 +354,13 @@
     }
     mount(h('h1', {}, t('Xung đột chờ giải quyết', 'Conflicts awaiting a decision')),
       byRecord.size ? h('div', {class: 'scroll'}, h('table', {class: 'list', id: 'conflict-queue'},
-        h('thead', {}, h('tr', {}, [t('Phiếu', 'Record'), t('Trường', 'Fields'), t('Bên gửi sau', 'Incoming from'),
+        h('thead', {}, h('tr', {}, [t('Phiếu', 'Record'), t('Đơn vị', 'Unit'), t('Trường', 'Fields'), t('Bên gửi sau', 'Incoming from'),
           t('Từ lúc', 'Since')].map((x) => h('th', {}, x)))),
         h('tbody', {}, [...byRecord.entries()].map(([id, rows]) => h('tr', {class: 'clickable', 'data-id': id, tabindex: 0,
           onclick: () => { location.hash = '#/conflict/' + id; }, onkeydown: (e) => { if (e.key === 'Enter') location.hash = '#/conflict/' + id; }},
-        h('td', {}, id.slice(0, 8)), h('td', {}, rows.map((c) => c.field).join(', ')),
+        h('td', {}, rows[0].record ? [formLabel(rows[0].record.form), ': ', O.lang === 'en' ? rows[0].record.title_en : rows[0].record.title] : id.slice(0, 8)),
+        h('td', {}, rows[0].record ? rows[0].record.unit_name : ''),
+        h('td', {}, rows.map((c) => fieldName(rows[0].record ? forms[rows[0].record.form] : null, c.field)).join(', ')),
         h('td', {}, [...new Set(rows.map((c) => c.incoming_by.author))].join(', ')),
         h('td', {}, O.date(rows[0].created_at, true)))))))
         : h('p', {class: 'card', id: 'no-conflicts'}, t('Không có xung đột nào.', 'No conflicts.')));
