@@ -179,6 +179,15 @@ Status SyncService::Resolve(const AuthUser& user, const std::string& record_id,
       }
       decided.push_back({field, old_text, value_text});
     }
+    // A status decided brings its fields along: a returned idea resolved to
+    // accepted does not keep its return reason and date.
+    if (chosen.count("status") && fields->has("status")) {
+      for (const auto& stale : workflow::FieldsNotOf(rec.form, fields->getValue<std::string>("status"))) {
+        if (!fields->has(stale) || chosen.count(stale)) continue;
+        decided.push_back({stale, json::ToText(fields->get(stale)), "null"});
+        fields->remove(stale);
+      }
+    }
     s = txn.AddAudit({record_id, change_id, decided, user.name, user.device, hlc, now, "resolve"});
     if (!s.ok()) return s;
     for (const auto& c : open) {

@@ -108,4 +108,15 @@ Status CheckTransition(const std::string& form, const std::string& from, const s
   return Status::Ok();
 }
 
+std::vector<std::string> FieldsNotOf(const std::string& form, const std::string& status) {
+  std::map<std::string, std::set<std::string>> reason_statuses;  // reason field -> statuses that keep it
+  for (const auto& d : Decisions())
+    if (form == d.form && d.reason_field) reason_statuses[d.reason_field].insert(d.to);
+  std::vector<std::string> out;
+  for (const auto& [field, statuses] : reason_statuses)
+    if (!statuses.count(status)) out.push_back(field);
+  if (form == "idea" && (status == "accepted" || status == "selected" || status == "not_selected")) out.push_back("returned_on");
+  return out;
+}
+
 }  // namespace ocop::workflow

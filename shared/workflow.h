@@ -47,4 +47,11 @@ inline constexpr int kResubmitDays = 7;
 Status CheckTransition(const std::string& form, const std::string& from, const std::string& to,
                        const std::string& role, const json::Object& after, const std::string& today);
 
+// Fields that belong to a status other than `status`: the reason a decision
+// recorded (a returned idea's, a declined plan's) is kept only in the statuses
+// those decisions lead to, and a returned idea's return date goes once the
+// idea is accepted or decided. A conflict resolved to another status takes
+// these away, so the record reads as its status says.
+std::vector<std::string> FieldsNotOf(const std::string& form, const std::string& status);
+
 }  // namespace ocop::workflow

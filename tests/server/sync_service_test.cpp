@@ -15,6 +15,7 @@
 #include "tests/support/test_store.h"
 #include "shared/evaluation.h"
 #include "shared/ids.h"
+#include "shared/workflow.h"
 #include "shared/messages.h"
 #include "shared/receipt.h"
 #include "sync/carried.h"
@@ -382,6 +383,35 @@ TEST_F(SyncServiceTest, PullSendsOnlyChangedFieldsOfRecordsTheDeviceHolds) {
   bad.patch_since = 2;
   sync::PullPage ignored;
   EXPECT_EQ(service_->Pull(reader, bad, &ignored).code(), Code::kInvalidArgument);
+}
+
+// One device returned the idea (with its reason and date) while another
+// accepted it. The administrator takes "accepted": the return's reason and
+// date go with the status they belonged to.
+TEST_F(SyncServiceTest, AResolvedStatusBringsItsFieldsAlong) {
+  AuthUser lan = Auth("lan"), admin = Auth("admin");
+  AuthUser lan_tablet = lan;
+  lan_tablet.device = "dev-lan-tablet";
+  sync::PushResult r;
+  Change created = Create("08800", "Ổi");
+  ASSERT_TRUE(service_->Push(lan, Set({created}), &r).ok());
+  Change submit = Edit(created, "status", "\"draft\"", "\"submitted\"", 1);
+  ASSERT_TRUE(service_->Push(lan, Set({submit}), &r).ok());
+  Change returned = Edit(created, "status", "\"submitted\"", "\"returned\"", 2);
+  returned.fields.push_back({"decision_reason", "null", "\"Thiếu ảnh\""});
+  returned.fields.push_back({"returned_on", "null", "\"2026-11-24\""});
+  ASSERT_TRUE(service_->Push(lan, Set({returned}), &r).ok());
+  Change accepted = Edit(created, "status", "\"submitted\"", "\"accepted\"", 2);
+  accepted.device = "dev-lan-tablet";
+  Status pushed = service_->Push(lan_tablet, Set({accepted}), &r);
+  ASSERT_TRUE(pushed.ok()) << pushed.message();
+  sync::RecordState out;
+  ASSERT_TRUE(service_->Resolve(admin, created.record_id, {{"status", "incoming", ""}}, &out).ok());
+  EXPECT_NE(out.fields.find("\"status\":\"accepted\""), std::string::npos) << out.fields;
+  EXPECT_EQ(out.fields.find("decision_reason"), std::string::npos) << out.fields;
+  EXPECT_EQ(out.fields.find("returned_on"), std::string::npos) << out.fields;
+  // Taking "returned" instead keeps them.
+  EXPECT_EQ(workflow::FieldsNotOf("idea", "returned"), (std::vector<std::string>{}));
 }
 
 TEST_F(SyncServiceTest, WorkflowRulesAreEnforcedOnPush) {
