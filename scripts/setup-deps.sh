@@ -10,7 +10,7 @@ BUILD=(build-essential cmake pkg-config ccache libpoco-dev libsqlite3-dev libcur
        libutf8proc-dev zlib1g-dev libzstd-dev libpq-dev libssl-dev sqlite3 curl openssl ca-certificates)
 TESTS=(libgtest-dev libbenchmark-dev clang libclang-rt-14-dev
        chromium chromium-driver python3-selenium fonts-dejavu-core iproute2 util-linux
-       firefox-esr python3-websocket postgresql haproxy nginx-light python3-openpyxl)
+       firefox-esr python3-websocket postgresql haproxy nginx-light python3-openpyxl tmux)
 PKGS=("${BUILD[@]}")
 case "${1:-}" in
   "") ;;

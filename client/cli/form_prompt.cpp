@@ -1,5 +1,8 @@
 #include "client/cli/form_prompt.h"
 
+#include "shared/text.h"
+
+#include <cstdlib>
 #include <istream>
 #include <ostream>
 
@@ -16,19 +19,64 @@ bool FormPrompter::ReadLine(std::string* line) {
 Status FormPrompter::Fill(const FormSchema& schema, json::Object* fields) {
   bool en = lang_ == "en";
   out_ << schema.label.In(lang_) << "\n"
-       << (en ? "(* required; press Enter to leave an optional field empty)\n"
-              : "(* bắt buộc; nhấn Enter để bỏ qua mục không bắt buộc)\n");
-  for (const auto& f : schema.fields) {
-    if (f.system || f.computed || fields->has(f.key)) continue;
+       << (en ? "(* required; press Enter to leave an optional field empty; < goes back to the previous field)\n"
+              : "(* bắt buộc; nhấn Enter để bỏ qua mục không bắt buộc; < để quay lại mục trước)\n");
+  std::vector<const FieldDef*> ask;
+  for (const auto& f : schema.fields)
+    if (!f.system && !f.computed && !fields->has(f.key)) ask.push_back(&f);
+  for (size_t i = 0, steps = 0; i < ask.size() && steps < 10000; ++steps) {
     Var v;
-    Status s = f.type == FieldType::kList ? AskList(f, &v) : AskField(f, &v);
+    bool back = false;
+    Status s = ask[i]->type == FieldType::kList ? AskList(*ask[i], &v, &back) : AskField(*ask[i], &v, true, &back);
     if (!s.ok()) return s;
-    if (!v.isEmpty()) fields->set(f.key, v);
+    if (back) {
+      if (i > 0) fields->remove(ask[--i]->key);
+      continue;
+    }
+    if (v.isEmpty()) fields->remove(ask[i]->key);
+    else fields->set(ask[i]->key, v);
+    ++i;
   }
-  return Status::Ok();
+  return Review(schema, ask, fields);
 }
 
-Status FormPrompter::AskField(const FieldDef& f, Var* out) {
+Status FormPrompter::Review(const FormSchema& schema, const std::vector<const FieldDef*>& asked, json::Object* fields) {
+  bool en = lang_ == "en";
+  for (int round = 0; round < 100; ++round) {
+    out_ << "\n" << (en ? "Check before saving — " : "Kiểm tra trước khi lưu — ") << schema.label.In(lang_) << ":\n";
+    for (size_t i = 0; i < asked.size(); ++i) {
+      const FieldDef& f = *asked[i];
+      std::string shown = fields->has(f.key) ? DisplayValue(f, fields->get(f.key), lang_) : "";
+      out_ << "  " << (i + 1) << ". " << f.label.In(lang_) << ": " << (shown.empty() ? (en ? "(empty)" : "(trống)") : shown) << "\n";
+    }
+    out_ << (en ? "Save? Enter or y = save, a number = change that field, c = cancel: "
+                : "Lưu phiếu? Enter hoặc c = lưu, một số = sửa mục đó, h = huỷ: ")
+         << std::flush;
+    std::string line;
+    if (!ReadLine(&line)) return Status::Invalid(en ? "input ended before the form was complete" : "dữ liệu nhập kết thúc trước khi điền xong phiếu");
+    std::string answer = text::Fold(line);
+    if (answer.empty() || answer == (en ? "y" : "c") || answer == "yes" || answer == "co" || answer == "luu") return Status::Ok();
+    if (answer == (en ? "c" : "h") || answer == "cancel" || answer == "huy")
+      return Status::Precondition("the form was not saved: cancelled at the review");
+    char* end = nullptr;
+    long n = std::strtol(answer.c_str(), &end, 10);
+    if (*end || n < 1 || static_cast<size_t>(n) > asked.size()) {
+      out_ << (en ? "  ! give a field's number, Enter to save or c to cancel\n" : "  ! gõ số của mục, Enter để lưu hoặc h để huỷ\n");
+      continue;
+    }
+    const FieldDef& f = *asked[static_cast<size_t>(n - 1)];
+    Var v;
+    bool back = false;
+    Status s = f.type == FieldType::kList ? AskList(f, &v, &back) : AskField(f, &v);
+    if (!s.ok()) return s;
+    if (back) continue;
+    if (v.isEmpty()) fields->remove(f.key);
+    else fields->set(f.key, v);
+  }
+  return Status::Invalid("too many answers at the review");
+}
+
+Status FormPrompter::AskField(const FieldDef& f, Var* out, bool can_go_back, bool* back) {
   bool en = lang_ == "en";
   for (int attempt = 0; attempt < 100; ++attempt) {
     out_ << f.label.In(lang_) << (f.required ? " *" : "");
@@ -44,6 +92,10 @@ Status FormPrompter::AskField(const FieldDef& f, Var* out) {
     out_ << ": " << std::flush;
     std::string line;
     if (!ReadLine(&line)) return Status::Invalid(en ? "input ended before the form was complete" : "dữ liệu nhập kết thúc trước khi điền xong phiếu");
+    if (can_go_back && line == "<") {
+      *back = true;
+      return Status::Ok();
+    }
     Status s = ParseInput(f, line, out);
     if (!s.ok()) {
       out_ << "  ! " << s.message() << "\n";
@@ -58,13 +110,17 @@ Status FormPrompter::AskField(const FieldDef& f, Var* out) {
   return Status::Invalid("too many invalid answers for field '" + f.key + "'");
 }
 
-Status FormPrompter::AskList(const FieldDef& f, Var* out) {
+Status FormPrompter::AskList(const FieldDef& f, Var* out, bool* back) {
   bool en = lang_ == "en";
   json::Array::Ptr items = new json::Array;
   for (size_t n = 0; f.max_items == 0 || n < f.max_items; ++n) {
     out_ << f.label.In(lang_) << ": " << (en ? "add an item? [yes/no]: " : "thêm một mục? [có/không]: ") << std::flush;
     std::string line;
     if (!ReadLine(&line)) return Status::Invalid("input ended before the form was complete");
+    if (line == "<" && n == 0) {
+      *back = true;
+      return Status::Ok();
+    }
     FieldDef yn;
     yn.key = f.key;
     yn.type = FieldType::kBool;

@@ -1,5 +1,8 @@
 // Records: create, change, look at and attach to forms, on the device alone (no network).
 #include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
 #include <fstream>
 #include <functional>
 #include <iomanip>
@@ -133,16 +136,61 @@ int New(Context& ctx) {
         problems.push_back(Status::Invalid(msg::FieldName(f) + " is required"));
     return ctx.FailAll(problems);
   }
-  if (ctx.a.Has("--interactive") || (!any && ctx.in_tty)) {
+  const bool interactive = ctx.a.Has("--interactive") || (!any && ctx.in_tty);
+  const std::string draft = ctx.home + "/draft-" + schema->form + ".json";
+  if (interactive) {
+    // What was typed before a Ctrl-C (or a closed input) was kept: offer it.
+    std::ifstream kept(draft);
+    Object::Ptr saved;
+    std::stringstream text;
+    text << kept.rdbuf();
+    if (kept && json::ParseObject(text.str(), &saved).ok() && saved->size() > 0) {
+      ctx.out << ctx.T("Có phiếu đang nhập dở (", "A form was left half-typed (") << saved->size()
+              << ctx.T(" mục). Tiếp tục? [c/k] ", " fields). Continue it? [y/n] ") << std::flush;
+      std::string answer;
+      std::getline(ctx.in, answer);
+      std::string folded = text::Fold(answer);
+      if (folded.empty() || folded == "c" || folded == "co" || folded == "y" || folded == "yes") {
+        std::vector<std::string> names;
+        saved->getNames(names);
+        for (const auto& k : names)
+          if (!fields.has(k) && schema->Field(k)) fields.set(k, saved->get(k));
+      }
+    }
     FormPrompter prompter(ctx.in, ctx.as_json ? ctx.err : ctx.out, ctx.lang);
+    // Ctrl-C ends the questions (the read is interrupted) instead of the program: what was typed is kept.
+    static std::atomic<bool> interrupted{false};
+    interrupted = false;
+    struct sigaction on_int {}, old_int {};
+    on_int.sa_handler = [](int) { interrupted = true; };
+    sigemptyset(&on_int.sa_mask);
+    sigaction(SIGINT, &on_int, &old_int);
     s = prompter.Fill(*schema, &fields);
-    if (!s.ok()) return ctx.Fail(s);
+    sigaction(SIGINT, &old_int, nullptr);
+    if (!s.ok()) {
+      if (s.code() == Code::kInvalidArgument && fields.size() > 0) {
+        std::ofstream(draft) << json::ToText(fields);
+        ctx.err << "\n" << ctx.T("Đã giữ phần đã nhập; chạy lại ocop new ", "What was typed is kept; run ocop new ") << schema->form
+                << ctx.T(" để nhập tiếp.", " again to go on.") << "\n";
+      } else if (s.code() == Code::kFailedPrecondition) {
+        std::remove(draft.c_str());
+      }
+      return ctx.Fail(s);
+    }
   } else if (!any) {
     throw UsageError("give the fields with --set KEY=VALUE or --from FILE (or run on a terminal to be asked)");
   }
   Record r;
   s = ctx.store->Create(schema->form, fields, &r, ctx.a.Get("--unit"));
-  if (!s.ok()) return ctx.Fail(s);
+  if (!s.ok()) {
+    if (interactive) {
+      std::ofstream(draft) << json::ToText(fields);  // nothing typed is lost to a refusal
+      ctx.err << ctx.T("Đã giữ phần đã nhập; chạy lại ocop new ", "What was typed is kept; run ocop new ") << schema->form
+              << ctx.T(" để sửa.", " again to correct it.") << "\n";
+    }
+    return ctx.Fail(s);
+  }
+  if (interactive) std::remove(draft.c_str());
   if (ctx.as_json) ctx.out << json::ToText(*RecordToJson(r)) << "\n";
   else if (!ctx.in_tty) ctx.out << r.id << "\n";
   else ctx.out << ctx.T("Đã lưu: ", "Saved: ") << r.id << "\n";

@@ -153,6 +153,26 @@ TEST_F(CliTest, EveryWrongValueIsListedAtOnce) {
   EXPECT_EQ(Run({"list", "--json"}).out, "[]\n");
 }
 
+// Interactive entry that stops midway (Ctrl-C, or the input closing) keeps
+// what was typed; the next `ocop new` offers it and goes on from there.
+TEST_F(CliTest, AnInterruptedFormIsKeptAndContinued) {
+  ASSERT_EQ(Run({"init", "--commune", "08800"}).code, 0);
+  auto first = Run({"new", "visit", "--interactive"}, "24/11/2026\n09:30\nAn\n");
+  EXPECT_EQ(first.code, 3);
+  EXPECT_NE(first.err.find("What was typed is kept"), std::string::npos) << first.err;
+  EXPECT_EQ(Run({"list", "--json"}).out, "[]\n");
+  // Continue: yes; idea_id and subject empty, purpose 1, findings, the rest empty; save at the review.
+  auto second = Run({"new", "visit", "--interactive"}, "y\n\n\n1\nTốt\n\n\n\n\n\n\n");
+  ASSERT_EQ(second.code, 0) << second.out << second.err;
+  EXPECT_NE(second.out.find("left half-typed (3 fields)"), std::string::npos) << second.out;
+  auto list = Run({"list", "visit", "--json"});
+  EXPECT_NE(list.out.find("\"visited_at\":\"09:30\""), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("\"officers\":\"An\""), std::string::npos) << list.out;
+  // Nothing left over: the next form starts afresh.
+  auto third = Run({"new", "visit", "--interactive"}, "");
+  EXPECT_EQ(third.out.find("half-typed"), std::string::npos) << third.out;
+}
+
 TEST_F(CliTest, BadInputIsRefusedAndNothingIsStored) {
   ASSERT_EQ(Run({"init", "--commune", "08800"}).code, 0);
   auto r = Run({"new", "recipe", "--set", "a=b"});
