@@ -298,13 +298,22 @@ Status LocalStore::ResolveId(const std::string& given, std::string* id) {
     if (!std::isxdigit(static_cast<unsigned char>(ch))) return Status::Invalid("'" + given + "' is not a record id");
     digits.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
   }
-  if (digits.size() < 8) return Status::Invalid("id '" + given + "' is too short: give at least 8 characters");
-  auto st = db_.Prepare("SELECT id FROM records WHERE replace(id, '-', '') LIKE ? LIMIT 2");
-  st.Bind(1, digits + "%");
+  if (digits.size() < 6) return Status::Invalid("id '" + given + "' is too short: give at least 6 characters");
+  // The start of the id (8 digits or more), or its end (6 or more: ids made
+  // the same day share their start; lists show the end, "…3f9a2c").
   std::vector<std::string> found;
-  while (st.Step()) found.push_back(st.Text(0));
+  if (digits.size() >= 8) {
+    auto st = db_.Prepare("SELECT id FROM records WHERE replace(id, '-', '') LIKE ? LIMIT 2");
+    st.Bind(1, digits + "%");
+    while (st.Step()) found.push_back(st.Text(0));
+  }
+  if (found.empty()) {
+    auto st = db_.Prepare("SELECT id FROM records WHERE replace(id, '-', '') LIKE ? LIMIT 2");
+    st.Bind(1, "%" + digits);
+    while (st.Step()) found.push_back(st.Text(0));
+  }
   if (found.empty()) return Status::NotFound("no record with id '" + given + "'");
-  if (found.size() > 1) return Status::Invalid("id prefix '" + given + "' matches several records; give more characters");
+  if (found.size() > 1) return Status::Invalid("id '" + given + "' matches several records; give more characters");
   *id = found[0];
   return Status::Ok();
 }
@@ -605,6 +614,7 @@ Status LocalStore::Info(StoreInfo* out) {
     return st.Step() ? st.Int(0) : 0;
   };
   out->pending_changes = count("SELECT COUNT(*) FROM outbox");
+  out->pending_records = count("SELECT COUNT(DISTINCT record_id) FROM outbox");
   out->records = count("SELECT COUNT(*) FROM records WHERE deleted = 0");
   out->conflicts = count("SELECT COUNT(*) FROM records WHERE conflict = 1");
   out->files_waiting = count("SELECT COUNT(*) FROM uploads WHERE done = 0");

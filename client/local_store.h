@@ -51,6 +51,7 @@ struct ListQuery {
 struct StoreInfo {
   std::string device_id, commune, server_url, user;
   int64_t pending_changes = 0;
+  int64_t pending_records = 0;  // records those changes touch (a sync sends one change per record and set)
   int64_t records = 0;
   int64_t conflicts = 0;
   int64_t cursor = 0;
@@ -168,6 +169,14 @@ class LocalStore {
   Status MissingFiles(std::vector<std::string>* out);
 
   Status Info(StoreInfo* out);
+  // What waits in the outbox, a record at a time: its changes and the fields they set.
+  struct PendingRecord {
+    std::string record_id;
+    int64_t changes = 0;
+    std::vector<std::string> fields;  // keys, in the order first changed
+    bool in_flight = false;           // frozen in a change set already sent once
+  };
+  Status PendingByRecord(std::vector<PendingRecord>* out);
   std::string Setting(const std::string& key, const std::string& fallback = "");
   Status SetSetting(const std::string& key, const std::string& value);
   const std::string& device_id() const { return device_id_; }

@@ -326,6 +326,25 @@ Status LocalStore::ApplyPullPage(const sync::PullPage& page, bool* patch_missed)
 
 bool LocalStore::HasFile(const std::string& sha) const { return FileExists(FilePath(sha)); }
 
+Status LocalStore::PendingByRecord(std::vector<PendingRecord>* out) {
+  out->clear();
+  std::map<std::string, size_t> at;
+  auto st = db_.Prepare("SELECT record_id, body, changeset_id IS NOT NULL FROM outbox ORDER BY seq");
+  while (st.Step()) {
+    std::string id = st.Text(0);
+    auto [it, added] = at.emplace(id, out->size());
+    if (added) out->push_back({id, 0, {}, false});
+    PendingRecord& p = (*out)[it->second];
+    ++p.changes;
+    p.in_flight = p.in_flight || st.Int(2) != 0;
+    sync::Change c;
+    if (!sync::DecodeBinary(st.Blob(1), &c).ok()) continue;
+    for (const auto& f : c.fields)
+      if (std::find(p.fields.begin(), p.fields.end(), f.key) == p.fields.end()) p.fields.push_back(f.key);
+  }
+  return st.status();
+}
+
 Status LocalStore::MakeFilesDir() { return MakeDirs(home_ + "/files"); }
 
 Status LocalStore::SaveFile(const std::string& sha, const std::string& bytes) {

@@ -41,6 +41,7 @@ int StatusCmd(Context& ctx) {
     o.set("user", info.user);
     o.set("records", info.records);
     o.set("pending_changes", info.pending_changes);
+    o.set("pending_records", info.pending_records);
     o.set("open_conflicts", info.conflicts);
     o.set("last_sync", info.last_sync);
     o.set("cursor", info.cursor);
@@ -51,11 +52,16 @@ int StatusCmd(Context& ctx) {
     return 0;
   }
   ctx.out << ctx.T("Thiết bị: ", "Device: ") << info.device_id << "\n"
-       << ctx.T("Xã: ", "Commune: ") << info.commune << "\n"
+       << ctx.T("Đơn vị: ", "Unit: ") << info.commune
+       << (ctx.store->units().Find(info.commune) ? " " + ctx.store->units().Find(info.commune)->name : "") << "\n"
        << ctx.T("Máy chủ: ", "Server: ") << (info.server_url.empty() ? "-" : info.server_url) << "\n"
        << ctx.T("Người dùng: ", "User: ") << (info.user.empty() ? ctx.T("(chưa đăng nhập)", "(not logged in)") : info.user) << "\n"
        << ctx.T("Số phiếu: ", "Records: ") << info.records << "\n"
-       << ctx.T("Thay đổi chờ đồng bộ: ", "Changes waiting to sync: ") << info.pending_changes << "\n"
+       << ctx.T("Thay đổi chờ đồng bộ: ", "Changes waiting to sync: ") << info.pending_changes
+       << (info.pending_changes ? ctx.T(" (của ", " (to ") + std::to_string(info.pending_records) +
+                                      ctx.T(" phiếu; chi tiết: ocop outbox)", " records; details: ocop outbox)")
+                                : "")
+       << "\n"
        << ctx.T("Xung đột đang mở: ", "Open conflicts: ") << info.conflicts << "\n"
        << ctx.T("Tệp chờ gửi: ", "Files waiting to upload: ") << info.files_waiting << "\n"
        << ctx.T("Đồng bộ lần cuối: ", "Last sync: ") << (info.last_sync.empty() ? ctx.T("chưa bao giờ", "never") : dates::TimestampToDisplay(info.last_sync)) << "\n";
@@ -209,17 +215,49 @@ int Outbox(Context& ctx) {
     if (!s.ok()) return ctx.Fail(s);
     auto count = ctx.store->db().Prepare("SELECT COUNT(*) FROM outbox WHERE changeset_id IS NOT NULL");
     int64_t in_flight = count.Step() ? count.Int(0) : 0;
+    std::vector<LocalStore::PendingRecord> pending;
+    s = ctx.store->PendingByRecord(&pending);
+    if (!s.ok()) return ctx.Fail(s);
     if (ctx.as_json) {
       Object o;
       o.set("pending_changes", info.pending_changes);
+      o.set("pending_records", info.pending_records);
       o.set("in_flight", in_flight);
       o.set("refused", refused);
+      json::Array::Ptr records = new json::Array;
+      for (const auto& p : pending) {
+        Object::Ptr r = new Object;
+        r->set("id", p.record_id);
+        r->set("changes", p.changes);
+        json::Array::Ptr keys = new json::Array;
+        for (const auto& k : p.fields) keys->add(k);
+        r->set("fields", keys);
+        r->set("in_flight", p.in_flight);
+        records->add(r);
+      }
+      o.set("records", records);
       ctx.out << json::ToText(o) << "\n";
-    } else {
-      ctx.out << ctx.T("Thay đổi chờ gửi: ", "Changes waiting: ") << info.pending_changes << ctx.T(" (đang gửi: ", " (being sent: ")
-           << in_flight << ")\n";
-      if (!refused.empty()) ctx.out << ctx.T("Máy chủ từ chối: ", "Refused by the server: ") << msg::Localise(refused, ctx.lang) << "\n";
+      return 0;
     }
+    // A record a line: what it is, what changed (by label), whether a send is under way.
+    for (const auto& p : pending) {
+      Record r;
+      bool known = ctx.store->Get(p.record_id, &r).ok();
+      const FormSchema* schema = known ? ctx.store->catalog().Find(r.form) : nullptr;
+      ctx.out << "…" << p.record_id.substr(p.record_id.size() - 8) << "  " << (schema ? schema->label.In(ctx.lang) : "?") << " «"
+              << (known ? RecordTitle(*ctx.store, r, ctx.lang) : "") << "»"
+              << (known && r.deleted ? ctx.T(" [đã xoá]", " [deleted]") : "") << (p.in_flight ? ctx.T(" [đang gửi]", " [being sent]") : "")
+              << "\n    " << p.changes << ctx.T(" thay đổi: ", " changes: ");
+      for (size_t i = 0; i < p.fields.size(); ++i) {
+        const FieldDef* f = schema ? schema->Field(p.fields[i]) : nullptr;
+        ctx.out << (i ? ", " : "") << (f ? f->label.In(ctx.lang) : p.fields[i] == "_deleted" ? ctx.T("xoá phiếu", "deletion") : p.fields[i]);
+      }
+      ctx.out << "\n";
+    }
+    ctx.out << ctx.T("Thay đổi chờ gửi: ", "Changes waiting: ") << info.pending_changes << ctx.T(" của ", " to ")
+            << info.pending_records << ctx.T(" phiếu (mỗi phiếu gửi đi thành một thay đổi gộp)", " records (each record's go as one merged change)")
+            << (in_flight ? ctx.T("; đang gửi: ", "; being sent: ") + std::to_string(in_flight) : "") << "\n";
+    if (!refused.empty()) ctx.out << ctx.T("Máy chủ từ chối: ", "Refused by the server: ") << msg::Localise(refused, ctx.lang) << "\n";
     return 0;
   }
   if (refused.empty())

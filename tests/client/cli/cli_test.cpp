@@ -173,6 +173,22 @@ TEST_F(CliTest, AnInterruptedFormIsKeptAndContinued) {
   EXPECT_EQ(third.out.find("half-typed"), std::string::npos) << third.out;
 }
 
+// The outbox says what waits, a record a line, in words; a record is found
+// by the end of its id too (ids made the same day share their start).
+TEST_F(CliTest, TheOutboxListsWhatWaitsAndIdsEndsAreHandles) {
+  ASSERT_EQ(Run({"init", "--commune", "08800"}).code, 0);
+  std::string a = NewIdea("Chè Shan"), b = NewIdea("Mật ong");
+  ASSERT_EQ(Run({"edit", a, "--set", "phone=0912345678"}).code, 0);
+  auto status = Run({"status"});
+  EXPECT_NE(status.out.find("Changes waiting to sync: 3 (to 2 records"), std::string::npos) << status.out;
+  auto outbox = Run({"outbox"});
+  EXPECT_NE(outbox.out.find("…" + a.substr(28) + "  Product idea registration «Chè Shan"), std::string::npos) << outbox.out;
+  EXPECT_NE(outbox.out.find("Phone"), std::string::npos) << outbox.out;
+  EXPECT_NE(outbox.out.find("Changes waiting: 3 to 2 records"), std::string::npos) << outbox.out;
+  auto shown = Run({"show", b.substr(30), "--json"});  // the last six digits
+  EXPECT_NE(shown.out.find("Mật ong"), std::string::npos) << shown.out << shown.err;
+}
+
 TEST_F(CliTest, BadInputIsRefusedAndNothingIsStored) {
   ASSERT_EQ(Run({"init", "--commune", "08800"}).code, 0);
   auto r = Run({"new", "recipe", "--set", "a=b"});
