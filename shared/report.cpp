@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <set>
 #include <sstream>
 
@@ -121,6 +122,27 @@ Status BuildWeeklyReport(const std::vector<ReportRecord>& records, const UnitTre
     for (const auto& st : IdeaStatuses()) f.ideas_by_status[st] = 0;
     return by_commune.emplace(code, f).first->second;
   };
+  // Every commune of the scope has its row, records or not: a commune with
+  // nothing this week is news too.
+  std::function<void(const std::string&)> every_commune = [&](const std::string& code) {
+    auto children = units.Children(code);
+    if (children.empty()) {
+      if (code != unit || units.Find(code)) figures(code);
+      return;
+    }
+    for (const Unit* c : children) every_commune(c->code);
+  };
+  if (units.Find(unit)) every_commune(unit);
+  // A confirmation or visit named by its idea's product when it has none of its own.
+  std::map<std::string, const ReportRecord*> ideas;
+  for (const ReportRecord* rec : rows)
+    if (rec->form == "idea") ideas[rec->id] = rec;
+  auto of_idea = [&](const ReportRecord& rec, const char* key) {
+    std::string own = Field(rec, key);
+    if (!own.empty()) return own;
+    auto it = ideas.find(Field(rec, "idea_id"));
+    return it == ideas.end() ? std::string() : Field(*it->second, key);
+  };
   const LocalisationTable& table = LocalisationTable::Default();
   std::vector<evaluation::SheetRecord> sheets;
   for (const ReportRecord* rec : rows) {
@@ -139,13 +161,15 @@ Status BuildWeeklyReport(const std::vector<ReportRecord>& records, const UnitTre
     } else if (rec->form == "visit") {
       if (InWeek(Field(*rec, "visited_on"), r)) {
         ++f.visits_this_week;
-        r.visits_this_week.push_back({rec->id, rec->unit, Field(*rec, "subject_name"), Field(*rec, "visited_on"),
+        std::string whom = of_idea(*rec, "product_name");
+        if (whom.empty()) whom = of_idea(*rec, "subject_name");
+        r.visits_this_week.push_back({rec->id, rec->unit, whom, Field(*rec, "visited_on"),
                                       Field(*rec, "purpose"), Field(*rec, "latitude"), Field(*rec, "longitude")});
       }
     } else if (rec->form == "confirmation") {
       ++f.confirmations;
       auto score = ScoreLocalisation(rec->fields, table);
-      ConfirmationLine line{rec->id, rec->unit, Field(*rec, "product_name"), rec->status(),
+      ConfirmationLine line{rec->id, rec->unit, of_idea(*rec, "product_name"), rec->status(),
                             score.labour_ratio.value_or(-1), score.material_ratio.value_or(-1),
                             score.labour_points, score.material_points, {}, score.rankable};
       for (const auto& band : table.material_bands)
@@ -198,6 +222,12 @@ namespace {
 std::string T(const char* id, const std::string& lang, const std::vector<std::string>& args = {}) {
   return msg::Text(id, lang, args);
 }
+// A commune by its name (the report's rows carry every commune of the scope).
+std::string NameOf(const WeeklyReport& r, const std::string& code) {
+  for (const auto& f : r.communes)
+    if (f.code == code) return f.name;
+  return code;
+}
 
 // Step 5 of the cycle as text: ranking, certificates, plans under review.
 void RenderCycleText(const WeeklyReport& r, const std::string& lang, std::ostringstream& o) {
@@ -215,13 +245,13 @@ void RenderCycleText(const WeeklyReport& r, const std::string& lang, std::ostrin
   o << T("certificates_expiring", lang) << ":\n";
   if (r.certificates_expiring.empty()) o << "  " << T("no_certificates_expiring", lang) << "\n";
   for (const auto& c : r.certificates_expiring)
-    o << "  " << c.commune << "  " << c.product << "  " << Stars(c.stars) << "  " << T("decision_no", lang) << " "
+    o << "  " << NameOf(r, c.commune) << "  " << c.product << "  " << Stars(c.stars) << "  " << T("decision_no", lang) << " "
       << c.decision_no << " (" << dates::ToDisplay(c.decided_on) << ")  " << T("valid_until", lang) << " "
       << dates::ToDisplay(c.valid_until) << "\n";
   o << "\n" << T("plans_under_review", lang) << ":\n";
   if (r.plans_under_review.empty()) o << "  " << T("no_plans_under_review", lang) << "\n";
   for (const auto& p : r.plans_under_review)
-    o << "  " << p.commune << "  " << p.product << "  " << T("submitted_on", lang) << " " << dates::ToDisplay(p.submitted_on)
+    o << "  " << NameOf(r, p.commune) << "  " << p.product << "  " << T("submitted_on", lang) << " " << dates::ToDisplay(p.submitted_on)
       << "  " << T("capital", lang) << " " << Vnd(p.capital_total_vnd) << "\n";
 }
 
@@ -251,7 +281,7 @@ void RenderCycleHtml(const WeeklyReport& r, const std::string& lang, std::ostrin
     o << "<table><tr><th>" << T("commune", lang) << "</th><th>" << T("product", lang) << "</th><th>" << T("stars", lang)
       << "</th><th>" << T("decision_no", lang) << "</th><th>" << T("valid_until", lang) << "</th></tr>";
     for (const auto& c : r.certificates_expiring)
-      o << "<tr><td>" << c.commune << "</td><td>" << Html(c.product) << "</td><td>" << Stars(c.stars) << "</td><td>"
+      o << "<tr><td>" << Html(NameOf(r, c.commune)) << "</td><td>" << Html(c.product) << "</td><td>" << Stars(c.stars) << "</td><td>"
         << Html(c.decision_no) << " (" << dates::ToDisplay(c.decided_on) << ")</td><td>" << dates::ToDisplay(c.valid_until)
         << "</td></tr>";
     o << "</table>";
@@ -263,7 +293,7 @@ void RenderCycleHtml(const WeeklyReport& r, const std::string& lang, std::ostrin
     o << "<table><tr><th>" << T("commune", lang) << "</th><th>" << T("product", lang) << "</th><th>"
       << T("submitted_on", lang) << "</th><th>" << T("capital", lang) << "</th></tr>";
     for (const auto& p : r.plans_under_review)
-      o << "<tr><td>" << p.commune << "</td><td>" << Html(p.product) << "</td><td>" << dates::ToDisplay(p.submitted_on)
+      o << "<tr><td>" << Html(NameOf(r, p.commune)) << "</td><td>" << Html(p.product) << "</td><td>" << dates::ToDisplay(p.submitted_on)
         << "</td><td>" << Vnd(p.capital_total_vnd) << "</td></tr>";
     o << "</table>";
   }
@@ -298,14 +328,14 @@ std::string RenderTable(const WeeklyReport& r, const std::string& lang) {
   o << "\n" << (en ? "Returned, waiting for resubmission:" : "Trả lại, chờ nộp lại:") << "\n";
   if (r.waiting.empty()) o << "  -\n";
   for (const auto& w : r.waiting)
-    o << "  " << w.commune << "  " << w.product << "  " << (en ? "returned " : "trả lại ") << dates::ToDisplay(w.returned_on)
+    o << "  " << NameOf(r, w.commune) << "  " << w.product << "  " << (en ? "returned " : "trả lại ") << dates::ToDisplay(w.returned_on)
       << ", " << (en ? "may resubmit from " : "được nộp lại từ ") << dates::ToDisplay(w.resubmit_from) << "  (" << w.reason
       << ")\n";
   o << "\n" << (en ? "Confirmations (local labour / local raw materials):" : "Xác nhận (lao động / nguyên liệu địa phương):")
     << "\n";
   if (r.confirmations.empty()) o << "  -\n";
   for (const auto& c : r.confirmations)
-    o << "  " << c.commune << "  " << (c.product.empty() ? c.id : c.product) << "  " << msg::StatusName(c.status, lang) << "  "
+    o << "  " << NameOf(r, c.commune) << "  " << (c.product.empty() ? "—" : c.product) << "  " << msg::StatusName(c.status, lang) << "  "
       << Pct(c.labour_ratio, lang) << " / " << Pct(c.material_ratio, lang) << "  " << (en ? "points " : "điểm ") << c.labour_points
       << "+" << c.material_points << (c.rankable ? "" : (en ? "  (cannot be ranked)" : "  (không đủ điều kiện xếp hạng)"))
       << "\n";
@@ -381,15 +411,17 @@ std::string RenderHtml(const WeeklyReport& r, const std::string& lang) {
     << (en ? "commune" : "xã") << "</th><th>" << (en ? "product" : "sản phẩm") << "</th><th>"
     << (en ? "returned" : "ngày trả") << "</th><th>" << (en ? "may resubmit from" : "được nộp lại từ") << "</th><th>"
     << (en ? "reason" : "lý do") << "</th></tr>";
+  if (r.waiting.empty()) o << "<tr><td colspan=\"5\">" << (en ? "none" : "không có") << "</td></tr>";
   for (const auto& w : r.waiting)
-    o << "<tr><td>" << w.commune << "</td><td>" << Html(w.product) << "</td><td>" << dates::ToDisplay(w.returned_on)
+    o << "<tr><td>" << Html(NameOf(r, w.commune)) << "</td><td>" << Html(w.product) << "</td><td>" << dates::ToDisplay(w.returned_on)
       << "</td><td>" << dates::ToDisplay(w.resubmit_from) << "</td><td>" << Html(w.reason) << "</td></tr>";
   o << "</table><h2>" << (en ? "Confirmations" : "Xác nhận tỷ lệ địa phương") << "</h2><table><tr><th>"
     << (en ? "commune" : "xã") << "</th><th>" << (en ? "product" : "sản phẩm") << "</th><th>"
     << (en ? "status" : "trạng thái") << "</th><th>" << (en ? "local labour" : "lao động") << "</th><th>"
     << (en ? "local raw materials" : "nguyên liệu") << "</th><th>" << (en ? "points" : "điểm") << "</th></tr>";
+  if (r.confirmations.empty()) o << "<tr><td colspan=\"6\">" << (en ? "none" : "không có") << "</td></tr>";
   for (const auto& c : r.confirmations)
-    o << "<tr><td>" << c.commune << "</td><td>" << Html(c.product.empty() ? c.id : c.product) << "</td><td>"
+    o << "<tr><td>" << Html(NameOf(r, c.commune)) << "</td><td>" << Html(c.product.empty() ? "—" : c.product) << "</td><td>"
       << Html(msg::StatusName(c.status, lang))
       << "</td><td>" << Pct(c.labour_ratio, lang) << "</td><td>" << Pct(c.material_ratio, lang) << "</td><td>" << c.labour_points
       << "+" << c.material_points << "</td></tr>";
@@ -398,7 +430,8 @@ std::string RenderHtml(const WeeklyReport& r, const std::string& lang) {
   if (r.target > 0) {
     int pct = std::min(100, 100 * r.selected_total / r.target);
     o << " / " << r.target << "</p><div class=\"bar\"><div style=\"width:" << (360 * pct / 100)
-      << "px;background:#43a047\"></div></div><p>" << pct << "%";
+      << "px;background:#43a047;color:#fff;white-space:nowrap;padding-left:4px\">" << r.selected_total << "/" << r.target
+      << "</div></div><p>" << pct << "%";
   }
   o << "</p>";
   RenderCycleHtml(r, lang, o);

@@ -119,6 +119,18 @@ TEST_F(ReportTest, BadInputIsRefused) {
   EXPECT_EQ(BuildWeeklyReport(*store_, "2026-11-26", -1, &r).code(), Code::kInvalidArgument);
 }
 
+// The report names products and communes, never ids and codes alone.
+TEST_F(ReportTest, ProductsAndCommunesByName) {
+  WeeklyReport r;
+  ASSERT_TRUE(BuildWeeklyReport(*store_, "26/11/2026", 70, &r).ok());
+  ASSERT_EQ(r.confirmations.size(), 1u);
+  std::string table = RenderTable(r, "vi"), html = RenderHtml(r, "vi");
+  EXPECT_NE(table.find("Xã Đôn Nhân  Ổi Đôn Nhân"), std::string::npos) << table;
+  EXPECT_EQ(table.find(r.confirmations[0].id), std::string::npos) << table;
+  EXPECT_NE(html.find("<td>Xã Đôn Nhân</td><td>Ổi Đôn Nhân</td>"), std::string::npos);
+  EXPECT_NE(html.find(">1/70</div>"), std::string::npos) << "the bar carries its numbers";
+}
+
 ExportOptions Format(const std::string& format, bool codes = false, bool bom = false) {
   ExportOptions o;
   o.format = format;
