@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "client/cli/command.h"
+#include "shared/messages.h"
 
 namespace ocop::client::cli {
 
@@ -174,6 +175,11 @@ namespace ocop::client {
 int RunCli(const std::vector<std::string>& argv, std::istream& in, std::ostream& out, std::ostream& err,
            bool stdin_is_tty, bool stderr_is_tty) {
   using namespace cli;
+  // The language for messages, known before the arguments are parsed whole
+  // (a usage error is said in the reader's language too).
+  std::string lang = "vi";
+  for (size_t i = 0; i + 1 < argv.size(); ++i)
+    if (argv[i] == "--lang" && argv[i + 1] == "en") lang = "en";
   try {
     Args a = Parse(argv);
     if (a.Has("--version")) {
@@ -200,7 +206,7 @@ int RunCli(const std::vector<std::string>& argv, std::istream& in, std::ostream&
     CheckOptions(a, *command);
     return command->run(context);
   } catch (const UsageError& e) {
-    err << "ocop: " << e.what() << "\n";
+    err << "ocop: " << msg::Localise(e.what(), lang) << "\n";
     return kExitUsage;
   } catch (const std::exception& e) {
     err << "ocop: unexpected error: " << e.what() << "\n";

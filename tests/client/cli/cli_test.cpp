@@ -189,6 +189,20 @@ TEST_F(CliTest, TheOutboxListsWhatWaitsAndIdsEndsAreHandles) {
   EXPECT_NE(shown.out.find("Mật ong"), std::string::npos) << shown.out << shown.err;
 }
 
+// Usage errors speak the reader's language too: Vietnamese unless --lang en.
+TEST_F(CliTest, UsageErrorsInVietnameseByDefault) {
+  auto raw = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--home", dir_.path()});
+    std::istringstream in;
+    std::ostringstream out, err;
+    EXPECT_EQ(RunCli(args, in, out, err, false, false), 2);
+    return err.str();
+  };
+  EXPECT_NE(raw({"frobnicate"}).find("không có lệnh 'frobnicate'"), std::string::npos);
+  EXPECT_NE(raw({"list", "--deadline", "3"}).find("lệnh list không nhận --deadline"), std::string::npos);
+  EXPECT_NE(raw({"--lang", "en", "frobnicate"}).find("unknown command"), std::string::npos);
+}
+
 TEST_F(CliTest, BadInputIsRefusedAndNothingIsStored) {
   ASSERT_EQ(Run({"init", "--commune", "08800"}).code, 0);
   auto r = Run({"new", "recipe", "--set", "a=b"});
