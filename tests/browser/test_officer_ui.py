@@ -225,6 +225,15 @@ class OfficerUiTest(support.BrowserTest):
         self.text_in('#status', 'Submitted')
         self.shot('officer-13-phone-en')
         self.choose('#lang', 'vi')
+        # On a phone nothing scrolls the page sideways: the confirmation's
+        # materials table scrolls in its own box, the home's tiles wrap.
+        conf = next(r for r in rows if r['form'] == 'confirmation')
+        for page, ready, name in [('#/r/' + conf['id'], '#fields', 'officer-13b-confirmation-phone'), ('#/', '#stat-last-sync', 'officer-13c-home-phone')]:
+            d.get(self.url + page)
+            self.visible(ready)
+            self.shot(name)
+            overflow = d.execute_script('return document.documentElement.scrollWidth - document.documentElement.clientWidth')
+            self.assertLessEqual(overflow, 0, page + ' scrolls sideways on a phone')
 
     def test_a_council_members_sheet_is_scored_as_on_paper(self):
         dev = self.device

@@ -422,9 +422,10 @@ const O = (() => {
       const v = fields[f.key];
       if (v === undefined || v === null || f.key === 'photos') continue;
       if (f.type === 'list') {
-        dl.append(h('dt', {}, L(f.label)), h('dd', {}, h('table', {class: 'list'},
+        // A list's table scrolls inside its box on a phone, not the page.
+        dl.append(h('dt', {}, L(f.label)), h('dd', {}, h('div', {class: 'scroll'}, h('table', {class: 'list'},
           h('thead', {}, h('tr', {}, f.item_fields.map((s) => h('th', {}, L(s.label))))),
-          h('tbody', {}, (v || []).map((it) => h('tr', {}, f.item_fields.map((s) => h('td', {}, display(s, it[s.key])))))))));
+          h('tbody', {}, (v || []).map((it) => h('tr', {}, f.item_fields.map((s) => h('td', {}, display(s, it[s.key]))))))))));
         continue;
       }
       dl.append(h('dt', {}, L(f.label)), h('dd', {'data-field': f.key}, display(f, v)));
