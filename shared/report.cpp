@@ -346,15 +346,7 @@ std::string RenderTable(const WeeklyReport& r, const std::string& lang) {
   return o.str();
 }
 
-std::string CsvCell(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += "\"\"";
-    else out.push_back(c);
-  }
-  return out + "\"";
-}
+std::string CsvCell(const std::string& s) { return sheet::CsvCell(s); }
 
 std::string RenderCsv(const WeeklyReport& r) {
   std::ostringstream o;

@@ -4,9 +4,7 @@
 
 namespace ocop::sheet {
 
-namespace {
-
-std::string Quote(const std::string& s) {
+std::string CsvCell(const std::string& s) {
   if (s.find_first_of(",;\"\n\r") == std::string::npos) return s;
   std::string out = "\"";
   for (char c : s) {
@@ -16,14 +14,12 @@ std::string Quote(const std::string& s) {
   return out + "\"";
 }
 
-}  // namespace
-
 std::string ToCsv(const Table& table, bool bom) {
   std::string out = bom ? "\xEF\xBB\xBF" : "";
-  for (size_t i = 0; i < table.header.size(); ++i) out += (i ? "," : "") + Quote(table.header[i]);
+  for (size_t i = 0; i < table.header.size(); ++i) out += (i ? "," : "") + CsvCell(table.header[i]);
   out += "\n";
   for (const auto& row : table.rows) {
-    for (size_t i = 0; i < row.size(); ++i) out += (i ? "," : "") + Quote(row[i].text);
+    for (size_t i = 0; i < row.size(); ++i) out += (i ? "," : "") + CsvCell(row[i].text);
     out += "\n";
   }
   return out;

@@ -26,6 +26,9 @@ inline constexpr size_t kMaxRows = 100000;
 inline constexpr size_t kMaxColumns = 200;
 inline constexpr size_t kMaxCellBytes = 64 * 1024;
 
+// One CSV cell, quoted when it holds a separator (',' or ';'), a quote or a line break.
+std::string CsvCell(const std::string& s);
+
 // CSV with a header line; cells quoted where needed. `bom`: starts with a UTF-8
 // BOM so that Excel reads Vietnamese correctly.
 std::string ToCsv(const Table& table, bool bom);

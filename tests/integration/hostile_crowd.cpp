@@ -10,7 +10,10 @@
 #include <cerrno>
 #include <chrono>
 
+#include <gtest/gtest.h>
+
 #include "client/http_client.h"
+#include "tests/integration/harness.h"
 
 namespace ocop::testing {
 
@@ -122,6 +125,27 @@ HealthProbe ProbeHealthWhile(const std::string& url, const std::function<void()>
   working = false;
   probe.join();
   return result;
+}
+
+void ExpectACrowdLeavesHealthAndSync(const std::string& url, int port, const Device& lan, const std::string& token,
+                                     int close_wait_s) {
+  HostileCrowd crowd(port, token, 300, 300);
+  ASSERT_TRUE(crowd.connected());
+  RunResult s;
+  double sync_seconds = 0;
+  // Probed past the header deadline (10 s), while the slow ones are closed.
+  HealthProbe health = ProbeHealthWhile(url, [&] {
+    auto t0 = std::chrono::steady_clock::now();
+    s = lan.Run({"sync", "--json"});
+    sync_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }, 12);
+  EXPECT_EQ(s.code, 0) << s.out << s.err;
+  EXPECT_NE(s.out.find("\"sent\":100"), std::string::npos) << s.out;
+  EXPECT_LT(sync_seconds, 30.0);
+  EXPECT_GT(health.checks, 20);
+  EXPECT_EQ(health.failures, 0) << "of " << health.checks;
+  EXPECT_LT(health.slowest_s, 1.0) << "of " << health.checks << " health checks";
+  EXPECT_EQ(crowd.ClosedSlowHeaders(close_wait_s), 300) << "each is closed at the header deadline";
 }
 
 }  // namespace ocop::testing

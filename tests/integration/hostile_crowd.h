@@ -45,4 +45,13 @@ struct HealthProbe {
 // runs and until `min_seconds` have passed.
 HealthProbe ProbeHealthWhile(const std::string& url, const std::function<void()>& work, double min_seconds);
 
+class Device;
+// The exposure check (docs/server.md): 300 slow-header and 300 stalled-body
+// connections against `port` while `lan` (100 forms waiting) syncs through
+// `url` and /healthz is asked every 100 ms for at least 12 s: the sync
+// delivers all within 30 s, /healthz never fails nor takes a second, and the
+// other side closes every slow-header connection (waited for `close_wait_s`).
+void ExpectACrowdLeavesHealthAndSync(const std::string& url, int port, const Device& lan, const std::string& token,
+                                     int close_wait_s);
+
 }  // namespace ocop::testing

@@ -89,22 +89,7 @@ void CrowdAgainstProxy(const TempDir& dir, int port) {
   ASSERT_TRUE(lan.Setup("08800", "lan"));
   for (int i = 0; i < 100; ++i) ASSERT_FALSE(lan.NewIdea("Nấm " + std::to_string(i)).empty());
 
-  HostileCrowd crowd(port, token, 300, 300);
-  ASSERT_TRUE(crowd.connected());
-  RunResult s;
-  double sync_seconds = 0;
-  HealthProbe health = ProbeHealthWhile(url, [&] {
-    auto t0 = std::chrono::steady_clock::now();
-    s = lan.Run({"sync", "--json"});
-    sync_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  }, 12);
-  EXPECT_EQ(s.code, 0) << s.out << s.err;
-  EXPECT_NE(s.out.find("\"sent\":100"), std::string::npos) << s.out;
-  EXPECT_LT(sync_seconds, 30.0);
-  EXPECT_GT(health.checks, 20);
-  EXPECT_EQ(health.failures, 0) << "of " << health.checks;
-  EXPECT_LT(health.slowest_s, 1.0) << "of " << health.checks << " health checks";
-  EXPECT_EQ(crowd.ClosedSlowHeaders(5), 300) << "the proxy closes each at its header timeout";
+  ExpectACrowdLeavesHealthAndSync(url, port, lan, token, 5);
 }
 
 TEST(ProxyTest, BehindTheDocumentedNginxSixHundredHostsLeaveHealthAndSync) {

@@ -246,23 +246,7 @@ TEST(StalledBodyTest, SixHundredHostsSlowHeadersAndStalledBodies) {
   ASSERT_TRUE(lan.Setup("08800", "lan"));
   for (int i = 0; i < 100; ++i) ASSERT_FALSE(lan.NewIdea("Nấm " + std::to_string(i)).empty());
 
-  HostileCrowd crowd(server.port(), token, 300, 300);
-  ASSERT_TRUE(crowd.connected());
-  RunResult s;
-  double sync_seconds = 0;
-  // Probed past the header deadline (10 s), while the lobby closes the slow ones.
-  HealthProbe health = ProbeHealthWhile(server.url(), [&] {
-    auto t0 = std::chrono::steady_clock::now();
-    s = lan.Run({"sync", "--json"});
-    sync_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  }, 12);
-  EXPECT_EQ(s.code, 0) << s.out << s.err;
-  EXPECT_NE(s.out.find("\"sent\":100"), std::string::npos) << s.out;
-  EXPECT_LT(sync_seconds, 30.0);
-  EXPECT_GT(health.checks, 20);
-  EXPECT_EQ(health.failures, 0) << "of " << health.checks;
-  EXPECT_LT(health.slowest_s, 1.0) << "of " << health.checks << " health checks";
-  EXPECT_EQ(crowd.ClosedSlowHeaders(3), 300) << "the lobby closes each at its deadline";
+  ExpectACrowdLeavesHealthAndSync(server.url(), server.port(), lan, token, 3);
 }
 
 // Reads one HTTP answer (headers and a Content-Length body) from a blocking socket.
