@@ -460,7 +460,7 @@ int Attach(Context& ctx) {
   s = ctx.store->Attach(id, bytes, name, text::ToNfc(caption), &sha, &r);
   if (!s.ok()) return ctx.Fail(s);
   if (ctx.as_json) ctx.out << "{\"id\":" << json::Quote(id) << ",\"sha256\":" << json::Quote(sha) << ",\"size\":" << size << "}\n";
-  else ctx.out << ctx.T("Đã đính kèm ", "Attached ") << name << " (" << size << " bytes, " << sha.substr(0, 12) << "…) "
+  else ctx.out << ctx.T("Đã đính kèm ", "Attached ") << name << " (" << ctx.Bytes(size) << ") "
             << ctx.T("— sẽ gửi khi đồng bộ\n", "— sent at the next sync\n");
   return 0;
 }

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include <regex>
+#include <cctype>
 
 #include <map>
 #include <sstream>
@@ -97,7 +97,17 @@ TEST_F(CliTest, HistoryIsInWords) {
     EXPECT_NE(vi.find(words), std::string::npos) << words << " in\n" << vi;
   for (const char* code : {"\"", "null", "product_name", "household", "submitted", "T0", "Z "})
     EXPECT_EQ(vi.find(code), std::string::npos) << code << " in\n" << vi;
-  EXPECT_TRUE(std::regex_search(vi, std::regex(R"(\d\d/\d\d/20\d\d \d\d:\d\d)"))) << vi;
+  // "dd/mm/20yy hh:mm" somewhere (no std::regex: GCC 12 warns inside it at -O1).
+  auto shaped = [](const std::string& s, const std::string& shape) {
+    for (size_t at = 0; at + shape.size() <= s.size(); ++at) {
+      bool ok = true;
+      for (size_t i = 0; i < shape.size() && ok; ++i)
+        ok = shape[i] == '9' ? std::isdigit(static_cast<unsigned char>(s[at + i])) != 0 : s[at + i] == shape[i];
+      if (ok) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(shaped(vi, "99/99/2099 99:99")) << vi;
   auto en = Run({"history", id, "--local"});
   EXPECT_NE(en.out.find("Status: Draft → Submitted"), std::string::npos) << en.out;
 }
