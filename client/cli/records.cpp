@@ -248,6 +248,34 @@ int Delete(Context& ctx) {
   return 0;
 }
 
+// A record in conflict: which fields, and both values, as the server holds
+// them (asked when the device is logged in; offline, the mark alone).
+void ShowConflictedFields(Context& ctx, const Record& r) {
+  std::string url = ctx.store->Setting("server_url"), token = ctx.store->Setting("token"), body;
+  if (url.empty() || token.empty()) return;
+  HttpClient http(url, ctx.QuickHttp());
+  http.set_token(token);
+  http.set_max_attempts(1);
+  Object::Ptr o;
+  if (!http.Call("GET", "/v1/conflicts/" + r.id, "", &body).ok() || !json::ParseObject(body, &o).ok() || !o->has("conflicts")) {
+    ctx.out << ctx.T("  (không hỏi được máy chủ các trường xung đột; thử lại khi có mạng)\n",
+                     "  (could not ask the server which fields are in conflict; try again online)\n");
+    return;
+  }
+  const FormSchema* schema = ctx.store->catalog().Find(r.form);
+  auto arr = o->getArray("conflicts");
+  ctx.out << ctx.T("Trường xung đột (chờ quản trị viên chọn):\n", "Fields in conflict (an administrator will choose):\n");
+  for (size_t i = 0; i < arr->size(); ++i) {
+    auto c = arr->getObject(static_cast<unsigned>(i));
+    std::string key = c->getValue<std::string>("field");
+    const FieldDef* f = schema ? schema->Field(key) : nullptr;
+    auto by = [&](const char* side) { return c->getObject(side)->optValue<std::string>("author", "?"); };
+    ctx.out << "  " << (f ? f->label.In(ctx.lang) : key) << ": "
+            << DisplayJson(f, c->getValue<std::string>("current"), ctx.lang) << " (" << by("current_by") << ")  ↔  "
+            << DisplayJson(f, c->getValue<std::string>("incoming"), ctx.lang) << " (" << by("incoming_by") << ")\n";
+  }
+}
+
 int Show(Context& ctx) {
   std::string id;
   Record r;
@@ -268,6 +296,7 @@ int Show(Context& ctx) {
     if (!s.ok()) return ctx.Fail(s);
   }
   ctx.PrintRecord(r);
+  if (r.conflict && !ctx.as_json) ShowConflictedFields(ctx, r);
   return 0;
 }
 

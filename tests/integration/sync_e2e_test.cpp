@@ -248,6 +248,10 @@ TEST_F(SyncE2eTest, ConflictIsMarkedResolvedByAdminAndClearedEverywhere) {
     auto listed = d->Run({"list", "--conflicts", "--json"});
     EXPECT_NE(listed.out.find(id), std::string::npos);
   }
+  // The officer sees which field is in conflict, and both values.
+  auto plain = lan2.Run({"show", id});
+  EXPECT_NE(plain.out.find("Fields in conflict"), std::string::npos) << plain.out;
+  EXPECT_NE(plain.out.find("Product name: Ổi Đôn Nhân (lan)  ↔  Ổi ruột đỏ (lan)"), std::string::npos) << plain.out;
   // Officers may not resolve.
   auto denied = lan.Run({"conflicts", "resolve", id, "--take", "product_name=incoming"});
   EXPECT_EQ(denied.code, 6) << denied.err;
