@@ -558,6 +558,17 @@ Status LocalStore::History(const std::string& id, std::vector<HistoryEntry>* out
   return st.status();
 }
 
+Status LocalStore::LocalChangesSince(const std::string& at, std::map<std::string, std::vector<HistoryEntry>>* out) {
+  auto st = db_.Prepare(
+      "SELECT record_id, change_id, field, old_value, new_value, author, device, at, origin FROM history "
+      "WHERE origin = 'local' AND at >= ? ORDER BY at, id");
+  st.Bind(1, at);
+  out->clear();
+  while (st.Step())
+    (*out)[st.Text(0)].push_back({st.Text(1), st.Text(2), st.Text(3), st.Text(4), st.Text(5), st.Text(6), st.Text(7), st.Text(8)});
+  return st.status();
+}
+
 Status LocalStore::AddServerHistory(const std::string& record_id, const std::vector<HistoryEntry>& entries) {
   sql::Transaction tx(&db_);
   if (!tx.status().ok()) return tx.status();

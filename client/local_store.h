@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -147,6 +148,9 @@ class LocalStore {
   // the server never had it. The set's other changes wait to be sent again in a
   // new change set. *records gets the ids put back.
   Status DiscardInflight(const std::string& refused_record, std::vector<std::string>* records);
+  // This device's own changes at or after `at` (IsoTimestamp), by record,
+  // oldest first: what a report of a past day takes back.
+  Status LocalChangesSince(const std::string& at, std::map<std::string, std::vector<HistoryEntry>>* out);
   Status AddServerHistory(const std::string& record_id, const std::vector<HistoryEntry>& entries);
 
   // ---- attached files (content-addressed under <home>/files) ----
@@ -185,6 +189,7 @@ class LocalStore {
   // The unit tree this device knows: the server's list when it had one at init
   // (or after `ocop units --refresh`), else the embedded sample.
   const UnitTree& units() const { return units_; }
+  const Clock& clock() const { return clock_; }
   // Replaces the device's unit list (CSV, our layout). Its own unit must be in it.
   Status SetUnits(const std::string& csv);
   sql::Db& db() { return db_; }

@@ -24,8 +24,14 @@ using report::WeeklyReport;
 // The device's live records of `form` (all forms when empty).
 Status GatherReportRecords(LocalStore& store, const std::string& form, std::vector<report::ReportRecord>* out);
 
-// Figures for the week containing `day` over every record on the device.
-Status BuildWeeklyReport(LocalStore& store, const std::string& day, int target, WeeklyReport* out);
+// Figures for the week containing `day` over every record on the device. For
+// a day before today the records are taken as this device held them at the
+// day's end: records it received later are left out and its own changes
+// since are taken back. Changes a sync brought since cannot be taken back
+// here (the device keeps no past of them); *synced_since counts the records
+// they touched, and `ocop report` asks the server instead when it can.
+Status BuildWeeklyReport(LocalStore& store, const std::string& day, int target, WeeklyReport* out,
+                         int* synced_since = nullptr);
 
 // How an export is written: csv, xlsx or json; labels and words in `lang`
 // unless `codes` (report::RecordsTable); `bom` for CSV opened in Excel.

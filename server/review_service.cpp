@@ -36,7 +36,8 @@ Status ParseFields(const StoredRecord& rec, json::Object::Ptr* out) {
 
 std::string ReviewService::Today() const { return dates::IsoDateFromMillis(clock_.NowMillis()); }
 
-Status ReviewService::ForEachRecord(const std::string& path_prefix, const std::function<Status(StoredRecord&)>& fn) {
+Status ReviewService::ForEachRecord(const std::string& path_prefix, const std::function<Status(StoredRecord&)>& fn,
+                                    bool with_deleted) {
   int64_t cursor = 0;
   // Bounded: each page moves the cursor forward, and there are finitely many records.
   for (bool more = true; more;) {
@@ -45,7 +46,7 @@ Status ReviewService::ForEachRecord(const std::string& path_prefix, const std::f
     Status s = store_.ReadSince(path_prefix, cursor, 1000, "", &page, &next, &more);
     if (!s.ok()) return s;
     for (auto& rec : page) {
-      if (rec.deleted) continue;
+      if (rec.deleted && !with_deleted) continue;
       s = fn(rec);
       if (!s.ok()) return s;
     }
@@ -69,16 +70,36 @@ Status ReviewService::ScopePath(const AuthUser& user, const std::string& unit, s
 
 Status ReviewService::WeeklyReport(const AuthUser& user, const std::string& day, int target,
                                    report::WeeklyReport* out) {
+  const std::string today = Today();
+  std::optional<std::string> day_iso = dates::ParseDate(day.empty() ? today : day);
+  // A record changed since the day's end is taken back to how it stood then;
+  // only those need their audit trail read.
+  const std::string end = day_iso && *day_iso < today ? report::EndOfDayUtc(*day_iso) : "";
   std::vector<report::ReportRecord> records;
-  Status s = ForEachRecord(user.unit_path, [&](StoredRecord& rec) {
-    json::Object::Ptr fields;
-    Status p = ParseFields(rec, &fields);
-    if (!p.ok()) return p;
-    records.push_back({rec.id, rec.form, rec.unit, *fields, rec.conflict});
-    return Status::Ok();
-  });
+  std::map<std::string, std::vector<report::FieldChangeAt>> changes;
+  Status s = ForEachRecord(
+      user.unit_path,
+      [&](StoredRecord& rec) {
+        const bool changed_since = !end.empty() && rec.updated_at >= end;
+        if (rec.deleted && !changed_since) return Status::Ok();
+        json::Object::Ptr fields;
+        Status p = ParseFields(rec, &fields);
+        if (!p.ok()) return p;
+        if (changed_since) {
+          std::vector<AuditRow> audit;
+          p = store_.Audit(rec.id, &audit);
+          if (!p.ok()) return p;
+          auto& list = changes[rec.id];
+          for (const auto& a : audit)
+            if (a.kind != "conflict") list.push_back({a.field, a.new_value, a.at});  // held, not applied
+        }
+        records.push_back({rec.id, rec.form, rec.unit, *fields, rec.conflict});
+        return Status::Ok();
+      },
+      /*with_deleted=*/!end.empty());
   if (!s.ok()) return s;
-  return report::BuildWeeklyReport(records, *sync_.Units(), user.unit, day.empty() ? Today() : day, target, out);
+  if (!end.empty()) report::RewindTo(end, changes, &records);
+  return report::BuildWeeklyReport(records, *sync_.Units(), user.unit, day.empty() ? today : day, target, out);
 }
 
 Status ReviewService::Search(const AuthUser& user, const RecordQuery& q, std::vector<StoredRecord>* out,

@@ -38,6 +38,8 @@ class ReviewService {
       : sync_(sync), store_(store), catalog_(catalog), clock_(clock) {}
 
   // The weekly report of the user's unit, for the week holding `day` ("" = today).
+  // For a past day the records are taken as they stood at its end
+  // (report::RewindTo over the audit trail).
   Status WeeklyReport(const AuthUser& user, const std::string& day, int target, report::WeeklyReport* out);
   // Matching live records, most recently changed first; *total counts every
   // match, also those past the limit.
@@ -62,8 +64,10 @@ class ReviewService {
   std::string Today() const;
 
  private:
-  // Calls fn for each live record under `path_prefix`, in pages.
-  Status ForEachRecord(const std::string& path_prefix, const std::function<Status(StoredRecord&)>& fn);
+  // Calls fn for each live record under `path_prefix` (deleted ones too with
+  // `with_deleted`), in pages.
+  Status ForEachRecord(const std::string& path_prefix, const std::function<Status(StoredRecord&)>& fn,
+                       bool with_deleted = false);
   Status ScopePath(const AuthUser& user, const std::string& unit, std::string* path);
 
   SyncService& sync_;

@@ -92,6 +92,55 @@ std::string ReportRecord::status() const {
   return fields.has("status") && fields.get("status").isString() ? fields.getValue<std::string>("status") : "";
 }
 
+std::string EndOfDayUtc(const std::string& day_iso) {
+  // 00:00 of the next day at UTC+7 is 17:00 UTC of this one.
+  return day_iso + "T17:00:00.000Z";
+}
+
+void RewindTo(const std::string& end, const std::map<std::string, std::vector<FieldChangeAt>>& changes,
+              std::vector<ReportRecord>* records) {
+  std::vector<ReportRecord> kept;
+  kept.reserve(records->size());
+  for (auto& r : *records) {
+    auto it = changes.find(r.id);
+    if (it == changes.end() || it->second.empty()) {
+      kept.push_back(std::move(r));
+      continue;
+    }
+    const auto& list = it->second;
+    bool existed = false;
+    std::map<std::string, const FieldChangeAt*> last_before;  // field -> its last change before `end`
+    std::set<std::string> changed_since;
+    for (const auto& c : list) {
+      if (c.at < end) {
+        existed = true;
+        last_before[c.field] = &c;
+      } else {
+        changed_since.insert(c.field);
+      }
+    }
+    if (!existed) {  // recorded later: it belongs to the report by its own dates, as it is now
+      kept.push_back(std::move(r));
+      continue;
+    }
+    auto deleted = last_before.find("_deleted");
+    if (deleted != last_before.end() && deleted->second->new_value == "true") continue;  // already deleted then
+    for (const auto& field : changed_since) {
+      if (field.empty() || field[0] == '_') continue;  // _deleted and the like are not fields
+      auto before = last_before.find(field);
+      json::Var value;
+      if (before != last_before.end() && before->second->new_value != "null" &&
+          json::Parse(before->second->new_value, &value).ok()) {
+        r.fields.set(field, value);
+      } else {
+        r.fields.remove(field);
+      }
+    }
+    kept.push_back(std::move(r));
+  }
+  *records = std::move(kept);
+}
+
 Status BuildWeeklyReport(const std::vector<ReportRecord>& records, const UnitTree& units, const std::string& unit,
                          const std::string& day, int target, WeeklyReport* out) {
   auto iso = dates::ParseDate(day);

@@ -93,6 +93,31 @@ struct WeeklyReport {
   std::string last_sync;
 };
 
+// One change of one field as either store's history keeps it: the value it
+// set (JSON text, "null": removed) and when the store took it (IsoTimestamp,
+// UTC). Changes held in a conflict and not applied are left out by the caller.
+struct FieldChangeAt {
+  std::string field, new_value, at;
+};
+
+// The first moment after `day` (ISO) in Vietnam's time, as an IsoTimestamp:
+// the next day's 00:00 at UTC+7.
+std::string EndOfDayUtc(const std::string& day_iso);
+
+// A past report's records: `records` as they stood at `end` (EndOfDayUtc).
+// Every field changed at or after `end` takes the value its last change before
+// `end` set (absent when it had none); fields not changed since keep their
+// value. A record whose changes all came at or after `end` was recorded later
+// (a form handed in that week and typed the next): it stays, as it is now, so
+// the week's counts by the forms' own dates hold. A record whose last
+// "_deleted" change before `end` deleted it is dropped (a caller passes
+// records deleted since with their changes, so they count on days they were
+// live). `changes` maps record id to its changes, oldest first; a record with
+// no entry is taken as it is. The stores say when they learned of a change:
+// statuses are those the report would have shown on that day.
+void RewindTo(const std::string& end, const std::map<std::string, std::vector<FieldChangeAt>>& changes,
+              std::vector<ReportRecord>* records);
+
 // Figures for the week containing `day` (ISO or dd/mm/yyyy) over `records`,
 // for the report of `unit` (names from `units`). Records are taken as given:
 // the caller has already limited them to the scope.

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "client/cli/command.h"
+#include "client/http_client.h"
 #include "client/import.h"
 #include "client/officer_actions.h"
 #include "client/report.h"
@@ -16,6 +17,32 @@ using json::Object;
 using json::Var;
 
 namespace {
+
+// The server's report of a past day (GET /v1/report), in the format asked.
+// Unauthenticated: the device is not logged in; Unavailable: no link.
+Status AskServerForReport(Context& ctx, const std::string& day_iso, const std::string& format, long target,
+                          long star_target, std::string* out) {
+  std::string url = ctx.store->Setting("server_url"), token = ctx.store->Setting("token");
+  if (url.empty() || token.empty()) return Status::Unauth("not logged in");
+  HttpClient http(url, ctx.QuickHttp());
+  http.set_token(token);
+  http.set_max_attempts(1);
+  std::string path = "/v1/report?date=" + day_iso + "&format=" + format + "&lang=" + ctx.lang +
+                     "&target=" + std::to_string(target) + "&star_target=" + std::to_string(star_target);
+  std::string body, type;
+  Status s = http.Call("GET", path, "", "application/json", "*/*", &body, &type);
+  if (!s.ok()) return s;
+  if (format == "json") {
+    // The console's answer wraps the report with the scope's units.
+    Object::Ptr o;
+    s = json::ParseObject(body, &o);
+    if (!s.ok() || !o->has("report")) return Status::Unavailable("the server's report is unreadable");
+    *out = json::ToText(o->get("report")) + "\n";
+  } else {
+    *out = (format == "csv" && ctx.a.Has("--bom") ? "\xEF\xBB\xBF" : "") + body;
+  }
+  return Status::Ok();
+}
 
 int Report(Context& ctx) {
   ctx.NeedPositional(0, "");
@@ -31,10 +58,36 @@ int Report(Context& ctx) {
   std::string star_target = ctx.a.Get("--star-target", "0");
   long stars = std::strtol(star_target.c_str(), &end, 10);
   if (*end || stars < 0 || stars > 1000000) throw UsageError("--star-target must be a whole number of products");
+  const std::string day = ctx.a.Get("--date", TodayIso());
+  std::optional<std::string> day_iso = dates::ParseDate(day);
+  if (!day_iso) return ctx.Fail(Status::Invalid("'" + day + "' is not a date (dd/mm/yyyy)"));
+  const bool past = *day_iso < TodayIso();
+  if (past) {
+    // The server keeps every change with its time, so it can give the report
+    // exactly as it stood; the device only knows its own changes.
+    std::string text;
+    s = AskServerForReport(ctx, *day_iso, format, n, stars, &text);
+    if (s.ok()) return ctx.Emit(text);
+    if (s.code() != Code::kUnauthenticated && s.code() != Code::kUnavailable)
+      ctx.err << ctx.T("Máy chủ không trả báo cáo (", "The server gave no report (") << s.message()
+              << ctx.T("); tính trên máy này.\n", "); made on this device.\n");
+  }
   WeeklyReport r;
-  s = BuildWeeklyReport(*ctx.store, ctx.a.Get("--date", TodayIso()), static_cast<int>(n), &r);
+  int synced_since = 0;
+  s = BuildWeeklyReport(*ctx.store, *day_iso, static_cast<int>(n), &r, &synced_since);
   if (!s.ok()) return ctx.Fail(s);
   r.star_target = static_cast<int>(stars);
+  if (past && synced_since > 0) {
+    ctx.err << (ctx.lang == "en"
+                    ? "Note: the report of " + dates::ToDisplay(*day_iso) + " is made on this device, which holds " +
+                          std::to_string(synced_since) +
+                          " records changed by a sync since then; those show their values of today. "
+                          "Log in and run it with a link to have the server's report of that day.\n"
+                    : "Lưu ý: báo cáo ngày " + dates::ToDisplay(*day_iso) + " được tính trên máy này; " +
+                          std::to_string(synced_since) +
+                          " phiếu đã được đồng bộ thay đổi sau ngày đó và hiện giá trị hôm nay. "
+                          "Đăng nhập và chạy lại khi có mạng để lấy báo cáo của máy chủ cho ngày đó.\n");
+  }
   if (format == "csv") return ctx.Emit(std::string(ctx.a.Has("--bom") ? "\xEF\xBB\xBF" : "") + RenderCsv(r));
   if (format == "html") return ctx.Emit(RenderHtml(r, ctx.lang));
   if (format == "json") return ctx.Emit(RenderJson(r) + "\n");
@@ -133,9 +186,13 @@ const std::vector<Command>& ReportCommands() {
       {"report", "[--date DD/MM/YYYY] [--format table|csv|html|json] [--target N] [--star-target N] [--output FILE] [--bom]",
        "báo cáo tuần của đơn vị trên thiết bị", "the weekly report of this device's unit",
        "Tính từ kho trên thiết bị (không cần mạng): ý tưởng theo trạng thái và theo đơn vị, mới trong tuần,\n"
-       "phiếu trả lại, xác nhận, thăm cơ sở, tiến độ so với chỉ tiêu.",
+       "phiếu trả lại, xác nhận, thăm cơ sở, tiến độ so với chỉ tiêu.\n"
+       "Báo cáo một ngày đã qua cho trạng thái của ngày đó: khi đã đăng nhập và có mạng, máy chủ tính\n"
+       "(nó giữ mọi thay đổi cùng thời điểm); không có mạng, máy này lùi lại những thay đổi chính nó đã làm.",
        "Computed from this device's store (no network): ideas by status and unit, new this week, returned\n"
-       "ideas, confirmations, site visits, progress against a target.",
+       "ideas, confirmations, site visits, progress against a target.\n"
+       "A past day's report gives that day's statuses: logged in and online, the server computes it (it\n"
+       "keeps every change with its time); offline, this device takes back the changes it made itself.",
        {{"--date", "DD/MM/YYYY", "ngày báo cáo (mặc định hôm nay)", "the report's date (default today)"},
         {"--format", "F", "table (mặc định), csv, html hoặc json", "table (default), csv, html or json"},
         {"--target", "N", "chỉ tiêu số sản phẩm", "the target number of products"},

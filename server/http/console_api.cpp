@@ -164,7 +164,7 @@ class ReviewHandler : public AuthedApiHandler {
   std::string id_;
 };
 
-// The weekly report of the caller's unit: ?date=dd/mm/yyyy&target=N&star_target=N&format=json|csv|html.
+// The weekly report of the caller's unit: ?date=dd/mm/yyyy&target=N&star_target=N&format=json|csv|html|table.
 // JSON also carries the units of the scope, for drilling down the tree.
 class ReportHandler final : public ReviewHandler {
   using ReviewHandler::ReviewHandler;
@@ -176,8 +176,8 @@ class ReportHandler final : public ReviewHandler {
     s = QueryInt(req, "star_target", 0, 1000000, &star_target);
     if (!s.ok()) return s;
     std::string format = QueryParam(req, "format");
-    if (!format.empty() && format != "json" && format != "csv" && format != "html")
-      return Status::Invalid("?format= must be json, csv or html");
+    if (!format.empty() && format != "json" && format != "csv" && format != "html" && format != "table")
+      return Status::Invalid("?format= must be json, csv, html or table");
     std::string lang = QueryParam(req, "lang") == "en" ? "en" : "vi";
     report::WeeklyReport r;
     s = review_.WeeklyReport(u, QueryParam(req, "date"), target, &r);
@@ -187,6 +187,10 @@ class ReportHandler final : public ReviewHandler {
       web::SendText(resp, 200, "text/csv; charset=utf-8",
                     std::string(QueryParam(req, "bom") == "1" ? "\xEF\xBB\xBF" : "") + report::RenderCsv(r),
                     "ocop-report-" + r.unit + "-" + r.week_start + ".csv");
+      return Status::Ok();
+    }
+    if (format == "table") {  // what `ocop report` prints, for a device asking about a past day
+      web::SendText(resp, 200, "text/plain; charset=utf-8", report::RenderTable(r, lang));
       return Status::Ok();
     }
     if (format == "html") {

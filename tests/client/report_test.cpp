@@ -99,6 +99,42 @@ TEST_F(ReportTest, FiguresMatchTheFixture) {
   EXPECT_EQ(r.selected_total, 1);
 }
 
+TEST_F(ReportTest, APastDayTakesBackWhatThisDeviceChangedSince) {
+  // Three days later (Thursday 26/11 ended): Mật ong is returned, Gạo deleted
+  // and a new idea typed in.
+  clock_.Advance(3 * 86400000LL);
+  Record r;
+  Object w;
+  w.set("status", "returned");
+  w.set("returned_on", "2026-11-27");
+  w.set("decision_reason", "Thiếu ảnh");
+  ASSERT_TRUE(store_->Update(idea_ids_["Mật ong"], w, &r, /*allow_system=*/true).ok());
+  ASSERT_TRUE(store_->Delete(idea_ids_["Gạo"]).ok());
+  Idea("08800", "Bưởi", "submitted", "2026-11-26");
+
+  WeeklyReport now, then;
+  int synced_since = -1;
+  ASSERT_TRUE(BuildWeeklyReport(*store_, "27/11/2026", 0, &now, &synced_since).ok());
+  EXPECT_EQ(synced_since, 0) << "today's report is taken as it is";
+  ASSERT_TRUE(BuildWeeklyReport(*store_, "26/11/2026", 0, &then, &synced_since).ok());
+  EXPECT_EQ(synced_since, 0) << "every change since was made here";
+  auto figures = [](const WeeklyReport& rep, const std::string& code) {
+    for (const auto& f : rep.communes)
+      if (f.code == code) return f;
+    ADD_FAILURE() << code;
+    return CommuneFigures{};
+  };
+  EXPECT_EQ(figures(now, "08800").ideas_by_status.at("returned"), 2);
+  EXPECT_EQ(figures(now, "08800").ideas_by_status.at("submitted"), 1);  // Bưởi
+  EXPECT_EQ(figures(now, "08821").ideas_total, 1);                       // Gạo deleted
+  EXPECT_EQ(figures(then, "08800").ideas_by_status.at("returned"), 1) << "only Chè was returned on Thursday";
+  EXPECT_EQ(figures(then, "08800").ideas_by_status.at("submitted"), 2) << "Mật ong, and Bưởi typed in later";
+  EXPECT_EQ(figures(then, "08821").ideas_total, 2) << "Gạo was deleted after Thursday";
+  bool mat_ong_waiting = false;
+  for (const auto& wi : then.waiting) mat_ong_waiting = mat_ong_waiting || wi.product == "Mật ong";
+  EXPECT_FALSE(mat_ong_waiting) << "it was not returned yet";
+}
+
 TEST_F(ReportTest, RenderingsCarryTheFigures) {
   WeeklyReport r;
   ASSERT_TRUE(BuildWeeklyReport(*store_, "2026-11-26", 70, &r).ok());

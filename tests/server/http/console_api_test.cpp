@@ -238,6 +238,72 @@ TEST_F(ConsoleApiTest, TheReportSearchAndExportsStayInTheCallersScope) {
   EXPECT_EQ(Call("GET", "/v1/records").status, 401);
 }
 
+// The status counts of commune 08800 in a JSON report.
+std::map<std::string, int> StatusesOf08800(const std::string& body) {
+  json::Object::Ptr o;
+  EXPECT_TRUE(json::ParseObject(body, &o).ok()) << body;
+  std::map<std::string, int> out;
+  if (!o) return out;
+  auto communes = o->getObject("report")->getArray("communes");
+  for (size_t i = 0; i < communes->size(); ++i) {
+    auto c = communes->getObject(static_cast<unsigned>(i));
+    if (c->getValue<std::string>("code") != "08800") continue;
+    auto by = c->getObject("ideas_by_status");
+    for (const auto& name : by->getNames()) out[name] = by->getValue<int>(name);
+    out["total"] = c->getValue<int>("ideas_total");
+  }
+  return out;
+}
+
+TEST_F(ConsoleApiTest, APastDaysReportShowsTheStatusesOfThatDay) {
+  // Monday 24/11: two ideas, drafts. Two days later one is submitted and the
+  // other deleted, and a third is typed in.
+  std::string submitted = PushIdea("lan", "08800", "Ổi Đôn Nhân");
+  std::string deleted = PushIdea("lan", "08800", "Mật ong");
+  clock_.Advance(2 * 86400000LL);
+  LoginResult login;
+  ASSERT_TRUE(service_->Login("lan", "matkhau123", "dev-lan", &login).ok());
+  AuthUser lan;
+  ASSERT_TRUE(service_->Authenticate(login.token, &lan).ok());
+  auto change = [&](const std::string& id, const std::string& op, std::vector<sync::FieldChange> fields) {
+    sync::Change c;
+    c.change_id = ids::NewUuid();
+    c.record_id = id;
+    c.form = "idea";
+    c.unit = "08800";
+    c.op = op;
+    c.base_version = 1;
+    c.fields = std::move(fields);
+    c.author = "lan";
+    c.device = "dev-lan";
+    c.hlc = "001795626000000-00000";
+    return c;
+  };
+  sync::ChangeSet cs;
+  cs.id = ids::NewUuid();
+  cs.device = "dev-lan";
+  cs.changes = {change(submitted, sync::op::kUpdate, {{"status", "\"draft\"", "\"submitted\""},
+                                                      {"received_on", "null", "\"2026-11-25\""}}),
+                change(deleted, sync::op::kDelete, {})};
+  sync::PushResult pr;
+  ASSERT_TRUE(service_->Push(lan, cs, &pr).ok());
+  PushIdea("lan", "08800", "Chè");
+
+  Session hoa = LogIn("hoa");
+  auto today = StatusesOf08800(As(hoa, "GET", "/v1/report").body);
+  EXPECT_EQ(today["submitted"], 1);
+  EXPECT_EQ(today["draft"], 1);  // the one typed in today
+  EXPECT_EQ(today["total"], 2);
+  auto monday = StatusesOf08800(As(hoa, "GET", "/v1/report?date=24/11/2026").body);
+  EXPECT_EQ(monday["submitted"], 0);
+  EXPECT_EQ(monday["draft"], 3) << "both of Monday's drafts, and the one typed in later as it is";
+  EXPECT_EQ(monday["total"], 3);
+  // The terminal table a device prints, in the language asked.
+  Answer table = As(hoa, "GET", "/v1/report?date=24/11/2026&format=table&lang=vi");
+  ASSERT_EQ(table.status, 200);
+  EXPECT_NE(table.body.find("23/11/2026"), std::string::npos) << table.body;  // the week from Monday
+}
+
 TEST_F(ConsoleApiTest, QueryValuesWrittenToHurtAreRefusedWithTheirReason) {
   Session s = LogIn("quantri");
   const std::map<std::string, int> cases = {
