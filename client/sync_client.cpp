@@ -491,6 +491,29 @@ Status SyncClient::Pull(SyncReport* report, bool* progressed) {
   return Status::Internal("pull did not finish");
 }
 
+Status SyncClient::FetchConflicts(const std::string& record_id, std::vector<ConflictField>* out) {
+  std::string token = store_.Setting("token");
+  if (token.empty()) return Status::Unauth("not logged in");
+  http_.set_token(token);
+  std::string resp;
+  Status s = http_.Call("GET", "/v1/conflicts/" + record_id, "", &resp);
+  if (!s.ok()) return s;
+  Object::Ptr o;
+  if (!json::ParseObject(resp, &o).ok() || !o->has("conflicts")) return Status::Unavailable("unreadable conflicts answer");
+  out->clear();
+  auto arr = o->getArray("conflicts");
+  for (size_t i = 0; arr && i < arr->size(); ++i) {
+    auto c = arr->getObject(static_cast<unsigned>(i));
+    auto by = [&](const char* side) {
+      auto who = c->getObject(side);
+      return who ? who->optValue<std::string>("author", "?") : std::string("?");
+    };
+    out->push_back({c->optValue<std::string>("field", ""), c->optValue<std::string>("current", "null"),
+                    c->optValue<std::string>("incoming", "null"), by("current_by"), by("incoming_by")});
+  }
+  return Status::Ok();
+}
+
 Status SyncClient::FetchHistory(const std::string& record_id) {
   std::string token = store_.Setting("token");
   if (token.empty()) return Status::Unauth("not logged in");

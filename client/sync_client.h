@@ -100,6 +100,13 @@ class SyncClient {
   Status Sync(SyncReport* report, const Progress& progress = nullptr);
   // Fetches the server's audit trail of a record into local history.
   Status FetchHistory(const std::string& record_id);
+  // The fields of a record in conflict, both values as the server holds them
+  // (GET /v1/conflicts/{id}); a read, nothing stored.
+  struct ConflictField {
+    std::string field, current, incoming;  // values as JSON text
+    std::string current_by, incoming_by;   // authors
+  };
+  Status FetchConflicts(const std::string& record_id, std::vector<ConflictField>* out);
   // Fetches one file's bytes from the server into the store (on demand).
   Status FetchFile(const std::string& sha256);
   // Another device's return file (sync/carried.h), written and signed by the

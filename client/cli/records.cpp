@@ -251,28 +251,24 @@ int Delete(Context& ctx) {
 // A record in conflict: which fields, and both values, as the server holds
 // them (asked when the device is logged in; offline, the mark alone).
 void ShowConflictedFields(Context& ctx, const Record& r) {
-  std::string url = ctx.store->Setting("server_url"), token = ctx.store->Setting("token"), body;
-  if (url.empty() || token.empty()) return;
-  HttpClient http(url, ctx.QuickHttp());
-  http.set_token(token);
-  http.set_max_attempts(1);
-  Object::Ptr o;
-  if (!http.Call("GET", "/v1/conflicts/" + r.id, "", &body).ok() || !json::ParseObject(body, &o).ok() || !o->has("conflicts")) {
+  std::string url = ctx.store->Setting("server_url");
+  if (url.empty() || ctx.store->Setting("token").empty()) return;
+  HttpOptions options = ctx.QuickHttp();
+  options.max_attempts = 1;
+  HttpClient http(url, options);
+  SyncClient sc(*ctx.store, http);
+  std::vector<SyncClient::ConflictField> fields;
+  if (!sc.FetchConflicts(r.id, &fields).ok()) {
     ctx.out << ctx.T("  (không hỏi được máy chủ các trường xung đột; thử lại khi có mạng)\n",
                      "  (could not ask the server which fields are in conflict; try again online)\n");
     return;
   }
   const FormSchema* schema = ctx.store->catalog().Find(r.form);
-  auto arr = o->getArray("conflicts");
   ctx.out << ctx.T("Trường xung đột (chờ quản trị viên chọn):\n", "Fields in conflict (an administrator will choose):\n");
-  for (size_t i = 0; i < arr->size(); ++i) {
-    auto c = arr->getObject(static_cast<unsigned>(i));
-    std::string key = c->getValue<std::string>("field");
-    const FieldDef* f = schema ? schema->Field(key) : nullptr;
-    auto by = [&](const char* side) { return c->getObject(side)->optValue<std::string>("author", "?"); };
-    ctx.out << "  " << (f ? f->label.In(ctx.lang) : key) << ": "
-            << DisplayJson(f, c->getValue<std::string>("current"), ctx.lang) << " (" << by("current_by") << ")  ↔  "
-            << DisplayJson(f, c->getValue<std::string>("incoming"), ctx.lang) << " (" << by("incoming_by") << ")\n";
+  for (const auto& c : fields) {
+    const FieldDef* f = schema ? schema->Field(c.field) : nullptr;
+    ctx.out << "  " << (f ? f->label.In(ctx.lang) : c.field) << ": " << DisplayJson(f, c.current, ctx.lang) << " ("
+            << c.current_by << ")  ↔  " << DisplayJson(f, c.incoming, ctx.lang) << " (" << c.incoming_by << ")\n";
   }
 }
 

@@ -233,6 +233,7 @@ class UiHandler final : public Poco::Net::HTTPRequestHandler {
     if (seg.size() == 2 && r == "records" && m == "DELETE") return Delete(resp, seg[1]);
     if (seg.size() == 3 && r == "records" && seg[2] == "decide" && m == "POST") return Decide(req, resp, seg[1]);
     if (seg.size() == 3 && r == "records" && seg[2] == "history" && m == "GET") return History(resp, seg[1]);
+    if (seg.size() == 3 && r == "records" && seg[2] == "conflicts" && m == "GET") return Conflicts(resp, seg[1]);
     if (seg.size() == 3 && r == "records" && seg[2] == "photos" && m == "POST") return Attach(req, resp, seg[1]);
     if (seg.size() == 2 && r == "files" && m == "GET") return File(resp, seg[1]);
     if (seg.size() == 1 && r == "server-login" && m == "POST") return ServerLogin(req, resp);
@@ -451,6 +452,37 @@ class UiHandler final : public Poco::Net::HTTPRequestHandler {
     o.set("history", arr);
     o.set("conflict", r.conflict);
     Ok(resp, o);
+  }
+
+  // The fields of a record in conflict and both values, asked of the server
+  // (the device holds only the mark); values as JSON text, for ocop.js to word.
+  void Conflicts(HTTPServerResponse& resp, const std::string& given) {
+    std::lock_guard<std::mutex> lock(app_.store_mu);
+    Record r;
+    Status s = Find(given, &r);
+    if (!s.ok()) return web::SendError(resp, s);
+    std::string url = app_.store->Setting("server_url");
+    if (url.empty()) return web::SendError(resp, Status::Precondition("no server set for this device"));
+    HttpOptions o = app_.options.http;
+    o.ca_file = app_.store->Setting("ca_file", o.ca_file);
+    o.max_attempts = 1;
+    HttpClient http(url, o);
+    std::vector<SyncClient::ConflictField> fields;
+    s = SyncClient(*app_.store, http).FetchConflicts(r.id, &fields);
+    if (!s.ok()) return web::SendError(resp, s);
+    Array::Ptr arr = new Array;
+    for (const auto& c : fields) {
+      Object::Ptr f = new Object;
+      f->set("field", c.field);
+      f->set("current", c.current);
+      f->set("current_by", c.current_by);
+      f->set("incoming", c.incoming);
+      f->set("incoming_by", c.incoming_by);
+      arr->add(f);
+    }
+    Object out;
+    out.set("conflicts", arr);
+    Ok(resp, out);
   }
 
   // ---- checking as the officer types ----

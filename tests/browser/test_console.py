@@ -285,8 +285,21 @@ class ConsoleTest(support.BrowserTest):
         an.run('sync')
         self.assertTrue(json.loads(an.run('show', oi, '--json').stdout)['conflict'])
 
-        self.login('quantri', 'matkhau-quantri')
+        # The officer's screens say which fields, with both values and who sent them.
         d = self.driver
+        self.cleanups.append(an.stop_ui)
+        d.get(an.start_ui() + '#/r/' + oi)
+        self.visible('#conflict-fields table')
+        rows = d.find_element(By.ID, 'conflict-fields').text
+        for text in ('Tên sản phẩm', 'Ổi giòn Đôn Nhân', 'Ổi ruby Đôn Nhân', '0912345678', '0987654321', 'lan', 'an'):
+            self.assertIn(text, rows)
+        self.phone()
+        self.no_sideways_scroll()
+        self.shot('officer-conflict-phone')
+        self.phone(False)
+        an.stop_ui()
+
+        self.login('quantri', 'matkhau-quantri')
         d.get(self.console + '#/conflicts')
         self.click(f'#conflict-queue tr[data-id="{oi}"]')
         self.visible('.conflict-field[data-field="product_name"]')

@@ -291,8 +291,7 @@
       h('h1', {}, r.title || formLabel(r.form)),
       h('p', {}, formLabel(r.form), ' · ', h('span', {class: 'badge', id: 'status'}, statusLabel(r.status)), ' ', badges(r),
         ' · ', r.unit_name, ' · ', h('code', {}, r.id)),
-      r.conflict ? h('div', {class: 'card rule', id: 'conflict-note'}, t('Phiếu này đang xung đột: hai thiết bị đã sửa cùng một trường khác nhau. Quản trị viên sẽ chọn giá trị; sau khi đồng bộ, giá trị được chọn sẽ hiện ở đây.',
-        'Two devices changed the same field differently. An administrator will choose; after a sync the chosen value shows here.')) : null,
+      r.conflict ? conflictCard(r, schema) : null,
       decisions.length ? h('div', {class: 'card'}, h('h2', {}, t('Quyết định', 'Decisions')),
         needsReason ? h('div', {class: 'field'}, h('label', {for: 'reason'}, t('Lý do', 'Reason')), reason) : null,
         h('div', {class: 'actions'}, decisions), decisionError) : null,
@@ -308,6 +307,29 @@
       r.score ? h('div', {class: 'card', id: 'shares'}, sharesView(r.score)) : null,
       schema.fields.some((f) => f.key === 'photos') ? photos(r) : null];
     mount(parts);
+  }
+
+  // Which fields are in conflict and both values, asked of the server when
+  // there is a link; offline, the explanation alone.
+  function conflictCard(r, schema) {
+    const fields = h('div', {id: 'conflict-fields'});
+    const card = h('div', {class: 'card rule', id: 'conflict-note'},
+      h('p', {}, t('Phiếu này đang xung đột: hai thiết bị đã sửa cùng một trường khác nhau. Quản trị viên sẽ chọn giá trị; sau khi đồng bộ, giá trị được chọn sẽ hiện ở đây.',
+        'Two devices changed the same field differently. An administrator will choose; after a sync the chosen value shows here.')),
+      fields);
+    const label = (k) => { const f = schema.fields.find((x) => x.key === k); return f ? L(f.label) : k; };
+    api('GET', `/api/records/${r.id}/conflicts`).then((o) => {
+      if (!o.conflicts.length) return;
+      fields.appendChild(h('div', {class: 'scroll'}, h('table', {},
+        h('thead', {}, h('tr', {}, h('th', {}, t('Trường', 'Field')), h('th', {}, t('Giá trị trên máy chủ', 'Value on the server')),
+          h('th', {}, t('Giá trị gửi sau', 'Value sent later')))),
+        h('tbody', {}, o.conflicts.map((c) => h('tr', {},
+          h('td', {}, label(c.field)),
+          h('td', {}, O.historyValue(schema, c.field, c.current, statusLabel), h('br'), h('small', {}, c.current_by)),
+          h('td', {}, O.historyValue(schema, c.field, c.incoming, statusLabel), h('br'), h('small', {}, c.incoming_by))))))));
+    }).catch(() => fields.appendChild(h('p', {}, h('small', {}, t('Không hỏi được máy chủ các trường xung đột; thử lại khi có mạng.',
+      'Could not ask the server which fields are in conflict; try again online.')))));
+    return card;
   }
 
   function photos(r) {
