@@ -107,6 +107,12 @@ class SyncService {
   // The same, asked for by an administrator: only within the administrator's scope.
   Status AddUserAs(const AuthUser& admin, const std::string& name, const std::string& role, const std::string& unit,
                    const std::string& password);
+  // Everything wrong with a new account at once, each with the member it is
+  // about (name, role, unit, password); empty when it can be created. With
+  // `admin`, the unit must lie in the administrator's scope.
+  using AccountProblems = std::vector<std::pair<std::string, Status>>;
+  Status CheckNewAccount(const AuthUser* admin, const std::string& name, const std::string& role,
+                         const std::string& unit, const std::string& password, AccountProblems* out);
   // Accounts within an administrator's scope (no password hashes).
   Status ListUsers(const AuthUser& admin, std::vector<UserRow>* out);
   // Disables/enables, resets the password, or changes role or unit. A reset,

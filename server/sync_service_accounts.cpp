@@ -1,5 +1,7 @@
 // The sync service's accounts: creation, roles and units, login, tokens.
 #include "server/sync_service.h"
+
+#include <algorithm>
 #include "shared/receipt.h"
 
 #include <set>
@@ -50,37 +52,71 @@ Status SyncService::CheckUnitOpen(const std::string& unit) const {
   return Status::Ok();
 }
 
+Status SyncService::CheckNewAccount(const AuthUser* admin, const std::string& name, const std::string& role,
+                                    const std::string& unit, const std::string& password, AccountProblems* out) {
+  out->clear();
+  auto problem = [&](const char* member, Status s) { out->emplace_back(member, std::move(s)); };
+  bool name_ok = true;
+  if (name.empty() || name.size() > 64) {
+    problem("name", Status::Invalid("user name must be 1 to 64 characters"));
+    name_ok = false;
+  } else {
+    for (char c : name)
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) {
+        problem("name", Status::Invalid("user name may hold only letters, digits, '.', '_' and '-'"));
+        name_ok = false;
+        break;
+      }
+  }
+  if (name_ok) {
+    // "Admin26" beside "admin26" would be two accounts a person cannot tell apart.
+    // Names are ASCII (checked above), so folding ASCII case is folding all case.
+    std::vector<UserRow> existing;
+    Status s = store_.ListUsers(&existing);
+    if (!s.ok()) return s;
+    auto fold = [](std::string t) {
+      for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return t;
+    };
+    for (const auto& u : existing)
+      if (fold(u.name) == fold(name)) {
+        problem("name", Status(Code::kAlreadyExists, "a user named '" + u.name +
+                                                         "' exists already (user names are the same in upper and lower case)"));
+        break;
+      }
+  }
+  if (role != "officer" && role != "coordinator" && role != "admin") {
+    problem("role", Status::Invalid("role must be officer, coordinator or admin"));
+  } else {
+    Status s = admin && !Units()->IsWithin(unit, admin->unit) ? Status::Denied("unit " + unit + " is outside your scope")
+                                                             : CheckAccount(role, unit);
+    if (s.ok()) s = CheckUnitOpen(unit);
+    if (!s.ok()) problem("unit", s);
+  }
+  if (password.size() < 8) problem("password", Status::Invalid("password must have at least 8 characters"));
+  // The answer's HTTP status is the first problem's: a refusal before a clash before a typing mistake.
+  auto rank = [](const Status& s) { return s.code() == Code::kPermissionDenied ? 0 : s.code() == Code::kAlreadyExists ? 1 : 2; };
+  std::stable_sort(out->begin(), out->end(), [&](const auto& a, const auto& b) { return rank(a.second) < rank(b.second); });
+  return Status::Ok();
+}
+
 Status SyncService::AddUser(const std::string& name, const std::string& role, const std::string& unit,
                             const std::string& password) {
-  if (name.empty() || name.size() > 64) return Status::Invalid("user name must be 1 to 64 characters");
-  for (char c : name)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'))
-      return Status::Invalid("user name may hold only letters, digits, '.', '_' and '-'");
-  Status s = CheckAccount(role, unit);
-  if (s.ok()) s = CheckUnitOpen(unit);
+  AccountProblems problems;
+  Status s = CheckNewAccount(nullptr, name, role, unit, password, &problems);
   if (!s.ok()) return s;
-  if (password.size() < 8) return Status::Invalid("password must have at least 8 characters");
-  // "Admin26" beside "admin26" would be two accounts a person cannot tell apart.
-  // Names are ASCII (checked above), so folding ASCII case is folding all case.
-  std::vector<UserRow> existing;
-  s = store_.ListUsers(&existing);
-  if (!s.ok()) return s;
-  auto fold = [](std::string t) {
-    for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return t;
-  };
-  for (const auto& u : existing)
-    if (fold(u.name) == fold(name))
-      return Status(Code::kAlreadyExists, "a user named '" + u.name +
-                                              "' exists already (user names are the same in upper and lower case)");
+  if (!problems.empty()) return problems.front().second;
   return store_.CreateUser({name, role, unit, HashPassword(password, limits_.pbkdf2_iterations), false});
 }
 
 Status SyncService::AddUserAs(const AuthUser& admin, const std::string& name, const std::string& role,
                               const std::string& unit, const std::string& password) {
   if (!admin.IsAdmin()) return Status::Denied("only administrators manage accounts");
-  if (!Units()->IsWithin(unit, admin.unit)) return Status::Denied("unit " + unit + " is outside your scope");
-  return AddUser(name, role, unit, password);
+  AccountProblems problems;
+  Status s = CheckNewAccount(&admin, name, role, unit, password, &problems);
+  if (!s.ok()) return s;
+  if (!problems.empty()) return problems.front().second;
+  return store_.CreateUser({name, role, unit, HashPassword(password, limits_.pbkdf2_iterations), false});
 }
 
 Status SyncService::ListUsers(const AuthUser& admin, std::vector<UserRow>* out) {

@@ -390,6 +390,14 @@ class UsersHandler final : public AuthedApiHandler {
     if (!(s = Member(o, "name", true, &name)).ok() || !(s = Member(o, "role", true, &role)).ok() ||
         !(s = Member(o, "unit", true, &unit)).ok() || !(s = Member(o, "password", true, &password)).ok())
       return s;
+    // Every mistake of the form at once, each by its member.
+    SyncService::AccountProblems problems;
+    s = service_.CheckNewAccount(&u, name, role, unit, password, &problems);
+    if (!s.ok()) return s;
+    if (!problems.empty()) {
+      web::SendFieldErrors(resp, problems);
+      return Status::Ok();
+    }
     s = service_.AddUserAs(u, name, role, unit, password);
     if (!s.ok()) return s;
     return SendOk(resp, "{\"created\":" + json::Quote(name) + "}");

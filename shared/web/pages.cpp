@@ -99,7 +99,8 @@ void SendFieldErrors(Poco::Net::HTTPServerResponse& resp, const std::vector<std:
   std::string all;
   for (const auto& [field, s] : problems) all += (all.empty() ? "" : ",") + one(field, s);
   const std::string first = one(problems[0].first, problems[0].second);
-  SendJson(resp, 400, "{\"error\":" + first.substr(0, first.size() - 1) + ",\"errors\":[" + all + "]}}");
+  SendJson(resp, StatusHttpCode(problems[0].second.code()),
+           "{\"error\":" + first.substr(0, first.size() - 1) + ",\"errors\":[" + all + "]}}");
 }
 
 Status ReadBody(Poco::Net::HTTPServerRequest& req, size_t limit, std::string* out, const BodyPace& pace) {

@@ -461,6 +461,9 @@
       unit: h('select', {id: 'new-unit'}, unitOptions('')),
       password: h('input', {type: 'password', id: 'new-password', autocomplete: 'new-password'})};
     const err = h('div', {class: 'error', id: 'new-err', 'aria-live': 'polite'});
+    // One message under each field that is wrong, all at once.
+    const fieldErr = {};
+    for (const k of Object.keys(nu)) fieldErr[k] = h('div', {class: 'error', id: 'new-err-' + k});
     mount(h('h1', {}, t('Tài khoản', 'Accounts')),
       h('div', {class: 'scroll'}, h('table', {class: 'list stack', id: 'users'},
         h('thead', {}, h('tr', {}, [t('Tên', 'Name'), t('Vai trò', 'Role'), t('Đơn vị', 'Unit'), t('Trạng thái', 'State'),
@@ -482,19 +485,25 @@
       h('form', {class: 'card', id: 'new-user', onsubmit: async (e) => {
         e.preventDefault();
         err.textContent = '';
+        for (const k of Object.keys(fieldErr)) { fieldErr[k].textContent = ''; nu[k].removeAttribute('aria-invalid'); }
         try {
           await api('POST', '/v1/users', {name: nu.name.value.trim(), role: nu.role.value, unit: nu.unit.value, password: nu.password.value});
           toast(t('Đã tạo tài khoản ', 'Account created: ') + nu.name.value.trim());
           route();
-        } catch (x) { err.textContent = O.msg(x.message); }
+        } catch (x) {
+          const each = (x.errors || []).filter((p) => fieldErr[p.field]);
+          if (!each.length) { err.textContent = O.msg(x.message); return; }
+          for (const p of each) { fieldErr[p.field].textContent = O.msg(p.message); nu[p.field].setAttribute('aria-invalid', 'true'); }
+          nu[each[0].field].focus();
+        }
       }},
       h('h2', {}, t('Tạo tài khoản', 'Create an account')),
       h('div', {class: 'field'}, h('label', {for: 'new-name'}, t('Tên đăng nhập', 'User name')), nu.name,
-        h('div', {class: 'help'}, t('chữ không dấu, số, dấu . _ -', 'letters, digits, . _ -'))),
-      h('div', {class: 'field'}, h('label', {for: 'new-role'}, t('Vai trò', 'Role')), nu.role),
+        h('div', {class: 'help'}, t('chữ không dấu, số, dấu . _ -', 'letters, digits, . _ -')), fieldErr.name),
+      h('div', {class: 'field'}, h('label', {for: 'new-role'}, t('Vai trò', 'Role')), nu.role, fieldErr.role),
       h('div', {class: 'field'}, h('label', {for: 'new-unit'}, t('Đơn vị', 'Unit')), nu.unit,
-        h('div', {class: 'help'}, t('cán bộ xã: một xã; cán bộ điều phối: huyện hoặc tỉnh', 'officer: a commune; coordinator: a district or province'))),
-      h('div', {class: 'field'}, h('label', {for: 'new-password'}, t('Mật khẩu (ít nhất 8 ký tự)', 'Password (at least 8 characters)')), nu.password),
+        h('div', {class: 'help'}, t('cán bộ xã: một xã; cán bộ điều phối: huyện hoặc tỉnh', 'officer: a commune; coordinator: a district or province')), fieldErr.unit),
+      h('div', {class: 'field'}, h('label', {for: 'new-password'}, t('Mật khẩu (ít nhất 8 ký tự)', 'Password (at least 8 characters)')), nu.password, fieldErr.password),
       err, h('button', {class: 'primary', type: 'submit', id: 'new-submit'}, t('Tạo', 'Create'))));
   }
 
