@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "shared/dates.h"
+#include "shared/localisation.h"
 #include "shared/ids.h"
 #include "shared/text.h"
 
@@ -171,6 +172,79 @@ Status ReviewService::Export(const AuthUser& user, const std::string& form, cons
   sheet::Table table = report::RecordsTable(*schema, rows, *sync_.Units(), options.lang, options.codes);
   *out = options.format == "xlsx" ? xlsx::Write(table, options.codes ? form : schema->label.In(options.lang))
                                   : sheet::ToCsv(table, options.bom);
+  return Status::Ok();
+}
+
+Status ReviewService::ImportRecords(const AuthUser& user, const std::string& form, const std::string& bytes,
+                                    const sheet::ImportOptions& options, sheet::ImportSummary* out) {
+  const FormSchema* schema = catalog_.Find(form);
+  if (!schema) return UnknownForm(form);
+  sheet::Table table;
+  Status s = sheet::ReadSheet(bytes, &table);
+  if (!s.ok()) return s;
+  std::vector<sheet::ImportRow> rows;
+  s = sheet::ReadImportRows(*schema, table, &rows, out);
+  if (!s.ok()) return s;
+  auto units = sync_.Units();
+  std::vector<sync::Change> changes;
+  std::vector<size_t> lines;
+  for (auto& row : rows) {
+    // The unit: given, or the officer's own commune.
+    std::string unit = row.unit.empty() && units->Children(user.unit).empty() ? user.unit : row.unit;
+    const Unit* u = unit.empty() ? nullptr : units->Find(unit);
+    Status problem;
+    if (unit.empty()) problem = Status::Invalid("give the row's commune in a unit column (Đơn vị)");
+    else if (!u) problem = Status::Invalid("unknown unit code '" + unit + "'");
+    else if (!units->Children(unit).empty()) problem = Status::Invalid("unit " + unit + " is not a commune");
+    else if (!units->IsWithin(unit, user.unit)) problem = Status::Denied("unit " + unit + " is outside your scope");
+    else if (!u->valid_to.empty()) problem = Status::Invalid("unit " + unit + " (" + u->name + ") was closed on " + dates::ToDisplay(u->valid_to));
+    if (problem.ok()) problem = ValidateRecord(*schema, &row.fields, Completeness::kComplete, /*allow_system=*/false);
+    if (!problem.ok()) {
+      out->problems.push_back({row.line, problem.message()});
+      continue;
+    }
+    ApplyComputedFields(form, &row.fields);
+    sync::Change c;
+    c.change_id = ids::NewUuid();
+    c.record_id = ids::NewUuid();
+    c.form = form;
+    c.unit = unit;
+    c.op = sync::op::kCreate;
+    std::vector<std::string> keys;
+    row.fields.getNames(keys);
+    for (const auto& k : keys) c.fields.push_back({k, "null", json::ToText(row.fields.get(k))});
+    c.author = user.name;
+    c.device = user.device.empty() ? "console" : user.device;
+    c.hlc = sync_.NextHlc();
+    changes.push_back(std::move(c));
+    lines.push_back(row.line);
+  }
+  // The checks a push makes (references, links between records, workflow).
+  std::vector<Status> checked;
+  s = sync_.CheckEach(user, &changes, &checked);
+  if (!s.ok()) return s;
+  std::vector<sync::Change> good;
+  for (size_t i = 0; i < changes.size(); ++i) {
+    if (checked[i].ok()) good.push_back(std::move(changes[i]));
+    else out->problems.push_back({lines[i], checked[i].message()});
+  }
+  std::stable_sort(out->problems.begin(), out->problems.end(),
+                   [](const sheet::ImportProblem& a, const sheet::ImportProblem& b) { return a.line < b.line; });
+  out->good = good.size();
+  if (options.dry_run || (!out->problems.empty() && !options.skip_bad)) return Status::Ok();
+  // As change sets of at most 1,000 rows: each is taken whole, like a device's.
+  constexpr size_t kPerSet = 1000;
+  for (size_t at = 0; at < good.size(); at += kPerSet) {
+    sync::ChangeSet cs;
+    cs.id = ids::NewUuid();
+    cs.device = good[at].device;
+    cs.changes.assign(std::make_move_iterator(good.begin() + static_cast<long>(at)),
+                      std::make_move_iterator(good.begin() + static_cast<long>(std::min(good.size(), at + kPerSet))));
+    sync::PushResult result;
+    s = sync_.Push(user, std::move(cs), &result);
+    if (!s.ok()) return s;
+    out->stored += result.outcomes.size();
+  }
   return Status::Ok();
 }
 

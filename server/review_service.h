@@ -13,6 +13,7 @@
 #include "server/sync_service.h"
 #include "shared/clock.h"
 #include "shared/report.h"
+#include "shared/sheet_import.h"
 #include "shared/units.h"
 
 namespace ocop::server {
@@ -54,6 +55,13 @@ class ReviewService {
   };
   Status Export(const AuthUser& user, const std::string& form, const std::string& unit, const ExportOptions& options,
                 std::string* out);
+  // Records of a form from a spreadsheet (CSV or .xlsx bytes), read as
+  // shared/sheet_import.h says and each row checked as a push from a device
+  // would be; stored as change sets of the user only when every row is good
+  // (or with `skip_bad`), nothing with `dry_run`. Rows name their commune in a
+  // unit column; an officer's rows may leave it out. Each problem has its line.
+  Status ImportRecords(const AuthUser& user, const std::string& form, const std::string& bytes,
+                       const sheet::ImportOptions& options, sheet::ImportSummary* out);
   // Reads an official unit list (CSV, either layout UnitTree::ParseCsv knows)
   // and says what it would change; with `apply`, installs it. Administrators
   // only; every unit it adds, closes, renames or moves must lie within the

@@ -133,6 +133,13 @@ class SyncService {
 
   // Taken by value: callers move a decoded change set in (it can be megabytes).
   Status Push(const AuthUser& user, sync::ChangeSet cs, sync::PushResult* out);
+  // Each change checked as a push would check it (scope, form, workflow,
+  // references, links), nothing written: one Status per change, in order.
+  // Changes are completed as a push completes them (a new record's initial
+  // status). For imports that say every bad row at once.
+  Status CheckEach(const AuthUser& user, std::vector<sync::Change>* changes, std::vector<Status>* out);
+  // A timestamp of the server's hybrid clock, for changes the server makes for a user.
+  std::string NextHlc() { return Tick(); }
   // Every open conflict, whoever may see it (for /metrics).
   Status OpenConflictCount(std::vector<ConflictRow>* out) { return store_.ListConflicts("", true, out); }
   // Change sets taken and refused since start (for /metrics).

@@ -1,5 +1,7 @@
 #include "server/http/console_api.h"
 
+#include "shared/messages.h"
+
 #include <map>
 
 #include "server/http/api_handler.h"
@@ -26,6 +28,7 @@ using json::Object;
 // often a shared one.
 constexpr int64_t kConsoleSessionMs = 12LL * 3600 * 1000;
 constexpr size_t kMaxUnitListBytes = 8 * 1024 * 1024;
+constexpr size_t kMaxSpreadsheetBytes = 16 * 1024 * 1024;  // a province's list of ideas is far smaller
 
 std::string QueryParam(const HTTPServerRequest& req, const std::string& key) {
   for (const auto& [k, v] : Poco::URI(req.getURI()).getQueryParameters())
@@ -358,6 +361,41 @@ class UnitImportHandler final : public ReviewHandler {
   }
 };
 
+// POST /v1/import/FORM?dry_run=1&skip_bad=1 with a .csv or .xlsx body:
+// records from a spreadsheet, every bad row said with its line.
+class RecordImportHandler final : public ReviewHandler {
+  using ReviewHandler::ReviewHandler;  // id_ is the form
+  Status HandleAs(HTTPServerRequest& req, HTTPServerResponse& resp, const AuthUser& u) override {
+    std::string bytes;
+    Status s = web::ReadBody(req, kMaxSpreadsheetBytes, &bytes);
+    if (!s.ok()) return s;
+    sheet::ImportOptions options;
+    options.dry_run = QueryParam(req, "dry_run") == "1";
+    options.skip_bad = QueryParam(req, "skip_bad") == "1";
+    sheet::ImportSummary sum;
+    s = review_.ImportRecords(u, id_, bytes, options, &sum);
+    if (!s.ok()) return s;
+    Object out;
+    out.set("rows", static_cast<int64_t>(sum.rows));
+    out.set("good", static_cast<int64_t>(sum.good));
+    out.set("stored", static_cast<int64_t>(sum.stored));
+    Array::Ptr problems = new Array;
+    for (const auto& p : sum.problems) {
+      Object::Ptr o = new Object;
+      o->set("line", static_cast<int64_t>(p.line));
+      o->set("message", p.message);
+      o->set("message_vi", msg::Localise(p.message, "vi"));
+      o->set("message_en", msg::Localise(p.message, "en"));
+      problems->add(o);
+    }
+    out.set("problems", problems);
+    Array::Ptr ignored = new Array;
+    for (const auto& c : sum.ignored_columns) ignored->add(c);
+    out.set("ignored_columns", ignored);
+    return SendOk(resp, json::ToText(out));
+  }
+};
+
 // The console's pages: compiled in, with the strict security headers.
 class ConsolePageHandler final : public ApiHandler {
  public:
@@ -409,6 +447,7 @@ Poco::Net::HTTPRequestHandler* CreateConsoleHandler(const std::string& path, con
   if (seg.size() == 2 && r == "records") return get(new RecordSearchHandler(service, review, options, stats));
   if (seg.size() == 3 && r == "records") return get(new RecordDetailHandler(service, review, options, stats, seg[2]));
   if (seg.size() == 3 && r == "export") return get(new ExportHandler(service, review, options, stats, seg[2]));
+  if (seg.size() == 3 && r == "import" && m == "POST") return new RecordImportHandler(service, review, options, stats, seg[2]);
   if (seg.size() == 3 && r == "users" && m == "PATCH") return new UserUpdateHandler(service, review, options, stats, seg[2]);
   if (seg.size() == 3 && r == "units" && seg[2] == "import" && m == "POST")
     return new UnitImportHandler(service, review, options, stats);

@@ -380,6 +380,41 @@ class ConsoleTest(support.BrowserTest):
         status, body = self.api('POST', '/v1/users', {'name': 'x', 'role': 'officer', 'unit': '99999', 'password': 'matkhau-x'})
         self.assertEqual(status, 403, body)
 
+    # ---- spreadsheets in ----
+    def test_a_coordinator_imports_a_spreadsheet_after_checking_it(self):
+        self.server.add_user('hoa', 'coordinator', '253', 'matkhau-hoa')
+        path = os.path.join(self.tmp, 'y-tuong.csv')
+        with open(path, 'w', encoding='utf-8-sig') as f:
+            f.write('Đơn vị,Tên chủ thể,Loại hình chủ thể,Tên sản phẩm,Nhóm sản phẩm (1–6),'
+                    '"Mô tả (giá trị cốt lõi, vì sao khách hàng mua)"\n'
+                    'Xã Đôn Nhân (08800),HTX Đôn Nhân,Hợp tác xã,Ổi Đôn Nhân,1,Ổi giòn\n'
+                    '08800,HTX Chè,Hợp tác xã,Chè xanh,9,Chè\n'
+                    '08821,Hộ Lan,Hộ sản xuất kinh doanh,Mật ong,1,Mật ong rừng\n')
+        self.login('hoa', 'matkhau-hoa')
+        d = self.driver
+        d.get(self.console + '#/records')
+        self.choose('#import-form', 'idea')
+        d.find_element(By.ID, 'import-file').send_keys(path)
+        self.click('#import-check')
+        self.visible('#import-result > div')
+        self.assertIn('3 dòng: 2 dòng đúng, 1 dòng lỗi', d.find_element(By.ID, 'import-result').text)
+        problems = d.find_element(By.ID, 'import-problems').text
+        self.assertIn('3', problems)
+        self.assertIn('nhóm', problems.lower())  # the reason, in Vietnamese
+        d.execute_script('document.getElementById("import-result").scrollIntoView({block: "end"})')
+        self.shot('console-11-import-check')
+        self.click('#import-apply')
+        self.text_in('#import-summary', 'Chưa nhập gì')
+        self.click('#import-skip-bad')
+        self.click('#import-apply')
+        self.text_in('#import-summary', 'Đã nhập 2 phiếu')
+        status, body = self.api('GET', '/v1/records?form=idea', None)
+        self.assertEqual(body['total'], 2, body)
+        self.phone()
+        self.no_sideways_scroll()
+        self.shot('console-11b-import-phone')
+        self.phone(False)
+
     # ---- carried files ----
     def test_a_coordinator_sends_a_communes_carried_file_from_the_console(self):
         lan = self.device('lan', '08800', 'lan', 'matkhau-lan')   # logged in once, then no link

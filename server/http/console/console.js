@@ -302,8 +302,48 @@
             href: `/v1/export/${f}.csv?` + qs({unit: p.unit, bom: 1, lang: O.lang}),
             onclick: (e) => { e.currentTarget.href = `/v1/export/${f}.csv?` + qs({unit: p.unit, bom: bom.checked, lang: O.lang}); }}, formLabel(f) + ' (CSV)')),
           h('label', {}, bom, ' ', t('Thêm BOM cho Excel (CSV)', 'Add a BOM for Excel (CSV)'))),
-        h('p', {class: 'muted'}, t('Mỗi tệp gồm mọi phiếu của loại đó trong đơn vị đang lọc.', 'Each file holds every record of that form in the unit filtered.'))));
+        h('p', {class: 'muted'}, t('Mỗi tệp gồm mọi phiếu của loại đó trong đơn vị đang lọc.', 'Each file holds every record of that form in the unit filtered.'))),
+      importCard());
     if (!text.value) text.focus();
+  }
+
+  // Records from a spreadsheet: checked first (every bad row with its line),
+  // then stored only when every row is good, or with the bad ones left out.
+  function importCard() {
+    const form = h('select', {id: 'import-form'}, Object.keys(forms).map((f) => h('option', {value: f}, formLabel(f))));
+    const file = h('input', {type: 'file', id: 'import-file', accept: '.csv,.xlsx,text/csv'});
+    const skip = h('input', {type: 'checkbox', id: 'import-skip-bad'});
+    const out = h('div', {id: 'import-result', 'aria-live': 'polite'});
+    const summary = (apply, d) => {
+      const bad = d.rows - d.good;
+      const advice = bad ? ' ' + t('Sửa tệp, hoặc chọn bỏ qua dòng lỗi rồi nhập.', 'Correct the file, or choose to leave bad rows out and import.') : '';
+      if (!apply) return t(`${d.rows} dòng: ${d.good} dòng đúng, ${bad} dòng lỗi.`, `${d.rows} rows: ${d.good} good, ${bad} bad.`) + advice;
+      if (!d.stored) return t(`Chưa nhập gì: ${bad} dòng lỗi.`, `Nothing imported: ${bad} bad rows.`) + advice;
+      return t(`Đã nhập ${d.stored} phiếu`, `Imported ${d.stored} records`) + (bad ? t(`; bỏ qua ${bad} dòng lỗi.`, `; ${bad} bad rows left out.`) : '.');
+    };
+    const run = async (apply) => {
+      if (!file.files[0]) { toast(t('Hãy chọn tệp .xlsx hoặc .csv.', 'Choose an .xlsx or .csv file.'), true); return; }
+      try {
+        const d = await api('POST', `/v1/import/${form.value}?` + qs({dry_run: apply ? '' : 1, skip_bad: skip.checked ? 1 : ''}), file.files[0]);
+        const bad = d.problems.length;
+        out.replaceChildren(h('div', {},
+          h('p', {id: 'import-summary'}, summary(apply, d)),
+          d.ignored_columns.length ? h('p', {class: 'muted'}, t('Bỏ qua các cột do hệ thống ghi: ', 'Columns the system sets, left out: ') + d.ignored_columns.join(', ')) : null,
+          bad ? h('div', {class: 'scroll'}, h('table', {class: 'list', id: 'import-problems'},
+            h('thead', {}, h('tr', {}, h('th', {}, t('Dòng', 'Line')), h('th', {}, t('Lỗi', 'Problem')))),
+            h('tbody', {}, d.problems.map((p) => h('tr', {}, h('td', {}, String(p.line)), h('td', {}, O.lang === 'en' ? p.message_en : p.message_vi)))))) : null));
+        if (apply && d.stored) toast(t(`Đã nhập ${d.stored} phiếu`, `Imported ${d.stored} records`));
+      } catch (x) { out.replaceChildren(h('div', {class: 'error', id: 'import-err'}, O.msg(x.message))); }
+    };
+    return h('div', {class: 'card', id: 'import'}, h('h2', {}, t('Nhập từ bảng tính', 'Import from a spreadsheet')),
+      h('p', {class: 'muted'}, t('Tiêu đề cột là nhãn trường (như tệp xuất) và cột «Đơn vị» ghi xã của mỗi dòng. Kiểm tra trước; chỉ nhập khi mọi dòng đúng.',
+        'Column headers are field labels (as exports write them) and a «Unit» column names each row\'s commune. Check first; rows are imported only when all are good.')),
+      h('div', {class: 'field'}, h('label', {for: 'import-form'}, t('Loại phiếu', 'Form')), form),
+      h('div', {class: 'field'}, h('label', {for: 'import-file'}, t('Tệp', 'File')), file),
+      h('label', {}, skip, ' ', t('Bỏ qua dòng lỗi, nhập các dòng đúng', 'Leave bad rows out, import the good ones')),
+      h('div', {class: 'actions'}, h('button', {id: 'import-check', onclick: () => run(false)}, t('Kiểm tra', 'Check')),
+        h('button', {class: 'primary', id: 'import-apply', onclick: () => run(true)}, t('Nhập', 'Import'))),
+      out);
   }
 
   async function record(id) {

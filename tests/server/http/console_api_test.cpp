@@ -304,6 +304,57 @@ TEST_F(ConsoleApiTest, APastDaysReportShowsTheStatusesOfThatDay) {
   EXPECT_NE(table.body.find("23/11/2026"), std::string::npos) << table.body;  // the week from Monday
 }
 
+TEST_F(ConsoleApiTest, ASpreadsheetIsCheckedRowByRowAndStoredOnlyWhenAsked) {
+  Session hoa = LogIn("hoa");
+  // Line 3: product group 9 does not exist; line 5: a commune outside Sông Lô.
+  const std::string csv =
+      "\xEF\xBB\xBF" "Đơn vị,Tên chủ thể,Loại hình chủ thể,product_name,product_group,description\n"
+      "Xã Đôn Nhân (08800),HTX Đôn Nhân,Hợp tác xã,Ổi Đôn Nhân,1,Ổi giòn\n"
+      "08800,HTX Chè,Hợp tác xã,Chè xanh,9,Chè\n"
+      "08821,Hộ Lan,household,Mật ong,1,Mật ong rừng\n"
+      "08761,HTX Lập Thạch,Hợp tác xã,Tương,1,Tương\n";
+  auto problems_of = [](const Answer& a) {
+    json::Object::Ptr o;
+    EXPECT_TRUE(json::ParseObject(a.body, &o).ok()) << a.body;
+    std::vector<int> lines;
+    auto arr = o->getArray("problems");
+    for (size_t i = 0; i < arr->size(); ++i) lines.push_back(arr->getObject(static_cast<unsigned>(i))->getValue<int>("line"));
+    return lines;
+  };
+  Answer check = As(hoa, "POST", "/v1/import/idea?dry_run=1", csv);
+  ASSERT_EQ(check.status, 200) << check.body;
+  EXPECT_EQ(problems_of(check), (std::vector<int>{3, 5}));
+  EXPECT_NE(check.body.find("\"good\":2"), std::string::npos) << check.body;
+  EXPECT_NE(check.body.find("message_vi"), std::string::npos);
+  // Bad rows: nothing stored unless they are left out on request.
+  Answer refused = As(hoa, "POST", "/v1/import/idea", csv);
+  EXPECT_NE(refused.body.find("\"stored\":0"), std::string::npos) << refused.body;
+  EXPECT_NE(As(hoa, "GET", "/v1/records?form=idea").body.find("\"total\":0"), std::string::npos);
+  Answer stored = As(hoa, "POST", "/v1/import/idea?skip_bad=1", csv);
+  EXPECT_NE(stored.body.find("\"stored\":2"), std::string::npos) << stored.body;
+  Answer found = As(hoa, "GET", "/v1/records?form=idea");
+  EXPECT_NE(found.body.find("\"total\":2"), std::string::npos) << found.body;
+  EXPECT_NE(found.body.find("Mật ong"), std::string::npos);
+  // The records are the server's like any device's: a device of 08800 pulls its one.
+  LoginResult login;
+  ASSERT_TRUE(service_->Login("lan", "matkhau123", "dev-lan", &login).ok());
+  AuthUser lan;
+  ASSERT_TRUE(service_->Authenticate(login.token, &lan).ok());
+  sync::PullPage page;
+  ASSERT_TRUE(service_->Pull(lan, {}, &page).ok());
+  ASSERT_EQ(page.records.size(), 1u);
+  EXPECT_NE(page.records[0].fields.find("Ổi Đôn Nhân"), std::string::npos);
+  EXPECT_NE(page.records[0].fields.find("\"status\":\"draft\""), std::string::npos) << page.records[0].fields;
+  // An officer's rows may leave the commune out; an unknown column refuses the file.
+  Session lan_console = LogIn("lan");
+  Answer own = As(lan_console, "POST", "/v1/import/visit",
+                  "Ngày thăm,Mục đích,findings\n20/11/2026,Tư vấn,Tốt\n");
+  EXPECT_NE(own.body.find("\"stored\":1"), std::string::npos) << own.body;
+  Answer unknown = As(hoa, "POST", "/v1/import/idea", "Màu,Tên sản phẩm\nđỏ,Ổi\n");
+  EXPECT_EQ(unknown.status, 400) << unknown.body;
+  EXPECT_EQ(As(hoa, "POST", "/v1/import/recipe", csv).status, 400);
+}
+
 TEST_F(ConsoleApiTest, QueryValuesWrittenToHurtAreRefusedWithTheirReason) {
   Session s = LogIn("quantri");
   const std::map<std::string, int> cases = {
