@@ -1,5 +1,7 @@
 #include "client/http_client.h"
 
+#include <strings.h>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -240,7 +242,18 @@ struct DownloadSink {
   std::string error_body;
   int64_t written = 0;
   bool write_failed = false;
+  std::string etag;  // of the answer, when it names one
 };
+
+size_t OnDownloadHeader(char* data, size_t size, size_t n, void* user) {
+  auto* sink = static_cast<DownloadSink*>(user);
+  std::string line(data, size * n);
+  if (line.size() > 5 && strncasecmp(line.c_str(), "etag:", 5) == 0) {
+    size_t b = line.find_first_not_of(" \t", 5), e = line.find_last_not_of(" \t\r\n");
+    sink->etag = b == std::string::npos || e < b ? "" : line.substr(b, e - b + 1);
+  }
+  return size * n;
+}
 
 size_t OnDownload(char* data, size_t size, size_t n, void* user) {
   auto* sink = static_cast<DownloadSink*>(user);
@@ -273,6 +286,18 @@ Status HttpClient::Download(const std::string& path, const std::string& dest, co
   if (!c) return Status::Internal("libcurl failed to initialise");
   struct stat st {};
   int64_t offset = stat(dest.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
+  // Bytes named by the server's ETag, kept beside the partial file.
+  const std::string etag_file = dest + ".etag";
+  std::string if_range = etag;
+  if (etag.empty()) {
+    if (std::FILE* e = std::fopen(etag_file.c_str(), "rb")) {
+      char buf[200];
+      size_t n = std::fread(buf, 1, sizeof buf, e);
+      std::fclose(e);
+      if_range.assign(buf, n);
+    }
+    if (if_range.empty() && offset > 0 && truncate(dest.c_str(), 0) == 0) offset = 0;  // unnamed bytes: start over
+  }
   FILE* f = std::fopen(dest.c_str(), "ab");
   if (!f) return Status::Internal("cannot write " + dest);
   curl_easy_reset(c);
@@ -283,7 +308,7 @@ Status HttpClient::Download(const std::string& path, const std::string& dest, co
   if (!token_.empty()) headers = curl_slist_append(headers, ("Authorization: Bearer " + token_).c_str());
   if (offset > 0) {
     headers = curl_slist_append(headers, ("Range: bytes=" + std::to_string(offset) + "-").c_str());
-    headers = curl_slist_append(headers, ("If-Range: " + etag).c_str());
+    headers = curl_slist_append(headers, ("If-Range: " + if_range).c_str());
   }
   DownloadSink sink;
   sink.curl = c;
@@ -294,6 +319,8 @@ Status HttpClient::Download(const std::string& path, const std::string& dest, co
   curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, OnDownload);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, OnDownloadHeader);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &sink);
   CommonOptions(c);
   ++stats_.requests;
   CURLcode rc = curl_easy_perform(c);
@@ -309,6 +336,13 @@ Status HttpClient::Download(const std::string& path, const std::string& dest, co
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   last_status_ = status;
   if (sink.write_failed || !flushed) return Status::Internal("cannot write " + dest + " (is the disk full?)");
+  if (etag.empty() && status == 200 && sink.decided) {
+    // A whole answer started `dest` again: later attempts name its bytes.
+    std::FILE* e = std::fopen(etag_file.c_str(), "wb");
+    bool kept = e && std::fwrite(sink.etag.data(), 1, sink.etag.size(), e) == sink.etag.size();
+    if (e) std::fclose(e);
+    if (!kept) return Status::Internal("cannot write " + etag_file);
+  }
   if (rc == CURLE_ABORTED_BY_CALLBACK) {
     cancelled_ = true;
     return Status::Unavailable("stopped by the user");

@@ -69,7 +69,10 @@ class HttpClient {
   // Downloads `path` into the file `dest`, continuing from the bytes it holds
   // (Range from its size, If-Range on `etag`); whatever arrives before a cut
   // stays in `dest` for the next attempt. One attempt; *complete is true when
-  // the answer ended whole (the caller checks the bytes).
+  // the answer ended whole (the caller checks the bytes). With `etag` empty
+  // (bytes the caller cannot name beforehand, such as a return file), the
+  // ETag of the answer that started `dest` is kept beside it in
+  // `dest`.etag and named on the next attempt; without one, it starts over.
   Status Download(const std::string& path, const std::string& dest, const std::string& etag, bool* complete);
   const HttpStats& stats() const { return stats_; }
 

@@ -626,6 +626,20 @@ Status ReadWholeFile(const std::string& path, std::string* out) {
 }
 }  // namespace
 
+Status SyncClient::DownloadResumable(const std::string& path, const std::string& part, const std::string& etag) {
+  Status s;
+  int idle = 0;
+  for (int attempt = 0; attempt < 1000 && idle < 3; ++attempt) {
+    bool complete = false;
+    s = http_.Download(path, part, etag, &complete);
+    if (complete) return Status::Ok();
+    if (!IsLinkFailure(s) || http_.cancelled() || StopRequested()) return s;
+    idle = http_.last_bytes_received() > 0 ? 0 : idle + 1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(idle == 0 ? 50 : 500 * idle));
+  }
+  return s.ok() ? Status::Unavailable("the download did not finish") : s;
+}
+
 Status SyncClient::FetchFile(const std::string& sha256) {
   std::string token = store_.Setting("token");
   if (token.empty()) return Status::Unauth("not logged in");
@@ -636,15 +650,7 @@ Status SyncClient::FetchFile(const std::string& sha256) {
   Status s = store_.MakeFilesDir();
   if (!s.ok()) return s;
   const std::string part = store_.FilePath(sha256) + ".part";
-  int idle = 0;
-  for (int attempt = 0; attempt < 1000 && idle < 3; ++attempt) {
-    bool complete = false;
-    s = http_.Download("/v1/files/" + sha256, part, "\"" + sha256 + "\"", &complete);
-    if (complete) break;
-    if (!IsLinkFailure(s) || http_.cancelled() || StopRequested()) return s;
-    idle = http_.last_bytes_received() > 0 ? 0 : idle + 1;
-    std::this_thread::sleep_for(std::chrono::milliseconds(idle == 0 ? 50 : 500 * idle));
-  }
+  s = DownloadResumable("/v1/files/" + sha256, part, "\"" + sha256 + "\"");
   if (!s.ok()) return s;
   std::string bytes;
   s = ReadWholeFile(part, &bytes);
@@ -665,14 +671,28 @@ Status FetchFileAlone(const std::string& home, const std::string& url, const Htt
   return sc.FetchFile(sha256);
 }
 
-Status SyncClient::FetchReturnFile(const std::string& device, int64_t since, std::string* bytes) {
+Status SyncClient::FetchReturnFile(const std::string& device, int64_t since, const std::string& part, std::string* bytes) {
   std::string token = store_.Setting("token");
   if (token.empty()) return Status::Unauth("not logged in");
   if (!ids::IsUuid(device)) return Status::Invalid("'" + device + "' is not a device id (ocop status on that device shows it)");
   http_.set_token(token);
-  std::string type;
-  return http_.Call("GET", "/v1/return/" + device + "?since=" + std::to_string(since), "", "application/json",
-                    "application/octet-stream", bytes, &type);
+  // Resumable like a photo: the server names the file by its SHA-256 (ETag)
+  // and keeps it a day, so a cut link continues on the same bytes. The part
+  // is named for the device and cursor: another export does not continue it.
+  Status s = DownloadResumable("/v1/return/" + device + "?since=" + std::to_string(since), part, "");
+  if (!s.ok()) return s;
+  s = ReadWholeFile(part, bytes);
+  if (!s.ok()) return s;
+  std::string etag;
+  (void)ReadWholeFile(part + ".etag", &etag);
+  if (etag.size() == 66 && hash::Sha256Hex(*bytes) != etag.substr(1, 64)) {
+    std::remove(part.c_str());
+    std::remove((part + ".etag").c_str());
+    return Status::Unavailable("the return file arrived damaged (its bytes do not match); fetch it again");
+  }
+  std::remove(part.c_str());
+  std::remove((part + ".etag").c_str());
+  return Status::Ok();
 }
 
 std::string SyncOutcome(const Status& s, const SyncReport& report) {

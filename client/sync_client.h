@@ -110,10 +110,14 @@ class SyncClient {
   // Fetches one file's bytes from the server into the store (on demand).
   Status FetchFile(const std::string& sha256);
   // Another device's return file (sync/carried.h), written and signed by the
-  // server, for this device's user to carry to it.
-  Status FetchReturnFile(const std::string& device, int64_t since, std::string* bytes);
+  // server, for this device's user to carry to it. It comes down into `part`
+  // (and `part`.etag), continuing after a cut, and is then read into *bytes.
+  Status FetchReturnFile(const std::string& device, int64_t since, const std::string& part, std::string* bytes);
 
  private:
+  // Downloads `path` into `part` (HttpClient::Download) until it is whole,
+  // continuing after each cut while the attempts bring bytes.
+  Status DownloadResumable(const std::string& path, const std::string& part, const std::string& etag);
   // One round: push, then photos, then pull; a step the link cut does not
   // stop the others. Returns the first refusal (not retried), else whether
   // anything is left and whether the round moved anything.

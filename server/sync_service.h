@@ -140,6 +140,13 @@ class SyncService {
   Status CheckEach(const AuthUser& user, std::vector<sync::Change>* changes, std::vector<Status>* out);
   // A timestamp of the server's hybrid clock, for changes the server makes for a user.
   std::string NextHlc() { return Tick(); }
+  // A return file for `device` (ExportReturn) as GET /v1/return serves it:
+  // with its SHA-256, and kept a day (in the store of change-set bodies) so
+  // that a download cut on a slow link continues on the same bytes. With
+  // `wanted` (the SHA-256 a resumed download names) and that file still kept
+  // for this device, it is read back instead of written anew.
+  Status ReturnFile(const std::string& device, int64_t since, const AuthUser& requester, const std::string& wanted,
+                    std::string* bytes, std::string* sha);
   // Every open conflict, whoever may see it (for /metrics).
   Status OpenConflictCount(std::vector<ConflictRow>* out) { return store_.ListConflicts("", true, out); }
   // Change sets taken and refused since start (for /metrics).
@@ -252,6 +259,9 @@ class SyncService {
   std::atomic<int64_t> changesets_applied_{0}, changesets_refused_{0};
   Status PushChecked(const AuthUser& user, sync::ChangeSet cs, sync::PushResult* out);
   std::vector<std::string> space_dirs_;
+  // Return files kept for resumed downloads: SHA-256 -> the device they are for.
+  std::mutex returns_mu_;
+  std::map<std::string, std::string> returns_kept_;
   UploadBudget uploads_;
   LoginThrottle throttle_;
   // PBKDF2 is made to be slow: at most this many password checks run at once,

@@ -209,6 +209,47 @@ Status SyncService::ExportReturn(const std::string& device, int64_t since, std::
 }
 
 
+Status SyncService::ReturnFile(const std::string& device, int64_t since, const AuthUser& requester,
+                               const std::string& wanted, std::string* bytes, std::string* sha) {
+  if (!wanted.empty() && push_bodies_) {
+    bool kept = false;
+    {
+      std::lock_guard<std::mutex> lock(returns_mu_);
+      auto it = returns_kept_.find(wanted);
+      kept = it != returns_kept_.end() && it->second == device;
+    }
+    // The scope is checked again: the file is only read back for whoever may have it written.
+    std::string user;
+    std::string key;
+    bool found = false;
+    Status s = kept ? store_.GetDeviceKey(device, &user, &key, &found) : Status::Ok();
+    if (!s.ok()) return s;
+    UserRow row;
+    if (kept && found && store_.GetUser(user, &row).ok() && Units()->IsWithin(row.unit, requester.unit) &&
+        push_bodies_->Complete(wanted) && push_bodies_->Read(wanted, bytes).ok()) {
+      *sha = wanted;
+      return Status::Ok();
+    }
+  }
+  int64_t records = 0;
+  Status s = ExportReturn(device, since, bytes, &records, &requester);
+  if (!s.ok()) return s;
+  *sha = hash::Sha256Hex(*bytes);
+  if (push_bodies_ && !push_bodies_->Complete(*sha)) {
+    int64_t received = 0;
+    // Keeping it is a convenience: a failure only means a cut download starts again.
+    if (push_bodies_->Append(*sha, static_cast<int64_t>(bytes->size()), 0, *bytes, &received).ok()) {
+      std::lock_guard<std::mutex> lock(returns_mu_);
+      if (returns_kept_.size() >= 256) returns_kept_.clear();  // bounded; older ones are simply written again
+      returns_kept_[*sha] = device;
+    }
+  } else if (push_bodies_) {
+    std::lock_guard<std::mutex> lock(returns_mu_);
+    returns_kept_[*sha] = device;
+  }
+  return Status::Ok();
+}
+
 std::vector<std::pair<std::string, int64_t>> SyncService::FreeSpace() const {
   std::vector<std::pair<std::string, int64_t>> out;
   for (const auto& dir : space_dirs_) out.emplace_back(dir, FreeBytes(dir));

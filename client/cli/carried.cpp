@@ -73,7 +73,8 @@ int ExportReturn(Context& ctx) {
   HttpClient http(url, ctx.QuickHttp());
   SyncClient sc(*ctx.store, http);
   std::string bytes;
-  s = sc.FetchReturnFile(device, std::stoll(since_text), &bytes);
+  // Kept beside the output while it comes down: a second run after a cut continues it.
+  s = sc.FetchReturnFile(device, std::stoll(since_text), output + "." + device.substr(0, 8) + "-" + since_text + ".part", &bytes);
   if (s.ok()) s = WriteCarriedFile(output, bytes);
   if (!s.ok()) return ctx.Fail(s);
   if (ctx.as_json) ctx.out << "{\"file\":" << json::Quote(output) << ",\"bytes\":" << bytes.size() << "}\n";

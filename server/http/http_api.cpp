@@ -404,6 +404,35 @@ class UsersHandler final : public AuthedApiHandler {
   }
 };
 
+// Bytes that never change under one SHA-256, which is their ETag: a device
+// whose link was cut asks for the rest (Range, with If-Range on the ETag) and
+// gets 206 with Content-Range; a Range the bytes cannot meet gets 416, and an
+// If-Range naming other bytes gets them whole (200).
+void SendRanged(HTTPServerRequest& req, HTTPServerResponse& resp, const std::string& content, const std::string& sha) {
+  const std::string etag = "\"" + sha + "\"";
+  resp.set("ETag", etag);
+  resp.set("Accept-Ranges", "bytes");
+  const int64_t size = static_cast<int64_t>(content.size());
+  int64_t first = 0, last = size - 1;
+  std::string if_range = req.get("If-Range", "");
+  web::ByteRange range = req.has("Range") && (if_range.empty() || if_range == etag)
+                             ? web::ParseByteRange(req.get("Range"), size, &first, &last)
+                             : web::ByteRange::kWhole;
+  int status = 200;
+  if (range == web::ByteRange::kUnsatisfiable) {
+    resp.set("Content-Range", "bytes */" + std::to_string(size));
+    status = 416;
+    first = 0, last = -1;
+  } else if (range == web::ByteRange::kPart) {
+    resp.set("Content-Range", "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" + std::to_string(size));
+    status = 206;
+  }
+  resp.setStatus(static_cast<HTTPResponse::HTTPStatus>(status));
+  resp.setContentType("application/octet-stream");
+  resp.setContentLength64(last - first + 1);
+  resp.send().write(content.data() + first, static_cast<std::streamsize>(last - first + 1));
+}
+
 // POST starts or resumes an upload, PUT ?offset=N appends a chunk, GET reads.
 class FileHandler final : public RecordApiHandler {
   using RecordApiHandler::RecordApiHandler;  // id_ is the SHA-256
@@ -413,31 +442,8 @@ class FileHandler final : public RecordApiHandler {
       std::string content;
       s = service_.ReadFile(u, id_, &content);
       if (!s.ok()) return s;
-      // Resumable: a device whose link was cut asks for the rest (Range, with
-      // If-Range on the SHA-256, which is also the ETag: a file never changes).
       // Photos are compressed already: sent as they are, so ranges are bytes of the file.
-      const std::string etag = "\"" + id_ + "\"";
-      resp.set("ETag", etag);
-      resp.set("Accept-Ranges", "bytes");
-      const int64_t size = static_cast<int64_t>(content.size());
-      int64_t first = 0, last = size - 1;
-      std::string if_range = req.get("If-Range", "");
-      web::ByteRange range = req.has("Range") && (if_range.empty() || if_range == etag)
-                                 ? web::ParseByteRange(req.get("Range"), size, &first, &last)
-                                 : web::ByteRange::kWhole;
-      int status = 200;
-      if (range == web::ByteRange::kUnsatisfiable) {
-        resp.set("Content-Range", "bytes */" + std::to_string(size));
-        status = 416;
-        first = 0, last = -1;
-      } else if (range == web::ByteRange::kPart) {
-        resp.set("Content-Range", "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" + std::to_string(size));
-        status = 206;
-      }
-      resp.setStatus(static_cast<HTTPResponse::HTTPStatus>(status));
-      resp.setContentType("application/octet-stream");
-      resp.setContentLength64(last - first + 1);
-      resp.send().write(content.data() + first, static_cast<std::streamsize>(last - first + 1));
+      SendRanged(req, resp, content, id_);
       return Status::Ok();
     }
     int64_t received = 0, size = 0;
@@ -520,11 +526,15 @@ class ReturnFileHandler final : public RecordApiHandler {
       Status q = QueryNumber(req, "since", &since);
       if (!q.ok()) return q;
     }
-    std::string bytes;
-    int64_t records = 0;
-    Status s = service_.ExportReturn(id_, since, &bytes, &records, &u);
+    // A coordinator's link that was cut asks for the rest of the same file:
+    // If-Range names it by its SHA-256, and the server keeps it a day.
+    std::string if_range = req.get("If-Range", ""), wanted;
+    if (req.has("Range") && if_range.size() == 66 && if_range.front() == '"' && if_range.back() == '"')
+      wanted = if_range.substr(1, 64);
+    std::string bytes, sha;
+    Status s = service_.ReturnFile(id_, since, u, wanted, &bytes, &sha);
     if (!s.ok()) return s;
-    Send(resp, 200, bytes, "application/octet-stream");
+    SendRanged(req, resp, bytes, sha);
     return Status::Ok();
   }
 };

@@ -123,6 +123,53 @@ TEST_F(FieldLinkTest, ThreeHundredFormsAndAPhotoArriveExactlyOnceOverALinkCutEve
   EXPECT_TRUE(back == photo);
 }
 
+TEST_F(FieldLinkTest, AReturnFileComesDownOverACutLinkOnceAndWhole) {
+  // A commune with 1,000 ideas (typed in from a spreadsheet) synced once; its
+  // coordinator writes the commune's return file (about 32 KB) over a link cut every 4-8 KB.
+  Device lan(dir_.Sub("lan"), server_.url());
+  ASSERT_TRUE(lan.Setup("08800", "lan"));
+  std::string csv = "subject_name,subject_kind,product_name,product_group,description\n";
+  uint32_t seed = 5;
+  for (int i = 0; i < 1000; ++i) {
+    std::string words;
+    for (int w = 0; w < 12; ++w) {
+      seed = seed * 1664525u + 1013904223u;
+      words += (w ? " " : "") + std::string("từ") + std::to_string(seed % 100000);
+    }
+    csv += "HTX số " + std::to_string(i) + ",cooperative,Sản phẩm " + std::to_string(i) + ",1," + words + "\n";
+  }
+  auto imported = lan.Run({"import", "idea", WriteFile("y-tuong.csv", csv), "--json"});
+  ASSERT_EQ(imported.code, 0) << imported.out << imported.err;
+  ASSERT_EQ(lan.Run({"sync"}).code, 0);
+  json::Object::Ptr status;
+  ASSERT_TRUE(json::ParseObject(lan.Run({"status", "--json"}).out, &status).ok());
+  const std::string device = status->getValue<std::string>("device");
+
+  Device hoa(dir_.Sub("hoa"), server_.url());
+  ASSERT_TRUE(hoa.Setup("253", "hoa"));
+  LinkEmulator link(server_.port(), {400 * 1024, 20, 4 * 1024, 8 * 1024, 17});
+  const std::string out = dir_.Sub("tra-ve.ocop");
+  auto got = hoa.Run({"export-return", "--for-device", device, "--output", out, "--server", link.url(), "--json"});
+  ASSERT_EQ(got.code, 0) << got.out << got.err;
+  json::Object::Ptr wrote;
+  ASSERT_TRUE(json::ParseObject(got.out, &wrote).ok()) << got.out;
+  const int64_t size = wrote->getValue<int64_t>("bytes");
+  EXPECT_GT(link.cuts(), 3) << "the link was meant to drop often (" << size << " bytes)";
+  // Each attempt continued where the last stopped: about the file once on the wire.
+  EXPECT_LE(link.bytes_down(), size * 13 / 10) << link.connections() << " connections for " << size << " bytes";
+  RecordProperty("return_file_bytes", std::to_string(size));
+  RecordProperty("return_file_bytes_down", std::to_string(link.bytes_down()));
+  // Whole and signed: the commune's device takes it (it holds every record already).
+  auto taken = lan.Run({"import-pull", out, "--json"});
+  EXPECT_EQ(taken.code, 0) << taken.out << taken.err;
+  // Nothing is left beside the output.
+  EXPECT_EQ(hoa.Run({"export-return", "--for-device", device, "--output", out}).code, 0);
+  for (const char* tail : {".part", ".part.etag"}) {
+    std::string leftover = out + "." + device.substr(0, 8) + "-0" + tail;
+    EXPECT_NE(access(leftover.c_str(), F_OK), 0) << leftover;
+  }
+}
+
 TEST_F(FieldLinkTest, ACutAtAnyByteOfASmallPushNeverLosesOrDoublesAChange) {
   // In-process devices against the real ocopd: for each offset, the first
   // connection is cut at that byte (request or answer), the rest go through.
