@@ -2,7 +2,8 @@
 // clients (the same LocalStore + SyncClient + libcurl code `ocop` runs), and the
 // `ocop` binary itself for the client-memory figure. Prints every figure with
 // the machine it ran on. Usage:
-//   sync_bench [--forms 10000] [--clients 100] [--per-client 100] [--big 100000]
+//   sync_bench [--forms 10000] [--clients 100] [--per-client 100] [--big 100000] [--dump-forms FILE]
+// (--dump-forms writes the pushed forms as JSON lines for bench/peers.)
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -51,6 +52,10 @@ struct DeviceUnderTest {
   std::unique_ptr<client::HttpClient> http;
 };
 
+// Where to write the pushed forms' JSON, one per line, for running the same
+// forms through other sync systems (bench/peers); empty: not written.
+std::string dump_forms;
+
 class Bench {
  public:
   Bench(int forms, int clients, int per_client, int big, std::string postgresql)
@@ -80,6 +85,7 @@ class Bench {
     DeviceUnderTest a = NewDevice("a", "08800", "lan");
     std::string jsonl;
     double plain = Fill(a, forms_, 7, &jsonl);
+    if (!dump_forms.empty()) std::ofstream(dump_forms, std::ios::binary) << jsonl;  // for the peers (bench/peers)
     // The yardstick for bytes on the wire: the same forms' JSON, one per line,
     // compressed whole as `gzip -6` would.
     gzip_whole_ = static_cast<double>(sync::Gzip(jsonl, 6).size());
@@ -339,6 +345,10 @@ int main(int argc, char** argv) {
       postgresql = argv[i + 1];
       continue;
     }
+    if (k == "--dump-forms") {
+      ocop::bench::dump_forms = argv[i + 1];
+      continue;
+    }
     int v = std::atoi(argv[i + 1]);
     if (v < 0) {
       std::fprintf(stderr, "sync_bench: %s must not be negative\n", k.c_str());
@@ -349,7 +359,7 @@ int main(int argc, char** argv) {
     else if (k == "--per-client") per_client = v;
     else if (k == "--big") big = v;
     else {
-      std::fprintf(stderr, "usage: sync_bench [--forms N] [--clients N] [--per-client N] [--big N] [--postgresql CONNINFO]\n");
+      std::fprintf(stderr, "usage: sync_bench [--forms N] [--clients N] [--per-client N] [--big N] [--postgresql CONNINFO] [--dump-forms FILE]\n");
       return 2;
     }
   }

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include <algorithm>
+#include <tuple>
 #include <cctype>
 #include <map>
 
@@ -136,6 +137,10 @@ Status LocalStore::Open(const std::string& home, const Clock& clock, std::unique
   // table in a few transactions: a 16 MB page cache (SQLite's default is 2 MB)
   // keeps them from being read and written back page by page.
   if (s.ok()) s = store->db_.Exec("PRAGMA cache_size=-16384");
+  // Nor copied from the log back into the file every 4 MB (SQLite's default
+  // checkpoint), which in a big sync is every commit: every 32 MB, and the
+  // log cut back to 8 MB afterwards.
+  if (s.ok()) s = store->db_.Exec("PRAGMA wal_autocheckpoint=8192; PRAGMA journal_size_limit=8388608");
   if (!s.ok()) return s;
   s = store->db_.Migrate("client");
   if (!s.ok()) return s;
@@ -459,7 +464,10 @@ Status LocalStore::Update(const std::string& id, const Object& changes, Record* 
   after.pending = true;
   sql::Transaction tx(&db_);
   if (!tx.status().ok()) return tx.status();
-  s = db_.Prepare("UPDATE records SET fields = ?, updated_at = ?, search_text = ? WHERE id = ?")
+  // The server's copy moves aside first when it was `fields` itself (server_same).
+  s = db_.Prepare(
+          "UPDATE records SET server_fields = CASE WHEN server_same = 1 THEN fields ELSE server_fields END, "
+          "server_same = 0, fields = ?, updated_at = ?, search_text = ? WHERE id = ?")
           .Bind(1, json::ToText(merged)).Bind(2, after.updated_at).Bind(3, SearchText(*schema, merged)).Bind(4, id)
           .Run();
   if (!s.ok()) return s;
@@ -514,6 +522,8 @@ Status LocalStore::List(const ListQuery& q, std::vector<Record>* out) {
   if (q.conflicts_only) where += " AND r.conflict = 1";
   if (!q.search.empty()) {
     if (!text::IsValidUtf8(q.search)) return Status::Invalid("search text is not valid UTF-8");
+    Status filled = FillSearchText();
+    if (!filled.ok()) return filled;
     std::string folded = text::SearchKey(q.search);
     size_t pos = 0;
     while (pos < folded.size()) {
@@ -555,6 +565,39 @@ Status LocalStore::History(const std::string& id, std::vector<HistoryEntry>* out
   out->clear();
   while (st.Step())
     out->push_back({st.Text(0), st.Text(1), st.Text(2), st.Text(3), st.Text(4), st.Text(5), st.Text(6), st.Text(7)});
+  return st.status();
+}
+
+Status LocalStore::FillSearchText() {
+  // Pulled records come without it (folding every text field of 10,000 forms
+  // would cost a pull a third of its time); the first search pays, once.
+  std::vector<std::tuple<std::string, std::string, std::string>> missing;  // id, form, fields
+  {
+    auto st = db_.Prepare("SELECT id, form, fields FROM records WHERE search_text = ''");
+    while (st.Step()) missing.emplace_back(st.Text(0), st.Text(1), st.Text(2));
+    if (!st.status().ok()) return st.status();
+  }
+  if (missing.empty()) return Status::Ok();
+  sql::Transaction tx(&db_);
+  if (!tx.status().ok()) return tx.status();
+  auto set = db_.Prepare("UPDATE records SET search_text = ? WHERE id = ?");
+  for (const auto& [id, form, fields] : missing) {
+    const FormSchema* schema = catalog_->Find(form);
+    std::string text = schema ? SearchText(*schema, ParseFields(fields)) : std::string();
+    if (text.empty()) continue;  // nothing to search in this record: asked again next time, cheaply
+    Status s = set.Bind(1, text).Bind(2, id).Run();
+    if (!s.ok()) return s;
+  }
+  return tx.Commit();
+}
+
+Status LocalStore::UnnumberedIdeas(std::vector<std::string>* ids) {
+  auto st = db_.Prepare(
+      "SELECT id FROM records WHERE form = 'idea' AND deleted = 0 AND unit = ? "
+      "AND json_extract(fields, '$.status') <> 'draft' AND json_extract(fields, '$.receipt_no') IS NULL");
+  st.Bind(1, commune_);
+  ids->clear();
+  while (st.Step()) ids->push_back(st.Text(0));
   return st.status();
 }
 

@@ -148,6 +148,10 @@ class LocalStore {
   // the server never had it. The set's other changes wait to be sent again in a
   // new change set. *records gets the ids put back.
   Status DiscardInflight(const std::string& refused_record, std::vector<std::string>* records);
+  // Computes the search text of records that have none yet (pulled ones).
+  Status FillSearchText();
+  // Live ideas of this device's commune past draft with no receipt number yet.
+  Status UnnumberedIdeas(std::vector<std::string>* ids);
   // This device's own changes at or after `at` (IsoTimestamp), by record,
   // oldest first: what a report of a past day takes back.
   Status LocalChangesSince(const std::string& at, std::map<std::string, std::vector<HistoryEntry>>* out);

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
+#include <string_view>
 
 #include "client/local_store.h"
 #include "client/local_store_internal.h"
@@ -167,7 +169,7 @@ Status LocalStore::FreezeNew(size_t max_changes, sync::ChangeSet* out, bool* has
   cs.device = device_id_;
   auto version = db_.Prepare("SELECT server_version FROM records WHERE id = ?");
   for (const auto& rid : order) {
-    for (auto& c : sync::Coalesce(by_record[rid])) {
+    for (auto& c : sync::Coalesce(std::move(by_record[rid]))) {
       version.Bind(1, rid);
       if (version.Step()) c.base_version = version.Int(0);
       version.Reset();
@@ -184,11 +186,11 @@ Status LocalStore::FreezeNew(size_t max_changes, sync::ChangeSet* out, bool* has
     }
   // Records created and deleted before the server ever saw them leave no trace
   // to sync; drop them locally too, so this device matches the server.
-  auto purge = db_.Prepare("DELETE FROM records WHERE id = ? AND deleted = 1 AND server_fields IS NULL");
+  auto purge = db_.Prepare("DELETE FROM records WHERE id = ? AND deleted = 1 AND server_fields IS NULL AND server_same = 0");
+  std::set<std::string_view> sent;
+  for (const auto& c : cs.changes) sent.insert(c.record_id);
   for (const auto& rid : order) {
-    bool sent = false;
-    for (const auto& c : cs.changes) sent |= c.record_id == rid;
-    if (sent) continue;
+    if (sent.count(rid)) continue;
     Status s = purge.Bind(1, rid).Run();
     if (!s.ok()) return s;
   }
@@ -222,7 +224,7 @@ Status LocalStore::AckChangeSet(const sync::PushResult& result) {
   // "applied" means the server now holds exactly this device's view at that
   // version, and will not send it back (the echo is skipped on pull).
   auto adopt = db_.Prepare(
-      "UPDATE records SET server_version = ?, server_fields = fields, server_deleted = deleted WHERE id = ? AND "
+      "UPDATE records SET server_version = ?, server_fields = NULL, server_same = 1, server_deleted = deleted WHERE id = ? AND "
       "server_version < ? AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.record_id = records.id)");
   for (const auto& o : result.outcomes) {
     if (o.result != sync::outcome::kApplied) continue;
@@ -237,7 +239,7 @@ Status LocalStore::AckChangeSet(const sync::PushResult& result) {
   // (when an earlier answer was lost): with nothing left pending, the record
   // shows that state rather than this device's possibly older overlay.
   auto refresh = db_.Prepare(
-      "UPDATE records SET fields = server_fields, deleted = server_deleted WHERE id = ? AND server_fields IS NOT NULL "
+      "UPDATE records SET fields = server_fields, deleted = server_deleted WHERE id = ? AND server_same = 0 AND server_fields IS NOT NULL "
       "AND server_version >= ? AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.record_id = records.id)");
   for (const auto& o : result.outcomes) {
     s = refresh.Bind(1, o.record_id).Bind(2, o.version).Run();
@@ -259,7 +261,9 @@ Status LocalStore::ApplyPullPage(const sync::PullPage& page, bool* patch_missed)
   // which must have reached the patch's base version.
   std::vector<std::string> whole(page.records.size());
   if (!page.patch_bases.empty()) {
-    auto& copy = db_.Cached("SELECT server_version, server_fields FROM records WHERE id = ? AND server_fields IS NOT NULL");
+    auto& copy = db_.Cached(
+        "SELECT server_version, CASE WHEN server_same = 1 THEN fields ELSE server_fields END FROM records "
+        "WHERE id = ? AND (server_same = 1 OR server_fields IS NOT NULL)");
     for (size_t i = 0; i < page.records.size(); ++i) {
       if (page.patch_bases[i] <= 0) continue;
       const auto& rs = page.records[i];
@@ -288,24 +292,29 @@ Status LocalStore::ApplyPullPage(const sync::PullPage& page, bool* patch_missed)
   // created_at is set on insert only; an existing record keeps its own.
   auto& upsert = db_.Cached(
       "INSERT INTO records(id, form, unit, fields, deleted, server_version, server_fields, server_deleted, conflict, "
-      "created_at, updated_at, search_text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+      "created_at, updated_at, search_text, server_same) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
       "form = excluded.form, unit = excluded.unit, fields = excluded.fields, deleted = excluded.deleted, "
       "server_version = excluded.server_version, server_fields = excluded.server_fields, "
       "server_deleted = excluded.server_deleted, conflict = excluded.conflict, updated_at = excluded.updated_at, "
-      "search_text = excluded.search_text");
+      "search_text = excluded.search_text, server_same = excluded.server_same");
   std::string now = NowIso();
   for (size_t i = 0; i < page.records.size(); ++i) {
     const auto& rs = page.records[i];
     const std::string& server_fields = whole[i].empty() ? rs.fields : whole[i];
-    const FormSchema* schema = catalog_->Find(rs.form);
-    Object fields = ParseFields(server_fields);
-    bool deleted = rs.deleted;
-    bool rebased = any_pending && OverlayPending(rs.id, &fields, &deleted);
-    Status s = upsert.Bind(1, rs.id).Bind(2, rs.form).Bind(3, rs.unit).Bind(4, rebased ? json::ToText(fields) : server_fields)
-                   .Bind(5, deleted ? 1 : 0).Bind(6, rs.version).Bind(7, server_fields).Bind(8, rs.deleted ? 1 : 0)
-                   .Bind(9, rs.conflict ? 1 : 0).Bind(10, now).Bind(11, now)
-                   .Bind(12, schema ? SearchText(*schema, fields) : std::string())
-                   .Run();
+    // Parsed only when this device has edits to lay over the server's state;
+    // the search text is made at the first search (FillSearchText).
+    bool deleted = rs.deleted, rebased = false;
+    Object fields;
+    if (any_pending) {
+      fields = ParseFields(server_fields);
+      rebased = OverlayPending(rs.id, &fields, &deleted);
+    }
+    upsert.Bind(1, rs.id).Bind(2, rs.form).Bind(3, rs.unit).Bind(4, rebased ? json::ToText(fields) : server_fields)
+        .Bind(5, deleted ? 1 : 0).Bind(6, rs.version).Bind(8, rs.deleted ? 1 : 0)
+        .Bind(9, rs.conflict ? 1 : 0).Bind(10, now).Bind(11, now)
+        .Bind(12, std::string()).Bind(13, rebased ? 0 : 1);
+    // The server's copy is kept apart only when this device's edits lie over it.
+    Status s = (rebased ? upsert.Bind(7, server_fields) : upsert.BindNull(7)).Run();
     if (!s.ok()) return s;
   }
   Status s = SetSetting("cursor", std::to_string(page.cursor));
@@ -451,7 +460,9 @@ Status LocalStore::Rebase(const std::string& id, const std::string& form, const 
   bool deleted = server_deleted;
   OverlayPending(id, &fields, &deleted);
   const FormSchema* schema = catalog_->Find(form);
-  return db_.Prepare("UPDATE records SET fields = ?, deleted = ?, search_text = ?, updated_at = ? WHERE id = ?")
+  return db_.Prepare(
+             "UPDATE records SET server_fields = CASE WHEN server_same = 1 THEN fields ELSE server_fields END, "
+             "server_same = 0, fields = ?, deleted = ?, search_text = ?, updated_at = ? WHERE id = ?")
       .Bind(1, json::ToText(fields)).Bind(2, deleted ? 1 : 0).Bind(3, schema ? SearchText(*schema, fields) : "")
       .Bind(4, NowIso()).Bind(5, id)
       .Run();
@@ -479,7 +490,8 @@ Status LocalStore::DiscardInflight(const std::string& refused_record, std::vecto
   for (const auto& id : *records) {
     s = db_.Prepare("DELETE FROM outbox WHERE record_id = ?").Bind(1, id).Run();
     if (!s.ok()) return s;
-    auto st = db_.Prepare("SELECT form, server_fields, server_deleted FROM records WHERE id = ?");
+    auto st = db_.Prepare(
+        "SELECT form, CASE WHEN server_same = 1 THEN fields ELSE server_fields END, server_deleted FROM records WHERE id = ?");
     st.Bind(1, id);
     if (!st.Step()) continue;
     std::string form = st.Text(0);

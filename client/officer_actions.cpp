@@ -132,22 +132,20 @@ std::string RecordTitle(LocalStore& store, const Record& r, const std::string& l
 
 Status NumberWaitingIdeas(LocalStore& store, int* numbered) {
   *numbered = 0;
-  ListQuery q;
-  q.form = "idea";
-  std::vector<Record> ideas;
-  Status s = store.List(q, &ideas);
+  // Runs after every pull: asked of SQLite, not by reading every idea.
+  std::vector<std::string> unnumbered;
+  Status s = store.UnnumberedIdeas(&unnumbered);
   if (!s.ok()) return s;
   std::vector<std::pair<std::string, std::string>> waiting;  // (submitted at, id)
-  for (const Record& r : ideas) {
-    if (r.deleted || r.status() == "draft" || r.fields.has("receipt_no") || r.unit != store.commune()) continue;
+  for (const std::string& id : unnumbered) {
     // Only the device that received the form numbers it: two devices of one
     // commune must not give one form two numbers.
     std::vector<HistoryEntry> history;
-    s = store.History(r.id, &history);
+    s = store.History(id, &history);
     if (!s.ok()) return s;
     for (const HistoryEntry& h : history)
       if (h.field == "status" && h.new_value == "\"submitted\"" && h.device == store.device_id()) {
-        waiting.emplace_back(h.at, r.id);
+        waiting.emplace_back(h.at, id);
         break;
       }
   }

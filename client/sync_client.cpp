@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -264,9 +265,36 @@ Status SyncClient::Push(SyncReport* report, bool* progressed) {
     Encode(columns, &current);
     report->phases.encode += Since(t0);
   }
+  // The answer to the set sent before, recorded while the next one travels.
+  std::optional<sync::PushResult> unanswered;
+  size_t unanswered_changes = 0;
+  auto record_answer = [&]() -> Status {
+    if (!unanswered) return Status::Ok();
+    auto t = Clock::now();
+    Status a = store_.AckChangeSet(*unanswered);
+    report->phases.ack += Since(t);
+    if (!a.ok()) return a;
+    report->changes_sent += static_cast<int64_t>(unanswered_changes);
+    for (const auto& o : unanswered->outcomes) {
+      if (o.result == sync::outcome::kApplied) ++report->changes_applied;
+      else if (o.result == sync::outcome::kMerged) ++report->changes_merged;
+      else if (o.result == sync::outcome::kConflict) {
+        ++report->changes_in_conflict;
+        report->conflict_records.push_back(o.record_id);
+      }
+    }
+    unanswered.reset();
+    *progressed = true;
+    return Status::Ok();
+  };
   // Bounded: each round empties part of the outbox or fails.
   for (int round = 0; round < 1000000; ++round) {
-    if (!has) live_.changes_total = live_.changes_sent;  // edits of one record go as one change
+    if (!has) {
+      Status a = record_answer();
+      live_.changes_sent = report->changes_sent;
+      live_.changes_total = live_.changes_sent;  // edits of one record go as one change
+      if (!a.ok()) return a;
+    }
     if (!s.ok() || !has) return s;
     // A body tried before (the link dropped) continues where the server is.
     bool ask = store_.Setting("push_body_sha") == current.sha;
@@ -274,29 +302,36 @@ Status SyncClient::Push(SyncReport* report, bool* progressed) {
       s = store_.SetSetting("push_body_sha", current.sha);
       if (!s.ok()) return s;
     }
-    // While this change set travels and the server applies it, the next one
-    // is frozen and encoded on the other core. Only that thread touches the
-    // store until it is joined.
+    // While this change set travels and the server applies it, this thread
+    // records the answer to the one before and freezes and encodes the next,
+    // on the other core. The travelling thread does not touch the store; this
+    // one does not touch the link or the progress shown.
     Outgoing next;
-    bool has_next = false;
+    bool has_next = false, sent_progress = false;
     Status next_status;
-    double freeze_s = 0, encode_s = 0;
-    std::thread prepare([&] {
+    sync::PushResult result;
+    auto t_push = Clock::now();
+    double push_s = 0;
+    std::thread travel([&] {
+      s = PushOne(current, ask, &result, &sent_progress);
+      push_s = Since(t_push);
+    });
+    Status answered = record_answer();
+    if (answered.ok()) {
       auto t = Clock::now();
       next_status = store_.FreezeNextAfter(current.cs.id, options_.push_batch, &next.cs, &has_next);
-      freeze_s = Since(t);
-      if (!next_status.ok() || !has_next) return;
-      t = Clock::now();
-      Encode(columns, &next);
-      encode_s = Since(t);
-    });
-    sync::PushResult result;
-    t0 = Clock::now();
-    s = PushOne(current, ask, &result, progressed);
-    report->phases.push_wait += Since(t0);
-    prepare.join();
-    report->phases.freeze += freeze_s;
-    report->phases.encode += encode_s;
+      report->phases.freeze += Since(t);
+      if (next_status.ok() && has_next) {
+        t = Clock::now();
+        Encode(columns, &next);
+        report->phases.encode += Since(t);
+      }
+    }
+    travel.join();
+    report->phases.push_wait += push_s;
+    *progressed = *progressed || sent_progress;
+    live_.changes_sent = report->changes_sent;
+    if (!answered.ok()) return answered;
     if (!s.ok() && has_next) {
       // The set frozen ahead goes back among the pending changes: the one
       // before it is continued (or decided on) first, as if it never was.
@@ -314,36 +349,31 @@ Status SyncClient::Push(SyncReport* report, bool* progressed) {
       return s;
     }
     if (result.changeset_id != current.cs.id) return Status::Unavailable("push answer is for another change set");
-    t0 = Clock::now();
-    s = store_.AckChangeSet(result);
-    report->phases.ack += Since(t0);
-    if (!s.ok()) return s;
+    unanswered = std::move(result);
+    unanswered_changes = current.cs.changes.size();
     *progressed = true;
-    report->changes_sent += static_cast<int64_t>(current.cs.changes.size());
-    live_.changes_sent = report->changes_sent;
-    for (const auto& o : result.outcomes) {
-      if (o.result == sync::outcome::kApplied) ++report->changes_applied;
-      else if (o.result == sync::outcome::kMerged) ++report->changes_merged;
-      else if (o.result == sync::outcome::kConflict) {
-        ++report->changes_in_conflict;
-        report->conflict_records.push_back(o.record_id);
-      }
-    }
     Report("push");
-    if (!next_status.ok()) return next_status;
+    if (!next_status.ok()) {
+      Status a = record_answer();
+      return a.ok() ? next_status : a;
+    }
     if (has_next) {
       current = std::move(next);
       continue;
     }
-    // Others in flight (frozen by a carried-file export) go next, oldest first.
+    // Others in flight (frozen by a carried-file export) go next, oldest
+    // first; the answer just received is recorded before they are looked up.
+    s = record_answer();
+    live_.changes_sent = report->changes_sent;
+    if (!s.ok()) return s;
     current = Outgoing();
-    t0 = Clock::now();
+    auto t = Clock::now();
     s = store_.NextChangeSet(options_.push_batch, &current.cs, &has);
-    report->phases.freeze += Since(t0);
+    report->phases.freeze += Since(t);
     if (s.ok() && has) {
-      t0 = Clock::now();
+      t = Clock::now();
       Encode(columns, &current);
-      report->phases.encode += Since(t0);
+      report->phases.encode += Since(t);
     }
   }
   return Status::Internal("push did not finish");

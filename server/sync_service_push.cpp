@@ -69,6 +69,9 @@ Status SyncService::CheckChange(const AuthUser& user, WriteTxn& txn, RecordCache
   // Values: known fields, valid, normalised. Computed fields are dropped: the
   // server computes them itself after the merge.
   std::vector<sync::FieldChange> kept;
+  kept.reserve(c->fields.size());
+  const bool creating = c->op == sync::op::kCreate && !found;
+  Object created;  // a new record's fields, for the record-level rules below
   for (auto& f : c->fields) {
     if (f.key == "_deleted") continue;
     const FieldDef* def = schema->Field(f.key);
@@ -80,25 +83,28 @@ Status SyncService::CheckChange(const AuthUser& user, WriteTxn& txn, RecordCache
     s = CheckValue(*def, in, &norm);
     if (!s.ok()) return Status::Invalid("record " + c->record_id + ": " + s.message());
     f.new_value = json::ToText(norm);
-    Var old;
-    s = json::Parse(f.old_value, &old);
-    if (!s.ok()) return Status::Invalid("record " + c->record_id + ": field '" + f.key + "' (old value): " + s.message());
-    f.old_value = json::ToText(old);
-    kept.push_back(f);
+    if (f.old_value != "null") {  // a new field's old value, every field of a new form: nothing to normalise
+      Var old;
+      s = json::Parse(f.old_value, &old);
+      if (!s.ok()) return Status::Invalid("record " + c->record_id + ": field '" + f.key + "' (old value): " + s.message());
+      f.old_value = json::ToText(old);
+    }
+    if (creating && !norm.isEmpty()) created.set(f.key, norm);
+    kept.push_back(std::move(f));
   }
   c->fields = std::move(kept);
   s = CheckWorkflow(user, *schema, found ? &existing : nullptr, c);
   if (!s.ok()) return s;
   s = CheckLinks(txn, cache, found ? &existing : nullptr, *c);
   if (!s.ok()) return Status(s.code(), "record " + c->record_id + ": " + s.message());
-  if (c->op == sync::op::kCreate && !found) {
-    Object fields;
-    for (const auto& f : c->fields) {
-      Var v;
-      (void)json::Parse(f.new_value, &v);
-      if (!v.isEmpty()) fields.set(f.key, v);
-    }
-    s = CheckRequiredAndCrossField(*schema, fields);
+  if (creating) {
+    // The workflow may have added the initial status after the loop above.
+    for (const auto& f : c->fields)
+      if (!created.has(f.key) && f.new_value != "null") {
+        Var v;
+        if (json::Parse(f.new_value, &v).ok() && !v.isEmpty()) created.set(f.key, v);
+      }
+    s = CheckRequiredAndCrossField(*schema, created);
     if (!s.ok()) return Status::Invalid("record " + c->record_id + ": " + s.message());
   }
   c->author = user.name;  // never trust the client's word for who it is

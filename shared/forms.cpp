@@ -199,6 +199,10 @@ std::string Name(const FieldDef& f) { return msg::FieldName(f); }
 // line breaks (CR LF written as LF) and tabs; nothing else below U+0020, nor
 // DEL, nor the C1 controls U+0080–U+009F.
 Status RefuseControlCharacters(const FieldDef& f, std::string* s) {
+  // Most text has none of the bytes that need a look: left as it is.
+  bool look = false;
+  for (unsigned char c : *s) look = look || c < 0x20 || c == 0x7F || c == 0xC2;
+  if (!look) return Status::Ok();
   std::string kept;
   kept.reserve(s->size());
   for (size_t i = 0; i < s->size(); ++i) {

@@ -23,6 +23,11 @@ bool IsValidUtf8(std::string_view s) {
   const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(s.data());
   utf8proc_ssize_t left = static_cast<utf8proc_ssize_t>(s.size());
   while (left > 0) {
+    if (*p < 0x80) {  // ASCII, most of any text here: no decoding needed
+      ++p;
+      --left;
+      continue;
+    }
     utf8proc_int32_t cp;
     auto n = utf8proc_iterate(p, left, &cp);
     if (n <= 0 || cp < 0) return false;

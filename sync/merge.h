@@ -54,6 +54,6 @@ bool MergeItemLists(const json::Array& base, const json::Array& current, const j
 // change: old values from the first edit of each field, new values from the
 // last. A record created and deleted before it was ever pushed yields nothing.
 // REQUIRES: all of `pending` have the same record_id.
-std::vector<Change> Coalesce(const std::vector<Change>& pending);
+std::vector<Change> Coalesce(std::vector<Change> pending);
 
 }  // namespace ocop::sync
