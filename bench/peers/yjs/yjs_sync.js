@@ -61,7 +61,7 @@ if (role === '--device') {
   let received = 0;  // bytes the server read from devices
   let sent = 0;
   wss.on('connection', (conn, req) => {
-    conn.on('message', (m) => { received += m.length; });
+    conn.on('message', (m) => { received += m.byteLength || m.length || 0; });
     const send = conn.send.bind(conn);
     conn.send = (data, ...rest) => { sent += data.length; return send(data, ...rest); };
     utils.setupWSConnection(conn, req, { gc: true });
