@@ -117,7 +117,9 @@ MergeResult Merge(const CurrentRecord& current, const Change& in) {
     }
     if (json::Equal(cur, base)) {
       Set(&r.fields, f.key, incoming);
-      r.applied.push_back({f.key, json::ToText(cur), json::ToText(incoming)});
+      // Values in a change are canonical JSON (devices write them so, the
+      // server normalises them before merging): the text is kept as it came.
+      r.applied.push_back({f.key, cur.isEmpty() ? std::string("null") : json::ToText(cur), f.new_value});
       applied_any = true;
       continue;
     }
