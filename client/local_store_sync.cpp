@@ -30,12 +30,33 @@ using json::Var;
 
 // ---- sync ----
 
+namespace {
+// A frozen change set as the inflight table keeps it: its binary encoding,
+// zstd-compressed (level 1) behind a marker. Written when frozen and deleted
+// when answered, a 2,000-form set is 2 MB plain and a quarter of that
+// compressed: the store writes a quarter as much. Stores written before hold
+// the plain encoding, which is still read.
+constexpr std::string_view kPackedMarker = "OCZ1";
+
+std::string PackChangeSet(const sync::ChangeSet& cs) {
+  return std::string(kPackedMarker) + sync::Zstd(sync::EncodeBinary(cs), 1);
+}
+
+Status UnpackChangeSet(const std::string& stored, sync::ChangeSet* out) {
+  if (stored.compare(0, kPackedMarker.size(), kPackedMarker) != 0) return sync::DecodeBinary(stored, out);
+  std::string plain;
+  Status s = sync::Unzstd(stored.substr(kPackedMarker.size()), 512u * 1024 * 1024, &plain);
+  if (!s.ok()) return s;
+  return sync::DecodeBinary(plain, out);
+}
+}  // namespace
+
 Status LocalStore::NextChangeSet(size_t max_changes, sync::ChangeSet* out, bool* has) {
   *has = false;
   {
     auto st = db_.Prepare("SELECT body FROM inflight ORDER BY created_at, rowid LIMIT 1");
     if (st.Step()) {
-      Status s = sync::DecodeBinary(st.Blob(0), out);
+      Status s = UnpackChangeSet(st.Blob(0), out);
       if (!s.ok()) return Status::Internal("stored change set is unreadable: " + s.message());
       *has = true;
       return Status::Ok();
@@ -75,7 +96,7 @@ Status LocalStore::FreezePending(size_t max_changes, std::vector<sync::ChangeSet
   auto st = db_.Prepare("SELECT body FROM inflight ORDER BY created_at, rowid");
   while (st.Step()) {
     sync::ChangeSet cs;
-    Status s = sync::DecodeBinary(st.Blob(0), &cs);
+    Status s = UnpackChangeSet(st.Blob(0), &cs);
     if (!s.ok()) return Status::Internal("stored change set is unreadable: " + s.message());
     out->push_back(std::move(cs));
   }
@@ -201,7 +222,7 @@ Status LocalStore::FreezeNew(size_t max_changes, sync::ChangeSet* out, bool* has
     return tx.Commit();
   }
   Status s = db_.Prepare("INSERT INTO inflight(changeset_id, body, created_at) VALUES (?, ?, ?)")
-                 .Bind(1, cs.id).BindBlob(2, sync::EncodeBinary(cs)).Bind(3, NowIso()).Run();
+                 .Bind(1, cs.id).BindBlob(2, PackChangeSet(cs)).Bind(3, NowIso()).Run();
   if (!s.ok()) return s;
   s = tx.Commit();
   if (!s.ok()) return s;
