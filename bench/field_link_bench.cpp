@@ -1,5 +1,5 @@
 // The "field link" figure: 1,000 idea forms and a 2 MB site-visit photo pushed
-// by one device and pulled by a second, over an emulated village link
+// by one device and pulled (the photo too, byte-exact) by a second, over an emulated village link
 // (64 kbit/s each way, 600 ms round trip, every connection cut after a random
 // 20–60 KB), against the same sync over a clean loopback link. Real ocopd,
 // real ocop processes, the link emulator of the integration tests.
@@ -42,17 +42,32 @@ Run SyncAll(const LinkProfile& profile, int forms, size_t photo_bytes, const std
   FILE* f = fopen(path.c_str(), "wb");
   fwrite(photo.data(), 1, photo.size(), f);
   fclose(f);
-  lan.Run({"attach", v.out.substr(0, 36), path});
+  auto attached = lan.Run({"attach", v.out.substr(0, 36), path, "--json"});
+  size_t at = attached.out.find("\"sha256\":\"");
+  std::string sha = at == std::string::npos ? "" : attached.out.substr(at + 10, 64);
   LinkEmulator up(server.port(), profile), down(server.port(), profile);
   auto t0 = std::chrono::steady_clock::now();
   auto pushed = lan.Run({"sync", "--json", "--server", up.url(), "--deadline", "30m"});
-  auto pulled = hoa.Run({"sync", "--json", "--server", down.url(), "--deadline", "30m"});
+  // The second device brings the photo down too, over the same dropping link.
+  auto pulled = hoa.Run({"sync", "--json", "--with-files", "--server", down.url(), "--deadline", "30m"});
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.bytes = up.bytes_up() + up.bytes_down() + down.bytes_up() + down.bytes_down();
   r.cuts = up.cuts() + down.cuts();
-  r.ok = pushed.code == 0 && pulled.code == 0 && hoa.Dump().size() == static_cast<size_t>(forms + 1);
+  // Byte-exact: the copy the second device holds is the photo.
+  std::string copy = dir.Sub("copy.jpg");
+  bool photo_ok = !sha.empty() && hoa.Run({"file", sha, "--output", copy}).code == 0;
+  if (photo_ok) {
+    std::string back(photo.size() + 1, '\0');
+    FILE* c = fopen(copy.c_str(), "rb");
+    back.resize(c ? fread(back.data(), 1, back.size(), c) : 0);
+    if (c) fclose(c);
+    photo_ok = back == photo;
+  }
+  r.ok = pushed.code == 0 && pulled.code == 0 && photo_ok && hoa.Dump().size() == static_cast<size_t>(forms + 1);
   std::printf("%-12s %s  %7.1f s  %9lld bytes on the wire  %3lld cuts\n", label.c_str(), r.ok ? "ok  " : "FAIL",
               r.seconds, static_cast<long long>(r.bytes), static_cast<long long>(r.cuts));
+  std::printf("%-12s photo on the second device %s; its link carried %lld bytes down for it and the forms\n", "",
+              photo_ok ? "byte-exact" : "MISSING OR DAMAGED", static_cast<long long>(down.bytes_down()));
   if (!r.ok) std::printf("  push: %s %s\n  pull: %s %s\n", pushed.out.c_str(), pushed.err.c_str(), pulled.out.c_str(), pulled.err.c_str());
   return r;
 }

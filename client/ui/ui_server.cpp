@@ -454,6 +454,15 @@ class UiHandler final : public Poco::Net::HTTPRequestHandler {
     Ok(resp, o);
   }
 
+  // One try at the server, with this device's certificate authority: a page
+  // waits for the answer, it does not retry for minutes. Holds store_mu.
+  HttpOptions OneTryHttp() {
+    HttpOptions o = app_.options.http;
+    o.ca_file = app_.store->Setting("ca_file", o.ca_file);
+    o.max_attempts = 1;
+    return o;
+  }
+
   // The fields of a record in conflict and both values, asked of the server
   // (the device holds only the mark); values as JSON text, for ocop.js to word.
   void Conflicts(HTTPServerResponse& resp, const std::string& given) {
@@ -463,10 +472,7 @@ class UiHandler final : public Poco::Net::HTTPRequestHandler {
     if (!s.ok()) return web::SendError(resp, s);
     std::string url = app_.store->Setting("server_url");
     if (url.empty()) return web::SendError(resp, Status::Precondition("no server set for this device"));
-    HttpOptions o = app_.options.http;
-    o.ca_file = app_.store->Setting("ca_file", o.ca_file);
-    o.max_attempts = 1;
-    HttpClient http(url, o);
+    HttpClient http(url, OneTryHttp());
     std::vector<SyncClient::ConflictField> fields;
     s = SyncClient(*app_.store, http).FetchConflicts(r.id, &fields);
     if (!s.ok()) return web::SendError(resp, s);
@@ -713,10 +719,7 @@ class UiHandler final : public Poco::Net::HTTPRequestHandler {
     if (url.empty()) return web::SendError(resp, Status::Invalid("no server set for this device (ocop init --server URL)"));
     s = CheckPasswordTransport(url, false);
     if (!s.ok()) return web::SendError(resp, s);
-    HttpOptions o = app_.options.http;
-    o.ca_file = app_.store->Setting("ca_file", o.ca_file);
-    o.max_attempts = 1;
-    HttpClient http(url, o);
+    HttpClient http(url, OneTryHttp());
     SyncClient sc(*app_.store, http);
     s = sc.Login(user, password);
     if (!s.ok()) return web::SendError(resp, s, s.code() == Code::kUnauthenticated ? "password" : "");
