@@ -88,7 +88,8 @@ Status ReadImportRows(const FormSchema& schema, const Table& table, std::vector<
     } else if (ExportOnly(folded)) {
       out->ignored_columns.push_back(name);
     } else {
-      return Status::Invalid("column '" + name + "' is no field of the " + form + " form (its fields: ocop forms " + form + ")");
+      return Status::Invalid("column '" + name + "' is no field of the form «" + schema.label.vi +
+                             "»: columns are the fields' labels, as exports write them, or their keys");
     }
     columns.push_back(col);
   }
