@@ -410,6 +410,9 @@ class ConsoleTest(support.BrowserTest):
         self.text_in('#import-summary', 'Đã nhập 2 phiếu')
         status, body = self.api('GET', '/v1/records?form=idea', None)
         self.assertEqual(body['total'], 2, body)
+        # The list above catches up on request (the rows left out stay readable until then).
+        self.click('#import-show')
+        self.text_in('#found', '2 phiếu')
         self.phone()
         self.no_sideways_scroll()
         self.shot('console-11b-import-phone')

@@ -332,7 +332,13 @@
           bad ? h('div', {class: 'scroll'}, h('table', {class: 'list', id: 'import-problems'},
             h('thead', {}, h('tr', {}, h('th', {}, t('Dòng', 'Line')), h('th', {}, t('Lỗi', 'Problem')))),
             h('tbody', {}, d.problems.map((p) => h('tr', {}, h('td', {}, String(p.line)), h('td', {}, O.lang === 'en' ? p.message_en : p.message_vi)))))) : null));
-        if (apply && d.stored) toast(t(`Đã nhập ${d.stored} phiếu`, `Imported ${d.stored} records`));
+        if (apply && d.stored) {
+          toast(t(`Đã nhập ${d.stored} phiếu`, `Imported ${d.stored} records`));
+          // The list above shows them: at once when nothing was left out, on
+          // request when the rows left out are still to be read here.
+          if (!bad) { route(); return; }
+          out.firstChild.appendChild(h('button', {id: 'import-show', onclick: () => route()}, t('Xem danh sách đã cập nhật', 'Show the updated list')));
+        }
       } catch (x) { out.replaceChildren(h('div', {class: 'error', id: 'import-err'}, O.msg(x.message))); }
     };
     return h('div', {class: 'card', id: 'import'}, h('h2', {}, t('Nhập từ bảng tính', 'Import from a spreadsheet')),
