@@ -2,6 +2,9 @@
 
 #include <strings.h>
 
+#include <string_view>
+#include <utility>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,21 +35,28 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
+// The value of the header `key` ("name:", lower case) in one header line,
+// trimmed, into *out; nothing when the line is another header's.
+void HeaderValue(const std::string& line, std::string_view key, std::string* out) {
+  if (line.size() < key.size() || strncasecmp(line.c_str(), key.data(), key.size()) != 0) return;
+  size_t b = line.find_first_not_of(" \t", key.size()), e = line.find_last_not_of(" \t\r\n");
+  *out = b == std::string::npos || e < b ? "" : line.substr(b, e - b + 1);
+}
+
 size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   std::string line(data, size * n);
-  std::string lower = line;
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-  auto value = [&](const std::string& key, std::string* out) {
-    if (lower.compare(0, key.size(), key) != 0) return;
-    std::string v = lower.substr(key.size());
-    v.erase(0, v.find_first_not_of(" \t"));
-    v.erase(v.find_last_not_of(" \t\r\n") + 1);
+  auto* rec = static_cast<Received*>(user);
+  // These are compared as tokens: case does not matter, so it is dropped.
+  for (auto [key, out] : {std::pair<std::string_view, std::string*>{"content-encoding:", &rec->content_encoding},
+                          {"content-type:", &rec->content_type},
+                          {"x-ocop-encodings:", &rec->encodings},
+                          {"retry-after:", &rec->retry_after}}) {
+    std::string v;
+    HeaderValue(line, key, &v);
+    if (v.empty()) continue;
+    std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
     *out = v;
-  };
-  value("content-encoding:", &static_cast<Received*>(user)->content_encoding);
-  value("content-type:", &static_cast<Received*>(user)->content_type);
-  value("x-ocop-encodings:", &static_cast<Received*>(user)->encodings);
-  value("retry-after:", &static_cast<Received*>(user)->retry_after);
+  }
   return size * n;
 }
 
@@ -246,12 +256,7 @@ struct DownloadSink {
 };
 
 size_t OnDownloadHeader(char* data, size_t size, size_t n, void* user) {
-  auto* sink = static_cast<DownloadSink*>(user);
-  std::string line(data, size * n);
-  if (line.size() > 5 && strncasecmp(line.c_str(), "etag:", 5) == 0) {
-    size_t b = line.find_first_not_of(" \t", 5), e = line.find_last_not_of(" \t\r\n");
-    sink->etag = b == std::string::npos || e < b ? "" : line.substr(b, e - b + 1);
-  }
+  HeaderValue(std::string(data, size * n), "etag:", &static_cast<DownloadSink*>(user)->etag);  // its case kept
   return size * n;
 }
 
@@ -280,6 +285,16 @@ size_t OnDownload(char* data, size_t size, size_t n, void* user) {
 }
 }  // namespace
 
+std::string HttpClient::KeptEtag(const std::string& dest) {
+  std::string etag;
+  if (std::FILE* e = std::fopen((dest + ".etag").c_str(), "rb")) {
+    char buf[200];
+    etag.assign(buf, std::fread(buf, 1, sizeof buf, e));
+    std::fclose(e);
+  }
+  return etag;
+}
+
 Status HttpClient::Download(const std::string& path, const std::string& dest, const std::string& etag, bool* complete) {
   *complete = false;
   CURL* c = static_cast<CURL*>(curl_);
@@ -288,16 +303,8 @@ Status HttpClient::Download(const std::string& path, const std::string& dest, co
   int64_t offset = stat(dest.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
   // Bytes named by the server's ETag, kept beside the partial file.
   const std::string etag_file = dest + ".etag";
-  std::string if_range = etag;
-  if (etag.empty()) {
-    if (std::FILE* e = std::fopen(etag_file.c_str(), "rb")) {
-      char buf[200];
-      size_t n = std::fread(buf, 1, sizeof buf, e);
-      std::fclose(e);
-      if_range.assign(buf, n);
-    }
-    if (if_range.empty() && offset > 0 && truncate(dest.c_str(), 0) == 0) offset = 0;  // unnamed bytes: start over
-  }
+  std::string if_range = etag.empty() ? KeptEtag(dest) : etag;
+  if (if_range.empty() && offset > 0 && truncate(dest.c_str(), 0) == 0) offset = 0;  // unnamed bytes: start over
   FILE* f = std::fopen(dest.c_str(), "ab");
   if (!f) return Status::Internal("cannot write " + dest);
   curl_easy_reset(c);

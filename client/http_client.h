@@ -74,6 +74,8 @@ class HttpClient {
   // ETag of the answer that started `dest` is kept beside it in
   // `dest`.etag and named on the next attempt; without one, it starts over.
   Status Download(const std::string& path, const std::string& dest, const std::string& etag, bool* complete);
+  // The ETag Download kept beside `dest` ("" when none).
+  static std::string KeptEtag(const std::string& dest);
   const HttpStats& stats() const { return stats_; }
 
  private:

@@ -713,8 +713,7 @@ Status SyncClient::FetchReturnFile(const std::string& device, int64_t since, con
   if (!s.ok()) return s;
   s = ReadWholeFile(part, bytes);
   if (!s.ok()) return s;
-  std::string etag;
-  (void)ReadWholeFile(part + ".etag", &etag);
+  const std::string etag = HttpClient::KeptEtag(part);
   if (etag.size() == 66 && hash::Sha256Hex(*bytes) != etag.substr(1, 64)) {
     std::remove(part.c_str());
     std::remove((part + ".etag").c_str());

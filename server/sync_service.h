@@ -241,6 +241,12 @@ class SyncService {
   Status CheckCertificate(WriteTxn& txn, const std::string& unit_path, const json::Object& certificate);
   // Workflow rules (shared/workflow.h) for a change of the status field.
   Status CheckWorkflow(const AuthUser& user, const FormSchema& schema, const StoredRecord* existing, sync::Change* c);
+  // The account that registered `device`, and the device's key; with a
+  // requester, only when that account's unit is in the requester's scope.
+  Status DeviceAccount(const std::string& device, const AuthUser* requester, UserRow* row, std::string* key);
+  // Creates an account after CheckNewAccount (`admin`: within its scope).
+  Status CreateChecked(const AuthUser* admin, const std::string& name, const std::string& role,
+                       const std::string& unit, const std::string& password);
   Status CheckAccount(const std::string& role, const std::string& unit) const;
   Status CheckUnitOpen(const std::string& unit) const;
   std::string NowIso() const;

@@ -100,23 +100,24 @@ Status SyncService::CheckNewAccount(const AuthUser* admin, const std::string& na
   return Status::Ok();
 }
 
-Status SyncService::AddUser(const std::string& name, const std::string& role, const std::string& unit,
-                            const std::string& password) {
+Status SyncService::CreateChecked(const AuthUser* admin, const std::string& name, const std::string& role,
+                                  const std::string& unit, const std::string& password) {
   AccountProblems problems;
-  Status s = CheckNewAccount(nullptr, name, role, unit, password, &problems);
+  Status s = CheckNewAccount(admin, name, role, unit, password, &problems);
   if (!s.ok()) return s;
   if (!problems.empty()) return problems.front().second;
   return store_.CreateUser({name, role, unit, HashPassword(password, limits_.pbkdf2_iterations), false});
 }
 
+Status SyncService::AddUser(const std::string& name, const std::string& role, const std::string& unit,
+                            const std::string& password) {
+  return CreateChecked(nullptr, name, role, unit, password);
+}
+
 Status SyncService::AddUserAs(const AuthUser& admin, const std::string& name, const std::string& role,
                               const std::string& unit, const std::string& password) {
   if (!admin.IsAdmin()) return Status::Denied("only administrators manage accounts");
-  AccountProblems problems;
-  Status s = CheckNewAccount(&admin, name, role, unit, password, &problems);
-  if (!s.ok()) return s;
-  if (!problems.empty()) return problems.front().second;
-  return store_.CreateUser({name, role, unit, HashPassword(password, limits_.pbkdf2_iterations), false});
+  return CreateChecked(&admin, name, role, unit, password);
 }
 
 Status SyncService::ListUsers(const AuthUser& admin, std::vector<UserRow>* out) {

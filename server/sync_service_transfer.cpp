@@ -158,22 +158,29 @@ Status SyncService::ImportCarried(const std::string& bytes, const AuthUser* impo
   return Status::Ok();
 }
 
+Status SyncService::DeviceAccount(const std::string& device, const AuthUser* requester, UserRow* row,
+                                  std::string* key) {
+  std::string user_name;
+  bool found = false;
+  Status s = store_.GetDeviceKey(device, &user_name, key, &found);
+  if (!s.ok()) return s;
+  if (!found) return Status::NotFound("the server knows no device " + device + " (it has never logged in)");
+  s = store_.GetUser(user_name, row);
+  if (!s.ok()) return s;
+  if (requester && !Units()->IsWithin(row->unit, requester->unit))
+    return Status::NotFound("no device " + device + " in your scope");
+  return Status::Ok();
+}
+
 Status SyncService::ExportReturn(const std::string& device, int64_t since, std::string* bytes, int64_t* records,
                                  const AuthUser* requester) {
   if (!ids::IsUuid(device)) return Status::Invalid("'" + device + "' is not a device id (ocop status shows it)");
   if (since < 0) return Status::Invalid("--since must not be negative");
-  std::string user_name, key;
-  bool found = false;
-  Status s = store_.GetDeviceKey(device, &user_name, &key, &found);
-  if (!s.ok()) return s;
-  if (!found) return Status::NotFound("the server knows no device " + device + " (it has never logged in)");
   UserRow row;
-  s = store_.GetUser(user_name, &row);
+  std::string key;
+  Status s = DeviceAccount(device, requester, &row, &key);
   if (!s.ok()) return s;
-  auto units = Units();
-  if (requester && !units->IsWithin(row.unit, requester->unit))
-    return Status::NotFound("no device " + device + " in your scope");
-  AuthUser reader{row.name, row.role, row.unit, units->Path(row.unit), device};
+  AuthUser reader{row.name, row.role, row.unit, Units()->Path(row.unit), device};
   sync::carried::CarriedFile file;
   file.kind = "return";
   file.device = device;
@@ -219,14 +226,10 @@ Status SyncService::ReturnFile(const std::string& device, int64_t since, const A
       kept = it != returns_kept_.end() && it->second == device;
     }
     // The scope is checked again: the file is only read back for whoever may have it written.
-    std::string user;
-    std::string key;
-    bool found = false;
-    Status s = kept ? store_.GetDeviceKey(device, &user, &key, &found) : Status::Ok();
-    if (!s.ok()) return s;
     UserRow row;
-    if (kept && found && store_.GetUser(user, &row).ok() && Units()->IsWithin(row.unit, requester.unit) &&
-        push_bodies_->Complete(wanted) && push_bodies_->Read(wanted, bytes).ok()) {
+    std::string key;
+    if (kept && DeviceAccount(device, &requester, &row, &key).ok() && push_bodies_->Complete(wanted) &&
+        push_bodies_->Read(wanted, bytes).ok()) {
       *sha = wanted;
       return Status::Ok();
     }
@@ -235,16 +238,13 @@ Status SyncService::ReturnFile(const std::string& device, int64_t since, const A
   Status s = ExportReturn(device, since, bytes, &records, &requester);
   if (!s.ok()) return s;
   *sha = hash::Sha256Hex(*bytes);
-  if (push_bodies_ && !push_bodies_->Complete(*sha)) {
-    int64_t received = 0;
-    // Keeping it is a convenience: a failure only means a cut download starts again.
-    if (push_bodies_->Append(*sha, static_cast<int64_t>(bytes->size()), 0, *bytes, &received).ok()) {
-      std::lock_guard<std::mutex> lock(returns_mu_);
-      if (returns_kept_.size() >= 256) returns_kept_.clear();  // bounded; older ones are simply written again
-      returns_kept_[*sha] = device;
-    }
-  } else if (push_bodies_) {
+  if (!push_bodies_) return Status::Ok();
+  int64_t received = 0;
+  // Keeping it is a convenience: a failure only means a cut download starts again.
+  if (push_bodies_->Complete(*sha) ||
+      push_bodies_->Append(*sha, static_cast<int64_t>(bytes->size()), 0, *bytes, &received).ok()) {
     std::lock_guard<std::mutex> lock(returns_mu_);
+    if (returns_kept_.size() >= 256) returns_kept_.clear();  // bounded; older ones are simply written again
     returns_kept_[*sha] = device;
   }
   return Status::Ok();
