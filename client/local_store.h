@@ -185,6 +185,8 @@ class LocalStore {
     bool in_flight = false;           // frozen in a change set already sent once
   };
   Status PendingByRecord(std::vector<PendingRecord>* out);
+  // Outbox changes frozen in change sets waiting for the server's answer.
+  Status FrozenChangeCount(int64_t* out);
   std::string Setting(const std::string& key, const std::string& fallback = "");
   Status SetSetting(const std::string& key, const std::string& value);
   const std::string& device_id() const { return device_id_; }

@@ -49,6 +49,13 @@ Status UnpackChangeSet(const std::string& stored, sync::ChangeSet* out) {
   if (!s.ok()) return s;
   return sync::DecodeBinary(plain, out);
 }
+
+// An outbox row is frozen when its sequence number lies in the range of a
+// change set waiting for the server (schemas/sql/client/005_outbox_ranges.sql).
+#define OCOP_OUTBOX_FROZEN "EXISTS (SELECT 1 FROM inflight i WHERE outbox.seq BETWEEN i.seq_lo AND i.seq_hi)"
+constexpr const char* kDeleteFrozenRows =
+    "DELETE FROM outbox WHERE seq BETWEEN (SELECT seq_lo FROM inflight WHERE changeset_id = ?1) "
+    "AND (SELECT seq_hi FROM inflight WHERE changeset_id = ?1)";
 }  // namespace
 
 Status LocalStore::NextChangeSet(size_t max_changes, sync::ChangeSet* out, bool* has) {
@@ -77,8 +84,8 @@ Status LocalStore::FreezeNextAfter(const std::string& in_flight, size_t max_chan
 Status LocalStore::ThawChangeSet(const std::string& id) {
   sql::Transaction tx(&db_);
   if (!tx.status().ok()) return tx.status();
-  Status s = db_.Prepare("UPDATE outbox SET changeset_id = NULL WHERE changeset_id = ?").Bind(1, id).Run();
-  if (s.ok()) s = db_.Prepare("DELETE FROM inflight WHERE changeset_id = ?").Bind(1, id).Run();
+  // Its rows are pending again as soon as the range is gone.
+  Status s = db_.Prepare("DELETE FROM inflight WHERE changeset_id = ?").Bind(1, id).Run();
   if (!s.ok()) return s;
   return tx.Commit();
 }
@@ -164,23 +171,29 @@ Status LocalStore::FreezeNew(size_t max_changes, sync::ChangeSet* out, bool* has
   // Group the pending changes by record, in the order records were first touched.
   std::vector<std::string> order;
   std::map<std::string, std::vector<sync::Change>> by_record;
-  std::map<std::string, std::vector<int64_t>> seqs;
+  // The set is one unbroken run of pending rows, from the first pending one:
+  // it ends before a frozen row, before a record past `max_changes`, or after
+  // twice that many rows. A record whose later edits fall past the end sends
+  // them in the next change set, in order, which is still correct.
+  int64_t seq_lo = 0, seq_hi = -1;
   {
-    // Bounded: a record whose later edits fall past the window sends them in the
-    // next change set, in order, which is still correct.
-    auto st = db_.Prepare("SELECT seq, record_id, body FROM outbox WHERE changeset_id IS NULL ORDER BY seq LIMIT ?");
-    st.Bind(1, static_cast<int64_t>(max_changes * 2));
+    auto first = db_.Prepare("SELECT seq FROM outbox WHERE NOT " OCOP_OUTBOX_FROZEN " ORDER BY seq LIMIT 1");
+    if (!first.Step()) return first.status();
+    seq_lo = first.Int(0);
+    auto st = db_.Prepare("SELECT seq, record_id, body, " OCOP_OUTBOX_FROZEN " FROM outbox WHERE seq >= ? ORDER BY seq LIMIT ?");
+    st.Bind(1, seq_lo).Bind(2, static_cast<int64_t>(max_changes * 2));
     while (st.Step()) {
+      if (st.Int(3) != 0) break;
       std::string rid = st.Text(1);
       if (!by_record.count(rid)) {
-        if (order.size() >= max_changes) continue;  // this record waits for the next change set
+        if (order.size() >= max_changes) break;
         order.push_back(rid);
       }
       sync::Change c;
       Status s = sync::DecodeBinary(st.Blob(2), &c);
       if (!s.ok()) return Status::Internal("outbox entry unreadable: " + s.message());
       by_record[rid].push_back(std::move(c));
-      seqs[rid].push_back(st.Int(0));
+      seq_hi = st.Int(0);
     }
     if (!st.status().ok()) return st.status();
   }
@@ -199,12 +212,6 @@ Status LocalStore::FreezeNew(size_t max_changes, sync::ChangeSet* out, bool* has
   }
   sql::Transaction tx(&db_);
   if (!tx.status().ok()) return tx.status();
-  auto mark = db_.Prepare("UPDATE outbox SET changeset_id = ? WHERE seq = ?");
-  for (const auto& rid : order)
-    for (int64_t seq : seqs[rid]) {
-      Status s = mark.Bind(1, cs.id).Bind(2, seq).Run();
-      if (!s.ok()) return s;
-    }
   // Records created and deleted before the server ever saw them leave no trace
   // to sync; drop them locally too, so this device matches the server.
   auto purge = db_.Prepare("DELETE FROM records WHERE id = ? AND deleted = 1 AND server_fields IS NULL AND server_same = 0");
@@ -217,12 +224,12 @@ Status LocalStore::FreezeNew(size_t max_changes, sync::ChangeSet* out, bool* has
   }
   if (cs.changes.empty()) {
     // Everything cancelled out: nothing to send.
-    Status s = db_.Prepare("DELETE FROM outbox WHERE changeset_id = ?").Bind(1, cs.id).Run();
+    Status s = db_.Prepare("DELETE FROM outbox WHERE seq BETWEEN ? AND ?").Bind(1, seq_lo).Bind(2, seq_hi).Run();
     if (!s.ok()) return s;
     return tx.Commit();
   }
-  Status s = db_.Prepare("INSERT INTO inflight(changeset_id, body, created_at) VALUES (?, ?, ?)")
-                 .Bind(1, cs.id).BindBlob(2, PackChangeSet(cs)).Bind(3, NowIso()).Run();
+  Status s = db_.Prepare("INSERT INTO inflight(changeset_id, body, created_at, seq_lo, seq_hi) VALUES (?, ?, ?, ?, ?)")
+                 .Bind(1, cs.id).BindBlob(2, PackChangeSet(cs)).Bind(3, NowIso()).Bind(4, seq_lo).Bind(5, seq_hi).Run();
   if (!s.ok()) return s;
   s = tx.Commit();
   if (!s.ok()) return s;
@@ -240,7 +247,7 @@ Status LocalStore::AckChangeSet(const sync::PushResult& result) {
     Status s = conflict.Bind(1, o.record_id).Run();
     if (!s.ok()) return s;
   }
-  Status s = db_.Prepare("DELETE FROM outbox WHERE changeset_id = ?").Bind(1, result.changeset_id).Run();
+  Status s = db_.Prepare(kDeleteFrozenRows).Bind(1, result.changeset_id).Run();
   if (!s.ok()) return s;
   // "applied" means the server now holds exactly this device's view at that
   // version, and will not send it back (the echo is skipped on pull).
@@ -356,10 +363,16 @@ Status LocalStore::ApplyPullPage(const sync::PullPage& page, bool* patch_missed)
 
 bool LocalStore::HasFile(const std::string& sha) const { return FileExists(FilePath(sha)); }
 
+Status LocalStore::FrozenChangeCount(int64_t* out) {
+  auto st = db_.Prepare("SELECT COUNT(*) FROM outbox WHERE " OCOP_OUTBOX_FROZEN);
+  *out = st.Step() ? st.Int(0) : 0;
+  return st.status();
+}
+
 Status LocalStore::PendingByRecord(std::vector<PendingRecord>* out) {
   out->clear();
   std::map<std::string, size_t> at;
-  auto st = db_.Prepare("SELECT record_id, body, changeset_id IS NOT NULL FROM outbox ORDER BY seq");
+  auto st = db_.Prepare("SELECT record_id, body, " OCOP_OUTBOX_FROZEN " FROM outbox ORDER BY seq");
   while (st.Step()) {
     std::string id = st.Text(0);
     auto [it, added] = at.emplace(id, out->size());
@@ -501,7 +514,9 @@ Status LocalStore::DiscardInflight(const std::string& refused_record, std::vecto
   }
   std::vector<std::string> in_set;
   {
-    auto st = db_.Prepare("SELECT DISTINCT record_id FROM outbox WHERE changeset_id = ?");
+    auto st = db_.Prepare(
+        "SELECT DISTINCT record_id FROM outbox WHERE seq BETWEEN (SELECT seq_lo FROM inflight WHERE changeset_id = ?1) "
+        "AND (SELECT seq_hi FROM inflight WHERE changeset_id = ?1)");
     st.Bind(1, cs_id);
     while (st.Step()) in_set.push_back(st.Text(0));
   }
@@ -524,9 +539,8 @@ Status LocalStore::DiscardInflight(const std::string& refused_record, std::vecto
                    : Rebase(id, form, server_fields, server_deleted);
     if (!s.ok()) return s;
   }
-  // The rest goes out again, as a new change set.
-  s = db_.Prepare("UPDATE outbox SET changeset_id = NULL WHERE changeset_id = ?").Bind(1, cs_id).Run();
-  if (s.ok()) s = db_.Prepare("DELETE FROM inflight WHERE changeset_id = ?").Bind(1, cs_id).Run();
+  // The rest goes out again, as a new change set: without the range, its rows are pending.
+  s = db_.Prepare("DELETE FROM inflight WHERE changeset_id = ?").Bind(1, cs_id).Run();
   if (s.ok()) s = SetSetting("refused", "");
   if (!s.ok()) return s;
   return tx.Commit();

@@ -227,7 +227,10 @@ class SyncService {
   // updated as changes are applied): each record is read once per push.
   using RecordCache = std::map<std::string, std::optional<StoredRecord>>;
   Status Lookup(WriteTxn& txn, const std::string& id, RecordCache* cache, const StoredRecord** out);
-  Status CheckChange(const AuthUser& user, WriteTxn& txn, RecordCache* cache, sync::Change* c);
+  // `new_record`, when given and the change creates a record, receives the new
+  // record's checked fields, so applying it need not parse them again.
+  Status CheckChange(const AuthUser& user, WriteTxn& txn, RecordCache* cache, sync::Change* c,
+                     json::Object* new_record = nullptr);
   // Rules between records: an evaluation sheet's localisation criteria equal
   // its confirmation's; a business plan is submitted only for a selected idea.
   Status CheckLinks(WriteTxn& txn, RecordCache* cache, const StoredRecord* existing, const sync::Change& c);

@@ -147,8 +147,12 @@ Stmt& Db::Cached(const std::string& sqltext) {
 
 Status Db::Migrate(const std::string& set) {
   const auto steps = embedded::Numbered("sql/" + set + "/");
-  auto q = Prepare("PRAGMA user_version");
-  int64_t version = q.Step() ? q.Int(0) : 0;
+  int64_t version = 0;
+  {
+    // Finished before the steps run: a statement still open keeps a step from dropping a table.
+    auto q = Prepare("PRAGMA user_version");
+    version = q.Step() ? q.Int(0) : 0;
+  }
   for (const auto& [n, file] : steps) {
     if (n <= version) continue;
     Transaction tx(this);

@@ -144,6 +144,23 @@ MergeResult Merge(const CurrentRecord& current, const Change& in) {
   return r;
 }
 
+MergeResult MergeNew(json::Object fields, const Change& in) {
+  const CurrentRecord none;
+  MergeResult r;
+  if (in.op != op::kCreate) return Merge(none, in);
+  r.applied.reserve(in.fields.size());
+  for (const auto& f : in.fields) {
+    if (f.old_value != "null") return Merge(none, in);  // a base that was never there: Merge decides
+    if (f.new_value == "null") continue;
+    if (!fields.has(f.key)) return Merge(none, in);
+    r.applied.push_back({f.key, "null", f.new_value});
+  }
+  if (r.applied.size() != fields.size()) return Merge(none, in);  // a key twice, or values not from this change
+  r.kind = r.applied.empty() ? MergeResult::Kind::kNoop : MergeResult::Kind::kApplied;
+  r.fields = std::move(fields);
+  return r;
+}
+
 std::vector<Change> Coalesce(std::vector<Change> pending) {
   if (pending.empty()) return {};
   // Moved, not copied: a change set of 2,000 new forms passes through here.

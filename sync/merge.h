@@ -45,6 +45,12 @@ struct MergeResult {
 
 MergeResult Merge(const CurrentRecord& current, const Change& incoming);
 
+// Merge for a record the server never had, given the change's values already
+// parsed and checked (`fields`: every non-null new value by key). The same
+// result as Merge with no current record, without parsing each value again;
+// falls back to Merge when the change is not a plain create.
+MergeResult MergeNew(json::Object fields, const Change& incoming);
+
 // Merges two versions of a list of objects that carry "item_id", given their
 // common base. Returns false when one item was changed differently on both sides.
 bool MergeItemLists(const json::Array& base, const json::Array& current, const json::Array& incoming,

@@ -213,8 +213,9 @@ int Outbox(Context& ctx) {
     StoreInfo info;
     s = ctx.store->Info(&info);
     if (!s.ok()) return ctx.Fail(s);
-    auto count = ctx.store->db().Prepare("SELECT COUNT(*) FROM outbox WHERE changeset_id IS NOT NULL");
-    int64_t in_flight = count.Step() ? count.Int(0) : 0;
+    int64_t in_flight = 0;
+    s = ctx.store->FrozenChangeCount(&in_flight);
+    if (!s.ok()) return ctx.Fail(s);
     std::vector<LocalStore::PendingRecord> pending;
     s = ctx.store->PendingByRecord(&pending);
     if (!s.ok()) return ctx.Fail(s);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "shared/ids.h"
@@ -289,6 +290,114 @@ TEST_F(LocalStoreTest, TheNextChangeSetFreezesAheadAndThawsBack) {
   ASSERT_TRUE(has);
   EXPECT_EQ(third.changes.size(), 3u);  // the thawed two and the fifth
   EXPECT_NE(third.id, next.id);
+}
+
+// A change set is a range of outbox rows. A set taken back from the middle
+// (export froze three, one went back) leaves a gap: the next set is made of the
+// gap alone, and what came after the last range goes in a set of its own.
+TEST_F(LocalStoreTest, ASetTakenBackFromTheMiddleIsFrozenAgainOnItsOwn) {
+  std::vector<Record> ideas(6);
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(store_->Create("idea", Idea("SP " + std::to_string(i)), &ideas[i]).ok());
+  std::vector<sync::ChangeSet> frozen;
+  ASSERT_TRUE(store_->FreezePending(2, &frozen).ok());
+  ASSERT_EQ(frozen.size(), 3u);
+  ASSERT_TRUE(store_->ThawChangeSet(frozen[1].id).ok());
+  int64_t in_flight = 0;
+  ASSERT_TRUE(store_->FrozenChangeCount(&in_flight).ok());
+  EXPECT_EQ(in_flight, 4);
+  Object change;
+  change.set("product_name", "SP 0 sửa");
+  ASSERT_TRUE(store_->Update(ideas[0].id, change, &ideas[0]).ok());
+  std::vector<sync::ChangeSet> after;
+  ASSERT_TRUE(store_->FreezePending(10, &after).ok());
+  ASSERT_EQ(after.size(), 4u);
+  auto records = [](const sync::ChangeSet& cs) {
+    std::vector<std::string> ids;
+    for (const auto& c : cs.changes) ids.push_back(c.record_id);
+    return ids;
+  };
+  EXPECT_EQ(after[0], frozen[0]);
+  EXPECT_EQ(after[1], frozen[2]);
+  EXPECT_EQ(records(after[2]), (std::vector<std::string>{ideas[2].id, ideas[3].id}));
+  EXPECT_EQ(records(after[3]), (std::vector<std::string>{ideas[0].id}));
+  ASSERT_TRUE(store_->FrozenChangeCount(&in_flight).ok());
+  EXPECT_EQ(in_flight, 7);
+  // Answered in any order, each takes its own rows and no others.
+  for (int i : {3, 0, 2, 1}) {
+    sync::PushResult result;
+    result.changeset_id = after[i].id;
+    for (const auto& c : after[i].changes) result.outcomes.push_back({c.change_id, c.record_id, sync::outcome::kApplied, 1, {}});
+    ASSERT_TRUE(store_->AckChangeSet(result).ok());
+  }
+  EXPECT_EQ(Count("outbox"), 0);
+  EXPECT_EQ(Count("inflight"), 0);
+}
+
+// Stores whose sets were frozen by marking each row (before 005) are
+// renumbered into ranges: the same sets, in the same order, with nothing lost.
+TEST_F(LocalStoreTest, SetsFrozenByAnEarlierVersionBecomeRangesWithNothingLost) {
+  Record a, b, c;
+  Object edit;
+  edit.set("product_name", "sửa");
+  ASSERT_TRUE(store_->Create("idea", Idea("A"), &a).ok());   // seq 1
+  ASSERT_TRUE(store_->Create("idea", Idea("B"), &b).ok());   // seq 2
+  ASSERT_TRUE(store_->Update(a.id, edit, &a).ok());          // seq 3
+  ASSERT_TRUE(store_->Create("idea", Idea("C"), &c).ok());   // seq 4
+  ASSERT_TRUE(store_->Update(b.id, edit, &b).ok());          // seq 5
+  // Back to the old shape: set S1 holds A's rows (1 and 3), set S2 C's (4),
+  // frozen later; B's rows (2 and 5) wait, one of them inside S1's span.
+  auto set_of = [](const std::string& id, const Record& r) {
+    sync::ChangeSet cs;
+    cs.id = id;
+    sync::Change ch;
+    ch.change_id = ids::NewUuid();
+    ch.record_id = r.id;
+    cs.changes.push_back(ch);
+    return cs;
+  };
+  sync::ChangeSet s1 = set_of(ids::NewUuid(), a), s2 = set_of(ids::NewUuid(), c);
+  auto& db = store_->db();
+  for (const char* step : {"ALTER TABLE inflight DROP COLUMN seq_lo", "ALTER TABLE inflight DROP COLUMN seq_hi",
+                           "CREATE INDEX outbox_changeset ON outbox(changeset_id)", "PRAGMA user_version=4"})
+    ASSERT_TRUE(db.Exec(step).ok()) << step;
+  ASSERT_TRUE(db.Prepare("INSERT INTO inflight(changeset_id, body, created_at) VALUES (?, ?, '2026-11-30T01:00:00Z')")
+                  .Bind(1, s1.id).BindBlob(2, sync::EncodeBinary(s1)).Run().ok());
+  ASSERT_TRUE(db.Prepare("INSERT INTO inflight(changeset_id, body, created_at) VALUES (?, ?, '2026-11-30T02:00:00Z')")
+                  .Bind(1, s2.id).BindBlob(2, sync::EncodeBinary(s2)).Run().ok());
+  ASSERT_TRUE(db.Prepare("UPDATE outbox SET changeset_id = ? WHERE record_id = ?").Bind(1, s1.id).Bind(2, a.id).Run().ok());
+  ASSERT_TRUE(db.Prepare("UPDATE outbox SET changeset_id = ? WHERE record_id = ?").Bind(1, s2.id).Bind(2, c.id).Run().ok());
+  store_.reset();
+  ASSERT_TRUE(LocalStore::Open(dir_.path(), clock_, &store_).ok());
+
+  int64_t in_flight = 0;
+  ASSERT_TRUE(store_->FrozenChangeCount(&in_flight).ok());
+  EXPECT_EQ(in_flight, 3);
+  std::vector<LocalStore::PendingRecord> pending;
+  ASSERT_TRUE(store_->PendingByRecord(&pending).ok());
+  std::map<std::string, std::pair<int64_t, bool>> by_record;
+  for (const auto& p : pending) by_record[p.record_id] = {p.changes, p.in_flight};
+  EXPECT_EQ(by_record[a.id], std::make_pair(int64_t{2}, true));
+  EXPECT_EQ(by_record[c.id], std::make_pair(int64_t{1}, true));
+  EXPECT_EQ(by_record[b.id], std::make_pair(int64_t{2}, false));
+
+  bool has = false;
+  for (const sync::ChangeSet* expected : {&s1, &s2}) {
+    sync::ChangeSet next;
+    ASSERT_TRUE(store_->NextChangeSet(100, &next, &has).ok());
+    ASSERT_TRUE(has);
+    EXPECT_EQ(next.id, expected->id);
+    sync::PushResult result;
+    result.changeset_id = next.id;
+    ASSERT_TRUE(store_->AckChangeSet(result).ok());
+  }
+  EXPECT_EQ(Count("outbox"), 2);  // B's two edits, still in the order made
+  sync::ChangeSet last;
+  ASSERT_TRUE(store_->NextChangeSet(100, &last, &has).ok());
+  ASSERT_TRUE(has);
+  ASSERT_EQ(last.changes.size(), 1u);
+  EXPECT_EQ(last.changes[0].record_id, b.id);
+  EXPECT_EQ(last.changes[0].op, sync::op::kCreate);
+  EXPECT_EQ(last.changes[0].change_id, Outbox().back().change_id);
 }
 
 TEST_F(LocalStoreTest, PullKeepsLocalEditsOnTop) {

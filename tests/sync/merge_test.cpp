@@ -37,6 +37,39 @@ TEST(MergeTest, CreateOnNewRecordApplies) {
   EXPECT_EQ(json::ToText(r.fields), "{\"a\":1}");
 }
 
+// MergeNew is Merge for a record the server never had, with the values parsed
+// once: the same answer in every case, including the ones it hands back to Merge.
+TEST(MergeTest, MergeOfANewRecordGivesMergesAnswer) {
+  auto parsed = [](const Change& c) {
+    json::Object o;
+    for (const auto& f : c.fields) {
+      json::Var v;
+      EXPECT_TRUE(json::Parse(f.new_value, &v).ok());
+      if (!v.isEmpty()) o.set(f.key, v);
+    }
+    return o;
+  };
+  Change plain = Update({{"a", "null", "1"}, {"b", "null", "\"Xã Đông\""}, {"c", "null", "null"}}, 0);
+  plain.op = op::kCreate;
+  Change with_base = plain;  // a base value that was never there: a conflict, as Merge says
+  with_base.fields[0].old_value = "2";
+  Change twice = plain;  // the same key twice
+  twice.fields.push_back({"a", "null", "3"});
+  Change all_null = Update({{"a", "null", "null"}}, 0);
+  all_null.op = op::kCreate;
+  for (const Change& c : {plain, with_base, twice, all_null}) {
+    const CurrentRecord none;
+    auto expected = Merge(none, c);
+    auto got = MergeNew(parsed(c), c);
+    EXPECT_EQ(got.kind, expected.kind);
+    EXPECT_EQ(json::ToText(got.fields), json::ToText(expected.fields));
+    EXPECT_EQ(got.applied, expected.applied);
+    EXPECT_EQ(got.conflicts.size(), expected.conflicts.size());
+  }
+  EXPECT_EQ(MergeNew(parsed(plain), plain).kind, Kind::kApplied);
+  EXPECT_EQ(MergeNew(parsed(with_base), with_base).kind, Kind::kConflict);
+}
+
 TEST(MergeTest, FieldChangedOnOneSideTakesTheChange) {
   auto r = Merge(Current(R"({"phone":"1","name":"A"})"), Update({{"phone", "\"1\"", "\"2\""}}));
   EXPECT_EQ(r.kind, Kind::kApplied);

@@ -24,6 +24,7 @@ CREATE TABLE records (
 CREATE INDEX records_form_updated ON records(form, updated_at);
 
 -- Field-level changes not yet acknowledged by the server, in the order made.
+-- (005 replaced `changeset_id` with a range of `seq` on the inflight row.)
 -- `body` is the change (sync/change.h) in cereal's portable binary encoding. `changeset_id` is set
 -- when the change is frozen into a change set being sent: until the server
 -- answers, that exact change set is what gets re-sent.
