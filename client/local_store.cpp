@@ -350,6 +350,14 @@ Status LocalStore::PrepareNew(const std::string& form, Object fields, const std:
     return Status::Invalid("unit " + unit + " is not a commune: give the commune with --unit CODE");
   if (!units.IsWithin(unit, commune_))
     return Status::Invalid("unit " + unit + " is not within this device's unit " + commune_);
+  // A commune merged into another keeps its records, but new ones go to the
+  // commune in force (a device of the old commune itself still records there
+  // until it is set up again: its officer may not have heard yet).
+  if (const Unit* u = units.Find(unit); unit != commune_ && u && !u->succeeded_by.empty()) {
+    const Unit* now = units.InForce(unit);
+    return Status::Invalid("unit " + unit + " (" + u->name + ") was merged into " + (now ? now->code + " (" + now->name + ")" : u->succeeded_by) +
+                           " on " + dates::ToDisplay(u->valid_to) + ": record new forms there");
+  }
   const FormSchema* schema = catalog_->Find(form);
   if (!schema) return UnknownForm(form);
   std::vector<std::string> given;

@@ -274,11 +274,12 @@ Status ReviewService::ImportUnits(const AuthUser& admin, const std::string& csv,
   }
   for (const auto& [before, after] : out->renamed)
     if (outside(before)) return Status::Denied("the list renames unit " + before.code + ", outside your scope");
+  for (const auto& [before, after] : out->moved)
+    if (!current->IsWithin(before.code, admin.unit) || !merged.IsWithin(after.code, admin.unit))
+      return Status::Denied("the list moves unit " + before.code + " (" + before.name + ") from or to a place outside your scope");
   if (!apply) return Status::Ok();
-  if (!out->moved.empty())
-    return Status::Precondition("the list moves " + std::to_string(out->moved.size()) + " unit(s) to another parent (" +
-                                out->moved[0].first.code + " " + out->moved[0].first.name +
-                                " first); records carry their unit's place in the tree, so moves are not imported");
+  // Moves and mergers are applied: ReplaceUnits gives the records of the
+  // units concerned their new place in the tree.
   return sync_.ReplaceUnits(admin, std::move(merged));
 }
 

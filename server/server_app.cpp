@@ -331,23 +331,26 @@ int OcopdApp::ImportUnits() {
   std::unique_ptr<SyncService> service;
   if (s.ok()) s = OpenService(config(), &store, &service);
   // The same merge as the console's import: codes are permanent, missing ones
-  // are closed (on a new store, the sample list's), moves are refused.
+  // are closed (on a new store, the sample list's), mergers close codes into
+  // their successors, and units move; records follow their units.
   UnitTree current;
   if (s.ok()) s = store->LoadUnits(&current);
   UnitListChange change;
   UnitTree merged;
   if (s.ok())
     s = MergeUnitList(current, units, dates::IsoDateFromMillis(SystemClock::Get().NowMillis()), &merged, &change);
-  if (s.ok() && !change.moved.empty())
-    s = Status::Precondition("the list moves unit " + change.moved[0].first.code + " (" + change.moved[0].first.name +
-                             ") to another parent; records carry their unit's place in the tree, so moves are not imported");
   if (s.ok()) s = store->SaveUnits(merged);
+  bool refreshed = false;
+  int64_t placed = 0;
+  if (s.ok()) s = service->RefreshUnits(&refreshed);
+  if (s.ok()) s = service->PlaceRecords(&placed);
   if (!s.ok()) {
     std::cerr << "ocopd: " << s.message() << "\n";
     return EXIT_DATAERR;
   }
   std::cout << "imported " << units.size() << " units: " << change.added.size() << " new, " << change.closed.size()
-              << " closed, " << change.renamed.size() << " renamed, " << change.unchanged << " unchanged\n";
+            << " closed, " << change.renamed.size() << " renamed, " << change.moved.size() << " moved, "
+            << change.unchanged << " unchanged; " << placed << " records placed under their unit's new place\n";
   return EXIT_OK;
 }
 

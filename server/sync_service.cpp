@@ -56,9 +56,45 @@ Status SyncService::ReplaceUnits(const AuthUser& admin, UnitTree units) {
   // Saved first: if the store refuses, the server keeps serving the old tree.
   s = store_.SaveUnits(units);
   if (!s.ok()) return s;
-  std::lock_guard<std::mutex> lock(units_mu_);
-  units_ = std::make_shared<const UnitTree>(std::move(units));
-  return Status::Ok();
+  {
+    std::lock_guard<std::mutex> lock(units_mu_);
+    units_ = std::make_shared<const UnitTree>(std::move(units));
+  }
+  int64_t moved = 0;
+  return PlaceRecords(&moved);
+}
+
+Status SyncService::PlaceRecords(int64_t* moved) {
+  *moved = 0;
+  auto units = Units();
+  return store_.RunWrite([&](WriteTxn& txn) -> Status {
+    std::vector<std::pair<std::string, std::string>> places;
+    Status s = txn.RecordPlaces(&places);
+    if (!s.ok()) return s;
+    for (const auto& [unit, path] : places) {
+      if (!units->Find(unit)) continue;  // a code the tree never had: left where it is
+      std::string now = units->Path(unit);
+      if (now == path) continue;
+      std::vector<std::string> ids;
+      s = txn.RecordIdsAt(unit, path, &ids);
+      if (!s.ok()) return s;
+      for (const auto& id : ids) {
+        StoredRecord rec;
+        bool found = false;
+        s = txn.GetRecord(id, &rec, &found);
+        if (!s.ok()) return s;
+        if (!found) continue;
+        rec.unit_path = now;
+        // A new seq, and whole rather than as a patch: the devices of the unit
+        // it moved under have never held it.
+        rec.created_seq = 0;
+        s = txn.PutRecord(&rec);
+        if (!s.ok()) return s;
+        ++*moved;
+      }
+    }
+    return Status::Ok();
+  });
 }
 
 Status SyncService::RefreshUnits(bool* changed) {

@@ -216,6 +216,10 @@ class SyncService {
   // Installs a new tree (already merged and checked by the caller; see
   // MergeUnitList in shared/units.h) and saves it.
   Status ReplaceUnits(const AuthUser& admin, UnitTree units);
+  // Gives every record the place in the tree its unit has now (after a move
+  // or a merger), with a new seq so the devices now in scope pull it. Safe to
+  // run again: records already in place are left alone.
+  Status PlaceRecords(int64_t* moved);
   // Takes the store's tree if it differs from the one in force: with several
   // ocopd on one database, an import made through another replica (*changed
   // tells whether anything was taken).

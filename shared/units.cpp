@@ -4,6 +4,7 @@
 #include <set>
 #include <sstream>
 
+#include "shared/dates.h"
 #include "shared/embedded.h"
 #include "shared/text.h"
 
@@ -21,14 +22,28 @@ Status UnitTree::Add(Unit unit) {
   return Status::Ok();
 }
 
-Status UnitTree::Validate() const {
+namespace {
+// The next unit up a unit's place in the tree: its successor when it has one.
+const std::string& Above(const Unit& u) { return u.succeeded_by.empty() ? u.parent : u.succeeded_by; }
+}  // namespace
+
+Status UnitTree::Validate(bool list_only) const {
   for (const auto& [code, unit] : units_) {
+    if (!unit.succeeded_by.empty()) {
+      if (unit.succeeded_by == code) return Status::Invalid("unit " + code + " cannot succeed itself");
+      if (!Find(unit.succeeded_by))
+        return Status::Invalid("unit " + code + ": successor " + unit.succeeded_by + " not found");
+    }
     std::set<std::string> seen;
     const Unit* u = &unit;
-    while (!u->parent.empty()) {
-      if (!seen.insert(u->code).second) return Status::Invalid("unit " + code + ": parent cycle");
-      const Unit* p = Find(u->parent);
-      if (!p) return Status::Invalid("unit " + u->code + ": parent " + u->parent + " not found");
+    while (!u->parent.empty() || !u->succeeded_by.empty()) {
+      if (!seen.insert(u->code).second) return Status::Invalid("unit " + code + ": parent or successor cycle");
+      if (!u->parent.empty() && !Find(u->parent)) {
+        if (list_only && (!u->valid_to.empty() || !u->succeeded_by.empty())) break;
+        return Status::Invalid("unit " + u->code + ": parent " + u->parent + " not found");
+      }
+      const Unit* p = Find(Above(*u));
+      if (!p) break;
       u = p;
     }
   }
@@ -45,7 +60,7 @@ std::string UnitTree::Path(const std::string& code) const {
   const Unit* u = Find(code);
   for (int guard = 0; u && guard < 64; ++guard) {
     chain.push_back(u->code);
-    u = u->parent.empty() ? nullptr : Find(u->parent);
+    u = Above(*u).empty() ? nullptr : Find(Above(*u));
   }
   std::string path = "/";
   for (auto it = chain.rbegin(); it != chain.rend(); ++it) path += *it + "/";
@@ -67,10 +82,23 @@ const Unit* UnitTree::AncestorAtLevel(const std::string& code, const std::string
   return nullptr;
 }
 
+const Unit* UnitTree::InForce(const std::string& code) const {
+  const Unit* u = Find(code);
+  for (int guard = 0; u && !u->succeeded_by.empty() && guard < 64; ++guard) u = Find(u->succeeded_by);
+  return u;
+}
+
 std::vector<const Unit*> UnitTree::Children(const std::string& code) const {
   std::vector<const Unit*> out;
   for (const auto& [c, u] : units_)
-    if (u.parent == code) out.push_back(&u);
+    if (u.parent == code && u.succeeded_by.empty()) out.push_back(&u);
+  return out;
+}
+
+std::vector<const Unit*> UnitTree::Predecessors(const std::string& code) const {
+  std::vector<const Unit*> out;
+  for (const auto& [c, u] : units_)
+    if (u.succeeded_by == code) out.push_back(&u);
   return out;
 }
 
@@ -138,9 +166,9 @@ Status UnitTree::ParseCsv(const std::string& csv_in, UnitTree* out) {
       auto cells = SplitCsvLine(line);
       if (static_cast<int>(cells.size()) <= need)
         return Status::Invalid("unit list line " + std::to_string(line_no) + ": too few columns");
-      Unit p{Trim(cells[official_tp]), Trim(cells[tp_name]), "province", "", "", ""};
-      Unit d{Trim(cells[qh]), Trim(cells[qh_name]), "district", p.code, "", ""};
-      Unit c{Trim(cells[px]), Trim(cells[px_name]), "commune", d.code, "", ""};
+      Unit p{Trim(cells[official_tp]), Trim(cells[tp_name]), "province", "", "", "", ""};
+      Unit d{Trim(cells[qh]), Trim(cells[qh_name]), "district", p.code, "", "", ""};
+      Unit c{Trim(cells[px]), Trim(cells[px_name]), "commune", d.code, "", "", ""};
       for (Unit* u : {&p, &d, &c}) {
         if (u->code.empty()) continue;  // a province-level row without communes
         if (tree.Find(u->code)) continue;
@@ -149,9 +177,9 @@ Status UnitTree::ParseCsv(const std::string& csv_in, UnitTree* out) {
       }
     }
   } else {
-    const char* cols[] = {"code", "name", "level", "parent", "valid_from", "valid_to"};
-    int idx[6];
-    for (int i = 0; i < 6; ++i) {
+    const char* cols[] = {"code", "name", "level", "parent", "valid_from", "valid_to", "succeeded_by"};
+    int idx[7];
+    for (int i = 0; i < 7; ++i) {
       idx[i] = IndexOf(header, cols[i]);
       if (idx[i] < 0 && i < 4)
         return Status::Invalid(std::string("unit list header lacks column '") + cols[i] + "'");
@@ -163,11 +191,21 @@ Status UnitTree::ParseCsv(const std::string& csv_in, UnitTree* out) {
       auto cell = [&](int i) { return idx[i] >= 0 && idx[i] < static_cast<int>(cells.size()) ? Trim(cells[idx[i]]) : std::string(); };
       if (static_cast<int>(cells.size()) <= std::max({idx[0], idx[1], idx[2], idx[3]}))
         return Status::Invalid("unit list line " + std::to_string(line_no) + ": too few columns");
-      Status s = tree.Add(Unit{cell(0), cell(1), cell(2), cell(3), cell(4), cell(5)});
-      if (!s.ok()) return Status::Invalid("unit list line " + std::to_string(line_no) + ": " + s.message());
+      std::string at = "unit list line " + std::to_string(line_no) + ": ";
+      Unit u{cell(0), cell(1), cell(2), cell(3), cell(4), cell(5), cell(6)};
+      for (std::string* date : {&u.valid_from, &u.valid_to}) {
+        if (date->empty()) continue;
+        auto iso = dates::ParseDate(*date);
+        if (!iso) return Status::Invalid(at + "'" + *date + "' is not a date (dd/mm/yyyy or yyyy-mm-dd)");
+        *date = *iso;
+      }
+      for (char ch : u.succeeded_by)
+        if (ch < '0' || ch > '9') return Status::Invalid(at + "succeeded_by '" + u.succeeded_by + "' is not a unit code");
+      Status s = tree.Add(std::move(u));
+      if (!s.ok()) return Status::Invalid(at + s.message());
     }
   }
-  Status v = tree.Validate();
+  Status v = tree.Validate(/*list_only=*/true);
   if (!v.ok()) return v;
   *out = std::move(tree);
   return Status::Ok();
@@ -180,10 +218,10 @@ std::string UnitTree::ToCsv() const {
     for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
     return q + "\"";
   };
-  std::string out = "code,name,level,parent,valid_from,valid_to\n";
+  std::string out = "code,name,level,parent,valid_from,valid_to,succeeded_by\n";
   for (const auto& [code, u] : units_)
     out += cell(u.code) + "," + cell(u.name) + "," + cell(u.level) + "," + cell(u.parent) + "," + cell(u.valid_from) +
-           "," + cell(u.valid_to) + "\n";
+           "," + cell(u.valid_to) + "," + cell(u.succeeded_by) + "\n";
   return out;
 }
 
@@ -204,16 +242,18 @@ Status MergeUnitList(const UnitTree& current, const UnitTree& incoming, const st
   for (const auto& [code, now] : incoming.all()) {
     const Unit* before = current.Find(code);
     Unit u = now;
+    if (!u.succeeded_by.empty() && u.valid_to.empty()) u.valid_to = today;  // merged into its successor
     if (!before) {
       c.added.push_back(u);
     } else {
       if (u.valid_from.empty()) u.valid_from = before->valid_from;
+      // A list that only leaves a merged unit's successor out keeps it.
+      if (u.succeeded_by.empty() && !u.valid_to.empty() && before->valid_to == u.valid_to) u.succeeded_by = before->succeeded_by;
       bool moved = before->parent != u.parent;
-      if (moved) {
-        c.moved.push_back({*before, u});
-        u.parent = before->parent;
-      }
-      if (!before->valid_to.empty() && u.valid_to.empty()) c.added.push_back(u);
+      bool closed_now = before->valid_to.empty() && !u.valid_to.empty();
+      if (moved) c.moved.push_back({*before, u});
+      if (closed_now || (!u.succeeded_by.empty() && u.succeeded_by != before->succeeded_by)) c.closed.push_back(u);
+      else if (!before->valid_to.empty() && u.valid_to.empty()) c.added.push_back(u);
       else if (before->name != u.name) c.renamed.push_back({*before, u});
       else if (!moved) ++c.unchanged;
     }

@@ -111,6 +111,11 @@ int Units(Context& ctx) {
                           : c->level == "commune"  ? ctx.T("cấp xã", "commune level")
                                                    : c->level;
       ctx.out << std::string(depth * 2, ' ') << c->code << "  " << c->name << " (" << level << ")\n";
+      // Units merged into this one: their records are this unit's now.
+      for (const Unit* p : t.Predecessors(c->code))
+        ctx.out << std::string(depth * 2 + 2, ' ') << p->code << "  " << p->name << " ("
+                << ctx.T("đã sáp nhập vào ", "merged into ") << c->name << ctx.T(" từ ", " on ")
+                << dates::ToDisplay(p->valid_to) << ")\n";
       walk(c->code, depth + 1);
     }
   };

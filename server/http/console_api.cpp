@@ -59,6 +59,7 @@ Object::Ptr UnitJson(const Unit& u) {
   o->set("level", u.level);
   o->set("parent", u.parent);
   if (!u.valid_to.empty()) o->set("valid_to", u.valid_to);
+  if (!u.succeeded_by.empty()) o->set("succeeded_by", u.succeeded_by);
   return o;
 }
 
@@ -357,6 +358,14 @@ class UnitImportHandler final : public ReviewHandler {
     out.set("renamed", PairsJson(change.renamed));
     out.set("moved", PairsJson(change.moved));
     out.set("unchanged", static_cast<int64_t>(change.unchanged));
+    // Names for the codes the change points at (parents, successors), new ones
+    // included: people read names.
+    Object names;
+    auto units = service_.Units();
+    for (const auto& [code, unit] : units->all()) names.set(code, unit.name);
+    for (const auto& unit : change.added) names.set(unit.code, unit.name);
+    for (const auto& [before, after] : change.renamed) names.set(after.code, after.name);
+    out.set("names", names);
     return SendOk(resp, json::ToText(out));
   }
 };

@@ -214,6 +214,26 @@ class PostgresWriteTxn final : public WriteTxn {
     records_[r->id] = *r;  // a second write of one record in this transaction replaces the first
     return static_cast<int>(records_.size()) < kRowsPerStatement ? Status::Ok() : FlushRecords();
   }
+  Status RecordPlaces(std::vector<std::pair<std::string, std::string>>* out) override {
+    Status s = FlushRecords();
+    if (!s.ok()) return s;
+    pg::Result res;
+    s = c_->Exec("SELECT DISTINCT unit, unit_path FROM records", {}, &res);
+    if (!s.ok()) return s;
+    out->clear();
+    for (int i = 0; i < res.rows(); ++i) out->emplace_back(res.Text(i, 0), res.Text(i, 1));
+    return Status::Ok();
+  }
+  Status RecordIdsAt(const std::string& unit, const std::string& unit_path, std::vector<std::string>* out) override {
+    Status s = FlushRecords();
+    if (!s.ok()) return s;
+    pg::Result res;
+    s = c_->Exec("SELECT id FROM records WHERE unit = $1 AND unit_path = $2 ORDER BY seq", {P(unit), P(unit_path)}, &res);
+    if (!s.ok()) return s;
+    out->clear();
+    for (int i = 0; i < res.rows(); ++i) out->push_back(res.Text(i, 0));
+    return Status::Ok();
+  }
   Status AddAudit(const AuditChange& a) override {
     for (auto& v : {P(a.record_id), P(a.change_id), P(EncodeAuditFields(a.fields)), P(a.author), P(a.device), P(a.hlc),
                     P(a.at), P(a.kind)})
@@ -276,7 +296,7 @@ class PostgresWriteTxn final : public WriteTxn {
                      "updated_hlc, updated_by, created_at, updated_at, updated_device, echo_applied, created_seq, "
                      "created_version, field_versions)",
                      18,
-                     " ON CONFLICT (id) DO UPDATE SET "
+                     " ON CONFLICT (id) DO UPDATE SET unit_path = excluded.unit_path, "
                      "fields = excluded.fields, deleted = excluded.deleted, conflict = excluded.conflict, "
                      "version = excluded.version, seq = excluded.seq, updated_hlc = excluded.updated_hlc, "
                      "updated_by = excluded.updated_by, updated_at = excluded.updated_at, "
@@ -536,11 +556,12 @@ Status PostgresServerStore::LoadUnits(UnitTree* out) {
   Lease c(this);
   if (!c.status().ok()) return c.status();
   pg::Result res;
-  Status s = c->Exec("SELECT code, name, level, parent, valid_from, valid_to FROM units", {}, &res);
+  Status s = c->Exec("SELECT code, name, level, parent, valid_from, valid_to, succeeded_by FROM units", {}, &res);
   if (!s.ok()) return s;
   UnitTree tree;
   for (int i = 0; i < res.rows(); ++i) {
-    s = tree.Add({res.Text(i, 0), res.Text(i, 1), res.Text(i, 2), res.Text(i, 3), res.Text(i, 4), res.Text(i, 5)});
+    s = tree.Add({res.Text(i, 0), res.Text(i, 1), res.Text(i, 2), res.Text(i, 3), res.Text(i, 4), res.Text(i, 5),
+                  res.Text(i, 6)});
     if (!s.ok()) return s;
   }
   *out = std::move(tree);
@@ -554,10 +575,10 @@ Status PostgresServerStore::SaveUnits(const UnitTree& units) {
   if (!tx.status().ok()) return tx.status();
   for (const auto& [code, u] : units.all()) {
     Status s = c->Exec(
-        "INSERT INTO units(code, name, level, parent, valid_from, valid_to) VALUES ($1,$2,$3,$4,$5,$6) "
+        "INSERT INTO units(code, name, level, parent, valid_from, valid_to, succeeded_by) VALUES ($1,$2,$3,$4,$5,$6,$7) "
         "ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level, parent = excluded.parent, "
-        "valid_from = excluded.valid_from, valid_to = excluded.valid_to",
-        {P(u.code), P(u.name), P(u.level), P(u.parent), P(u.valid_from), P(u.valid_to)});
+        "valid_from = excluded.valid_from, valid_to = excluded.valid_to, succeeded_by = excluded.succeeded_by",
+        {P(u.code), P(u.name), P(u.level), P(u.parent), P(u.valid_from), P(u.valid_to), P(u.succeeded_by)});
     if (!s.ok()) return s;
   }
   return tx.Commit();

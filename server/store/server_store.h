@@ -81,6 +81,11 @@ class WriteTxn {
   virtual Status ListRecords(const std::string& unit_path, const std::string& form, std::vector<StoredRecord>* out) = 0;
   // Inserts or replaces; gives the record the next seq (written back to `rec`).
   virtual Status PutRecord(StoredRecord* rec) = 0;
+  // Every (unit, unit_path) the records carry: how a unit-list import finds
+  // the records whose unit moved in the tree, or merged into another.
+  virtual Status RecordPlaces(std::vector<std::pair<std::string, std::string>>* out) = 0;
+  // Ids of the records of `unit` placed at `unit_path`.
+  virtual Status RecordIdsAt(const std::string& unit, const std::string& unit_path, std::vector<std::string>* out) = 0;
   virtual Status AddAudit(const AuditChange& change) = 0;
   // Who last set `field` of the record (from the audit trail).
   virtual Status LastAuthor(const std::string& record_id, const std::string& field, AuditRow* out, bool* found) = 0;

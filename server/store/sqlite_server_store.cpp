@@ -112,7 +112,7 @@ class SqliteWriteTxn final : public WriteTxn {
                "INSERT INTO records(id, form, unit, unit_path, fields, deleted, conflict, version, seq, updated_hlc, "
                "updated_by, created_at, updated_at, updated_device, echo_applied, created_seq, created_version, "
                "field_versions) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
-               "ON CONFLICT(id) DO UPDATE SET "
+               "ON CONFLICT(id) DO UPDATE SET unit_path = excluded.unit_path, "
                "fields = excluded.fields, deleted = excluded.deleted, conflict = excluded.conflict, "
                "version = excluded.version, seq = excluded.seq, updated_hlc = excluded.updated_hlc, "
                "updated_by = excluded.updated_by, updated_at = excluded.updated_at, "
@@ -125,6 +125,19 @@ class SqliteWriteTxn final : public WriteTxn {
         .Bind(14, r->updated_device).Bind(15, r->echo_applied ? 1 : 0).Bind(16, r->created_seq)
         .Bind(17, r->created_version).Bind(18, r->field_versions)
         .Run();
+  }
+  Status RecordPlaces(std::vector<std::pair<std::string, std::string>>* out) override {
+    auto st = db_->Prepare("SELECT DISTINCT unit, unit_path FROM records");
+    out->clear();
+    while (st.Step()) out->emplace_back(st.Text(0), st.Text(1));
+    return st.status();
+  }
+  Status RecordIdsAt(const std::string& unit, const std::string& unit_path, std::vector<std::string>* out) override {
+    auto st = db_->Prepare("SELECT id FROM records WHERE unit = ? AND unit_path = ? ORDER BY seq");
+    st.Bind(1, unit).Bind(2, unit_path);
+    out->clear();
+    while (st.Step()) out->push_back(st.Text(0));
+    return st.status();
   }
   Status AddAudit(const AuditChange& a) override {
     return db_->Cached(
@@ -355,10 +368,10 @@ Status SqliteServerStore::RevokeToken(const std::string& token_hash) {
 Status SqliteServerStore::LoadUnits(UnitTree* out) {
   Reader db(this);
   if (!db.status().ok()) return db.status();
-  auto st = db->Prepare("SELECT code, name, level, parent, valid_from, valid_to FROM units");
+  auto st = db->Prepare("SELECT code, name, level, parent, valid_from, valid_to, succeeded_by FROM units");
   UnitTree tree;
   while (st.Step()) {
-    Status s = tree.Add({st.Text(0), st.Text(1), st.Text(2), st.Text(3), st.Text(4), st.Text(5)});
+    Status s = tree.Add({st.Text(0), st.Text(1), st.Text(2), st.Text(3), st.Text(4), st.Text(5), st.Text(6)});
     if (!s.ok()) return s;
   }
   if (!st.status().ok()) return st.status();
@@ -371,12 +384,12 @@ Status SqliteServerStore::SaveUnits(const UnitTree& units) {
   sql::Transaction tx(&writer_);
   if (!tx.status().ok()) return tx.status();
   auto st = writer_.Prepare(
-      "INSERT INTO units(code, name, level, parent, valid_from, valid_to) VALUES (?,?,?,?,?,?) ON CONFLICT(code) DO "
-      "UPDATE SET name = excluded.name, level = excluded.level, parent = excluded.parent, "
-      "valid_from = excluded.valid_from, valid_to = excluded.valid_to");
+      "INSERT INTO units(code, name, level, parent, valid_from, valid_to, succeeded_by) VALUES (?,?,?,?,?,?,?) "
+      "ON CONFLICT(code) DO UPDATE SET name = excluded.name, level = excluded.level, parent = excluded.parent, "
+      "valid_from = excluded.valid_from, valid_to = excluded.valid_to, succeeded_by = excluded.succeeded_by");
   for (const auto& [code, u] : units.all()) {
     Status s = st.Bind(1, u.code).Bind(2, u.name).Bind(3, u.level).Bind(4, u.parent).Bind(5, u.valid_from)
-                   .Bind(6, u.valid_to).Run();
+                   .Bind(6, u.valid_to).Bind(7, u.succeeded_by).Run();
     if (!s.ok()) return s;
   }
   return tx.Commit();

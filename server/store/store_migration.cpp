@@ -21,7 +21,7 @@ struct TableSpec {
 // Every table of the store (schemas/sql/server, schemas/sql/postgresql).
 const std::vector<TableSpec>& Tables() {
   static const std::vector<TableSpec> tables = {
-      {"units", {"code", "name", "level", "parent", "valid_from", "valid_to"}, {"code"}},
+      {"units", {"code", "name", "level", "parent", "valid_from", "valid_to", "succeeded_by"}, {"code"}},
       {"users", {"name", "role", "unit", "password_hash", "disabled", "created_at"}, {"name"}},
       {"tokens", {"token_hash", "user", "device", "expires_ms", "revoked", "created_at"}, {"token_hash"}},
       {"records",

@@ -493,12 +493,31 @@ class ConsoleTest(support.BrowserTest):
             after = r.read().decode('utf-8')
         self.assertIn('08899,Xã Sông Lô Mới,', after)
         closed = next(line for line in after.splitlines() if line.startswith('08725,'))
-        self.assertRegex(closed, r',\d{4}-\d{2}-\d{2}$')  # kept, with its closing date
+        self.assertRegex(closed, r',\d{4}-\d{2}-\d{2},$')  # kept, with its closing date (and no successor)
         self.assertIn('Xã Đôn Nhân mới', after)
         # A new commune's officer can be created at once.
         status, body = self.api('POST', '/v1/users', {'name': 'moi', 'role': 'officer', 'unit': '08899', 'password': 'matkhau-moi'})
         self.assertEqual(status, 200, body)
         self.shot('console-10-units-applied')
+
+        # A merger in our own layout: Xã Đức Bác closed into the new commune.
+        merged = '\n'.join(line if not line.startswith('08821,') else
+                            line.rsplit(',', 2)[0] + ',2025-07-01,08899' for line in after.splitlines()) + '\n'
+        path = os.path.join(self.tmp, 'sap-nhap.csv')
+        with open(path, 'w', encoding='utf-8') as f:
+            f.write(merged)
+        d.get(self.console + '#/units')
+        d.find_element(By.ID, 'units-file').send_keys(path)
+        self.click('#units-preview')
+        self.text_in('#diff-closed .n', '1')
+        diff = d.find_element(By.ID, 'units-diff').text
+        self.assertIn('Xã Đức Bác', diff)
+        self.assertIn('sáp nhập vào Xã Sông Lô Mới', diff)
+        self.shot('console-11-units-merger')
+        self.click('#units-apply')
+        self.visible('#units-applied')
+        with urllib.request.urlopen(self.server.url + '/v1/units', timeout=10) as r:
+            self.assertIn('08821,Xã Đức Bác,commune,253,2009-01-01,2025-07-01,08899', r.read().decode('utf-8'))
 
 
 if __name__ == '__main__':

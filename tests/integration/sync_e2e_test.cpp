@@ -9,6 +9,7 @@
 #include "client/http_client.h"
 #include "shared/ids.h"
 #include "shared/json.h"
+#include "shared/units.h"
 #include "sync/codec.h"
 #include "tests/client/test_home.h"
 #include "tests/integration/harness.h"
@@ -482,6 +483,110 @@ TEST(UnitsE2eTest, DevicesTakeTheServersImportedUnitList) {
   EXPECT_EQ(admin.Dump().size(), 1u);
   auto units = officer.Run({"units"});
   EXPECT_NE(units.out.find("Xã Tam Sơn"), std::string::npos) << units.out;
+}
+
+// The 2025 reform, real-shaped: two communes of one district (Đôn Nhân 08800
+// and Đức Bác 08821, district 253) merged into a new commune 99001 directly
+// under the province. The new commune's officer sees and edits the records of
+// both, which keep their codes and receipt numbers; the old communes' devices
+// still sync what they hold, a form typed offline after the merger included.
+TEST(UnitsE2eTest, TwoCommunesMergedIntoANewOneKeepTheirRecordsAndTheirDevices) {
+  TempDir dir;
+  const std::vector<std::string> args = {"--port", std::to_string(FreeLoopbackPort())};
+  auto server = std::make_unique<ServerProcess>(dir.Sub("server"), args);
+  ASSERT_TRUE(server->running());
+  ASSERT_TRUE(server->AddUser("don", "officer", "08800"));
+  ASSERT_TRUE(server->AddUser("duc", "officer", "08821"));
+  ASSERT_TRUE(server->AddUser("hoa", "coordinator", "253"));
+  Device don(dir.Sub("don"), server->url()), duc(dir.Sub("duc"), server->url());
+  ASSERT_TRUE(don.Setup("08800", "don"));
+  ASSERT_TRUE(duc.Setup("08821", "duc"));
+  std::string guava = don.NewIdea("Ổi Đôn Nhân"), honey = duc.NewIdea("Mật ong Đức Bác");
+  ASSERT_FALSE(guava.empty());
+  ASSERT_FALSE(honey.empty());
+  ASSERT_EQ(don.Run({"sync"}).code, 0);  // reserves receipt numbers too
+  ASSERT_EQ(don.Run({"submit", guava}).code, 0);
+  ASSERT_EQ(don.Run({"sync"}).code, 0);
+  ASSERT_EQ(duc.Run({"sync"}).code, 0);
+  auto before = don.Run({"show", guava, "--json"});
+  size_t at = before.out.find("\"receipt_no\":\"");
+  ASSERT_NE(at, std::string::npos) << before.out;
+  std::string old_receipt = before.out.substr(at + 14, before.out.find('"', at + 14) - at - 14);
+  EXPECT_NE(old_receipt.find("/PĐK-26-253-"), std::string::npos) << old_receipt;
+  // Typed on Đôn Nhân's device after the merger, before its officer heard of it.
+  std::string late = don.NewIdea("Chè Đôn Nhân");
+  ASSERT_FALSE(late.empty());
+
+  // The administrator imports the statistics office's list with the merger in it.
+  ASSERT_EQ(server->Stop(), 0);
+  UnitTree reform = UnitTree::Sample();
+  ASSERT_TRUE(reform.Add({"99001", "Xã Đôn Đức", "commune", "26", "2025-07-01", "", ""}).ok());
+  for (const char* code : {"08800", "08821"}) {
+    Unit closed = *UnitTree::Sample().Find(code);
+    closed.valid_to = "2025-07-01";
+    closed.succeeded_by = "99001";
+    ASSERT_TRUE(reform.Add(closed).ok());
+  }
+  std::string list = dir.Sub("reform.csv");
+  std::ofstream(list) << reform.ToCsv();
+  auto imported = RunProgram(BinOcopd(), {"--data-dir", dir.Sub("server"), "--import-units", list});
+  ASSERT_EQ(imported.code, 0) << imported.err << imported.out;
+  EXPECT_NE(imported.out.find("1 new, 2 closed"), std::string::npos) << imported.out;
+  EXPECT_NE(imported.out.find("; 2 records placed"), std::string::npos) << imported.out;
+  // Importing the same list again finds nothing left to move.
+  imported = RunProgram(BinOcopd(), {"--data-dir", dir.Sub("server"), "--import-units", list});
+  EXPECT_NE(imported.out.find("; 0 records placed"), std::string::npos) << imported.out;
+
+  server = std::make_unique<ServerProcess>(dir.Sub("server"), args);
+  ASSERT_TRUE(server->running());
+  ASSERT_TRUE(server->AddUser("moi", "officer", "99001"));
+  Device moi(dir.Sub("moi"), server->url());
+  ASSERT_TRUE(moi.Setup("99001", "moi"));
+  ASSERT_EQ(moi.Run({"sync"}).code, 0);
+  auto held = moi.Dump();
+  EXPECT_EQ(held.size(), 2u);
+  EXPECT_TRUE(held.count(guava) && held.count(honey));
+  auto shown = moi.Run({"show", guava, "--json"});
+  EXPECT_NE(shown.out.find("\"unit\":\"08800\""), std::string::npos) << shown.out;  // its own code
+  EXPECT_NE(shown.out.find(old_receipt), std::string::npos) << shown.out;         // and number
+  auto units = moi.Run({"units"});
+  EXPECT_NE(units.out.find("08800  Xã Đôn Nhân (merged into Xã Đôn Đức on 01/07/2025)"), std::string::npos) << units.out;
+
+  // The old commune's device still syncs: the late form goes, and reaches the new commune.
+  auto sent = don.Run({"sync", "--json"});
+  ASSERT_EQ(sent.code, 0) << sent.err;
+  EXPECT_NE(sent.out.find("\"sent\":1"), std::string::npos) << sent.out;
+  ASSERT_EQ(moi.Run({"sync"}).code, 0);
+  EXPECT_EQ(moi.Dump().size(), 3u);
+  // The new officer edits a record of the old commune; its device pulls the edit.
+  auto edited = moi.Run({"edit", honey, "--set", "description=Mật ong rừng, nay của xã Đôn Đức"});
+  ASSERT_EQ(edited.code, 0) << edited.err;
+  ASSERT_EQ(moi.Run({"sync"}).code, 0);
+  ASSERT_EQ(duc.Run({"sync"}).code, 0);
+  EXPECT_NE(duc.Dump()[honey].find("nay của xã Đôn Đức"), std::string::npos);
+  // New forms go to the commune in force, numbered in its own series.
+  auto refused = moi.Run({"--lang", "en", "new", "idea", "--unit", "08800", "--set", "subject_name=HTX Chè", "--set",
+                          "subject_kind=cooperative", "--set", "product_name=Chè", "--set", "product_group=1"});
+  EXPECT_EQ(refused.code, 3);
+  EXPECT_NE(refused.err.find("was merged into 99001 (Xã Đôn Đức)"), std::string::npos) << refused.err;
+  std::string fresh = moi.NewIdea("Bánh Đôn Đức");
+  ASSERT_FALSE(fresh.empty());
+  ASSERT_EQ(moi.Run({"submit", fresh}).code, 0);
+  auto numbered = moi.Run({"show", fresh, "--json"});
+  EXPECT_NE(numbered.out.find("/PĐK-26-2026"), std::string::npos) << numbered.out;
+  EXPECT_EQ(numbered.out.find(old_receipt), std::string::npos);
+  ASSERT_EQ(moi.Run({"sync"}).code, 0);
+  // The old district's coordinator no longer holds the merged communes' scope;
+  // the province's does, and still sees everything.
+  Device hoa(dir.Sub("hoa"), server->url());
+  ASSERT_TRUE(hoa.Setup("253", "hoa"));
+  ASSERT_EQ(hoa.Run({"sync"}).code, 0);
+  EXPECT_EQ(hoa.Dump().size(), 0u);
+  ASSERT_TRUE(server->AddUser("tinh", "coordinator", "26"));
+  Device tinh(dir.Sub("tinh"), server->url());
+  ASSERT_TRUE(tinh.Setup("26", "tinh"));
+  ASSERT_EQ(tinh.Run({"sync"}).code, 0);
+  EXPECT_EQ(tinh.Dump().size(), 4u);
 }
 
 }  // namespace

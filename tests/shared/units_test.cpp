@@ -83,6 +83,68 @@ UnitTree Parse(const std::string& csv) {
   return t;
 }
 
+// A merger: two communes of district 10 closed into a new commune directly
+// under the province. Their place in the tree is below their successor, so a
+// prefix scope of the new commune covers their records; parents stay, for history.
+TEST(UnitTreeTest, AMergedUnitLiesBelowItsSuccessor) {
+  UnitTree t = Parse(
+      "code,name,level,parent,valid_from,valid_to,succeeded_by\n"
+      "1,Tỉnh A,province,,,\n10,Huyện B,district,1,,\n100,Xã D,commune,10,,01/07/2025,900\n"
+      "101,Xã E,commune,10,,2025-07-01,900\n102,Xã F,commune,10,,\n900,Xã D-E,commune,1,2025-07-01,\n");
+  EXPECT_EQ(t.Path("100"), "/1/900/100/");
+  EXPECT_EQ(t.Find("100")->valid_to, "2025-07-01");  // dd/mm/yyyy read too
+  EXPECT_EQ(t.Find("100")->parent, "10");
+  EXPECT_TRUE(t.IsWithin("101", "900"));
+  EXPECT_FALSE(t.IsWithin("101", "10"));
+  EXPECT_EQ(t.InForce("100")->code, "900");
+  EXPECT_EQ(t.InForce("102")->code, "102");
+  EXPECT_TRUE(t.Children("900").empty());  // still a commune
+  ASSERT_EQ(t.Children("10").size(), 1u);
+  EXPECT_EQ(t.Predecessors("900").size(), 2u);
+  // Written out and read back, the succession is kept.
+  UnitTree again = Parse(t.ToCsv());
+  EXPECT_EQ(again.Path("101"), "/1/900/101/");
+}
+
+TEST(UnitTreeTest, SuccessionsThatCannotBeAreRefused) {
+  const std::string head = "code,name,level,parent,valid_from,valid_to,succeeded_by\n1,Tỉnh A,province,,,\n";
+  UnitTree t;
+  Status s = UnitTree::ParseCsv(head + "100,Xã D,commune,1,,2025-07-01,999\n", &t);
+  EXPECT_NE(s.message().find("successor 999 not found"), std::string::npos) << s.message();
+  s = UnitTree::ParseCsv(head + "100,Xã D,commune,1,,2025-07-01,100\n", &t);
+  EXPECT_NE(s.message().find("cannot succeed itself"), std::string::npos) << s.message();
+  s = UnitTree::ParseCsv(head + "100,Xã D,commune,1,,2025-07-01,101\n101,Xã E,commune,1,,2025-07-01,100\n", &t);
+  EXPECT_NE(s.message().find("cycle"), std::string::npos) << s.message();
+  s = UnitTree::ParseCsv(head + "100,Xã D,commune,1,,mai,\n", &t);
+  EXPECT_NE(s.message().find("line 3: 'mai' is not a date"), std::string::npos) << s.message();
+  s = UnitTree::ParseCsv(head + "100,Xã D,commune,1,,2025-07-01,9a\n", &t);
+  EXPECT_NE(s.message().find("is not a unit code"), std::string::npos) << s.message();
+}
+
+TEST(MergeUnitListTest, AListWithAMergerClosesTheOldCodesIntoTheNewOne) {
+  UnitTree current = Parse(
+      "code,name,level,parent\n1,Tỉnh A,province,\n10,Huyện B,district,1\n100,Xã D,commune,10\n101,Xã E,commune,10\n");
+  UnitTree incoming = Parse(
+      "code,name,level,parent,valid_from,valid_to,succeeded_by\n1,Tỉnh A,province,,,\n"
+      "100,Xã D,commune,10,,,900\n101,Xã E,commune,10,,2025-07-01,900\n900,Xã D-E,commune,1,2025-07-01,\n");
+  UnitTree merged;
+  UnitListChange c;
+  ASSERT_TRUE(MergeUnitList(current, incoming, "2026-12-01", &merged, &c).ok());
+  ASSERT_EQ(c.added.size(), 1u);
+  ASSERT_EQ(c.closed.size(), 3u);  // the two merged, and district 10 the list no longer has
+  EXPECT_EQ(merged.Find("100")->valid_to, "2026-12-01");  // no date given: today
+  EXPECT_EQ(merged.Find("101")->valid_to, "2025-07-01");
+  EXPECT_EQ(merged.Path("100"), "/1/900/100/");
+  EXPECT_EQ(merged.Find("10")->valid_to, "2026-12-01");
+  // A later list that leaves the merged codes out keeps their successor.
+  UnitTree later = Parse("code,name,level,parent\n1,Tỉnh A,province,\n900,Xã D-E,commune,1\n");
+  UnitTree after;
+  UnitListChange none;
+  ASSERT_TRUE(MergeUnitList(merged, later, "2027-01-01", &after, &none).ok());
+  EXPECT_EQ(after.Path("101"), "/1/900/101/");
+  EXPECT_TRUE(none.closed.empty());
+}
+
 TEST(MergeUnitListTest, NewClosedRenamedAndMovedCodesAreToldApart) {
   UnitTree current = Parse(
       "code,name,level,parent,valid_from,valid_to\n"
@@ -104,7 +166,8 @@ TEST(MergeUnitListTest, NewClosedRenamedAndMovedCodesAreToldApart) {
   EXPECT_EQ(c.renamed[0].second.name, "Xã D mới");
   ASSERT_EQ(c.moved.size(), 1u);
   EXPECT_EQ(c.moved[0].first.code, "102");
-  EXPECT_EQ(merged.Find("102")->parent, "11");  // a move is reported, not made
+  EXPECT_EQ(merged.Find("102")->parent, "10");  // a move is reported, and made
+  EXPECT_EQ(merged.Path("102"), "/1/10/102/");
   EXPECT_EQ(merged.Find("1")->valid_from, "2004-01-01");  // what the list lacks is kept
   EXPECT_TRUE(merged.Find("103")->valid_to.empty());
   EXPECT_EQ(c.unchanged, 3u);

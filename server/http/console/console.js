@@ -571,21 +571,24 @@
     const unitRows = (list, extra) => h('table', {class: 'list'}, h('tbody', {}, list.map((u) =>
       h('tr', {}, h('td', {}, u.code), h('td', {}, u.name), h('td', {}, extra ? extra(u) : levelLabel(u.level))))));
     function showDiff(d) {
+      const names = d.names || {};
       out.replaceChildren(h('div', {},
         h('div', {class: 'grid'}, stat(d.added.length, t('mã mới', 'new codes'), 'diff-added'),
-          stat(d.closed.length, t('mã không còn (sẽ đóng)', 'codes gone (closed)'), 'diff-closed'),
+          stat(d.closed.length, t('mã đóng (không còn hoặc sáp nhập)', 'codes closed (gone or merged)'), 'diff-closed'),
           stat(d.renamed.length, t('đổi tên', 'renamed'), 'diff-renamed'), stat(d.moved.length, t('chuyển đơn vị cấp trên', 'moved'), 'diff-moved'),
           stat(d.unchanged, t('không đổi', 'unchanged'), 'diff-unchanged')),
         d.added.length ? [h('h2', {}, t('Mã mới', 'New codes')), unitRows(d.added)] : null,
-        d.closed.length ? [h('h2', {}, t('Mã không còn trong danh mục — giữ lại, ghi ngày đóng', 'Codes no longer listed — kept, with a closing date')),
-          unitRows(d.closed, (u) => t('đóng từ ', 'closed from ') + O.date(u.valid_to))] : null,
+        d.closed.length ? [h('h2', {}, t('Mã đóng — giữ lại, ghi ngày đóng; hồ sơ vẫn tra được', 'Codes closed — kept, with a closing date; their records still resolve')),
+          unitRows(d.closed, (u) => t('đóng từ ', 'closed from ') + O.date(u.valid_to) +
+            (u.succeeded_by ? t(', sáp nhập vào ', ', merged into ') + (names[u.succeeded_by] || u.succeeded_by) +
+              t(' (đơn vị mới xem và sửa hồ sơ của mã này)', ' (the new unit sees and edits this code\'s records)') : ''))] : null,
         d.renamed.length ? [h('h2', {}, t('Đổi tên', 'Renamed')), h('table', {class: 'list'}, h('tbody', {}, d.renamed.map((p) =>
           h('tr', {}, h('td', {}, p.before.code), h('td', {}, p.before.name), h('td', {}, '→ ', p.after.name)))))] : null,
-        d.moved.length ? [h('h2', {}, t('Chuyển sang đơn vị cấp trên khác — không nhập được', 'Moved to another parent — cannot be imported')),
+        d.moved.length ? [h('h2', {}, t('Chuyển sang đơn vị cấp trên khác — hồ sơ chuyển theo', 'Moved to another parent — records follow')),
           h('table', {class: 'list'}, h('tbody', {}, d.moved.map((p) => h('tr', {}, h('td', {}, p.before.code), h('td', {}, p.before.name),
-            h('td', {}, p.before.parent, ' → ', p.after.parent)))))] : null,
+            h('td', {}, names[p.before.parent] || p.before.parent, ' → ', names[p.after.parent] || p.after.parent)))))] : null,
         d.applied ? h('p', {class: 'badge ok', id: 'units-applied'}, t('Đã áp dụng', 'Applied'))
-          : h('div', {class: 'actions'}, h('button', {class: 'primary', id: 'units-apply', disabled: d.moved.length > 0, onclick: () => run(true)},
+          : h('div', {class: 'actions'}, h('button', {class: 'primary', id: 'units-apply', onclick: () => run(true)},
             t('Áp dụng các thay đổi này', 'Apply these changes')))));
     }
     file.addEventListener('change', () => { text = ''; out.replaceChildren(); });

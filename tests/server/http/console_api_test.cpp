@@ -410,15 +410,15 @@ TEST_F(ConsoleApiTest, AUnitListIsPreviewedThenAppliedAndClosedCodesAreKept) {
   EXPECT_EQ(closed.status, 400);
   EXPECT_NE(closed.body.find("was closed on"), std::string::npos) << closed.body;
 
-  // A unit moved to another parent: shown, never applied.
+  // A unit moved to another parent (a level removed, a district split): shown, then applied.
   std::string moved = service_->Units()->ToCsv();
   size_t m = moved.find("08800,Xã Đôn Nhân mới,commune,253,");
   ASSERT_NE(m, std::string::npos);
   moved.replace(m, std::string("08800,Xã Đôn Nhân mới,commune,253,").size(), "08800,Xã Đôn Nhân mới,commune,252,");
   Answer p = As(s, "POST", "/v1/units/import", moved);
   EXPECT_NE(p.body.find("\"moved\":[{"), std::string::npos) << p.body;
-  EXPECT_EQ(As(s, "POST", "/v1/units/import?apply=1", moved).status, 409);
-  EXPECT_EQ(service_->Units()->Find("08800")->parent, "253");
+  EXPECT_EQ(As(s, "POST", "/v1/units/import?apply=1", moved).status, 200);
+  EXPECT_EQ(service_->Units()->Find("08800")->parent, "252");
 
   // A district's administrator may not close the rest of the province.
   Session district = LogIn("songlo");

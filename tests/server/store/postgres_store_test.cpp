@@ -233,7 +233,7 @@ TEST_F(PostgresStoreTest, AUnitListImportedThroughOneReplicaReachesTheOthers) {
   ASSERT_TRUE(b.service->RefreshUnits(&changed).ok());
   EXPECT_FALSE(changed);  // the same list
   UnitTree bigger = UnitTree::Sample();
-  ASSERT_TRUE(bigger.Add({"99901", "Xã Thử Nghiệm", "commune", "253", "2026-01-01", ""}).ok());
+  ASSERT_TRUE(bigger.Add({"99901", "Xã Thử Nghiệm", "commune", "253", "2026-01-01", "", ""}).ok());
   ASSERT_TRUE(a.service->ReplaceUnits(Auth(*a.service, "admin", "office"), bigger).ok());
   EXPECT_EQ(b.service->Units()->Find("99901"), nullptr);
   ASSERT_TRUE(b.service->RefreshUnits(&changed).ok());
