@@ -28,6 +28,7 @@ struct Received {
   std::string content_type;
   std::string encodings;  // X-OCOP-Encodings: what the server reads besides gzip and the binary encoding
   std::string retry_after;
+  std::string units_version;  // X-Ocop-Units: the version of the server's unit list
 };
 
 size_t OnBody(char* data, size_t size, size_t n, void* user) {
@@ -50,7 +51,8 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   for (auto [key, out] : {std::pair<std::string_view, std::string*>{"content-encoding:", &rec->content_encoding},
                           {"content-type:", &rec->content_type},
                           {"x-ocop-encodings:", &rec->encodings},
-                          {"retry-after:", &rec->retry_after}}) {
+                          {"retry-after:", &rec->retry_after},
+                          {"x-ocop-units:", &rec->units_version}}) {
     std::string v;
     HeaderValue(line, key, &v);
     if (v.empty()) continue;
@@ -171,6 +173,7 @@ Status HttpClient::Once(const std::string& method, const std::string& path, cons
   last_received_ = down;
   last_status_ = 0;
   last_retry_after_s_ = 0;
+  last_units_version_.clear();
   static const bool trace = std::getenv("OCOP_HTTP_TRACE") != nullptr;
   if (trace) {
     long code = 0;
@@ -200,6 +203,7 @@ Status HttpClient::Once(const std::string& method, const std::string& path, cons
       rec.retry_after.find_first_not_of("0123456789") == std::string::npos)
     last_retry_after_s_ = std::min<int64_t>(std::stoll(rec.retry_after), 3600);
   peer_encodings_ = rec.encodings;  // every answer says it again (a server may be replaced by an older one)
+  if (rec.units_version.size() <= 64) last_units_version_ = rec.units_version;
   std::string text;
   if (rec.content_encoding == "gzip" || rec.content_encoding == "zstd") {
     // A page is at most a few MB; an answer inflating past 128 MB is not ours to hold.

@@ -51,6 +51,9 @@ class HttpClient {
   long last_status() const { return last_status_; }
   // The Retry-After of the last answer, in seconds (0: none).
   int64_t last_retry_after_s() const { return last_retry_after_s_; }
+  // The version of the server's unit list its last answer named (its
+  // X-Ocop-Units header; empty when it named none).
+  const std::string& last_units_version() const { return last_units_version_; }
   // What the server said it reads besides gzip and the binary encoding
   // (its X-OCOP-Encodings header, e.g. "columns, zstd"), as of its last
   // answer; set from what a device remembers before the first request.
@@ -94,6 +97,7 @@ class HttpClient {
   int64_t last_received_ = 0;
   long last_status_ = 0;
   int64_t last_retry_after_s_ = 0;
+  std::string last_units_version_;
   std::string peer_encodings_;
 };
 

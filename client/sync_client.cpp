@@ -490,6 +490,7 @@ Status SyncClient::Pull(SyncReport* report, bool* progressed) {
       return s;
     }
     report->phases.pull_wait += Since(t0);
+    const std::string units_version = http_.last_units_version();
     t0 = std::chrono::steady_clock::now();
     sync::PullPage page;
     s = type == sync::kColumnsContentType  ? sync::DecodeColumns(resp, &page)
@@ -516,9 +517,25 @@ Status SyncClient::Pull(SyncReport* report, bool* progressed) {
     report->records_received += static_cast<int64_t>(page.records.size());
     live_.records_received = report->records_received;
     ++report->pages;
+    if (page_no == 0) {
+      s = FollowUnits(units_version, report);
+      if (!s.ok()) return s;
+    }
     if (!page.more) return Status::Ok();
   }
   return Status::Internal("pull did not finish");
+}
+
+Status SyncClient::FollowUnits(const std::string& version, SyncReport* report) {
+  if (version.empty() || version == store_.Setting("units_version")) return Status::Ok();
+  std::string csv, type;
+  Status s = http_.Call("GET", "/v1/units", "", "application/json", "text/csv", &csv, &type);
+  if (!s.ok()) return s;  // the next sync asks again
+  // A list without this device's own unit is not taken (codes are permanent,
+  // so that is a server's mistake); it is asked for again at the next sync.
+  if (!store_.SetUnits(csv).ok()) return Status::Ok();
+  report->units_updated = true;
+  return store_.SetSetting("units_version", version);
 }
 
 Status SyncClient::FetchConflicts(const std::string& record_id, std::vector<ConflictField>* out) {
@@ -760,6 +777,7 @@ json::Object SyncSummary(const Status& s, const SyncReport& report) {
   if (!report.files_error.empty()) o.set("files_error", report.files_error);  // why a photo waits
   o.set("files_downloaded", report.files_downloaded);
   o.set("numbered", report.numbered);
+  o.set("units_updated", report.units_updated);
   o.set("attempts", report.attempts);
   o.set("drops", report.cuts);
   o.set("seconds", report.seconds);

@@ -36,6 +36,7 @@ struct SyncReport {
   int64_t files_downloaded = 0;   // with --with-files
   std::string files_error;        // why uploads stopped, if they did
   int64_t numbered = 0;           // ideas received before the device held receipt numbers, numbered now
+  bool units_updated = false;     // the server's unit list changed (a merger, say) and was taken
   int64_t carried_sent = 0;       // carried files of other devices pushed (ocop import-changes)
   int64_t carried_refused = 0;    // ... and refused by the server (kept with their reason)
   int64_t attempts = 0;           // rounds of push/files/pull tried
@@ -136,6 +137,9 @@ class SyncClient {
   Status PushResumable(const Outgoing& out, bool ask, sync::PushResult* result, bool* progressed);
   Status PushCarried(SyncReport* report, bool* progressed);
   Status Pull(SyncReport* report, bool* progressed);
+  // Takes the server's unit list when the version a pull named differs from
+  // the one this device holds: one more request only when the list changed.
+  Status FollowUnits(const std::string& version, SyncReport* report);
   Status UploadFiles(SyncReport* report, bool* progressed, int64_t* waiting);
   Status UploadOne(const LocalStore::Upload& u, SyncReport* report, bool* progressed);
   void Report(const char* phase, int64_t bytes_left = 0);

@@ -1,6 +1,7 @@
 // The sync service: units, the clock, history and the conflict queue.
 // Accounts, push, pull and files are in sync_service_*.cpp.
 #include "server/sync_service.h"
+
 #include "shared/receipt.h"
 
 #include <set>
@@ -9,6 +10,7 @@
 #include "server/password.h"
 #include "shared/dates.h"
 #include "shared/evaluation.h"
+#include "shared/hash.h"
 #include "shared/ids.h"
 #include "shared/localisation.h"
 #include "shared/text.h"
@@ -42,11 +44,25 @@ sync::RecordState ToRecordState(const StoredRecord& r) {
 SyncService::SyncService(ServerStore& store, UnitTree units, const FormCatalog& catalog, const Clock& clock,
                          ServiceLimits limits)
     : store_(store), units_(std::make_shared<const UnitTree>(std::move(units))), catalog_(catalog), clock_(clock), limits_(limits),
-      uploads_(limits.uploads), hlc_(clock) {}
+      uploads_(limits.uploads), hlc_(clock) {
+  units_version_ = hash::Sha256Hex(units_->ToCsv()).substr(0, 16);
+}
 
 std::shared_ptr<const UnitTree> SyncService::Units() const {
   std::lock_guard<std::mutex> lock(units_mu_);
   return units_;
+}
+
+std::string SyncService::UnitsVersion() const {
+  std::lock_guard<std::mutex> lock(units_mu_);
+  return units_version_;
+}
+
+void SyncService::InstallUnits(UnitTree units) {
+  std::string version = hash::Sha256Hex(units.ToCsv()).substr(0, 16);
+  std::lock_guard<std::mutex> lock(units_mu_);
+  units_ = std::make_shared<const UnitTree>(std::move(units));
+  units_version_ = std::move(version);
 }
 
 Status SyncService::ReplaceUnits(const AuthUser& admin, UnitTree units) {
@@ -56,10 +72,7 @@ Status SyncService::ReplaceUnits(const AuthUser& admin, UnitTree units) {
   // Saved first: if the store refuses, the server keeps serving the old tree.
   s = store_.SaveUnits(units);
   if (!s.ok()) return s;
-  {
-    std::lock_guard<std::mutex> lock(units_mu_);
-    units_ = std::make_shared<const UnitTree>(std::move(units));
-  }
+  InstallUnits(std::move(units));
   int64_t moved = 0;
   return PlaceRecords(&moved);
 }
@@ -107,8 +120,7 @@ Status SyncService::RefreshUnits(bool* changed) {
   if (stored.ToCsv() == current->ToCsv()) return Status::Ok();
   s = stored.Validate();
   if (!s.ok()) return s;
-  std::lock_guard<std::mutex> lock(units_mu_);
-  units_ = std::make_shared<const UnitTree>(std::move(stored));
+  InstallUnits(std::move(stored));
   *changed = true;
   return Status::Ok();
 }

@@ -211,6 +211,9 @@ class SyncService {
   // The unit tree in force. A snapshot: an import (ReplaceUnits) swaps in a
   // new tree while requests holding the old one finish with it.
   std::shared_ptr<const UnitTree> Units() const;
+  // A short hash of the tree in force: sent with every pull (X-Ocop-Units), so
+  // a device fetches the list again only when it changed.
+  std::string UnitsVersion() const;
   // Whether a record at `unit_path` lies within the user's scope.
   bool InScope(const AuthUser& user, const std::string& unit_path) const;
   // Installs a new tree (already merged and checked by the caller; see
@@ -260,8 +263,10 @@ class SyncService {
   std::string Tick();
 
   ServerStore& store_;
+  void InstallUnits(UnitTree units);
   mutable std::mutex units_mu_;
   std::shared_ptr<const UnitTree> units_;
+  std::string units_version_;
   const FormCatalog& catalog_;
   const Clock& clock_;
   ServiceLimits limits_;

@@ -35,7 +35,7 @@ int Init(Context& ctx) {
   UnitTree fetched;
   const UnitTree* units = &UnitTree::Sample();
   std::string note;
-  std::string csv;
+  std::string csv, units_version;
   if (!ctx.a.Get("--units").empty()) {
     std::ifstream f(ctx.a.Get("--units"), std::ios::binary);
     if (!f) return ctx.Fail(Status::Invalid("cannot read " + ctx.a.Get("--units")));
@@ -51,8 +51,10 @@ int Init(Context& ctx) {
     HttpClient http(ctx.a.Get("--server"), quick);
     std::string type;
     Status s = http.Call("GET", "/v1/units", "", "application/json", "text/csv", &csv, &type);
+    units_version = http.last_units_version();
     if (!s.ok()) {
       csv.clear();
+      units_version.clear();
       note = ctx.T("(không lấy được danh mục đơn vị từ máy chủ; dùng danh mục mẫu)",
                "(could not fetch the unit list from the server; using the sample)");
     }
@@ -64,9 +66,11 @@ int Init(Context& ctx) {
   }
   Status s = LocalStore::Init(ctx.home, commune, ctx.a.Get("--server"), *units, SystemClock::Get());
   if (!s.ok()) return ctx.Fail(s);
-  if (!ctx.a.Get("--ca").empty()) {
+  if (!ctx.a.Get("--ca").empty() || !units_version.empty()) {
     s = ctx.OpenStore();
-    if (s.ok()) s = ctx.InstallCa();
+    if (s.ok() && !ctx.a.Get("--ca").empty()) s = ctx.InstallCa();
+    // The list's version, so the first sync does not fetch it again.
+    if (s.ok() && !units_version.empty()) s = ctx.store->SetSetting("units_version", units_version);
     if (!s.ok()) return ctx.Fail(s);
   }
   if (!note.empty()) ctx.err << note << "\n";
@@ -86,6 +90,7 @@ int Units(Context& ctx) {
       HttpClient http(url, ctx.QuickHttp());
       if (s.ok()) s = http.Call("GET", "/v1/units", "", "application/json", "text/csv", &csv, &type);
       if (s.ok()) s = ctx.store->SetUnits(csv);
+      if (s.ok() && !http.last_units_version().empty()) s = ctx.store->SetSetting("units_version", http.last_units_version());
       if (!s.ok()) return ctx.Fail(s);
     }
     tree = &ctx.store->units();

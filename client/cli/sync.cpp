@@ -182,6 +182,10 @@ int Sync(Context& ctx) {
             << ctx.T(" phiếu ý tưởng tiếp nhận trước khi máy có dải số (ocop list)",
                      " idea forms received before this device held numbers (ocop list)")
             << "\n";
+  if (report.units_updated)
+    ctx.out << ctx.T("Danh mục đơn vị hành chính đã thay đổi trên máy chủ và đã được cập nhật (ocop units)",
+                     "The server's list of administrative units changed and was taken (ocop units)")
+            << "\n";
   if (report.carried_sent > 0 || report.carried_refused > 0)
     ctx.out << ctx.T("Tệp của thiết bị khác: đã gửi ", "Other devices' files: sent ") << report.carried_sent
          << ctx.T(", bị từ chối ", ", refused ") << report.carried_refused << "\n";

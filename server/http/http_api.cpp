@@ -93,6 +93,7 @@ class MetricsHandler final : public ApiHandler {
 class UnitsHandler final : public ApiHandler {
   using ApiHandler::ApiHandler;
   Status Handle(HTTPServerRequest&, HTTPServerResponse& resp) override {
+    resp.set("X-Ocop-Units", service_.UnitsVersion());
     Send(resp, 200, service_.Units()->ToCsv(), "text/csv; charset=utf-8");
     return Status::Ok();
   }
@@ -222,6 +223,7 @@ class PullHandler final : public AuthedApiHandler {
     sync::PullPage page;
     s = service_.Pull(u, pr, &page);
     if (!s.ok()) return s;
+    resp.set("X-Ocop-Units", service_.UnitsVersion());
     return SendMessage(resp, page);
   }
 };

@@ -556,6 +556,12 @@ TEST(UnitsE2eTest, TwoCommunesMergedIntoANewOneKeepTheirRecordsAndTheirDevices) 
   auto sent = don.Run({"sync", "--json"});
   ASSERT_EQ(sent.code, 0) << sent.err;
   EXPECT_NE(sent.out.find("\"sent\":1"), std::string::npos) << sent.out;
+  // ... and learns of the merger at that sync (one more request, this once).
+  EXPECT_NE(sent.out.find("\"units_updated\":true"), std::string::npos) << sent.out;
+  EXPECT_NE(don.Run({"units"}).out.find("08800  Xã Đôn Nhân (merged into Xã Đôn Đức"), std::string::npos);
+  auto idle = don.Run({"sync", "--json"});
+  EXPECT_NE(idle.out.find("\"units_updated\":false"), std::string::npos) << idle.out;
+  EXPECT_NE(idle.out.find("\"requests\":1,"), std::string::npos) << idle.out;
   ASSERT_EQ(moi.Run({"sync"}).code, 0);
   EXPECT_EQ(moi.Dump().size(), 3u);
   // The new officer edits a record of the old commune; its device pulls the edit.
