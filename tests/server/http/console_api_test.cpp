@@ -410,7 +410,14 @@ TEST_F(ConsoleApiTest, AUnitListIsPreviewedThenAppliedAndClosedCodesAreKept) {
   EXPECT_EQ(closed.status, 400);
   EXPECT_NE(closed.body.find("was closed on"), std::string::npos) << closed.body;
 
-  // A unit moved to another parent (a level removed, a district split): shown, then applied.
+  // A unit moved to another parent (a level removed, a district split): shown,
+  // then applied, and its records follow it with a new seq (so devices of the
+  // new parent pull them).
+  std::string moved_idea = PushIdea("lan", "08800", "Ổi Đôn Nhân");
+  StoredRecord before_move;
+  bool found = false;
+  ASSERT_TRUE(store_->GetRecord(moved_idea, &before_move, &found).ok() && found);
+  EXPECT_EQ(before_move.unit_path, "/26/253/08800/");
   std::string moved = service_->Units()->ToCsv();
   size_t m = moved.find("08800,Xã Đôn Nhân mới,commune,253,");
   ASSERT_NE(m, std::string::npos);
@@ -419,6 +426,12 @@ TEST_F(ConsoleApiTest, AUnitListIsPreviewedThenAppliedAndClosedCodesAreKept) {
   EXPECT_NE(p.body.find("\"moved\":[{"), std::string::npos) << p.body;
   EXPECT_EQ(As(s, "POST", "/v1/units/import?apply=1", moved).status, 200);
   EXPECT_EQ(service_->Units()->Find("08800")->parent, "252");
+  StoredRecord after_move;
+  ASSERT_TRUE(store_->GetRecord(moved_idea, &after_move, &found).ok() && found);
+  EXPECT_EQ(after_move.unit_path, "/26/252/08800/");
+  EXPECT_GT(after_move.seq, before_move.seq);
+  EXPECT_EQ(after_move.fields, before_move.fields);
+  EXPECT_EQ(after_move.version, before_move.version);  // a new place, not a new version
 
   // A district's administrator may not close the rest of the province.
   Session district = LogIn("songlo");
