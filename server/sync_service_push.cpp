@@ -396,6 +396,7 @@ Status SyncService::PushChecked(const AuthUser& user, sync::ChangeSet cs, sync::
       }
       auto fresh = found ? new_records.end() : new_records.find(c.change_id);
       sync::MergeResult m = fresh != new_records.end() ? sync::MergeNew(std::move(fresh->second), c) : sync::Merge(cur, c);
+      if (fresh != new_records.end()) new_records.erase(fresh);
       ApplyComputedFields(c.form, &m.fields);
       if (c.form == "certificate" && !m.deleted) {
         // Checked here, not with the other rules: the council's sheets often

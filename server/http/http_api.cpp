@@ -163,7 +163,7 @@ class PushHandler final : public AuthedApiHandler {
     body.shrink_to_fit();
     s = service_.Push(u, std::move(cs), &r);
     if (!s.ok()) return s;
-    return SendMessage(resp, r);
+    return SendMessage(resp, std::move(r));
   }
 };
 
@@ -198,7 +198,7 @@ class PushBodyHandler final : public RecordApiHandler {
       // blocks behind; they go back to the system now rather than holding the
       // server's resident memory up for the requests that follow.
       malloc_trim(0);
-      return SendMessage(resp, result);
+      return SendMessage(resp, std::move(result));
     }
     resp.set("X-Ocop-Received", std::to_string(received));
     Send(resp, 202, "{\"received\":" + std::to_string(received) + "}");
@@ -224,7 +224,7 @@ class PullHandler final : public AuthedApiHandler {
     s = service_.Pull(u, pr, &page);
     if (!s.ok()) return s;
     resp.set("X-Ocop-Units", service_.UnitsVersion());
-    return SendMessage(resp, page);
+    return SendMessage(resp, std::move(page));
   }
 };
 
