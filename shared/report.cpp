@@ -161,7 +161,11 @@ Status BuildWeeklyReport(const std::vector<ReportRecord>& records, const UnitTre
   for (const auto& rec : records) rows.push_back(&rec);
   std::sort(rows.begin(), rows.end(), [](const ReportRecord* a, const ReportRecord* b) { return a->id < b->id; });
   std::map<std::string, CommuneFigures> by_commune;
-  auto figures = [&](const std::string& code) -> CommuneFigures& {
+  auto figures = [&](const std::string& record_code) -> CommuneFigures& {
+    // A commune merged into another counts in the commune in force (unless
+    // this is the report of the merged commune itself).
+    const Unit* in_force = record_code == unit ? nullptr : units.InForce(record_code);
+    const std::string& code = in_force ? in_force->code : record_code;
     auto it = by_commune.find(code);
     if (it != by_commune.end()) return it->second;
     CommuneFigures f;

@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "shared/ids.h"
 #include "tests/client/test_home.h"
 
 namespace ocop::client {
@@ -133,6 +134,48 @@ TEST_F(ReportTest, APastDayTakesBackWhatThisDeviceChangedSince) {
   bool mat_ong_waiting = false;
   for (const auto& wi : then.waiting) mat_ong_waiting = mat_ong_waiting || wi.product == "Mật ong";
   EXPECT_FALSE(mat_ong_waiting) << "it was not returned yet";
+}
+
+// After a merger the new commune's report counts the merged communes' records
+// in its own row; the old codes have no rows of their own.
+TEST(MergedReportTest, AMergedCommunesRecordsCountInTheCommuneInForce) {
+  UnitTree units = UnitTree::Sample();
+  ASSERT_TRUE(units.Add({"99001", "Xã Đôn Đức", "commune", "26", "2025-07-01", "", ""}).ok());
+  for (const char* code : {"08800", "08821"}) {
+    Unit closed = *units.Find(code);
+    closed.valid_to = "2025-07-01";
+    closed.succeeded_by = "99001";
+    ASSERT_TRUE(units.Add(closed).ok());
+  }
+  std::vector<report::ReportRecord> records;
+  for (const char* code : {"08800", "08821", "99001"}) {
+    report::ReportRecord rec;
+    rec.id = ids::NewUuid();
+    rec.form = "idea";
+    rec.unit = code;
+    rec.fields.set("status", "submitted");
+    rec.fields.set("product_name", std::string("Sản phẩm ") + code);
+    records.push_back(rec);
+  }
+  WeeklyReport r;
+  ASSERT_TRUE(report::BuildWeeklyReport(records, units, "99001", "26/11/2026", 0, &r).ok());
+  ASSERT_EQ(r.communes.size(), 1u);
+  EXPECT_EQ(r.communes[0].code, "99001");
+  EXPECT_EQ(r.communes[0].name, "Xã Đôn Đức");
+  EXPECT_EQ(r.communes[0].ideas_total, 3);
+  // The province's report: one row for the new commune, none for the old codes.
+  ASSERT_TRUE(report::BuildWeeklyReport(records, units, "26", "26/11/2026", 0, &r).ok());
+  int rows_for_merged = 0, in_new = 0;
+  for (const auto& f : r.communes) {
+    if (f.code == "08800" || f.code == "08821") ++rows_for_merged;
+    if (f.code == "99001") in_new = f.ideas_total;
+  }
+  EXPECT_EQ(rows_for_merged, 0);
+  EXPECT_EQ(in_new, 3);
+  // The merged commune's own report (its old device, offline) still has its row.
+  ASSERT_TRUE(report::BuildWeeklyReport({records[0]}, units, "08800", "26/11/2026", 0, &r).ok());
+  ASSERT_EQ(r.communes.size(), 1u);
+  EXPECT_EQ(r.communes[0].code, "08800");
 }
 
 TEST_F(ReportTest, RenderingsCarryTheFigures) {
