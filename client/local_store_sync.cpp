@@ -53,9 +53,9 @@ Status UnpackChangeSet(const std::string& stored, sync::ChangeSet* out) {
 // An outbox row is frozen when its sequence number lies in the range of a
 // change set waiting for the server (schemas/sql/client/005_outbox_ranges.sql).
 #define OCOP_OUTBOX_FROZEN "EXISTS (SELECT 1 FROM inflight i WHERE outbox.seq BETWEEN i.seq_lo AND i.seq_hi)"
-constexpr const char* kDeleteFrozenRows =
-    "DELETE FROM outbox WHERE seq BETWEEN (SELECT seq_lo FROM inflight WHERE changeset_id = ?1) "
-    "AND (SELECT seq_hi FROM inflight WHERE changeset_id = ?1)";
+// The rows of the change set ?1.
+#define OCOP_OUTBOX_OF_SET \
+  "seq BETWEEN (SELECT seq_lo FROM inflight WHERE changeset_id = ?1) AND (SELECT seq_hi FROM inflight WHERE changeset_id = ?1)"
 }  // namespace
 
 Status LocalStore::NextChangeSet(size_t max_changes, sync::ChangeSet* out, bool* has) {
@@ -247,7 +247,7 @@ Status LocalStore::AckChangeSet(const sync::PushResult& result) {
     Status s = conflict.Bind(1, o.record_id).Run();
     if (!s.ok()) return s;
   }
-  Status s = db_.Prepare(kDeleteFrozenRows).Bind(1, result.changeset_id).Run();
+  Status s = db_.Prepare("DELETE FROM outbox WHERE " OCOP_OUTBOX_OF_SET).Bind(1, result.changeset_id).Run();
   if (!s.ok()) return s;
   // "applied" means the server now holds exactly this device's view at that
   // version, and will not send it back (the echo is skipped on pull).
@@ -514,9 +514,7 @@ Status LocalStore::DiscardInflight(const std::string& refused_record, std::vecto
   }
   std::vector<std::string> in_set;
   {
-    auto st = db_.Prepare(
-        "SELECT DISTINCT record_id FROM outbox WHERE seq BETWEEN (SELECT seq_lo FROM inflight WHERE changeset_id = ?1) "
-        "AND (SELECT seq_hi FROM inflight WHERE changeset_id = ?1)");
+    auto st = db_.Prepare("SELECT DISTINCT record_id FROM outbox WHERE " OCOP_OUTBOX_OF_SET);
     st.Bind(1, cs_id);
     while (st.Step()) in_set.push_back(st.Text(0));
   }

@@ -218,29 +218,31 @@ class ApiHandler : public HTTPRequestHandler {
     return s;
   }
 
-  void StartAnswer(HTTPServerResponse& resp, int status, const std::string& type) {
+  // Takes the body: compressed, its plain bytes are freed before the answer
+  // travels, which on a slow link takes seconds.
+  void Send(HTTPServerResponse& resp, int status, std::string body,
+            const std::string& type = "application/json; charset=utf-8") {
     if (body_ == Body::kBroken) resp.setKeepAlive(false);  // what is left of a stalled body must not be read as a request
     resp.setStatus(static_cast<HTTPResponse::HTTPStatus>(status));
     resp.setContentType(type);
-  }
-  void Send(HTTPServerResponse& resp, int status, const std::string& body,
-            const std::string& type = "application/json; charset=utf-8") {
-    StartAnswer(resp, status, type);
     if ((accepts_zstd_ || accepts_gzip_) && body.size() > 1024) {
-      SendCompressed(resp, accepts_zstd_ ? sync::Zstd(body) : sync::Gzip(body));
+      std::string z = accepts_zstd_ ? sync::Zstd(body) : sync::Gzip(body);
+      std::string().swap(body);
+      resp.set("Content-Encoding", accepts_zstd_ ? "zstd" : "gzip");
+      resp.setContentLength64(static_cast<Poco::Int64>(z.size()));
+      resp.send().write(z.data(), static_cast<std::streamsize>(z.size()));
     } else {
       resp.setContentLength64(static_cast<Poco::Int64>(body.size()));
       resp.send().write(body.data(), static_cast<std::streamsize>(body.size()));
     }
   }
-  Status SendOk(HTTPServerResponse& resp, const std::string& body) {
-    Send(resp, 200, body);
+  Status SendOk(HTTPServerResponse& resp, std::string body) {
+    Send(resp, 200, std::move(body));
     return Status::Ok();
   }
   // Answers with the binary encoding when the client asked for it, else JSON.
-  // Takes the message: it and its plain encoding are freed before the answer
-  // travels, which on a slow link takes seconds. A pull page is a few MB
-  // plain; 32 request threads holding one each made the server's peak memory.
+  // Takes the message: it is freed before the answer travels (Send frees the
+  // plain encoding), which on a slow link takes seconds; a pull page is a few MB.
   template <class Message>
   Status SendMessage(HTTPServerResponse& resp, Message m) {
     std::string body, type = "application/json; charset=utf-8";
@@ -250,20 +252,8 @@ class ApiHandler : public HTTPRequestHandler {
     if (body.empty() && accepts_binary_) body = sync::EncodeBinary(m), type = sync::kBinaryContentType;
     if (body.empty()) body = sync::EncodeJson(m);
     m = Message();
-    if ((accepts_zstd_ || accepts_gzip_) && body.size() > 1024) {
-      std::string z = accepts_zstd_ ? sync::Zstd(body) : sync::Gzip(body);
-      std::string().swap(body);
-      StartAnswer(resp, 200, type);
-      SendCompressed(resp, std::move(z));
-      return Status::Ok();
-    }
-    Send(resp, 200, body, type);
+    Send(resp, 200, std::move(body), type);
     return Status::Ok();
-  }
-  void SendCompressed(HTTPServerResponse& resp, std::string z) {
-    resp.set("Content-Encoding", accepts_zstd_ ? "zstd" : "gzip");
-    resp.setContentLength64(static_cast<Poco::Int64>(z.size()));
-    resp.send().write(z.data(), static_cast<std::streamsize>(z.size()));
   }
 
   // A resumed upload must continue at the byte the server has. Checked before
