@@ -157,6 +157,12 @@ Status LocalStore::Load() {
   if (device_id_.empty() || commune_.empty()) return Status::Internal("local store has no device id or commune");
   std::string csv = Setting("units_csv");
   if (csv.empty() || !UnitTree::ParseCsv(csv, &units_).ok()) units_ = UnitTree::Sample();
+  // The forms the server published, as last fetched (checked when they were).
+  catalog_ = &FormCatalog::Embedded();
+  std::vector<std::string> published;
+  if (ReadPublishedForms(Setting("published_forms"), &published).ok() && !published.empty() &&
+      FormCatalog::Install(published).ok())
+    catalog_ = &FormCatalog::Default();
   int64_t ms = std::atoll(Setting("hlc_ms", "0").c_str());
   int32_t counter = std::atoi(Setting("hlc_counter", "0").c_str());
   hlc_ = HybridClock(clock_, ms, counter);
@@ -177,6 +183,34 @@ Status LocalStore::SetUnits(const std::string& csv) {
   s = SetSetting("units_csv", tree.ToCsv());
   if (!s.ok()) return s;
   units_ = std::move(tree);
+  return Status::Ok();
+}
+
+Status LocalStore::ReadPublishedForms(const std::string& text, std::vector<std::string>* out) {
+  out->clear();
+  if (text.empty()) return Status::Ok();
+  json::Var v;
+  Status s = json::Parse(text, &v);
+  if (!s.ok()) return s;
+  if (v.type() != typeid(json::Array::Ptr)) return Status::Invalid("the published forms are not a list");
+  auto arr = v.extract<json::Array::Ptr>();
+  for (size_t i = 0; i < arr->size(); ++i) out->push_back(json::ToText(arr->get(static_cast<unsigned>(i))));
+  return Status::Ok();
+}
+
+Status LocalStore::SetPublishedForms(const std::vector<std::string>& forms, std::vector<std::pair<std::string, int>>* taken) {
+  // Checked whole before anything is kept: the device goes on with the forms it has otherwise.
+  Status s = FormCatalog::Install(forms);
+  if (!s.ok()) return s;
+  const FormCatalog& now = FormCatalog::Default();
+  std::string list = "[";
+  for (const auto& f : forms) list += (list.size() > 1 ? "," : "") + f;
+  s = SetSetting("published_forms", list + "]");
+  if (!s.ok()) return s;
+  for (const auto& name : now.Names())
+    for (const FormSchema* v : now.Versions(name))
+      if (!catalog_->Find(name, v->version)) taken->emplace_back(name, v->version);
+  catalog_ = &now;
   return Status::Ok();
 }
 
@@ -369,6 +403,7 @@ Status LocalStore::PrepareNew(const std::string& form, Object fields, const std:
   if (s.ok() && filled) s = ValidateRecord(*schema, &fields, Completeness::kComplete, /*allow_system=*/false);
   if (!s.ok()) return s;
   fields.set("status", schema->initial_status);
+  StampFormVersion(*schema, &fields);
   ApplyComputedFields(form, &fields);
   Record r;
   r.id = ids::NewUuid();
@@ -383,7 +418,7 @@ Status LocalStore::PrepareNew(const std::string& form, Object fields, const std:
 
 // Writes a prepared record and its outbox change; the caller holds the transaction.
 Status LocalStore::InsertNew(const Record& r) {
-  const FormSchema* schema = catalog_->Find(r.form);
+  const FormSchema* schema = catalog_->Shown(r.form, r.fields);
   if (!schema) return UnknownForm(r.form);
   std::vector<sync::FieldChange> changes;
   std::vector<std::string> names;
@@ -427,7 +462,12 @@ Status LocalStore::Update(const std::string& id, const Object& changes, Record* 
   Status s = Get(id, &before);
   if (!s.ok()) return s;
   if (before.deleted) return Status::Precondition("record " + id + " is deleted");
-  const FormSchema* schema = catalog_->Find(before.form);
+  // Edited with the version of its form it was written with; one this device
+  // has not fetched yet is shown, not edited.
+  const FormSchema* schema = catalog_->ForRecord(before.form, before.fields);
+  if (!schema && catalog_->Find(before.form))
+    return Status::Precondition("record " + id + " was written with version " + std::to_string(FormVersionOf(before.fields)) +
+                                " of form '" + before.form + "', which this device does not have yet: sync to fetch it, then edit");
   if (!schema) return Status::Internal("record " + id + " has unknown form " + before.form);
   Object merged(before.fields);
   std::vector<std::string> names;
@@ -590,8 +630,9 @@ Status LocalStore::FillSearchText() {
   if (!tx.status().ok()) return tx.status();
   auto set = db_.Prepare("UPDATE records SET search_text = ? WHERE id = ?");
   for (const auto& [id, form, fields] : missing) {
-    const FormSchema* schema = catalog_->Find(form);
-    std::string text = schema ? SearchText(*schema, ParseFields(fields)) : std::string();
+    Object parsed = ParseFields(fields);
+    const FormSchema* schema = catalog_->Shown(form, parsed);
+    std::string text = schema ? SearchText(*schema, parsed) : std::string();
     if (text.empty()) continue;  // nothing to search in this record: asked again next time, cheaply
     Status s = set.Bind(1, text).Bind(2, id).Run();
     if (!s.ok()) return s;

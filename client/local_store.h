@@ -198,6 +198,10 @@ class LocalStore {
   const Clock& clock() const { return clock_; }
   // Replaces the device's unit list (CSV, our layout). Its own unit must be in it.
   Status SetUnits(const std::string& csv);
+  // Keeps the form versions the server published (definition files) and puts
+  // them in force over the built-in ones; *taken lists those new to this
+  // device. Refused whole when one cannot be put in force.
+  Status SetPublishedForms(const std::vector<std::string>& forms, std::vector<std::pair<std::string, int>>* taken);
   sql::Db& db() { return db_; }
   // Now, as stored timestamps are written.
   std::string NowIso() const;
@@ -210,6 +214,7 @@ class LocalStore {
   // record it names must be on this device, not deleted, of the right form.
   Status ResolveReferences(const FormSchema& schema, const std::vector<std::string>& keys, json::Object* fields);
   Status InsertNew(const Record& r);
+  static Status ReadPublishedForms(const std::string& text, std::vector<std::string>* out);
   LocalStore(const Clock& clock) : clock_(clock), hlc_(clock) {}
   Status Load();
   std::string Author();
@@ -227,7 +232,7 @@ class LocalStore {
   const Clock& clock_;
   HybridClock hlc_;
   sql::Db db_;
-  const FormCatalog* catalog_ = &FormCatalog::Default();
+  const FormCatalog* catalog_ = &FormCatalog::Embedded();  // set by Load
   std::string device_id_, commune_, home_;
   UnitTree units_;
 };

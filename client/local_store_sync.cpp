@@ -408,7 +408,7 @@ Status LocalStore::Attach(const std::string& id, const std::string& bytes, const
   Record r;
   Status s = Get(id, &r);
   if (!s.ok()) return s;
-  const FormSchema* schema = catalog_->Find(r.form);
+  const FormSchema* schema = catalog_->Shown(r.form, r.fields);
   if (!schema || !schema->Field("photos")) return Status::Invalid("files are attached to site visits; this is a " + r.form);
   if (bytes.empty()) return Status::Invalid("the file is empty");
   if (media::ImageKind(bytes).empty())
@@ -493,7 +493,7 @@ Status LocalStore::Rebase(const std::string& id, const std::string& form, const 
   Object fields = ParseFields(server_fields);
   bool deleted = server_deleted;
   OverlayPending(id, &fields, &deleted);
-  const FormSchema* schema = catalog_->Find(form);
+  const FormSchema* schema = catalog_->Shown(form, fields);
   return db_.Prepare(
              "UPDATE records SET server_fields = CASE WHEN server_same = 1 THEN fields ELSE server_fields END, "
              "server_same = 0, fields = ?, deleted = ?, search_text = ?, updated_at = ? WHERE id = ?")

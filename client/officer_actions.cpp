@@ -116,7 +116,7 @@ Status SubmitIdea(LocalStore& store, const std::string& id, Record* after, Label
 }
 
 std::string RecordTitle(LocalStore& store, const Record& r, const std::string& lang) {
-  const FormSchema* schema = store.catalog().Find(r.form);
+  const FormSchema* schema = store.catalog().Shown(r.form, r.fields);
   if (!schema) return "";
   // A visit or confirmation that names its idea but not the product: the idea's.
   json::Object fields = r.fields;

@@ -106,7 +106,7 @@ Status ReviewService::WeeklyReport(const AuthUser& user, const std::string& day,
 Status ReviewService::Search(const AuthUser& user, const RecordQuery& q, std::vector<StoredRecord>* out,
                              size_t* total) {
   if (q.limit < 1 || q.limit > 1000) return Status::Invalid("limit must be 1 to 1000");
-  if (!q.form.empty() && !catalog_.Find(q.form))
+  if (!q.form.empty() && !FormCatalog::Default().Find(q.form))
     return UnknownForm(q.form);
   if (!text::IsValidUtf8(q.text)) return Status::Invalid("search text is not valid UTF-8");
   if (q.text.size() > 200) return Status::Invalid("search text is longer than 200 bytes");
@@ -125,7 +125,7 @@ Status ReviewService::Search(const AuthUser& user, const RecordQuery& q, std::ve
       if (!q.status.empty() && (!fields->has("status") || fields->get("status").toString() != q.status))
         return Status::Ok();
       if (!words.empty()) {
-        const FormSchema* schema = catalog_.Find(rec.form);
+        const FormSchema* schema = FormCatalog::Default().ForRecord(rec.form, *fields);
         std::string haystack = schema ? SearchText(*schema, *fields) : "";
         for (const auto& w : words)
           if (haystack.find(w) == std::string::npos) return Status::Ok();
@@ -152,7 +152,7 @@ Status ReviewService::Detail(const AuthUser& user, const std::string& record_id,
 
 Status ReviewService::Export(const AuthUser& user, const std::string& form, const std::string& unit,
                              const ExportOptions& options, std::string* out) {
-  const FormSchema* schema = catalog_.Find(form);
+  const FormSchema* schema = FormCatalog::Default().Find(form);
   if (!schema) return UnknownForm(form);
   std::string path;
   Status s = ScopePath(user, unit, &path);
@@ -177,7 +177,7 @@ Status ReviewService::Export(const AuthUser& user, const std::string& form, cons
 
 Status ReviewService::ImportRecords(const AuthUser& user, const std::string& form, const std::string& bytes,
                                     const sheet::ImportOptions& options, sheet::ImportSummary* out) {
-  const FormSchema* schema = catalog_.Find(form);
+  const FormSchema* schema = FormCatalog::Default().Find(form);
   if (!schema) return UnknownForm(form);
   sheet::Table table;
   Status s = sheet::ReadSheet(bytes, &table);
@@ -204,6 +204,7 @@ Status ReviewService::ImportRecords(const AuthUser& user, const std::string& for
       continue;
     }
     ApplyComputedFields(form, &row.fields);
+    StampFormVersion(*schema, &row.fields);
     sync::Change c;
     c.change_id = ids::NewUuid();
     c.record_id = ids::NewUuid();

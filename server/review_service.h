@@ -35,8 +35,8 @@ struct RecordDetail {
 
 class ReviewService {
  public:
-  ReviewService(SyncService& sync, ServerStore& store, const FormCatalog& catalog, const Clock& clock)
-      : sync_(sync), store_(store), catalog_(catalog), clock_(clock) {}
+  ReviewService(SyncService& sync, ServerStore& store, const Clock& clock)
+      : sync_(sync), store_(store), clock_(clock) {}
 
   // The weekly report of the user's unit, for the week holding `day` ("" = today).
   // For a past day the records are taken as they stood at its end
@@ -80,7 +80,6 @@ class ReviewService {
 
   SyncService& sync_;
   ServerStore& store_;
-  const FormCatalog& catalog_;
   const Clock& clock_;
 };
 

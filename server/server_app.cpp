@@ -71,6 +71,10 @@ void OcopdApp::defineOptions(OptionSet& options) {
   options.addOption(Option("role", "", "role of the new account: officer, coordinator or admin").argument("ROLE"));
   options.addOption(Option("unit", "", "unit code of the new account").argument("CODE"));
   options.addOption(Option("import-units", "", "merge the units of a CSV FILE into the store and exit").argument("FILE"));
+  options.addOption(Option("publish", "", "publish FILE, a new version of a form (JSON), after checking it against the "
+                                          "versions in force, and exit (with --check: check and show the differences only)")
+                        .argument("FILE"));
+  options.addOption(Option("check", "", "with --publish: check the form and show its differences, publish nothing"));
   options.addOption(Option("backup", "", "copy the store, consistent, into FILE (also while ocopd serves) and exit")
                         .argument("FILE"));
   options.addOption(Option("migrate-from-sqlite", "", "copy the SQLite store FILE (ocopd.db) into the configured PostgreSQL "
@@ -97,6 +101,10 @@ void OcopdApp::handleOption(const std::string& name, const std::string& value) {
     unit_ = value;
   } else if (name == "import-units") {
     import_units_ = value;
+  } else if (name == "publish") {
+    publish_ = value;
+  } else if (name == "check") {
+    check_only_ = true;
   } else if (name == "migrate-from-sqlite") {
     migrate_from_ = value;
   } else if (name == "backup") {
@@ -194,8 +202,9 @@ Status OpenService(Poco::Util::LayeredConfiguration& config, std::unique_ptr<Ser
   limits.uploads.max_bytes = config.getInt64("uploads.max_bytes_per_account", limits.uploads.max_bytes);
   limits.max_sessions_per_account = config.getInt("auth.max_sessions_per_account", limits.max_sessions_per_account);
   limits.max_devices_per_account = config.getInt("auth.max_devices_per_account", limits.max_devices_per_account);
-  *service = std::make_unique<SyncService>(**store, std::move(units), FormCatalog::Default(), SystemClock::Get(), limits);
-  return Status::Ok();
+  *service = std::make_unique<SyncService>(**store, std::move(units), SystemClock::Get(), limits);
+  bool taken = false;
+  return (*service)->RefreshForms(&taken);  // the forms published over the built-in ones
 }
 
 std::string ReadPasswordFromStdin() {
@@ -354,6 +363,37 @@ int OcopdApp::ImportUnits() {
   return EXIT_OK;
 }
 
+int OcopdApp::Publish() {
+  std::ifstream in(publish_, std::ios::binary);
+  if (!in) {
+    std::cerr << "ocopd: cannot read " << publish_ << "\n";
+    return EXIT_NOINPUT;
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  std::unique_ptr<ServerStore> store;
+  std::unique_ptr<SyncService> service;
+  Status s = OpenService(config(), &store, &service);
+  SyncService::Publication pub;
+  if (s.ok()) s = service->PublishForm("ocopd --publish", buf.str(), check_only_, &pub);
+  if (!s.ok()) {
+    std::cerr << "ocopd: " << (check_only_ ? "" : "not published: ") << s.message() << "\n";
+    return EXIT_DATAERR;
+  }
+  std::cout << (pub.published ? "published " : "can be published: ") << pub.form.form << " version " << pub.form.version
+            << " (" << pub.form.label.vi << ")\n";
+  for (const auto& d : pub.differences) {
+    const char* kind = d.kind == FieldDifference::kAdded ? "+ new field " : d.kind == FieldDifference::kRemoved ? "- removed " : "~ changed ";
+    std::cout << "  " << kind << d.key << " (" << d.label.vi << ")";
+    for (size_t i = 0; i < d.what.size(); ++i) std::cout << (i ? ", " : ": ") << d.what[i];
+    std::cout << "\n";
+  }
+  if (pub.differences.empty()) std::cout << "  no field changes\n";
+  if (pub.published)
+    std::cout << "devices take it at their next sync; a running ocopd takes it within store.refresh_seconds (30 s)\n";
+  return EXIT_OK;
+}
+
 int OcopdApp::MigrateFromSqlite() {
   if (config().getString("store.engine", "sqlite") != "postgresql") {
     std::cerr << "ocopd: --migrate-from-sqlite copies into PostgreSQL: set store.engine = postgresql and "
@@ -393,6 +433,7 @@ int OcopdApp::main(const std::vector<std::string>& args) {
   }
   if (!add_user_.empty()) return AddUser();
   if (!import_units_.empty()) return ImportUnits();
+  if (!publish_.empty()) return Publish();
   if (!import_changes_.empty()) return ImportChanges();
   if (!export_scope_.empty()) return ExportScope();
   if (!migrate_from_.empty()) return MigrateFromSqlite();
@@ -511,7 +552,7 @@ int OcopdApp::main(const std::vector<std::string>& args) {
   lobby_options.limit_loopback = guard.limit_loopback;
   lobby_options.plain_http = cert.empty();
   api.lingering_close = lobby_options.plain_http;
-  ReviewService review(*service, *store, FormCatalog::Default(), SystemClock::Get());
+  ReviewService review(*service, *store, SystemClock::Get());
   lobby_options.keep_alive_ms = static_cast<int>(params->getKeepAliveTimeout().totalMilliseconds());
   Poco::SharedPtr<GuardedConnectionFactory> connections =
       new GuardedConnectionFactory(params, new ApiRouter(*service, api, &review), guard);
@@ -521,21 +562,25 @@ int OcopdApp::main(const std::vector<std::string>& args) {
   std::string url = (cert.empty() ? "http://" : "https://") + socket.address().toString();
   log.information("ocopd listening on " + url + " (data in " + config().getString("server.data_dir", "ocopd-data") + ")");
   std::cout << "ocopd listening on " << url << "\nconsole: " << url << "/console/" << std::endl;
-  // With a shared database another replica may import a unit list: look for
-  // it now and then (the embedded store has no other writer).
+  // Another process may publish a form (ocopd --publish) or, with a shared
+  // database, another replica import a unit list: look for both now and then.
   std::mutex stop_mu;
   std::condition_variable stop_cv;
   bool stopping = false;
   std::thread units_watch;
-  int refresh_s = config().getInt("store.units_refresh_seconds", 30);
-  if (config().getString("store.engine", "sqlite") != "sqlite" && refresh_s > 0)
+  const bool shared_db = config().getString("store.engine", "sqlite") != "sqlite";
+  int refresh_s = config().getInt("store.refresh_seconds", config().getInt("store.units_refresh_seconds", 30));
+  if (refresh_s > 0)
     units_watch = std::thread([&] {
       std::unique_lock<std::mutex> lock(stop_mu);
       while (!stop_cv.wait_for(lock, std::chrono::seconds(refresh_s), [&] { return stopping; })) {
         bool changed = false;
-        Status r = service->RefreshUnits(&changed);
+        Status r = shared_db ? service->RefreshUnits(&changed) : Status::Ok();
         if (!r.ok()) log.warning("units not refreshed from the store: " + r.message());
         else if (changed) log.information("took the unit list another replica imported");
+        r = service->RefreshForms(&changed);
+        if (!r.ok()) log.warning("forms not refreshed from the store: " + r.message());
+        else if (changed) log.information("took the forms published meanwhile (version " + service->FormsVersion() + ")");
       }
     });
   waitForTerminationRequest();

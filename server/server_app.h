@@ -24,11 +24,13 @@ class OcopdApp final : public Poco::Util::ServerApplication {
   void SetupLogging();
   int AddUser();
   int ImportUnits();
+  int Publish();
   int ImportChanges();
   int ExportScope();
   int MigrateFromSqlite();
   bool help_ = false;
-  std::string add_user_, role_, unit_, import_units_, backup_, migrate_from_;
+  std::string add_user_, role_, unit_, import_units_, backup_, migrate_from_, publish_;
+  bool check_only_ = false;
   std::string import_changes_, export_scope_, for_device_, output_, since_;
   bool usage_error_ = false;
   std::string usage_message_;

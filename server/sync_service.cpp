@@ -41,9 +41,8 @@ sync::RecordState ToRecordState(const StoredRecord& r) {
   return s;
 }
 
-SyncService::SyncService(ServerStore& store, UnitTree units, const FormCatalog& catalog, const Clock& clock,
-                         ServiceLimits limits)
-    : store_(store), units_(std::make_shared<const UnitTree>(std::move(units))), catalog_(catalog), clock_(clock), limits_(limits),
+SyncService::SyncService(ServerStore& store, UnitTree units, const Clock& clock, ServiceLimits limits)
+    : store_(store), units_(std::make_shared<const UnitTree>(std::move(units))), clock_(clock), limits_(limits),
       uploads_(limits.uploads), hlc_(clock) {
   units_version_ = hash::Sha256Hex(units_->ToCsv()).substr(0, 16);
 }
@@ -182,11 +181,11 @@ Status SyncService::Resolve(const AuthUser& user, const std::string& record_id,
     s = txn.OpenConflicts(record_id, &open);
     if (!s.ok()) return s;
     if (open.empty()) return Status::Precondition("record " + record_id + " has no open conflict");
-    const FormSchema* schema = catalog_.Find(rec.form);
-    if (!schema) return Status::Internal("record has unknown form");
     Object::Ptr fields;
     s = json::ParseObject(rec.fields, &fields);
     if (!s.ok()) return Status::Internal("stored record unreadable");
+    const FormSchema* schema = FormCatalog::Default().ForRecord(rec.form, *fields);
+    if (!schema) return Status::Internal("record has unknown form " + rec.form + " version " + std::to_string(FormVersionOf(*fields)));
     // The newest open conflict of each field is the one to decide.
     std::map<std::string, const ConflictRow*> by_field;
     for (const auto& c : open) by_field[c.field] = &c;

@@ -98,7 +98,7 @@ struct ServiceLimits {
 
 class SyncService {
  public:
-  SyncService(ServerStore& store, UnitTree units, const FormCatalog& catalog, const Clock& clock,
+  SyncService(ServerStore& store, UnitTree units, const Clock& clock,
               ServiceLimits limits = {});
 
   // Creates an account (the command line's --add-user: no caller to check).
@@ -227,6 +227,29 @@ class SyncService {
   // ocopd on one database, an import made through another replica (*changed
   // tells whether anything was taken).
   Status RefreshUnits(bool* changed);
+
+  // ---- forms published over the built-in ones (sync_service_definitions.cpp) ----
+  // What publishing a form version tells the publisher.
+  struct Publication {
+    FormSchema form;
+    std::vector<FieldDifference> differences;  // against the newest version before it
+    int previous_version = 0;                  // the newest version before it
+    bool published = false;                    // false: checked only
+  };
+  // Checks a form definition file against the versions in force
+  // (CheckPublishable) and, unless `check_only`, saves it and puts it in
+  // force at once: new records use it, devices fetch it at their next sync.
+  Status PublishForm(const std::string& by, const std::string& definition, bool check_only, Publication* out);
+  // Puts the store's published versions in force when they differ from those
+  // in force: at start, and now and then (`ocopd --publish` or another
+  // replica may have published). *changed tells whether anything was taken.
+  Status RefreshForms(bool* changed);
+  // A short hash of the published versions, sent with every pull
+  // (X-Ocop-Forms); empty while nothing is published.
+  std::string FormsVersion() const;
+  // The published definitions as GET /v1/forms serves them:
+  // {"version": ..., "forms": [definition, ...]} by form and version.
+  std::string PublishedFormsJson() const;
   bool Healthy() { return store_.Healthy(); }
 
  private:
@@ -267,7 +290,10 @@ class SyncService {
   mutable std::mutex units_mu_;
   std::shared_ptr<const UnitTree> units_;
   std::string units_version_;
-  const FormCatalog& catalog_;
+  mutable std::mutex forms_mu_;
+  std::map<std::pair<std::string, int>, std::string> published_forms_;  // in force: (form, version) -> definition
+  Status InstallForms(std::map<std::pair<std::string, int>, std::string> published);
+  std::string forms_version_;
   const Clock& clock_;
   ServiceLimits limits_;
   FileStore* files_ = nullptr;

@@ -3,6 +3,7 @@
 #include "server/sync_service.h"
 #include "shared/receipt.h"
 
+#include <algorithm>
 #include <set>
 
 #include "server/store/file_store.h"
@@ -55,18 +56,49 @@ bool IsSameCanonicalString(const std::string& text, const Var& in, const Var& no
   const std::string& after = norm.extract<std::string>();
   return before.size() + 2 == text.size() && before == after;
 }
+
+// The form version a stored record was written with. Most records carry none
+// (version 1): the text is looked through before anything is parsed.
+int StoredFormVersion(const std::string& fields) {
+  if (fields.find(std::string("\"") + kFormVersionKey + "\":") == std::string::npos) return 1;
+  Object::Ptr o;
+  return json::ParseObject(fields, &o).ok() ? FormVersionOf(*o) : 0;
+}
+
+// The version a change says its record is written with: -1 when it says
+// nothing (a new record is then of version 1), 0 when it says nonsense.
+int ChangedFormVersion(const sync::Change& c) {
+  for (const auto& f : c.fields)
+    if (f.key == kFormVersionKey) {
+      Var v;
+      if (!json::Parse(f.new_value, &v).ok() || !v.isInteger()) return 0;
+      return static_cast<int>(std::clamp<Poco::Int64>(v.convert<Poco::Int64>(), 0, 1 << 20));
+    }
+  return -1;
+}
 }  // namespace
 
 Status SyncService::CheckChange(const AuthUser& user, WriteTxn& txn, RecordCache* cache, sync::Change* c,
                                 Object* new_record) {
-  const FormSchema* schema = catalog_.Find(c->form);
-  if (!schema) return Status::Invalid("record " + c->record_id + ": unknown form '" + c->form + "'");
+  const FormCatalog& catalog = FormCatalog::Default();
+  if (!catalog.Find(c->form)) return Status::Invalid("record " + c->record_id + ": unknown form '" + c->form + "'");
   const StoredRecord* stored = nullptr;
   Status s = Lookup(txn, c->record_id, cache, &stored);
   if (!s.ok()) return s;
   bool found = stored != nullptr;
   static const StoredRecord kNone;
   const StoredRecord& existing = found ? *stored : kNone;
+  // Checked against the version of the form the record was written with: a
+  // record keeps it, whatever was published since.
+  const int said = ChangedFormVersion(*c);
+  const int version = found ? StoredFormVersion(existing.fields) : said < 0 ? 1 : said;
+  const FormSchema* schema = catalog.Find(c->form, version);
+  if (!schema)
+    return Status::Invalid("record " + c->record_id + ": form '" + c->form + "' has no version " + std::to_string(version) +
+                           " on this server");
+  if (found && said >= 0 && said != version)
+    return Status::Invalid("record " + c->record_id + " was written with version " + std::to_string(version) + " of form '" +
+                           c->form + "' and keeps it");
   std::string path;
   if (found) {
     if (existing.form != c->form) return Status::Invalid("record " + c->record_id + " is a '" + existing.form + "' form, not '" + c->form + "'");
@@ -200,7 +232,7 @@ Status SyncService::CheckLinks(WriteTxn& txn, RecordCache* cache, const StoredRe
 Status SyncService::CheckReferences(const AuthUser& user, WriteTxn& txn, RecordCache* cache,
                                     const std::map<std::string, std::string>& created, const sync::Change& c) {
   if (c.op == sync::op::kDelete) return Status::Ok();
-  const FormSchema* schema = catalog_.Find(c.form);
+  const FormSchema* schema = FormCatalog::Default().Find(c.form);  // a reference keeps its form in every version
   for (const auto& f : c.fields) {
     const FieldDef* def = schema ? schema->Field(f.key) : nullptr;
     if (!def || def->type != FieldType::kRef) continue;

@@ -1,6 +1,9 @@
 #include "shared/forms.h"
 
 #include <algorithm>
+#include <atomic>
+#include <memory>
+#include <mutex>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -131,6 +134,9 @@ Status FormCatalog::ParseSchema(const std::string& json_text, FormSchema* out) {
     }
     // The workflow status is a field like any other, so it merges and conflicts
     // like any other.
+    if (keys.count("status") || keys.count(kFormVersionKey))
+      return Status::Invalid(schema.form + ": 'status' and '" + kFormVersionKey + "' are the system's own fields");
+    if (schema.version < 1) return Status::Invalid(schema.form + ": version must be 1 or more");
     FieldDef status;
     status.key = "status";
     status.type = FieldType::kChoice;
@@ -138,8 +144,16 @@ Status FormCatalog::ParseSchema(const std::string& json_text, FormSchema* out) {
     status.label = {"Trạng thái", "Status"};
     for (const auto& v : schema.statuses) status.choices.push_back({v, {v, v}});
     schema.fields.push_back(status);
+    FieldDef version;
+    version.key = kFormVersionKey;
+    version.type = FieldType::kInteger;
+    version.system = version.hidden = true;
+    version.has_min = true, version.min = 1;
+    version.label = {"Phiên bản mẫu phiếu", "Form version"};
+    schema.fields.push_back(version);
     if (std::find(schema.statuses.begin(), schema.statuses.end(), schema.initial_status) == schema.statuses.end())
       return Status::Invalid(schema.form + ": initial_status is not one of statuses");
+    schema.source = json_text;
     *out = std::move(schema);
     return Status::Ok();
   } catch (const Poco::Exception& e) {
@@ -147,15 +161,53 @@ Status FormCatalog::ParseSchema(const std::string& json_text, FormSchema* out) {
   }
 }
 
+int FormVersionOf(const json::Object& fields) {
+  if (!fields.has(kFormVersionKey)) return 1;
+  const Var& v = fields.get(kFormVersionKey);
+  return v.isInteger() ? static_cast<int>(v.convert<Poco::Int64>()) : 0;  // 0: no version there is
+}
+
+void StampFormVersion(const FormSchema& schema, json::Object* fields) {
+  if (schema.version > 1) fields->set(kFormVersionKey, schema.version);
+  else fields->remove(kFormVersionKey);
+}
+
 Status FormCatalog::Add(FormSchema schema) {
-  auto it = forms_.find(schema.form);
-  if (it == forms_.end() || it->second.version < schema.version) forms_[schema.form] = std::move(schema);
+  auto& versions = forms_[schema.form];
+  if (versions.count(schema.version))
+    return Status(Code::kAlreadyExists, "form '" + schema.form + "' version " + std::to_string(schema.version) + " is there already");
+  int version = schema.version;
+  versions.emplace(version, std::move(schema));
   return Status::Ok();
 }
 
 const FormSchema* FormCatalog::Find(const std::string& form) const {
   auto it = forms_.find(form);
-  return it == forms_.end() ? nullptr : &it->second;
+  return it == forms_.end() || it->second.empty() ? nullptr : &it->second.rbegin()->second;
+}
+
+const FormSchema* FormCatalog::Find(const std::string& form, int version) const {
+  auto it = forms_.find(form);
+  if (it == forms_.end()) return nullptr;
+  auto v = it->second.find(version);
+  return v == it->second.end() ? nullptr : &v->second;
+}
+
+const FormSchema* FormCatalog::ForRecord(const std::string& form, const json::Object& fields) const {
+  return Find(form, FormVersionOf(fields));
+}
+
+const FormSchema* FormCatalog::Shown(const std::string& form, const json::Object& fields) const {
+  const FormSchema* exact = ForRecord(form, fields);
+  return exact ? exact : Find(form);
+}
+
+std::vector<const FormSchema*> FormCatalog::Versions(const std::string& form) const {
+  std::vector<const FormSchema*> out;
+  auto it = forms_.find(form);
+  if (it != forms_.end())
+    for (const auto& [v, schema] : it->second) out.push_back(&schema);
+  return out;
 }
 
 std::vector<std::string> FormCatalog::Names() const {
@@ -170,22 +222,118 @@ std::vector<std::string> FormCatalog::Names() const {
   return out;
 }
 
-const FormCatalog& FormCatalog::Default() {
+namespace {
+std::mutex catalogs_mu;
+std::atomic<const FormCatalog*> in_force{nullptr};
+
+// Field by field, what a person would notice changed.
+std::vector<std::string> FieldChanges(const FieldDef& a, const FieldDef& b) {
+  std::vector<std::string> what;
+  if (a.label.vi != b.label.vi || a.label.en != b.label.en) what.push_back("label");
+  if (a.help.vi != b.help.vi || a.help.en != b.help.en) what.push_back("help");
+  if (a.required != b.required) what.push_back("required");
+  bool choices = a.choices.size() != b.choices.size();
+  for (size_t i = 0; !choices && i < a.choices.size(); ++i)
+    choices = a.choices[i].value != b.choices[i].value || a.choices[i].label.vi != b.choices[i].label.vi ||
+              a.choices[i].label.en != b.choices[i].label.en;
+  if (choices) what.push_back("choices");
+  if (a.has_min != b.has_min || a.has_max != b.has_max || a.min != b.min || a.max != b.max ||
+      a.max_length != b.max_length || a.max_items != b.max_items || a.pattern != b.pattern || a.past != b.past)
+    what.push_back("limits");
+  bool items = a.item_fields.size() != b.item_fields.size();
+  for (size_t i = 0; !items && i < a.item_fields.size(); ++i)
+    items = a.item_fields[i].key != b.item_fields[i].key || !FieldChanges(a.item_fields[i], b.item_fields[i]).empty();
+  if (items) what.push_back("items");
+  return what;
+}
+
+// Same key, same type, all the way down a list's item fields.
+Status SameShape(const std::string& form, int version, const FieldDef& was, const FieldDef& now) {
+  if (was.type != now.type)
+    return Status::Invalid("form '" + form + "': field '" + now.key + "' was " + FieldTypeName(was.type) + " in version " +
+                           std::to_string(version) + " and cannot become " + FieldTypeName(now.type) +
+                           " (records written with it must stay readable); publish a new key instead");
+  if (was.type == FieldType::kRef && was.ref_form != now.ref_form)
+    return Status::Invalid("form '" + form + "': field '" + now.key + "' names '" + was.ref_form + "' records in version " +
+                           std::to_string(version) + " and cannot name '" + now.ref_form + "' ones");
+  for (const auto& item : was.item_fields)
+    for (const auto& now_item : now.item_fields)
+      if (item.key == now_item.key) {
+        Status s = SameShape(form, version, item, now_item);
+        if (!s.ok()) return s;
+      }
+  return Status::Ok();
+}
+}  // namespace
+
+Status CheckPublishable(const FormCatalog& catalog, const FormSchema& next, std::vector<FieldDifference>* differences) {
+  differences->clear();
+  auto versions = catalog.Versions(next.form);
+  if (versions.empty()) return UnknownForm(next.form);
+  const FormSchema& newest = *versions.back();
+  if (next.version <= newest.version)
+    return Status::Invalid("form '" + next.form + "' is at version " + std::to_string(newest.version) +
+                           " already: publish version " + std::to_string(newest.version + 1));
+  if (next.statuses != newest.statuses || next.initial_status != newest.initial_status)
+    return Status::Invalid("form '" + next.form + "': the statuses are the workflow's own and cannot change by publishing");
+  for (const FormSchema* old : versions)
+    for (const auto& f : old->fields)
+      if (const FieldDef* now = next.Field(f.key)) {
+        Status s = SameShape(next.form, old->version, f, *now);
+        if (!s.ok()) return s;
+      }
+  for (const auto& f : next.fields) {
+    if (f.hidden || f.key == "status") continue;
+    const FieldDef* was = newest.Field(f.key);
+    if (!was) {
+      differences->push_back({FieldDifference::kAdded, f.key, f.label, {}});
+    } else if (auto what = FieldChanges(*was, f); !what.empty()) {
+      differences->push_back({FieldDifference::kChanged, f.key, f.label, std::move(what)});
+    }
+  }
+  for (const auto& f : newest.fields)
+    if (!f.hidden && !next.Field(f.key)) differences->push_back({FieldDifference::kRemoved, f.key, f.label, {}});
+  return Status::Ok();
+}
+
+const FormCatalog& FormCatalog::Embedded() {
   static const FormCatalog catalog = [] {
     FormCatalog c;
     for (const auto& f : embedded::Files()) {
       if (f.path.rfind("forms/", 0) != 0) continue;
       FormSchema schema;
       Status s = ParseSchema(f.content, &schema);
+      if (s.ok()) s = c.Add(std::move(schema));
       if (!s.ok()) {
         std::fprintf(stderr, "broken embedded schema %s: %s\n", f.path.c_str(), s.message().c_str());
         std::abort();
       }
-      (void)c.Add(std::move(schema));
     }
     return c;
   }();
   return catalog;
+}
+
+const FormCatalog& FormCatalog::Default() {
+  const FormCatalog* c = in_force.load(std::memory_order_acquire);
+  return c ? *c : Embedded();
+}
+
+Status FormCatalog::Install(const std::vector<std::string>& published) {
+  auto next = std::make_unique<FormCatalog>(Embedded());
+  for (const auto& text : published) {
+    FormSchema schema;
+    Status s = ParseSchema(text, &schema);
+    std::vector<FieldDifference> differences;
+    if (s.ok()) s = CheckPublishable(*next, schema, &differences);
+    if (s.ok()) s = next->Add(std::move(schema));
+    if (!s.ok()) return s;
+  }
+  std::lock_guard<std::mutex> lock(catalogs_mu);
+  static std::vector<std::unique_ptr<FormCatalog>> kept;  // see the header: never freed
+  kept.push_back(std::move(next));
+  in_force.store(kept.back().get(), std::memory_order_release);
+  return Status::Ok();
 }
 
 // ---- values ----

@@ -41,6 +41,8 @@ struct FieldDef {
   // A date of something that has happened (a visit, a receipt): not later
   // than tomorrow (a day's grace for clocks and time zones).
   bool past = false;
+  // Kept with the record but shown nowhere (the form version it was written with).
+  bool hidden = false;
   size_t max_length = 0;  // text, in code points; 0 = no limit beyond the global one
   bool has_min = false, has_max = false;
   double min = 0, max = 0;
@@ -60,9 +62,19 @@ struct FormSchema {
   std::string initial_status;
   std::string title_field;
   std::vector<FieldDef> fields;
+  std::string source;  // the definition file it was read from (served to the screens as it is)
 
   const FieldDef* Field(const std::string& key) const;
 };
+
+// The system field every record carries: the version of its form it was
+// written with. Records from before versions were published carry none and are
+// of version 1. A record keeps its version; its changes are checked against it.
+inline constexpr const char* kFormVersionKey = "form_version";
+int FormVersionOf(const json::Object& fields);
+// Marks a new record as written with `schema`'s version (version 1 is left
+// unmarked, as records were before versions were published).
+void StampFormVersion(const FormSchema& schema, json::Object* fields);
 
 // {"vi": ..., "en": ...} under `key` of a definition file (empty if absent).
 Label ReadLabel(const json::Object::Ptr& o, const std::string& key);
@@ -73,22 +85,59 @@ Status UnknownForm(const std::string& form);
 // Limits that hold for every text whatever the schema says.
 constexpr size_t kMaxTextBytes = 16 * 1024;
 
+// Every version of every form. The catalog in force (Default) is the embedded
+// one, with what the server published installed over it (Install): a form's
+// new version serves new records, and its older versions the records written
+// with them.
 class FormCatalog {
  public:
   // Parses one form definition file.
   static Status ParseSchema(const std::string& json_text, FormSchema* out);
-  // The catalog built from the embedded schemas/forms/*.json (highest version of
-  // each form). Aborts the program if an embedded file is broken: that is a
-  // build defect, caught by the tests.
+  // The catalog in force: the embedded schemas/forms/*.json, plus the
+  // definitions installed last. Aborts the program if an embedded file is
+  // broken: that is a build defect, caught by the tests.
   static const FormCatalog& Default();
+  // Only the embedded definitions: what a build knows by itself.
+  static const FormCatalog& Embedded();
+  // Makes the embedded definitions plus `published` (definition files, each
+  // checked with CheckPublishable in order) the catalog in force. References
+  // to an earlier catalog stay valid: catalogs are few (one per publication)
+  // and small, so they are kept for the life of the process.
+  static Status Install(const std::vector<std::string>& published);
 
+  // Keeps every version; the same form and version twice is refused.
   Status Add(FormSchema schema);
+  // The newest version of `form`: the one new records use.
   const FormSchema* Find(const std::string& form) const;
+  // One version of `form`, or null when this catalog does not have it.
+  const FormSchema* Find(const std::string& form, int version) const;
+  // The version a record was written with (FormVersionOf its fields).
+  const FormSchema* ForRecord(const std::string& form, const json::Object& fields) const;
+  // For showing a record: its version, or the newest when this catalog does
+  // not have it yet (a device that has not fetched it: shown, not edited).
+  const FormSchema* Shown(const std::string& form, const json::Object& fields) const;
   std::vector<std::string> Names() const;
+  // The versions of `form`, oldest first.
+  std::vector<const FormSchema*> Versions(const std::string& form) const;
 
  private:
-  std::map<std::string, FormSchema> forms_;
+  std::map<std::string, std::map<int, FormSchema>> forms_;
 };
+
+// What a new version changes, field by field, for the person who publishes it.
+struct FieldDifference {
+  enum Kind { kAdded, kRemoved, kChanged } kind = kAdded;
+  std::string key;
+  Label label;
+  std::vector<std::string> what;  // for kChanged: "label", "required", "choices", "limits", "help", "items"
+};
+
+// Whether `next` may be published over the versions `catalog` holds: a form
+// the catalog knows (a build adds forms; publishing changes them), a version
+// above its newest, and no field key of any earlier version with another type
+// (records of every version stay readable and editable). `differences` says
+// what changed against the newest version.
+Status CheckPublishable(const FormCatalog& catalog, const FormSchema& next, std::vector<FieldDifference>* differences);
 
 // Checks `in` against `field` and writes the normalised value to `out`.
 // The message names the field and the rule broken. A null `in` is valid for a

@@ -614,8 +614,10 @@ sheet::Table RecordsTable(const FormSchema& schema, const std::vector<ReportReco
   if (codes) t.header = {"id", "unit", "status", "conflict"};
   else t.header = {en ? "Record id" : "Mã phiếu", en ? "Unit" : "Đơn vị", en ? "Status" : "Trạng thái",
                    en ? "In conflict" : "Xung đột"};
+  // The form version a record was written with is for machines (codes) only.
+  auto column = [codes](const FieldDef& f) { return f.key != "status" && (codes || !f.hidden); };
   for (const auto& f : schema.fields)
-    if (f.key != "status") t.header.push_back(codes ? f.key : f.label.In(lang));
+    if (column(f)) t.header.push_back(codes ? f.key : f.label.In(lang));
   for (const auto& r : rows) {
     std::vector<sheet::Cell> row;
     const Unit* unit = units.Find(r.unit);
@@ -624,7 +626,7 @@ sheet::Table RecordsTable(const FormSchema& schema, const std::vector<ReportReco
     row.push_back({codes ? r.status() : msg::StatusName(r.status(), lang), false});
     row.push_back({codes ? (r.conflict ? "true" : "false") : (r.conflict ? (en ? "yes" : "có") : ""), false});
     for (const auto& f : schema.fields) {
-      if (f.key == "status") continue;
+      if (!column(f)) continue;
       bool has = r.fields.has(f.key) && !r.fields.get(f.key).isEmpty();
       json::Var v = has ? r.fields.get(f.key) : json::Var();
       if (has && (f.type == FieldType::kInteger || f.type == FieldType::kNumber) && v.isNumeric()) {

@@ -113,7 +113,7 @@ int Conflicts(Context& ctx) {
       Var v;
       Record r;
       if (ctx.store->Get(id, &r).ok()) {
-        const FormSchema* schema = ctx.store->catalog().Find(r.form);
+        const FormSchema* schema = ctx.store->catalog().Shown(r.form, r.fields);
         const FieldDef* f = schema ? schema->Field(field) : nullptr;
         if (f) {
           s = ParseInput(*f, value, &v);

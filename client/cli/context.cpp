@@ -160,7 +160,7 @@ void Context::PrintRecord(const Record& r) {
     out << json::ToText(*RecordToJson(r)) << "\n";
     return;
   }
-  const FormSchema* schema = store->catalog().Find(r.form);
+  const FormSchema* schema = store->catalog().Shown(r.form, r.fields);
   const Unit* unit = store->units().Find(r.unit);
   out << (schema ? schema->label.In(lang) : r.form) << "\n";
   out << "  id: " << r.id << "\n";

@@ -212,7 +212,7 @@ int Edit(Context& ctx) {
   Record before;
   Status s = ctx.TargetRecord(&id, &before);
   if (!s.ok()) return ctx.Fail(s);
-  const FormSchema* schema = ctx.store->catalog().Find(before.form);
+  const FormSchema* schema = ctx.store->catalog().Shown(before.form, before.fields);
   Object changes;
   bool any = false;
   std::vector<Status> problems;
@@ -236,7 +236,7 @@ int Delete(Context& ctx) {
   // A form beyond its draft (received, numbered, decided) is a public act:
   // deleting it asks first, or needs --yes where nobody can answer.
   if (r.status() != "draft" && !r.deleted && !ctx.a.Has("--yes")) {
-    const FormSchema* schema = ctx.store->catalog().Find(r.form);
+    const FormSchema* schema = ctx.store->catalog().Shown(r.form, r.fields);
     std::string what = (schema ? schema->label.In(ctx.lang) : r.form) + " «" + RecordTitle(*ctx.store, r, ctx.lang) + "» (" +
                        msg::StatusName(r.status(), ctx.lang) +
                        (r.fields.has("receipt_no") ? ", " + ctx.T("số ", "no. ") + r.fields.getValue<std::string>("receipt_no") : "") + ")";
@@ -273,7 +273,7 @@ void ShowConflictedFields(Context& ctx, const Record& r) {
                      "  (could not ask the server which fields are in conflict; try again online)\n");
     return;
   }
-  const FormSchema* schema = ctx.store->catalog().Find(r.form);
+  const FormSchema* schema = ctx.store->catalog().Shown(r.form, r.fields);
   ctx.out << ctx.T("Trường xung đột (chờ quản trị viên chọn):\n", "Fields in conflict (an administrator will choose):\n");
   for (const auto& c : fields) {
     const FieldDef* f = schema ? schema->Field(c.field) : nullptr;
@@ -406,7 +406,7 @@ int History(Context& ctx) {
   // field by its label with its values as the record shows them.
   const FormSchema* schema = nullptr;
   Record r;
-  if (ctx.store->Get(id, &r).ok()) schema = ctx.store->catalog().Find(r.form);
+  if (ctx.store->Get(id, &r).ok()) schema = ctx.store->catalog().Shown(r.form, r.fields);
   // Within a change, fields in the form's order.
   auto position = [&](const std::string& key) {
     if (schema)
@@ -462,6 +462,7 @@ int Forms(Context& ctx) {
       ctx.out << "\n";
     };
     for (const auto& f : s->fields) {
+      if (f.hidden) continue;
       line(f, "  ");
       for (const auto& sub : f.item_fields) line(sub, "      ");
     }

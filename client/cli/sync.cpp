@@ -186,6 +186,16 @@ int Sync(Context& ctx) {
     ctx.out << ctx.T("Danh mục đơn vị hành chính đã thay đổi trên máy chủ và đã được cập nhật (ocop units)",
                      "The server's list of administrative units changed and was taken (ocop units)")
             << "\n";
+  for (const auto& [form, version] : report.forms_updated) {
+    const FormSchema* schema = ctx.store->catalog().Find(form, version);
+    ctx.out << ctx.T("Đã nhận mẫu phiếu mới từ máy chủ: ", "New form from the server: ")
+            << (schema ? schema->label.In(ctx.lang) : form) << ctx.T(" (phiên bản ", " (version ") << version
+            << ctx.T("); phiếu mới dùng mẫu này (ocop forms)", "); new records use it (ocop forms)") << "\n";
+  }
+  if (!report.forms_problem.empty())
+    ctx.out << ctx.T("Chưa nhận được mẫu phiếu máy chủ đã công bố (sẽ thử lại lần đồng bộ sau): ",
+                     "The forms the server published were not taken (asked again at the next sync): ")
+            << msg::Localise(report.forms_problem, ctx.lang) << "\n";
   if (report.carried_sent > 0 || report.carried_refused > 0)
     ctx.out << ctx.T("Tệp của thiết bị khác: đã gửi ", "Other devices' files: sent ") << report.carried_sent
          << ctx.T(", bị từ chối ", ", refused ") << report.carried_refused << "\n";
@@ -248,7 +258,7 @@ int Outbox(Context& ctx) {
     for (const auto& p : pending) {
       Record r;
       bool known = ctx.store->Get(p.record_id, &r).ok();
-      const FormSchema* schema = known ? ctx.store->catalog().Find(r.form) : nullptr;
+      const FormSchema* schema = known ? ctx.store->catalog().Shown(r.form, r.fields) : nullptr;
       ctx.out << "…" << p.record_id.substr(p.record_id.size() - 8) << "  " << (schema ? schema->label.In(ctx.lang) : "?") << " «"
               << (known ? RecordTitle(*ctx.store, r, ctx.lang) : "") << "»"
               << (known && r.deleted ? ctx.T(" [đã xoá]", " [deleted]") : "") << (p.in_flight ? ctx.T(" [đang gửi]", " [being sent]") : "")

@@ -562,7 +562,7 @@ class UiHandler final : public Poco::Net::HTTPRequestHandler {
     Record before;
     s = Find(given, &before);
     if (!s.ok()) return web::SendError(resp, s);
-    const FormSchema* schema = app_.store->catalog().Find(before.form);
+    const FormSchema* schema = app_.store->catalog().Shown(before.form, before.fields);
     Object typed, changes;
     FieldProblems problems;
     s = TypedFields(*schema, body, /*complete=*/false, &typed, &problems);

@@ -28,6 +28,7 @@ using json::Object;
 // often a shared one.
 constexpr int64_t kConsoleSessionMs = 12LL * 3600 * 1000;
 constexpr size_t kMaxUnitListBytes = 8 * 1024 * 1024;
+constexpr size_t kMaxFormBytes = 1024 * 1024;
 constexpr size_t kMaxSpreadsheetBytes = 16 * 1024 * 1024;  // a province's list of ideas is far smaller
 
 std::string QueryParam(const HTTPServerRequest& req, const std::string& key) {
@@ -370,6 +371,44 @@ class UnitImportHandler final : public ReviewHandler {
   }
 };
 
+// POST /v1/forms/publish[?apply=1] with a form definition (JSON): whether it
+// can be published over the versions in force and what it changes; with
+// apply=1 it is published.
+class FormPublishHandler final : public ReviewHandler {
+  using ReviewHandler::ReviewHandler;
+  Status HandleAs(HTTPServerRequest& req, HTTPServerResponse& resp, const AuthUser& u) override {
+    if (!u.IsAdmin()) return Status::Denied("only administrators publish forms");
+    std::string definition;
+    Status s = web::ReadBody(req, kMaxFormBytes, &definition);
+    if (!s.ok()) return s;
+    if (definition.rfind("\xEF\xBB\xBF", 0) == 0) definition.erase(0, 3);
+    SyncService::Publication pub;
+    s = service_.PublishForm(u.name, definition, QueryParam(req, "apply") != "1", &pub);
+    if (!s.ok()) return s;
+    Object out;
+    out.set("published", pub.published);
+    out.set("form", pub.form.form);
+    out.set("version", pub.form.version);
+    out.set("label_vi", pub.form.label.vi);
+    out.set("label_en", pub.form.label.en);
+    out.set("previous_version", pub.previous_version);
+    Array::Ptr differences = new Array;
+    for (const auto& d : pub.differences) {
+      Object::Ptr o = new Object;
+      o->set("kind", d.kind == FieldDifference::kAdded ? "added" : d.kind == FieldDifference::kRemoved ? "removed" : "changed");
+      o->set("key", d.key);
+      o->set("label_vi", d.label.vi);
+      o->set("label_en", d.label.en);
+      Array::Ptr what = new Array;
+      for (const auto& w : d.what) what->add(w);
+      o->set("what", what);
+      differences->add(o);
+    }
+    out.set("differences", differences);
+    return SendOk(resp, json::ToText(out));
+  }
+};
+
 // POST /v1/import/FORM?dry_run=1&skip_bad=1 with a .csv or .xlsx body:
 // records from a spreadsheet, every bad row said with its line.
 class RecordImportHandler final : public ReviewHandler {
@@ -458,6 +497,8 @@ Poco::Net::HTTPRequestHandler* CreateConsoleHandler(const std::string& path, con
   if (seg.size() == 3 && r == "export") return get(new ExportHandler(service, review, options, stats, seg[2]));
   if (seg.size() == 3 && r == "import" && m == "POST") return new RecordImportHandler(service, review, options, stats, seg[2]);
   if (seg.size() == 3 && r == "users" && m == "PATCH") return new UserUpdateHandler(service, review, options, stats, seg[2]);
+  if (seg.size() == 3 && r == "forms" && seg[2] == "publish" && m == "POST")
+    return new FormPublishHandler(service, review, options, stats);
   if (seg.size() == 3 && r == "units" && seg[2] == "import" && m == "POST")
     return new UnitImportHandler(service, review, options, stats);
   return nullptr;

@@ -99,6 +99,17 @@ class UnitsHandler final : public ApiHandler {
   }
 };
 
+// The form versions published over the built-in ones, each as its definition
+// file: public like the unit list; a device fetches them when the version in
+// a pull answer (X-Ocop-Forms) is not the one it holds.
+class PublishedFormsHandler final : public ApiHandler {
+  using ApiHandler::ApiHandler;
+  Status Handle(HTTPServerRequest&, HTTPServerResponse& resp) override {
+    resp.set("X-Ocop-Forms", service_.FormsVersion());
+    return SendOk(resp, service_.PublishedFormsJson());
+  }
+};
+
 class LoginHandler final : public ApiHandler {
   using ApiHandler::ApiHandler;
   Status Handle(HTTPServerRequest& req, HTTPServerResponse& resp) override {
@@ -224,6 +235,7 @@ class PullHandler final : public AuthedApiHandler {
     s = service_.Pull(u, pr, &page);
     if (!s.ok()) return s;
     resp.set("X-Ocop-Units", service_.UnitsVersion());
+    if (std::string forms = service_.FormsVersion(); !forms.empty()) resp.set("X-Ocop-Forms", forms);
     return SendMessage(resp, std::move(page));
   }
 };
@@ -597,6 +609,8 @@ Poco::Net::HTTPRequestHandler* ApiRouter::createRequestHandler(const HTTPServerR
   if (seg.size() >= 2 && seg[0] == "v1") {
     const std::string& r = seg[1];
     if (seg.size() == 2 && r == "units") return method_is("GET") ? static_cast<HTTPRequestHandler*>(new UnitsHandler(service_, options_, stats_)) : wrong_method();
+    if (seg.size() == 3 && r == "forms" && seg[2] == "published")
+      return method_is("GET") ? static_cast<HTTPRequestHandler*>(new PublishedFormsHandler(service_, options_, stats_)) : wrong_method();
     if (seg.size() == 2 && r == "login") return method_is("POST") ? static_cast<HTTPRequestHandler*>(new LoginHandler(service_, options_, stats_)) : wrong_method();
     if (seg.size() == 2 && r == "logout") return method_is("POST") ? static_cast<HTTPRequestHandler*>(new LogoutHandler(service_, options_, stats_)) : wrong_method();
     if (seg.size() == 2 && r == "me") return method_is("GET") ? static_cast<HTTPRequestHandler*>(new MeHandler(service_, options_, stats_)) : wrong_method();

@@ -584,6 +584,34 @@ Status PostgresServerStore::SaveUnits(const UnitTree& units) {
   return tx.Commit();
 }
 
+Status PostgresServerStore::LoadDefinitions(const std::string& kind, std::vector<DefinitionRow>* out) {
+  Lease c(this);
+  if (!c.status().ok()) return c.status();
+  pg::Result res;
+  Status s = c->Exec("SELECT name, version::text, body, published_at, published_by FROM definitions WHERE kind = $1 "
+                     "ORDER BY name, version", {P(kind)}, &res);
+  if (!s.ok()) return s;
+  out->clear();
+  for (int i = 0; i < res.rows(); ++i)
+    out->push_back({kind, res.Text(i, 0), std::stoi(res.Text(i, 1)), res.Text(i, 2), res.Text(i, 3), res.Text(i, 4)});
+  return Status::Ok();
+}
+
+Status PostgresServerStore::SaveDefinition(const DefinitionRow& row) {
+  Lease c(this);
+  if (!c.status().ok()) return c.status();
+  pg::Result res;
+  Status s = c->Exec("INSERT INTO definitions(kind, name, version, body, published_at, published_by) "
+                     "VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING RETURNING version",
+                     {P(row.kind), P(row.name), P(static_cast<int64_t>(row.version)), P(row.body), P(row.published_at),
+                      P(row.published_by)},
+                     &res);
+  if (!s.ok()) return s;
+  if (res.rows() == 0)
+    return Status(Code::kAlreadyExists, row.name + " version " + std::to_string(row.version) + " is published already");
+  return Status::Ok();
+}
+
 Status PostgresServerStore::RunWrite(const std::function<Status(WriteTxn&)>& fn) {
   Status s;
   for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {

@@ -59,6 +59,8 @@ class PostgresServerStore final : public ServerStore {
   Status RevokeToken(const std::string& token_hash) override;
   Status LoadUnits(UnitTree* out) override;
   Status SaveUnits(const UnitTree& units) override;
+  Status LoadDefinitions(const std::string& kind, std::vector<DefinitionRow>* out) override;
+  Status SaveDefinition(const DefinitionRow& row) override;
   Status RunWrite(const std::function<Status(WriteTxn&)>& fn) override;
   Status ReadSince(const std::string& path_prefix, int64_t since, int limit, const std::string& skip_device,
                    std::vector<StoredRecord>* out, int64_t* cursor, bool* more) override;

@@ -46,6 +46,13 @@ struct StoredRecord {
 };
 
 // One field of one audited change, as read back.
+// One published definition (schemas/sql/server/007_definitions.sql).
+struct DefinitionRow {
+  std::string kind, name;
+  int version = 0;
+  std::string body, published_at, published_by;
+};
+
 struct AuditRow {
   std::string record_id, change_id, field, old_value, new_value, author, device, hlc, at, kind;
 };
@@ -129,6 +136,11 @@ class ServerStore {
 
   virtual Status LoadUnits(UnitTree* out) = 0;
   virtual Status SaveUnits(const UnitTree& units) = 0;
+
+  // Published definitions of one kind, by name and version.
+  virtual Status LoadDefinitions(const std::string& kind, std::vector<DefinitionRow>* out) = 0;
+  // Adds one; the same kind, name and version twice is refused (kAlreadyExists).
+  virtual Status SaveDefinition(const DefinitionRow& row) = 0;
 
   virtual Status RunWrite(const std::function<Status(WriteTxn&)>& fn) = 0;
 

@@ -395,6 +395,29 @@ Status SqliteServerStore::SaveUnits(const UnitTree& units) {
   return tx.Commit();
 }
 
+Status SqliteServerStore::LoadDefinitions(const std::string& kind, std::vector<DefinitionRow>* out) {
+  Reader db(this);
+  if (!db.status().ok()) return db.status();
+  auto st = db->Prepare("SELECT name, version, body, published_at, published_by FROM definitions WHERE kind = ? "
+                        "ORDER BY name, version");
+  st.Bind(1, kind);
+  out->clear();
+  while (st.Step()) out->push_back({kind, st.Text(0), static_cast<int>(st.Int(1)), st.Text(2), st.Text(3), st.Text(4)});
+  return st.status();
+}
+
+Status SqliteServerStore::SaveDefinition(const DefinitionRow& row) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  Status s = writer_.Prepare("INSERT INTO definitions(kind, name, version, body, published_at, published_by) "
+                             "VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING")
+                 .Bind(1, row.kind).Bind(2, row.name).Bind(3, static_cast<int64_t>(row.version)).Bind(4, row.body)
+                 .Bind(5, row.published_at).Bind(6, row.published_by).Run();
+  if (!s.ok()) return s;
+  if (writer_.Changes() == 0)
+    return Status(Code::kAlreadyExists, row.name + " version " + std::to_string(row.version) + " is published already");
+  return Status::Ok();
+}
+
 Status SqliteServerStore::RunWrite(const std::function<Status(WriteTxn&)>& fn) {
   std::lock_guard<std::mutex> lock(write_mu_);
   sql::Transaction tx(&writer_);

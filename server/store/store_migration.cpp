@@ -40,6 +40,7 @@ const std::vector<TableSpec>& Tables() {
       {"receipt_counters", {"commune", "year", "next"}, {"commune", "year"}},
       {"files", {"sha256", "record_id", "size", "complete", "created_at"}, {"sha256"}},
       {"device_keys", {"device", "user", "key", "updated_at"}, {"device", "user"}},
+      {"definitions", {"kind", "name", "version", "body", "published_at", "published_by"}, {"kind", "name", "version"}},
   };
   return tables;
 }

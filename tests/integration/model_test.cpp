@@ -42,8 +42,7 @@ class World {
     EXPECT_TRUE(server::SqliteServerStore::Open(dir_.Sub("server"), &store_).ok());
     server::ServiceLimits limits;
     limits.pbkdf2_iterations = 1000;
-    service_ = std::make_unique<server::SyncService>(*store_, UnitTree::Sample(), FormCatalog::Default(),
-                                                     SystemClock::Get(), limits);
+    service_ = std::make_unique<server::SyncService>(*store_, UnitTree::Sample(), SystemClock::Get(), limits);
     // Change sets travel as resumable bodies, as they do from a real ocopd.
     push_bodies_ = std::make_unique<server::FileStore>(dir_.Sub("pushes"));
     EXPECT_TRUE(push_bodies_->Init().ok());

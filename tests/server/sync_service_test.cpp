@@ -36,7 +36,7 @@ class SyncServiceTest : public ::testing::Test {
     if (!skip.empty()) GTEST_SKIP() << skip;
     ServiceLimits limits;
     limits.pbkdf2_iterations = 1000;  // fast for tests; production uses the default
-    service_ = std::make_unique<SyncService>(*store_, UnitTree::Sample(), FormCatalog::Default(), clock_, limits);
+    service_ = std::make_unique<SyncService>(*store_, UnitTree::Sample(), clock_, limits);
     ASSERT_TRUE(service_->AddUser("lan", "officer", "08800", "matkhau123").ok());
     ASSERT_TRUE(service_->AddUser("minh", "officer", "08761", "matkhau123").ok());
     ASSERT_TRUE(service_->AddUser("hoa", "coordinator", "253", "matkhau123").ok());
@@ -779,7 +779,7 @@ TEST_F(SyncServiceTest, AnUnknownNameCostsWhatAWrongPasswordCosts) {
   // medians of 15 (a missing check would make the unknown name ~100× faster).
   ServiceLimits limits;
   limits.pbkdf2_iterations = 40000;
-  SyncService slow(*store_, UnitTree::Sample(), FormCatalog::Default(), clock_, limits);
+  SyncService slow(*store_, UnitTree::Sample(), clock_, limits);
   ASSERT_TRUE(slow.AddUser("thu", "officer", "08800", "matkhau123").ok());
   LoginResult r;
   slow.Login("nobody-at-all", "x", "", &r, "10.0.0.9");  // the dummy hash is made on first use
@@ -816,7 +816,7 @@ TEST_F(SyncServiceTest, OneAccountsUnfinishedUploadsStopAtItsBudgetOthersGoOn) {
   ServiceLimits limits;
   limits.pbkdf2_iterations = 1000;
   limits.uploads.max_open = 4;
-  SyncService service(*store_, UnitTree::Sample(), FormCatalog::Default(), clock_, limits);
+  SyncService service(*store_, UnitTree::Sample(), clock_, limits);
   service.set_push_bodies(&bodies);
   AuthUser lan = Auth("lan"), minh = Auth("minh");
   int64_t received = 0;
@@ -840,7 +840,7 @@ TEST_F(SyncServiceTest, BelowTheFreeSpaceFloorPushesAndUploadsAreRefusedAndNothi
   ServiceLimits limits;
   limits.pbkdf2_iterations = 1000;
   limits.min_free_bytes = std::numeric_limits<int64_t>::max();  // no disk has that much free
-  SyncService full(*store_, UnitTree::Sample(), FormCatalog::Default(), clock_, limits);
+  SyncService full(*store_, UnitTree::Sample(), clock_, limits);
   full.set_space_floor({dir_.path()});
   FileStore bodies(dir_.Sub("pushes"));
   ASSERT_TRUE(bodies.Init().ok());

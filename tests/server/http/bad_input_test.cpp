@@ -53,7 +53,7 @@ class BadInputTest : public ::testing::Test {
     ServiceLimits limits;
     limits.pbkdf2_iterations = 1000;
     limits.max_push_body_bytes = 256 * 1024;
-    service_ = std::make_unique<SyncService>(*store_, UnitTree::Sample(), FormCatalog::Default(), clock_, limits);
+    service_ = std::make_unique<SyncService>(*store_, UnitTree::Sample(), clock_, limits);
     ASSERT_TRUE(service_->AddUser("lan", "officer", "08800", "matkhau123").ok());
     ASSERT_TRUE(service_->AddUser("minh", "officer", "08761", "matkhau123").ok());
     ASSERT_TRUE(service_->AddUser("hoa", "coordinator", "253", "matkhau123").ok());

@@ -41,8 +41,8 @@ class ConsoleApiTest : public ::testing::Test {
     if (!skip.empty()) GTEST_SKIP() << skip;
     ServiceLimits limits;
     limits.pbkdf2_iterations = 1000;
-    service_ = std::make_unique<SyncService>(*store_, UnitTree::Sample(), FormCatalog::Default(), clock_, limits);
-    review_ = std::make_unique<ReviewService>(*service_, *store_, FormCatalog::Default(), clock_);
+    service_ = std::make_unique<SyncService>(*store_, UnitTree::Sample(), clock_, limits);
+    review_ = std::make_unique<ReviewService>(*service_, *store_, clock_);
     ASSERT_TRUE(service_->AddUser("quantri", "admin", "26", "matkhau123").ok());
     ASSERT_TRUE(service_->AddUser("songlo", "admin", "253", "matkhau123").ok());  // a district's administrator
     ASSERT_TRUE(service_->AddUser("hoa", "coordinator", "253", "matkhau123").ok());

@@ -33,7 +33,7 @@ class HttpApiTest : public ::testing::Test {
     if (!skip.empty()) GTEST_SKIP() << skip;
     ServiceLimits limits;
     limits.pbkdf2_iterations = 1000;
-    service_ = std::make_unique<SyncService>(*store_, UnitTree::Sample(), FormCatalog::Default(), clock_, limits);
+    service_ = std::make_unique<SyncService>(*store_, UnitTree::Sample(), clock_, limits);
     ASSERT_TRUE(service_->AddUser("lan", "officer", "08800", "matkhau123").ok());
     ApiOptions options;
     options.max_body_bytes = 64 * 1024;

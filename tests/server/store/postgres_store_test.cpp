@@ -51,7 +51,7 @@ class PostgresStoreTest : public ::testing::Test {
     EXPECT_TRUE(s.ok()) << s.message();
     ServiceLimits limits;
     limits.pbkdf2_iterations = 1000;
-    if (r.store) r.service = std::make_unique<SyncService>(*r.store, UnitTree::Sample(), FormCatalog::Default(), clock_, limits);
+    if (r.store) r.service = std::make_unique<SyncService>(*r.store, UnitTree::Sample(), clock_, limits);
     return r;
   }
 
@@ -253,7 +253,7 @@ TEST_F(PostgresStoreTest, MigrationFromSqliteCopiesEverythingAndIsChecked) {
   // A province's store with accounts, forms, an edit in conflict, receipts.
   ServiceLimits limits;
   limits.pbkdf2_iterations = 1000;
-  SyncService before(*sqlite, UnitTree::Sample(), FormCatalog::Default(), clock_, limits);
+  SyncService before(*sqlite, UnitTree::Sample(), clock_, limits);
   ASSERT_TRUE(before.AddUser("lan", "officer", "08800", "matkhau123").ok());
   ASSERT_TRUE(before.AddUser("hoa", "coordinator", "253", "matkhau123").ok());
   ASSERT_TRUE(before.AddUser("admin", "admin", "26", "matkhau123").ok());
