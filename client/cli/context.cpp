@@ -172,7 +172,7 @@ void Context::PrintRecord(const Record& r) {
   out << "\n";
   if (!schema) return;
   for (const auto& f : schema->fields) {
-    if (f.key == "status" || !r.fields.has(f.key)) continue;
+    if (f.key == "status" || f.hidden || !r.fields.has(f.key)) continue;
     Var v = r.fields.get(f.key);
     if (f.type == FieldType::kList && v.type() == typeid(json::Array::Ptr)) {
       auto arr = v.extract<json::Array::Ptr>();

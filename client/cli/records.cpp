@@ -442,7 +442,9 @@ int History(Context& ctx) {
 }
 
 int Forms(Context& ctx) {
-  const FormCatalog& cat = FormCatalog::Default();
+  // The forms this device holds (the built-in ones and those the server
+  // published); before `ocop init`, the built-in ones.
+  const FormCatalog& cat = ctx.OpenStore().ok() ? ctx.store->catalog() : FormCatalog::Embedded();
   std::vector<std::string> names = ctx.a.positional.empty() ? cat.Names() : ctx.a.positional;
   for (const auto& n : names) {
     const FormSchema* s = cat.Find(n);

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "shared/ids.h"
+#include "shared/messages.h"
 #include "sync/codec.h"
 #include "tests/client/test_home.h"
 
@@ -432,6 +433,53 @@ TEST_F(LocalStoreTest, PullKeepsLocalEditsOnTop) {
   EXPECT_EQ(got.fields.getValue<std::string>("phone"), "0912345678");  // local, unsent edit kept
   EXPECT_EQ(got.server_version, 2);
   EXPECT_EQ(store_->Setting("cursor"), "17");
+}
+
+TEST_F(LocalStoreTest, ARecordOfAFormVersionNotYetFetchedIsShownButNotEdited) {
+  // Another device, which has version 2 of the idea form, wrote this record.
+  sync::PullPage page;
+  sync::RecordState rs;
+  rs.id = ids::NewUuid();
+  rs.form = "idea";
+  rs.unit = "08800";
+  rs.version = 1;
+  Object server = Idea("Chè xanh");
+  server.set("status", "draft");
+  server.set("vietgap", true);
+  server.set(kFormVersionKey, 2);
+  rs.fields = json::ToText(server);
+  page.records.push_back(rs);
+  ASSERT_TRUE(store_->ApplyPullPage(page).ok());
+  Record got;
+  ASSERT_TRUE(store_->Get(rs.id, &got).ok());
+  EXPECT_EQ(store_->catalog().Shown("idea", got.fields)->version, 1);  // shown with the version it has
+  Object change;
+  change.set("product_name", "Chè xanh Đôn Nhân");
+  Record after;
+  Status s = store_->Update(rs.id, change, &after);
+  EXPECT_EQ(s.code(), Code::kFailedPrecondition);
+  EXPECT_NE(s.message().find("which this device does not have yet: sync to fetch it"), std::string::npos) << s.message();
+  EXPECT_NE(msg::Localise(s, "vi").find("hãy đồng bộ"), std::string::npos) << msg::Localise(s, "vi");
+  // Once the device holds version 2 (as a sync fetches it), it edits, and keeps the version.
+  std::string v2 = FormCatalog::Embedded().Find("idea")->source;
+  v2.replace(v2.find("\"version\": 1"), 12, "\"version\": 2");
+  v2.insert(v2.find("\"fields\": [") + 11, R"({"key": "vietgap", "type": "bool", "label": {"vi": "VietGAP"}},)");
+  std::vector<std::pair<std::string, int>> taken;
+  ASSERT_TRUE(store_->SetPublishedForms({v2}, &taken).ok());
+  EXPECT_EQ(taken, (std::vector<std::pair<std::string, int>>{{"idea", 2}}));
+  ASSERT_TRUE(store_->Update(rs.id, change, &after).ok());
+  EXPECT_EQ(after.fields.getValue<int>(kFormVersionKey), 2);
+  // ... and a store opened again holds it still, offline.
+  store_.reset();
+  ASSERT_TRUE(FormCatalog::Install({}).ok());
+  ASSERT_TRUE(LocalStore::Open(dir_.path(), clock_, &store_).ok());
+  EXPECT_EQ(store_->catalog().Find("idea")->version, 2);
+  Record fresh;
+  ASSERT_TRUE(store_->Create("idea", Idea("Rượu nếp"), &fresh).ok());
+  EXPECT_EQ(fresh.fields.getValue<int>(kFormVersionKey), 2);
+  // A broken list from a server is refused whole: the device keeps what it has.
+  EXPECT_FALSE(store_->SetPublishedForms({"{\"form\": \"idea\"}"}, &taken).ok());
+  EXPECT_EQ(store_->catalog().Find("idea")->version, 2);
 }
 
 TEST_F(LocalStoreTest, PatchesAreLaidOverTheHeldCopyOrRefusedWhole) {

@@ -864,3 +864,63 @@ TEST_F(SyncServiceTest, BelowTheFreeSpaceFloorPushesAndUploadsAreRefusedAndNothi
 
 }  // namespace
 }  // namespace ocop::server
+
+namespace ocop::server {
+namespace {
+
+// The embedded idea form as version 2 with one more field, VietGAP.
+std::string IdeaV2() {
+  std::string text = FormCatalog::Embedded().Find("idea")->source;
+  text.replace(text.find("\"version\": 1"), 12, "\"version\": 2");
+  const std::string fields = "\"fields\": [";
+  text.insert(text.find(fields) + fields.size(), R"({"key": "vietgap", "type": "bool", "label": {"vi": "VietGAP"}},)");
+  return text;
+}
+
+TEST_F(SyncServiceTest, EachRecordIsCheckedAgainstTheFormVersionItWasWrittenWith) {
+  AuthUser lan = Auth("lan");
+  sync::PushResult r;
+  Change v1 = Create("08800", "Miến dong");
+  ASSERT_TRUE(service_->Push(lan, Set({v1}), &r).ok());
+  EXPECT_EQ(service_->FormsVersion(), "");  // nothing published: pulls name no forms version
+  SyncService::Publication pub;
+  ASSERT_TRUE(service_->PublishForm("admin", IdeaV2(), /*check_only=*/false, &pub).ok());
+  EXPECT_TRUE(pub.published);
+  EXPECT_EQ(pub.previous_version, 1);
+  const std::string version = service_->FormsVersion();
+  EXPECT_EQ(version.size(), 16u);
+  EXPECT_NE(service_->PublishedFormsJson().find("vietgap"), std::string::npos);
+  // A new record of version 2 takes the new field.
+  Change v2 = Create("08800", "Chè xanh");
+  v2.fields.push_back({kFormVersionKey, "null", "2"});
+  v2.fields.push_back({"vietgap", "null", "true"});
+  ASSERT_TRUE(service_->Push(lan, Set({v2}), &r).ok());
+  EXPECT_EQ(r.outcomes[0].result, sync::outcome::kApplied);
+  // The record of version 1 still edits, but only with version 1's fields.
+  EXPECT_TRUE(service_->Push(lan, Set({Edit(v1, "product_name", "\"Miến dong\"", "\"Miến dong Đôn Nhân\"", 1)}), &r).ok());
+  Status s = service_->Push(lan, Set({Edit(v1, "vietgap", "null", "true", 2)}), &r);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("has no field 'vietgap'"), std::string::npos) << s.message();
+  // A record keeps its version; a version the server never published is refused.
+  s = service_->Push(lan, Set({Edit(v2, kFormVersionKey, "2", "1", 1)}), &r);
+  EXPECT_NE(s.message().find("was written with version 2 of form 'idea' and keeps it"), std::string::npos) << s.message();
+  Change v7 = Create("08800", "Rượu nếp");
+  v7.fields.push_back({kFormVersionKey, "null", "7"});
+  s = service_->Push(lan, Set({v7}), &r);
+  EXPECT_NE(s.message().find("form 'idea' has no version 7 on this server"), std::string::npos) << s.message();
+  // Publishing the same version again is refused; a restarted server takes what was published.
+  s = service_->PublishForm("admin", IdeaV2(), false, &pub);
+  EXPECT_NE(s.message().find("publish version 3"), std::string::npos) << s.message();
+  ASSERT_TRUE(FormCatalog::Install({}).ok());  // as a new process starts: the built-in forms only
+  SyncService restarted(*store_, UnitTree::Sample(), clock_);
+  bool changed = false;
+  ASSERT_TRUE(restarted.RefreshForms(&changed).ok());
+  EXPECT_TRUE(changed);
+  EXPECT_EQ(restarted.FormsVersion(), version);
+  EXPECT_EQ(FormCatalog::Default().Find("idea")->version, 2);
+  ASSERT_TRUE(restarted.RefreshForms(&changed).ok());
+  EXPECT_FALSE(changed);
+}
+
+}  // namespace
+}  // namespace ocop::server

@@ -259,5 +259,106 @@ TEST(FormsTest, SchemaFilesAreCheckedWhenLoaded) {
   EXPECT_TRUE(FormCatalog::ParseSchema(R"({"form":"x","version":1,"statuses":["a"],"initial_status":"a","fields":[{"key":"k","type":"text"}]})", &s).ok());
 }
 
+// The embedded idea form as `version`, with `edit` applied to its text.
+std::string IdeaText(int version, const std::string& from = "", const std::string& to = "") {
+  std::string text = FormCatalog::Embedded().Find("idea")->source;
+  const std::string v1 = "\"version\": 1";
+  text.replace(text.find(v1), v1.size(), "\"version\": " + std::to_string(version));
+  if (!from.empty()) text.replace(text.find(from), from.size(), to);
+  return text;
+}
+
+const char* kFieldsStart = "\"fields\": [";
+
+TEST(PublishFormTest, ANewVersionMayAddRemoveAndRelabelFieldsAndSaysWhat) {
+  // A field added, one relabelled, one dropped.
+  FormSchema v2;
+  std::string text = IdeaText(2, kFieldsStart, std::string(kFieldsStart) + R"({"key": "vietgap", "type": "bool", "label": {"vi": "VietGAP"}},)");
+  text.replace(text.find("Tên thương hiệu dự kiến"), std::string("Tên thương hiệu dự kiến").size(), "Tên thương hiệu");
+  const std::string packaging = R"({"key": "packaging", "type": "text", "max_length": 200,
+     "label": {"vi": "Quy cách đóng gói", "en": "Packaging per unit"}},)";
+  ASSERT_NE(text.find(packaging), std::string::npos);
+  text.erase(text.find(packaging), packaging.size());
+  ASSERT_TRUE(FormCatalog::ParseSchema(text, &v2).ok());
+  std::vector<FieldDifference> diff;
+  ASSERT_TRUE(CheckPublishable(FormCatalog::Embedded(), v2, &diff).ok());
+  ASSERT_EQ(diff.size(), 3u);
+  EXPECT_EQ(diff[0].kind, FieldDifference::kAdded);
+  EXPECT_EQ(diff[0].key, "vietgap");
+  EXPECT_EQ(diff[1].kind, FieldDifference::kChanged);
+  EXPECT_EQ(diff[1].key, "brand_name");
+  EXPECT_EQ(diff[1].what, std::vector<std::string>{"label"});
+  EXPECT_EQ(diff[2].kind, FieldDifference::kRemoved);
+  EXPECT_EQ(diff[2].key, "packaging");
+  // Both versions stay: a record keeps the one it was written with.
+  FormCatalog c = FormCatalog::Embedded();
+  ASSERT_TRUE(c.Add(v2).ok());
+  EXPECT_EQ(c.Find("idea")->version, 2);
+  json::Object old_record, new_record;
+  new_record.set(kFormVersionKey, 2);
+  EXPECT_EQ(c.ForRecord("idea", old_record)->version, 1);
+  EXPECT_TRUE(c.ForRecord("idea", old_record)->Field("packaging"));
+  EXPECT_EQ(c.ForRecord("idea", new_record)->version, 2);
+  EXPECT_FALSE(c.ForRecord("idea", new_record)->Field("packaging"));
+  new_record.set(kFormVersionKey, 3);
+  EXPECT_EQ(c.ForRecord("idea", new_record), nullptr);  // not on this device yet
+  EXPECT_EQ(c.Shown("idea", new_record)->version, 2);   // shown with the newest it has
+  EXPECT_EQ(c.Add(v2).code(), Code::kAlreadyExists);
+  json::Object stamped;
+  StampFormVersion(*c.Find("idea"), &stamped);
+  EXPECT_EQ(stamped.getValue<int>(kFormVersionKey), 2);
+  StampFormVersion(*c.Find("idea", 1), &stamped);
+  EXPECT_FALSE(stamped.has(kFormVersionKey));  // version 1 records look as they always did
+}
+
+TEST(PublishFormTest, WhatWouldBreakRecordsAlreadyWrittenIsRefusedWithTheReason) {
+  std::vector<FieldDifference> diff;
+  auto refused = [&](const std::string& text, const std::string& reason, const FormCatalog& over) {
+    FormSchema next;
+    Status s = FormCatalog::ParseSchema(text, &next);
+    if (s.ok()) s = CheckPublishable(over, next, &diff);
+    EXPECT_FALSE(s.ok()) << text.substr(0, 80);
+    EXPECT_NE(s.message().find(reason), std::string::npos) << s.message();
+  };
+  const FormCatalog& embedded = FormCatalog::Embedded();
+  refused(IdeaText(2, R"("key": "product_group", "type": "integer")", R"("key": "product_group", "type": "text")"),
+          "'product_group' was integer in version 1 and cannot become text", embedded);
+  refused(IdeaText(1), "is at version 1 already: publish version 2", embedded);
+  refused(IdeaText(2, R"("form": "idea")", R"("form": "rice")"), "unknown form 'rice'", embedded);
+  refused(IdeaText(2, R"("initial_status": "draft")", R"("initial_status": "submitted")"), "statuses", embedded);
+  refused(IdeaText(2, kFieldsStart, std::string(kFieldsStart) + R"({"key": "form_version", "type": "integer"},)"),
+          "system's own fields", embedded);
+  // A key removed in version 2 may come back in version 3 only with its old type.
+  FormCatalog c = embedded;
+  FormSchema v2;
+  const std::string phone = R"({"key": "phone", "type": "text", "max_length": 15, "pattern": "phone",
+     "label": {"vi": "Số điện thoại", "en": "Phone"}},)";
+  std::string without_phone = IdeaText(2);
+  ASSERT_NE(without_phone.find(phone), std::string::npos);
+  without_phone.erase(without_phone.find(phone), phone.size());
+  ASSERT_TRUE(FormCatalog::ParseSchema(without_phone, &v2).ok());
+  ASSERT_TRUE(CheckPublishable(c, v2, &diff).ok());
+  ASSERT_TRUE(c.Add(v2).ok());
+  std::string v3 = without_phone;
+  v3.replace(v3.find("\"version\": 2"), 12, "\"version\": 3");
+  v3.insert(v3.find(kFieldsStart) + std::string(kFieldsStart).size(), R"({"key": "phone", "type": "integer"},)");
+  refused(v3, "'phone' was text in version 1 and cannot become integer", c);
+}
+
+TEST(PublishFormTest, InstalledFormsAreInForceAndTheBuiltInOnesStay) {
+  std::string v2 = IdeaText(2, kFieldsStart, std::string(kFieldsStart) + R"({"key": "vietgap", "type": "bool", "label": {"vi": "VietGAP"}},)");
+  const FormCatalog& before = FormCatalog::Default();
+  ASSERT_TRUE(FormCatalog::Install({v2}).ok());
+  EXPECT_EQ(FormCatalog::Default().Find("idea")->version, 2);
+  EXPECT_TRUE(FormCatalog::Default().Find("idea")->Field("vietgap"));
+  EXPECT_EQ(FormCatalog::Embedded().Find("idea")->version, 1);
+  EXPECT_EQ(before.Find("idea")->version, 1);  // what a request holds stays valid and unchanged
+  // A list that cannot be put in force changes nothing.
+  EXPECT_FALSE(FormCatalog::Install({v2, IdeaText(3, R"("type": "integer")", R"("type": "text")")}).ok());
+  EXPECT_EQ(FormCatalog::Default().Find("idea")->version, 2);
+  ASSERT_TRUE(FormCatalog::Install({}).ok());
+  EXPECT_EQ(FormCatalog::Default().Find("idea")->version, 1);
+}
+
 }  // namespace
 }  // namespace ocop
