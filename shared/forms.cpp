@@ -250,11 +250,11 @@ std::vector<std::string> FieldChanges(const FieldDef& a, const FieldDef& b) {
 // Same key, same type, all the way down a list's item fields.
 Status SameShape(const std::string& form, int version, const FieldDef& was, const FieldDef& now) {
   if (was.type != now.type)
-    return Status::Invalid("form '" + form + "': field '" + now.key + "' was " + FieldTypeName(was.type) + " in version " +
+    return Status::Invalid("form '" + form + "': " + msg::FieldName(was) + " was " + FieldTypeName(was.type) + " in version " +
                            std::to_string(version) + " and cannot become " + FieldTypeName(now.type) +
                            " (records written with it must stay readable); publish a new key instead");
   if (was.type == FieldType::kRef && was.ref_form != now.ref_form)
-    return Status::Invalid("form '" + form + "': field '" + now.key + "' names '" + was.ref_form + "' records in version " +
+    return Status::Invalid("form '" + form + "': " + msg::FieldName(was) + " names '" + was.ref_form + "' records in version " +
                            std::to_string(version) + " and cannot name '" + now.ref_form + "' ones");
   for (const auto& item : was.item_fields)
     for (const auto& now_item : now.item_fields)

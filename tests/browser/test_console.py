@@ -520,5 +520,62 @@ class ConsoleTest(support.BrowserTest):
             self.assertIn('08821,Xã Đức Bác,commune,253,2009-01-01,2025-07-01,08899', r.read().decode('utf-8'))
 
 
+    # ---- a new version of a form, checked then published ----
+    def test_a_new_form_version_is_checked_then_published_and_devices_take_it(self):
+        import urllib.request
+        dev = self.device('xa', '08800', 'lan', 'matkhau-lan')
+        old = self.new_idea(dev, 'Miến dong')
+        dev.run('sync')
+        with open(os.path.join(os.path.dirname(__file__), '..', '..', 'schemas', 'forms', 'idea.v1.json'), encoding='utf-8') as f:
+            v1 = f.read()
+        v2 = v1.replace('"version": 1', '"version": 2', 1).replace(
+            '"fields": [', '"fields": [\n    {"key": "vietgap", "type": "bool", '
+            '"label": {"vi": "Đạt chứng nhận VietGAP", "en": "VietGAP certified"}},', 1)
+        broken = v2.replace('"key": "product_group", "type": "integer"', '"key": "product_group", "type": "text"')
+        good_path, broken_path = os.path.join(self.tmp, 'idea.v2.json'), os.path.join(self.tmp, 'idea-sai.json')
+        for path, text in ((good_path, v2), (broken_path, broken)):
+            with open(path, 'w', encoding='utf-8') as f:
+                f.write(text)
+
+        self.login('quantri', 'matkhau-quantri')
+        d = self.driver
+        d.get(self.console + '#/forms')
+        self.text_in('main', 'Phiếu đăng ký ý tưởng sản phẩm')
+        # A key that changes its type is refused, with the reason in Vietnamese.
+        d.find_element(By.ID, 'forms-file').send_keys(broken_path)
+        self.click('#forms-preview')
+        self.text_in('#forms-err', 'trường «Nhóm sản phẩm (1–6)» là kiểu «số nguyên» ở phiên bản 1, không thể đổi sang kiểu «văn bản»')
+        self.shot('console-12-forms-refused')
+        d.find_element(By.ID, 'forms-file').send_keys(good_path)
+        self.click('#forms-preview')
+        self.visible('#forms-differences')
+        diff = d.find_element(By.ID, 'forms-check').text
+        self.assertIn('phiên bản 1 → 2', diff)
+        self.assertIn('Trường mới', diff)
+        self.assertIn('Đạt chứng nhận VietGAP', diff)
+        self.assertNotIn('vietgap', diff)  # people read labels
+        self.shot('console-12-forms-preview')
+        self.phone()
+        self.shot('console-12b-forms-phone')
+        wide = d.execute_script('return [...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > 391)'
+                                '.map(e => e.tagName + "#" + e.id + "." + e.className).slice(0, 5)')
+        self.assertLessEqual(d.execute_script('return document.documentElement.scrollWidth'), 390, wide)
+        self.phone(False)
+        with urllib.request.urlopen(self.server.url + '/v1/forms/published', timeout=10) as r:
+            self.assertEqual(json.loads(r.read())['forms'], [])  # a preview publishes nothing
+        self.click('#forms-apply')
+        self.visible('#forms-published')
+        with urllib.request.urlopen(self.server.url + '/v1/forms/published', timeout=10) as r:
+            self.assertEqual([f['version'] for f in json.loads(r.read())['forms']], [2])
+        # The device takes it at its next sync; its old record keeps version 1.
+        synced = dev.run('sync', '--lang', 'vi').stdout
+        self.assertIn('Đã nhận mẫu phiếu mới từ máy chủ: Phiếu đăng ký ý tưởng sản phẩm (phiên bản 2)', synced)
+        fresh = self.new_idea(dev, 'Chè xanh', '--set', 'vietgap=có')
+        shown = json.loads(dev.run('show', fresh, '--json').stdout)['fields']
+        self.assertEqual(shown['form_version'], 2)
+        self.assertTrue(shown['vietgap'])
+        self.assertNotIn('form_version', json.loads(dev.run('show', old, '--json').stdout)['fields'])
+
+
 if __name__ == '__main__':
     support.main()

@@ -90,7 +90,7 @@ TEST(PublishedFormsE2eTest, AVersionPublishedWhileTheServerRunsReachesDevicesAtT
   broken.replace(broken.find(group), group.size(), R"("key": "product_group", "type": "text")");
   Publish(server.url(), admin, broken, true, &st);
   EXPECT_EQ(st.code(), Code::kInvalidArgument);
-  EXPECT_NE(st.message().find("'product_group' was integer in version 1 and cannot become text"), std::string::npos)
+  EXPECT_NE(st.message().find("Product group (1–6)) was integer in version 1 and cannot become text"), std::string::npos)
       << st.message();
   Publish(server.url(), admin, IdeaVersion(1, kVietGap), true, &st);
   EXPECT_NE(st.message().find("publish version 2"), std::string::npos) << st.message();

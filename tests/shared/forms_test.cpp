@@ -322,7 +322,7 @@ TEST(PublishFormTest, WhatWouldBreakRecordsAlreadyWrittenIsRefusedWithTheReason)
   };
   const FormCatalog& embedded = FormCatalog::Embedded();
   refused(IdeaText(2, R"("key": "product_group", "type": "integer")", R"("key": "product_group", "type": "text")"),
-          "'product_group' was integer in version 1 and cannot become text", embedded);
+          "Product group (1–6)) was integer in version 1 and cannot become text", embedded);
   refused(IdeaText(1), "is at version 1 already: publish version 2", embedded);
   refused(IdeaText(2, R"("form": "idea")", R"("form": "rice")"), "unknown form 'rice'", embedded);
   refused(IdeaText(2, R"("initial_status": "draft")", R"("initial_status": "submitted")"), "statuses", embedded);
@@ -342,7 +342,7 @@ TEST(PublishFormTest, WhatWouldBreakRecordsAlreadyWrittenIsRefusedWithTheReason)
   std::string v3 = without_phone;
   v3.replace(v3.find("\"version\": 2"), 12, "\"version\": 3");
   v3.insert(v3.find(kFieldsStart) + std::string(kFieldsStart).size(), R"({"key": "phone", "type": "integer"},)");
-  refused(v3, "'phone' was text in version 1 and cannot become integer", c);
+  refused(v3, "Phone) was text in version 1 and cannot become integer", c);
 }
 
 TEST(PublishFormTest, InstalledFormsAreInForceAndTheBuiltInOnesStay) {

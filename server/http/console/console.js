@@ -1,5 +1,6 @@
 // The console of ocopd, for coordinators and administrators: the dashboard of
-// one's scope, records, the conflict queue, accounts and the unit list. Built
+// one's scope, records, the conflict queue, accounts, the unit list and the
+// forms' versions. Built
 // on the shared page toolkit (ocop.js). The page holds no rule: every figure
 // comes from the server's report computation (the one `ocop report` runs), and
 // every refusal (role, scope, validation) is the server's, shown as it says.
@@ -35,7 +36,7 @@
     const links = [['#/', t('Tổng quan', 'Dashboard')], ['#/records', t('Phiếu', 'Records')]];
     if (me && me.role !== 'officer') links.push(['#/carried', t('Nhận tệp', 'Carried files')]);
     if (isAdmin()) links.push(['#/conflicts', t('Xung đột', 'Conflicts')], ['#/users', t('Tài khoản', 'Accounts')],
-      ['#/units', t('Đơn vị hành chính', 'Units')]);
+      ['#/units', t('Đơn vị hành chính', 'Units')], ['#/forms', t('Mẫu phiếu', 'Forms')]);
     document.getElementById('nav').replaceChildren(...links.map(([href, text]) =>
       h('a', {href, 'data-prefix': href.length > 2 ? href : null}, text)),
       me ? h('a', {href: '#/logout', id: 'logout'}, t('Đăng xuất', 'Log out')) : null);
@@ -601,6 +602,59 @@
       out);
   }
 
+  // ---- form versions (administrators) ----
+  // A new version of a form is checked against the versions in force (no
+  // key may change its type), its differences shown, and then published:
+  // new records use it, devices take it at their next sync.
+  async function formsPage() {
+    await loadForms();
+    const file = h('input', {type: 'file', id: 'forms-file', accept: '.json,application/json'});
+    const out = h('div', {id: 'forms-diff'});
+    let text = '';
+    const run = async (apply) => {
+      if (!text && file.files[0]) text = await file.files[0].text();
+      if (!text) { toast(t('Hãy chọn tệp mẫu phiếu (.json).', 'Choose the form file (.json).'), true); return; }
+      try {
+        const d = await api('POST', '/v1/forms/publish' + (apply ? '?apply=1' : ''), new Blob([text], {type: 'application/json'}));
+        showDiff(d);
+        if (apply) { toast(t('Đã công bố mẫu phiếu.', 'The form is published.')); await loadForms(); list.replaceChildren(...rows()); }
+      } catch (x) { out.replaceChildren(h('div', {class: 'card error', id: 'forms-err'}, O.msg(x.message))); }
+    };
+    const what = {label: t('nhãn', 'label'), help: t('hướng dẫn', 'help'), required: t('bắt buộc', 'required'),
+      choices: t('các lựa chọn', 'choices'), limits: t('giới hạn giá trị', 'limits'), items: t('các cột của danh sách', 'list columns')};
+    const kinds = {added: t('Trường mới', 'New field'), removed: t('Bỏ khỏi phiếu mới — phiếu đã ghi vẫn giữ và xem được', 'Left out of new records — records already written keep it'),
+      changed: t('Thay đổi', 'Changed')};
+    function showDiff(d) {
+      const label = L({vi: d.label_vi, en: d.label_en});
+      out.replaceChildren(h('div', {class: 'card', id: 'forms-check'},
+        h('h2', {}, label, ': ', t('phiên bản ', 'version '), d.previous_version, ' → ', h('b', {}, d.version)),
+        h('p', {}, h('span', {class: 'badge ok'}, t('Tương thích', 'Compatible')), ' ',
+          t('phiếu đã ghi theo các phiên bản trước vẫn đọc và sửa được.', 'records written with earlier versions still read and edit.')),
+        d.differences.length ? h('table', {class: 'list stack', id: 'forms-differences'}, h('tbody', {}, d.differences.map((x) =>
+          h('tr', {class: 'diff-' + x.kind}, h('td', {}, kinds[x.kind]), h('td', {}, L({vi: x.label_vi, en: x.label_en})),
+            h('td', {}, x.what.map((w) => what[w] || w).join(', '))))))
+          : h('p', {}, t('Không thay đổi trường nào.', 'No field changes.')),
+        d.published ? h('p', {id: 'forms-published'}, h('span', {class: 'badge ok'}, t('Đã công bố', 'Published')), ' ',
+          t('thiết bị nhận mẫu mới ở lần đồng bộ tới.', 'devices take it at their next sync.'))
+          : h('div', {class: 'actions'}, h('button', {class: 'primary', id: 'forms-apply', onclick: () => run(true)},
+            t('Công bố phiên bản này', 'Publish this version')))));
+    }
+    const rows = () => Object.values(forms).map((s) => h('tr', {},
+      h('td', {}, L(s.label)), h('td', {class: 'num'}, s.version),
+      h('td', {}, h('a', {href: URL.createObjectURL(new Blob([JSON.stringify(s, null, 2)], {type: 'application/json'})),
+        download: `${s.form}.v${s.version}.json`}, t('Tải tệp mẫu', 'Download')))));
+    const list = h('tbody', {}, rows());
+    file.addEventListener('change', () => { text = ''; out.replaceChildren(); });
+    mount(h('h1', {}, t('Mẫu phiếu', 'Forms')),
+      h('div', {class: 'card'},
+        h('p', {}, t('Sửa một mẫu phiếu (tải tệp mẫu hiện tại, sửa, tăng số phiên bản) rồi tải lên. Hệ thống kiểm tra: không đổi kiểu của trường đã có; trường bỏ đi vẫn đọc được trên phiếu cũ. Xem trước rồi mới công bố.',
+          'Change a form (download the current file, edit it, raise its version) and upload it. It is checked: no existing field changes its type; fields left out stay readable on old records. Preview first, then publish.')),
+        h('div', {class: 'actions'}, file, h('button', {id: 'forms-preview', onclick: () => run(false)}, t('Kiểm tra và xem trước', 'Check and preview')))),
+      out,
+      h('div', {class: 'card'}, h('h2', {}, t('Các mẫu phiếu đang dùng', 'Forms in force')),
+        h('table', {class: 'list'}, h('thead', {}, h('tr', {}, h('th', {}, t('Mẫu phiếu', 'Form')), h('th', {class: 'num'}, t('Phiên bản', 'Version')), h('th', {}, ''))), list)));
+  }
+
   // ---- carried files: a commune's changes brought on a USB stick ----
   async function carriedPage() {
     const file = h('input', {type: 'file', id: 'carried-file', accept: '.ocop,application/octet-stream'});
@@ -660,6 +714,7 @@
     [/^#\/conflict\/([\w-]+)$/, adminPage(conflict)],
     [/^#\/users$/, adminPage(users)],
     [/^#\/units$/, adminPage(unitsPage)],
+    [/^#\/forms$/, adminPage(formsPage)],
     [/^#\/carried$/, page(carriedPage)],
     [/^#\/logout$/, logout],
   ], () => mount(h('h1', {}, t('Không có trang này', 'No such page')), h('a', {href: '#/'}, t('Về tổng quan', 'Back to the dashboard'))));
