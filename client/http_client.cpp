@@ -29,7 +29,7 @@ struct Received {
   std::string encodings;  // X-OCOP-Encodings: what the server reads besides gzip and the binary encoding
   std::string retry_after;
   std::string units_version;  // X-Ocop-Units: the version of the server's unit list
-  std::string forms_version;  // X-Ocop-Forms: the version of the forms it published
+  std::string definitions_version;  // X-Ocop-Definitions: the version of the definitions it published
 };
 
 size_t OnBody(char* data, size_t size, size_t n, void* user) {
@@ -54,7 +54,7 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
                           {"x-ocop-encodings:", &rec->encodings},
                           {"retry-after:", &rec->retry_after},
                           {"x-ocop-units:", &rec->units_version},
-                          {"x-ocop-forms:", &rec->forms_version}}) {
+                          {"x-ocop-definitions:", &rec->definitions_version}}) {
     std::string v;
     HeaderValue(line, key, &v);
     if (v.empty()) continue;
@@ -176,7 +176,7 @@ Status HttpClient::Once(const std::string& method, const std::string& path, cons
   last_status_ = 0;
   last_retry_after_s_ = 0;
   last_units_version_.clear();
-  last_forms_version_.clear();
+  last_definitions_version_.clear();
   static const bool trace = std::getenv("OCOP_HTTP_TRACE") != nullptr;
   if (trace) {
     long code = 0;
@@ -207,7 +207,7 @@ Status HttpClient::Once(const std::string& method, const std::string& path, cons
     last_retry_after_s_ = std::min<int64_t>(std::stoll(rec.retry_after), 3600);
   peer_encodings_ = rec.encodings;  // every answer says it again (a server may be replaced by an older one)
   if (rec.units_version.size() <= 64) last_units_version_ = rec.units_version;
-  if (rec.forms_version.size() <= 64) last_forms_version_ = rec.forms_version;
+  if (rec.definitions_version.size() <= 64) last_definitions_version_ = rec.definitions_version;
   std::string text;
   if (rec.content_encoding == "gzip" || rec.content_encoding == "zstd") {
     // A page is at most a few MB; an answer inflating past 128 MB is not ours to hold.

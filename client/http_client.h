@@ -54,9 +54,9 @@ class HttpClient {
   // The version of the server's unit list its last answer named (its
   // X-Ocop-Units header; empty when it named none).
   const std::string& last_units_version() const { return last_units_version_; }
-  // X-Ocop-Forms of the last answer: the version of the forms the server
-  // published (empty: it named none, nothing is published).
-  const std::string& last_forms_version() const { return last_forms_version_; }
+  // X-Ocop-Definitions of the last answer: the version of the definitions
+  // the server published (empty: it named none, nothing is published).
+  const std::string& last_definitions_version() const { return last_definitions_version_; }
   // What the server said it reads besides gzip and the binary encoding
   // (its X-OCOP-Encodings header, e.g. "columns, zstd"), as of its last
   // answer; set from what a device remembers before the first request.
@@ -101,7 +101,7 @@ class HttpClient {
   long last_status_ = 0;
   int64_t last_retry_after_s_ = 0;
   std::string last_units_version_;
-  std::string last_forms_version_;
+  std::string last_definitions_version_;
   std::string peer_encodings_;
 };
 

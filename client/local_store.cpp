@@ -10,6 +10,7 @@
 #include <tuple>
 #include <cctype>
 #include <map>
+#include <set>
 
 #include "shared/dates.h"
 #include "shared/evaluation.h"
@@ -157,11 +158,11 @@ Status LocalStore::Load() {
   if (device_id_.empty() || commune_.empty()) return Status::Internal("local store has no device id or commune");
   std::string csv = Setting("units_csv");
   if (csv.empty() || !UnitTree::ParseCsv(csv, &units_).ok()) units_ = UnitTree::Sample();
-  // The forms the server published, as last fetched (checked when they were).
+  // The definitions the server published, as last fetched (checked when they were).
   catalog_ = &FormCatalog::Embedded();
-  std::vector<std::string> published;
-  if (ReadPublishedForms(Setting("published_forms"), &published).ok() && !published.empty() &&
-      FormCatalog::Install(published).ok())
+  definitions::Published published;
+  if (definitions::FromJson(Setting("published_definitions"), &published).ok() && !published.empty() &&
+      definitions::Install(published).ok())
     catalog_ = &FormCatalog::Default();
   int64_t ms = std::atoll(Setting("hlc_ms", "0").c_str());
   int32_t counter = std::atoi(Setting("hlc_counter", "0").c_str());
@@ -186,30 +187,23 @@ Status LocalStore::SetUnits(const std::string& csv) {
   return Status::Ok();
 }
 
-Status LocalStore::ReadPublishedForms(const std::string& text, std::vector<std::string>* out) {
-  out->clear();
-  if (text.empty()) return Status::Ok();
-  json::Var v;
-  Status s = json::Parse(text, &v);
-  if (!s.ok()) return s;
-  if (v.type() != typeid(json::Array::Ptr)) return Status::Invalid("the published forms are not a list");
-  auto arr = v.extract<json::Array::Ptr>();
-  for (size_t i = 0; i < arr->size(); ++i) out->push_back(json::ToText(arr->get(static_cast<unsigned>(i))));
-  return Status::Ok();
-}
-
-Status LocalStore::SetPublishedForms(const std::vector<std::string>& forms, std::vector<std::pair<std::string, int>>* taken) {
-  // Checked whole before anything is kept: the device goes on with the forms it has otherwise.
-  Status s = FormCatalog::Install(forms);
+Status LocalStore::SetPublishedDefinitions(const definitions::Published& published, DefinitionsTaken* taken) {
+  // Checked whole before anything is kept: the device goes on with the definitions it has otherwise.
+  std::set<std::string> sheets_before;
+  for (const auto& id : evaluation::SheetIds()) sheets_before.insert(id);
+  definitions::Published before;
+  (void)definitions::FromJson(Setting("published_definitions"), &before);
+  Status s = definitions::Install(published);
   if (!s.ok()) return s;
   const FormCatalog& now = FormCatalog::Default();
-  std::string list = "[";
-  for (const auto& f : forms) list += (list.size() > 1 ? "," : "") + f;
-  s = SetSetting("published_forms", list + "]");
+  s = SetSetting("published_definitions", definitions::ToJson(published, ""));
   if (!s.ok()) return s;
   for (const auto& name : now.Names())
     for (const FormSchema* v : now.Versions(name))
-      if (!catalog_->Find(name, v->version)) taken->emplace_back(name, v->version);
+      if (!catalog_->Find(name, v->version)) taken->forms.emplace_back(name, v->version);
+  for (const auto& id : evaluation::SheetIds())
+    if (!sheets_before.count(id)) taken->sheets.push_back(id);
+  taken->catalogue = published.catalogue != before.catalogue;
   catalog_ = &now;
   return Status::Ok();
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "shared/clock.h"
+#include "shared/definitions.h"
 #include "shared/forms.h"
 #include "shared/json.h"
 #include "shared/sqlite.h"
@@ -198,10 +199,16 @@ class LocalStore {
   const Clock& clock() const { return clock_; }
   // Replaces the device's unit list (CSV, our layout). Its own unit must be in it.
   Status SetUnits(const std::string& csv);
-  // Keeps the form versions the server published (definition files) and puts
-  // them in force over the built-in ones; *taken lists those new to this
-  // device. Refused whole when one cannot be put in force.
-  Status SetPublishedForms(const std::vector<std::string>& forms, std::vector<std::pair<std::string, int>>* taken);
+  // What a sync's fetch of published definitions brought that this device lacked.
+  struct DefinitionsTaken {
+    std::vector<std::pair<std::string, int>> forms;  // (form, version)
+    std::vector<std::string> sheets;                 // criteria sheet ids
+    bool catalogue = false;                          // corrections to the message catalogue changed
+  };
+  // Keeps the definitions the server published (shared/definitions.h) and
+  // puts them in force over the built-in ones, for offline use from now on.
+  // Refused whole when one cannot be put in force.
+  Status SetPublishedDefinitions(const definitions::Published& published, DefinitionsTaken* taken);
   sql::Db& db() { return db_; }
   // Now, as stored timestamps are written.
   std::string NowIso() const;
@@ -214,7 +221,7 @@ class LocalStore {
   // record it names must be on this device, not deleted, of the right form.
   Status ResolveReferences(const FormSchema& schema, const std::vector<std::string>& keys, json::Object* fields);
   Status InsertNew(const Record& r);
-  static Status ReadPublishedForms(const std::string& text, std::vector<std::string>* out);
+
   LocalStore(const Clock& clock) : clock_(clock), hlc_(clock) {}
   Status Load();
   std::string Author();

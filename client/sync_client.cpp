@@ -491,7 +491,7 @@ Status SyncClient::Pull(SyncReport* report, bool* progressed) {
     }
     report->phases.pull_wait += Since(t0);
     const std::string units_version = http_.last_units_version();
-    const std::string forms_version = http_.last_forms_version();
+    const std::string definitions_version = http_.last_definitions_version();
     t0 = std::chrono::steady_clock::now();
     sync::PullPage page;
     s = type == sync::kColumnsContentType  ? sync::DecodeColumns(resp, &page)
@@ -520,7 +520,7 @@ Status SyncClient::Pull(SyncReport* report, bool* progressed) {
     ++report->pages;
     if (page_no == 0) {
       s = FollowUnits(units_version, report);
-      if (s.ok()) s = FollowForms(forms_version, report);
+      if (s.ok()) s = FollowDefinitions(definitions_version, report);
       if (!s.ok()) return s;
     }
     if (!page.more) return Status::Ok();
@@ -540,30 +540,25 @@ Status SyncClient::FollowUnits(const std::string& version, SyncReport* report) {
   return store_.SetSetting("units_version", version);
 }
 
-Status SyncClient::FollowForms(const std::string& version, SyncReport* report) {
-  if (version.empty() || version == store_.Setting("forms_version")) return Status::Ok();
+Status SyncClient::FollowDefinitions(const std::string& version, SyncReport* report) {
+  if (version.empty() || version == store_.Setting("definitions_version")) return Status::Ok();
   std::string body, type;
-  Status s = http_.Call("GET", "/v1/forms/published", "", "application/json", "application/json", &body, &type);
+  Status s = http_.Call("GET", "/v1/definitions", "", "application/json", "application/json", &body, &type);
   if (!s.ok()) return s;  // the next sync asks again
-  json::Object::Ptr o;
-  std::vector<std::string> forms;
-  s = json::ParseObject(body, &o);
-  try {
-    if (s.ok()) {
-      json::Array::Ptr arr = o->getArray("forms");
-      for (size_t i = 0; arr && i < arr->size(); ++i) forms.push_back(json::ToText(arr->get(static_cast<unsigned>(i))));
-    }
-  } catch (const Poco::Exception& e) {
-    s = Status::Invalid(e.displayText());
-  }
+  definitions::Published published;
+  s = definitions::FromJson(body, &published);
   // Definitions this device cannot put in force (a broken answer) are not
   // taken: it keeps those it has and asks again at the next sync.
-  if (s.ok()) s = store_.SetPublishedForms(forms, &report->forms_updated);
+  LocalStore::DefinitionsTaken taken;
+  if (s.ok()) s = store_.SetPublishedDefinitions(published, &taken);
   if (!s.ok()) {
-    report->forms_problem = s.message();
+    report->definitions_problem = s.message();
     return Status::Ok();
   }
-  return store_.SetSetting("forms_version", version);
+  report->forms_updated = std::move(taken.forms);
+  report->sheets_updated = std::move(taken.sheets);
+  report->catalogue_updated = taken.catalogue;
+  return store_.SetSetting("definitions_version", version);
 }
 
 Status SyncClient::FetchConflicts(const std::string& record_id, std::vector<ConflictField>* out) {
@@ -814,7 +809,11 @@ json::Object SyncSummary(const Status& s, const SyncReport& report) {
     forms->add(f);
   }
   o.set("forms_updated", forms);
-  if (!report.forms_problem.empty()) o.set("forms_problem", report.forms_problem);
+  Poco::JSON::Array::Ptr sheets = new Poco::JSON::Array;
+  for (const auto& id : report.sheets_updated) sheets->add(id);
+  o.set("sheets_updated", sheets);
+  o.set("catalogue_updated", report.catalogue_updated);
+  if (!report.definitions_problem.empty()) o.set("definitions_problem", report.definitions_problem);
   o.set("attempts", report.attempts);
   o.set("drops", report.cuts);
   o.set("seconds", report.seconds);

@@ -39,7 +39,9 @@ struct SyncReport {
   bool units_updated = false;     // the server's unit list changed (a merger, say) and was taken
   // Form versions the server published since the last sync, taken: (form, version).
   std::vector<std::pair<std::string, int>> forms_updated;
-  std::string forms_problem;      // why the published forms were not taken (asked again next sync)
+  std::vector<std::string> sheets_updated;  // criteria sheets published since and taken
+  bool catalogue_updated = false;           // corrections to the message catalogue taken
+  std::string definitions_problem;  // why the published definitions were not taken (asked again next sync)
   int64_t carried_sent = 0;       // carried files of other devices pushed (ocop import-changes)
   int64_t carried_refused = 0;    // ... and refused by the server (kept with their reason)
   int64_t attempts = 0;           // rounds of push/files/pull tried
@@ -143,8 +145,8 @@ class SyncClient {
   // Takes the server's unit list when the version a pull named differs from
   // the one this device holds: one more request only when the list changed.
   Status FollowUnits(const std::string& version, SyncReport* report);
-  // The same for the forms the server published (X-Ocop-Forms).
-  Status FollowForms(const std::string& version, SyncReport* report);
+  // The same for the definitions the server published (X-Ocop-Definitions).
+  Status FollowDefinitions(const std::string& version, SyncReport* report);
   Status UploadFiles(SyncReport* report, bool* progressed, int64_t* waiting);
   Status UploadOne(const LocalStore::Upload& u, SyncReport* report, bool* progressed);
   void Report(const char* phase, int64_t bytes_left = 0);

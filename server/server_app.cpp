@@ -71,10 +71,11 @@ void OcopdApp::defineOptions(OptionSet& options) {
   options.addOption(Option("role", "", "role of the new account: officer, coordinator or admin").argument("ROLE"));
   options.addOption(Option("unit", "", "unit code of the new account").argument("CODE"));
   options.addOption(Option("import-units", "", "merge the units of a CSV FILE into the store and exit").argument("FILE"));
-  options.addOption(Option("publish", "", "publish FILE, a new version of a form (JSON), after checking it against the "
-                                          "versions in force, and exit (with --check: check and show the differences only)")
+  options.addOption(Option("publish", "", "publish FILE (JSON): a new version of a form, a criteria sheet or corrections to "
+                                          "the message catalogue, after checking it against those in force, and exit "
+                                          "(with --check: check and show the differences only)")
                         .argument("FILE"));
-  options.addOption(Option("check", "", "with --publish: check the form and show its differences, publish nothing"));
+  options.addOption(Option("check", "", "with --publish: check the file and show its differences, publish nothing"));
   options.addOption(Option("backup", "", "copy the store, consistent, into FILE (also while ocopd serves) and exit")
                         .argument("FILE"));
   options.addOption(Option("migrate-from-sqlite", "", "copy the SQLite store FILE (ocopd.db) into the configured PostgreSQL "
@@ -204,7 +205,7 @@ Status OpenService(Poco::Util::LayeredConfiguration& config, std::unique_ptr<Ser
   limits.max_devices_per_account = config.getInt("auth.max_devices_per_account", limits.max_devices_per_account);
   *service = std::make_unique<SyncService>(**store, std::move(units), SystemClock::Get(), limits);
   bool taken = false;
-  return (*service)->RefreshForms(&taken);  // the forms published over the built-in ones
+  return (*service)->RefreshDefinitions(&taken);  // what was published over the built-in definitions
 }
 
 std::string ReadPasswordFromStdin() {
@@ -375,20 +376,25 @@ int OcopdApp::Publish() {
   std::unique_ptr<SyncService> service;
   Status s = OpenService(config(), &store, &service);
   SyncService::Publication pub;
-  if (s.ok()) s = service->PublishForm("ocopd --publish", buf.str(), check_only_, &pub);
+  if (s.ok()) s = service->Publish("ocopd --publish", buf.str(), check_only_, &pub);
   if (!s.ok()) {
     std::cerr << "ocopd: " << (check_only_ ? "" : "not published: ") << s.message() << "\n";
     return EXIT_DATAERR;
   }
-  std::cout << (pub.published ? "published " : "can be published: ") << pub.form.form << " version " << pub.form.version
-            << " (" << pub.form.label.vi << ")\n";
+  const auto& what = pub.what;
+  std::cout << (pub.published ? "published " : "can be published: ")
+            << (what.kind == definitions::kForm       ? "form " + what.name + " version " + std::to_string(what.version)
+                : what.kind == definitions::kCriteria ? "criteria sheet " + what.name
+                                                      : "message catalogue corrections version " + std::to_string(what.version))
+            << (what.label.vi.empty() ? "" : " (" + what.label.vi + ")") << "\n";
+  if (!pub.replaces.empty()) std::cout << "  replaces criteria sheet " << pub.replaces << " for councils from now on\n";
   for (const auto& d : pub.differences) {
     const char* kind = d.kind == FieldDifference::kAdded ? "+ new field " : d.kind == FieldDifference::kRemoved ? "- removed " : "~ changed ";
     std::cout << "  " << kind << d.key << " (" << d.label.vi << ")";
     for (size_t i = 0; i < d.what.size(); ++i) std::cout << (i ? ", " : ": ") << d.what[i];
     std::cout << "\n";
   }
-  if (pub.differences.empty()) std::cout << "  no field changes\n";
+  if (what.kind == definitions::kForm && pub.differences.empty()) std::cout << "  no field changes\n";
   if (pub.published)
     std::cout << "devices take it at their next sync; a running ocopd takes it within store.refresh_seconds (30 s)\n";
   return EXIT_OK;
@@ -578,9 +584,9 @@ int OcopdApp::main(const std::vector<std::string>& args) {
         Status r = shared_db ? service->RefreshUnits(&changed) : Status::Ok();
         if (!r.ok()) log.warning("units not refreshed from the store: " + r.message());
         else if (changed) log.information("took the unit list another replica imported");
-        r = service->RefreshForms(&changed);
-        if (!r.ok()) log.warning("forms not refreshed from the store: " + r.message());
-        else if (changed) log.information("took the forms published meanwhile (version " + service->FormsVersion() + ")");
+        r = service->RefreshDefinitions(&changed);
+        if (!r.ok()) log.warning("definitions not refreshed from the store: " + r.message());
+        else if (changed) log.information("took the definitions published meanwhile (version " + service->DefinitionsVersion() + ")");
       }
     });
   waitForTerminationRequest();

@@ -14,12 +14,14 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "server/login_throttle.h"
 #include "server/store/server_store.h"
 #include "server/upload_budget.h"
 #include "shared/clock.h"
+#include "shared/definitions.h"
 #include "shared/forms.h"
 #include "shared/json.h"
 #include "shared/units.h"
@@ -228,28 +230,29 @@ class SyncService {
   // tells whether anything was taken).
   Status RefreshUnits(bool* changed);
 
-  // ---- forms published over the built-in ones (sync_service_definitions.cpp) ----
-  // What publishing a form version tells the publisher.
+  // ---- definitions published over the built-in ones (sync_service_definitions.cpp) ----
+  // What publishing a definition tells the publisher.
   struct Publication {
-    FormSchema form;
-    std::vector<FieldDifference> differences;  // against the newest version before it
-    int previous_version = 0;                  // the newest version before it
+    definitions::Identity what;                 // kind, name, version, label
+    std::vector<FieldDifference> differences;  // a form: against its newest version before it
+    int previous_version = 0;                  // a form or catalogue: the newest version before it
+    std::string replaces;                      // a criteria sheet: the sheet it corrects
     bool published = false;                    // false: checked only
   };
-  // Checks a form definition file against the versions in force
-  // (CheckPublishable) and, unless `check_only`, saves it and puts it in
-  // force at once: new records use it, devices fetch it at their next sync.
-  Status PublishForm(const std::string& by, const std::string& definition, bool check_only, Publication* out);
-  // Puts the store's published versions in force when they differ from those
-  // in force: at start, and now and then (`ocopd --publish` or another
+  // Checks a definition file (a form version, a criteria sheet or catalogue
+  // corrections; see shared/definitions.h) against those in force and,
+  // unless `check_only`, saves it and puts it in force at once: new records
+  // use it, devices fetch it at their next sync.
+  Status Publish(const std::string& by, const std::string& definition, bool check_only, Publication* out);
+  // Puts the store's published definitions in force when they differ from
+  // those in force: at start, and now and then (`ocopd --publish` or another
   // replica may have published). *changed tells whether anything was taken.
-  Status RefreshForms(bool* changed);
-  // A short hash of the published versions, sent with every pull
-  // (X-Ocop-Forms); empty while nothing is published.
-  std::string FormsVersion() const;
-  // The published definitions as GET /v1/forms serves them:
-  // {"version": ..., "forms": [definition, ...]} by form and version.
-  std::string PublishedFormsJson() const;
+  Status RefreshDefinitions(bool* changed);
+  // A short hash of the published definitions, sent with every pull
+  // (X-Ocop-Definitions); empty while nothing is published.
+  std::string DefinitionsVersion() const;
+  // The published definitions as GET /v1/definitions serves them.
+  std::string PublishedDefinitionsJson() const;
   bool Healthy() { return store_.Healthy(); }
 
  private:
@@ -290,10 +293,12 @@ class SyncService {
   mutable std::mutex units_mu_;
   std::shared_ptr<const UnitTree> units_;
   std::string units_version_;
-  mutable std::mutex forms_mu_;
-  std::map<std::pair<std::string, int>, std::string> published_forms_;  // in force: (form, version) -> definition
-  Status InstallForms(std::map<std::pair<std::string, int>, std::string> published);
-  std::string forms_version_;
+  // Published definitions in force: (kind, name, version) -> definition file.
+  using DefinitionMap = std::map<std::tuple<std::string, std::string, int>, std::string>;
+  mutable std::mutex definitions_mu_;
+  DefinitionMap published_;
+  std::string definitions_version_;
+  Status InstallDefinitions(DefinitionMap published);
   const Clock& clock_;
   ServiceLimits limits_;
   FileStore* files_ = nullptr;

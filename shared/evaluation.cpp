@@ -1,6 +1,8 @@
 #include "shared/evaluation.h"
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -48,6 +50,13 @@ Status CriteriaSheet::Parse(const std::string& json_text, CriteriaSheet* out) {
     CriteriaSheet sheet;
     sheet.id = o->getValue<std::string>("sheet");
     sheet.decision = o->optValue<std::string>("decision", "");
+    sheet.decided_on = o->optValue<std::string>("decided_on", "");
+    sheet.replaces = o->optValue<std::string>("replaces", "");
+    sheet.source = json_text;
+    if (sheet.id.empty() || sheet.id.size() > 40 || sheet.id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos)
+      return Status::Invalid("criteria sheet id '" + sheet.id + "': 1 to 40 of a-z, 0-9 and '-'");
+    if (!sheet.decided_on.empty() && dates::ParseDate(sheet.decided_on) != sheet.decided_on)
+      return Status::Invalid("criteria sheet " + sheet.id + ": decided_on must be a date (yyyy-mm-dd)");
     sheet.label = ReadLabel(o, "label");
     auto groups = o->getArray("product_groups");
     for (size_t i = 0; i < groups->size(); ++i) sheet.product_groups.push_back(groups->getElement<std::string>(i));
@@ -97,9 +106,9 @@ Status CriteriaSheet::Parse(const std::string& json_text, CriteriaSheet* out) {
 }
 
 namespace {
-const std::map<std::string, CriteriaSheet>& Sheets() {
-  static const std::map<std::string, CriteriaSheet> sheets = [] {
-    std::map<std::string, CriteriaSheet> out;
+const SheetSet& Embedded() {
+  static const SheetSet sheets = [] {
+    SheetSet out;
     for (const auto& f : embedded::Files()) {
       if (f.path.rfind("criteria/", 0) != 0) continue;
       CriteriaSheet sheet;
@@ -114,7 +123,40 @@ const std::map<std::string, CriteriaSheet>& Sheets() {
   }();
   return sheets;
 }
+
+std::atomic<const SheetSet*> sheets_in_force{nullptr};
+
+const SheetSet& Sheets() {
+  const SheetSet* s = sheets_in_force.load(std::memory_order_acquire);
+  return s ? *s : Embedded();
+}
 }  // namespace
+
+Status BuildSheets(const std::vector<std::string>& published, std::unique_ptr<const SheetSet>* out) {
+  auto set = std::make_unique<SheetSet>(Embedded());
+  for (const auto& text : published) {
+    CriteriaSheet sheet;
+    Status s = CriteriaSheet::Parse(text, &sheet);
+    if (!s.ok()) return s;
+    if (set->count(sheet.id))
+      return Status::Invalid("criteria sheet " + sheet.id + " exists already and never changes: publish the corrected sheet under a new id");
+    std::string id = sheet.id;
+    set->emplace(id, std::move(sheet));
+  }
+  for (const auto& [id, sheet] : *set)
+    if (!sheet.replaces.empty() && (!set->count(sheet.replaces) || sheet.replaces == id))
+      return Status::Invalid("criteria sheet " + id + " replaces " + sheet.replaces + ", which there is not");
+  *out = std::move(set);
+  return Status::Ok();
+}
+
+void PutSheetsInForce(std::unique_ptr<const SheetSet> sheets) {
+  static std::mutex mu;
+  static std::vector<std::unique_ptr<const SheetSet>> kept;  // never freed: see the header
+  std::lock_guard<std::mutex> lock(mu);
+  kept.push_back(std::move(sheets));
+  sheets_in_force.store(kept.back().get(), std::memory_order_release);
+}
 
 const CriteriaSheet* FindSheet(const std::string& id) {
   auto it = Sheets().find(id);
@@ -125,6 +167,21 @@ std::vector<std::string> SheetIds() {
   std::vector<std::string> out;
   for (const auto& [id, s] : Sheets()) out.push_back(id);
   return out;
+}
+
+const CriteriaSheet* SheetForYear(int year) {
+  const SheetSet& all = Sheets();
+  std::set<std::string> replaced;
+  for (const auto& [id, s] : all)
+    if (!s.replaces.empty()) replaced.insert(s.replaces);
+  const CriteriaSheet *best = nullptr, *oldest = nullptr;
+  const std::string last_day = std::to_string(year) + "-12-31";
+  for (const auto& [id, s] : all) {
+    if (replaced.count(id)) continue;
+    if (!oldest || s.decided_on < oldest->decided_on) oldest = &s;
+    if (s.decided_on <= last_day && (!best || s.decided_on >= best->decided_on)) best = &s;
+  }
+  return best ? best : oldest;
 }
 
 int StarsForTotal(double total) {

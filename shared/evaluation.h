@@ -13,6 +13,7 @@
 // against its own copy of the confirmation). Thread-safe once loaded.
 #pragma once
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,6 +43,11 @@ struct Part {
 struct CriteriaSheet {
   std::string id;  // "148-2023"
   std::string decision;
+  std::string decided_on;  // ISO date of the decision (the year a council chooses by)
+  // The sheet this one corrects ("148-2023" for "148-2023-r2"): councils
+  // choose the correction from then on; sheets scored on the old one keep it.
+  std::string replaces;
+  std::string source;  // the definition file, as published
   Label label;
   std::vector<std::string> product_groups;  // the groups this sheet scores
   std::vector<Part> parts;
@@ -54,9 +60,20 @@ struct CriteriaSheet {
   static Status Parse(const std::string& json_text, CriteriaSheet* out);
 };
 
-// The embedded sheets by id; nullptr if unknown.
+// The sheets in force (the embedded ones and those published) by id; nullptr if unknown.
 const CriteriaSheet* FindSheet(const std::string& id);
 std::vector<std::string> SheetIds();
+// The sheet a council of `year` scores with: of the sheets no other replaces,
+// the one decided last, not after that year (the oldest if all are later).
+const CriteriaSheet* SheetForYear(int year);
+
+// Sheets published over the embedded ones. A published sheet has an id of its
+// own: an id in force already is refused (a sheet once used never changes).
+using SheetSet = std::map<std::string, CriteriaSheet>;
+Status BuildSheets(const std::vector<std::string>& published, std::unique_ptr<const SheetSet>* out);
+// Puts a set made by BuildSheets in force. Sets are kept for the life of the
+// process, so sheets a request holds stay valid.
+void PutSheetsInForce(std::unique_ptr<const SheetSet> sheets);
 
 // Stars for a total (0..100): <30 → 1, 30–49 → 2, 50–69 → 3, 70–89 → 4, 90–100 → 5.
 int StarsForTotal(double total);

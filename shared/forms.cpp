@@ -319,7 +319,8 @@ const FormCatalog& FormCatalog::Default() {
   return c ? *c : Embedded();
 }
 
-Status FormCatalog::Install(const std::vector<std::string>& published) {
+Status FormCatalog::Build(const std::vector<std::string>& published, const std::vector<Choice>& sheets,
+                          std::unique_ptr<const FormCatalog>* out) {
   auto next = std::make_unique<FormCatalog>(Embedded());
   for (const auto& text : published) {
     FormSchema schema;
@@ -329,11 +330,34 @@ Status FormCatalog::Install(const std::vector<std::string>& published) {
     if (s.ok()) s = next->Add(std::move(schema));
     if (!s.ok()) return s;
   }
-  std::lock_guard<std::mutex> lock(catalogs_mu);
-  static std::vector<std::unique_ptr<FormCatalog>> kept;  // see the header: never freed
-  kept.push_back(std::move(next));
-  in_force.store(kept.back().get(), std::memory_order_release);
+  // A sheet published after a form version still appears in it: sheets are
+  // chosen by id from those in force, whatever version the form is.
+  for (auto& [version, schema] : next->forms_["evaluation"])
+    for (auto& f : schema.fields) {
+      if (f.key != "sheet" || f.type != FieldType::kChoice) continue;
+      for (const auto& sheet : sheets)
+        if (std::none_of(f.choices.begin(), f.choices.end(), [&](const Choice& c) { return c.value == sheet.value; }))
+          f.choices.push_back(sheet);
+    }
+  *out = std::move(next);
   return Status::Ok();
+}
+
+const FormCatalog& FormCatalog::PutInForce(std::unique_ptr<const FormCatalog> catalog) {
+  std::lock_guard<std::mutex> lock(catalogs_mu);
+  static std::vector<std::unique_ptr<const FormCatalog>> kept;  // see the header: never freed
+  kept.push_back(std::move(catalog));
+  in_force.store(kept.back().get(), std::memory_order_release);
+  return *kept.back();
+}
+
+Status FormCatalog::Install(const std::vector<std::string>& published) {
+  std::vector<Choice> sheets;
+  for (const auto& id : evaluation::SheetIds()) sheets.push_back({id, evaluation::FindSheet(id)->label});
+  std::unique_ptr<const FormCatalog> next;
+  Status s = Build(published, sheets, &next);
+  if (s.ok()) PutInForce(std::move(next));
+  return s;
 }
 
 // ---- values ----

@@ -99,10 +99,16 @@ class FormCatalog {
   static const FormCatalog& Default();
   // Only the embedded definitions: what a build knows by itself.
   static const FormCatalog& Embedded();
-  // Makes the embedded definitions plus `published` (definition files, each
-  // checked with CheckPublishable in order) the catalog in force. References
-  // to an earlier catalog stay valid: catalogs are few (one per publication)
-  // and small, so they are kept for the life of the process.
+  // The embedded definitions plus `published` (definition files, each checked
+  // with CheckPublishable in order). The evaluation form's "sheet" field
+  // offers `sheets` (the criteria sheets in force) beside its own choices.
+  static Status Build(const std::vector<std::string>& published, const std::vector<Choice>& sheets,
+                      std::unique_ptr<const FormCatalog>* out);
+  // Makes a built catalog the one in force. References to an earlier catalog
+  // stay valid: catalogs are few (one per publication) and small, so they are
+  // kept for the life of the process.
+  static const FormCatalog& PutInForce(std::unique_ptr<const FormCatalog> catalog);
+  // Build with the criteria sheets in force, then PutInForce.
   static Status Install(const std::vector<std::string>& published);
 
   // Keeps every version; the same form and version twice is refused.

@@ -2,7 +2,10 @@
 
 #include <Poco/JSON/Parser.h>
 
+#include <atomic>
 #include <cctype>
+#include <memory>
+#include <mutex>
 #include <cstdio>
 #include <cstring>
 #include <cstdlib>
@@ -98,34 +101,56 @@ bool Match(const std::vector<Piece>& pieces, size_t k, const std::string& m, siz
 }
 
 
-const Catalogue& Get() {
+// Reads a catalogue file's sections into `c`: entries already there (from a
+// published correction, read first) win; templates keep their order.
+Status Read(const std::string& text, Catalogue* c) {
+  try {
+    Poco::JSON::Parser parser;
+    auto root = parser.parse(text).extract<Poco::JSON::Object::Ptr>();
+    for (const char* section : {"statuses", "texts"}) {
+      auto o = root->getObject(section);
+      if (!o) continue;
+      auto& into = std::string(section) == "statuses" ? c->statuses : c->texts;
+      for (const auto& [k, v] : *o) into.emplace(k, ReadLabel(o, k));
+    }
+    auto list = root->getArray("messages");
+    for (size_t i = 0; list && i < list->size(); ++i) {
+      auto m = list->getObject(i);
+      if (!m) return Status::Invalid("message catalogue: message " + std::to_string(i + 1) + " is not an object");
+      Template t{m->getValue<std::string>("en"), m->getValue<std::string>("vi"), {}};
+      if (t.en.empty() || t.vi.empty()) return Status::Invalid("message catalogue: message " + std::to_string(i + 1) + " lacks a language");
+      t.pieces = Split(t.en);
+      c->messages.push_back(std::move(t));
+    }
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return Status::Invalid(std::string("message catalogue: ") + e.what());
+  }
+}
+
+const Catalogue& Embedded() {
   static const Catalogue cat = [] {
     Catalogue c;
     auto text = embedded::Find("messages/catalogue.json");
-    try {
-      if (!text) throw std::runtime_error("missing");
-      Poco::JSON::Parser parser;
-      auto root = parser.parse(*text).extract<Poco::JSON::Object::Ptr>();
-      for (const char* section : {"statuses", "texts"}) {
-        auto o = root->getObject(section);
-        auto& into = std::string(section) == "statuses" ? c.statuses : c.texts;
-        for (const auto& [k, v] : *o) into[k] = ReadLabel(o, k);
-      }
-      auto list = root->getArray("messages");
-      for (size_t i = 0; i < list->size(); ++i) {
-        auto m = list->getObject(i);
-        Template t{m->getValue<std::string>("en"), m->getValue<std::string>("vi"), {}};
-        t.pieces = Split(t.en);
-        c.messages.push_back(std::move(t));
-      }
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "broken embedded message catalogue: %s\n", e.what());
+    Status s = text ? Read(*text, &c) : Status::NotFound("missing");
+    if (!s.ok()) {
+      std::fprintf(stderr, "broken embedded message catalogue: %s\n", s.message().c_str());
       std::abort();
     }
     return c;
   }();
   return cat;
 }
+
+std::atomic<const Catalogue*> in_force{nullptr};
+
+const Catalogue& Get() {
+  const Catalogue* c = in_force.load(std::memory_order_acquire);
+  return c ? *c : Embedded();
+}
+
+bool Consistent(const Catalogue& c, std::string* problem);
+
 
 std::string Fill(const std::string& tmpl, const std::map<int, std::string>& args) {
   std::string out;
@@ -231,14 +256,40 @@ std::string Localise(const std::string& message, const std::string& lang) {
 
 std::string FieldName(const FieldDef& f) { return "field '" + f.key + "' (" + f.label.vi + " / " + f.label.en + ")"; }
 
-bool CatalogueIsConsistent(std::string* problem) {
+bool CatalogueIsConsistent(std::string* problem) { return Consistent(Get(), problem); }
+
+Status Install(const std::string& corrections, bool check_only) {
+  auto next = std::make_unique<Catalogue>();
+  if (!corrections.empty()) {
+    Status s = Read(corrections, next.get());
+    std::string problem;
+    if (s.ok() && !Consistent(*next, &problem)) s = Status::Invalid("message catalogue: " + problem);
+    if (!s.ok()) return s;
+  }
+  if (check_only) return Status::Ok();
+  // The build's own entries after the corrections: new messages of a newer
+  // build keep their Vietnamese, and a correction matches first.
+  const Catalogue& built = Embedded();
+  for (const auto& [k, v] : built.statuses) next->statuses.emplace(k, v);
+  for (const auto& [k, v] : built.texts) next->texts.emplace(k, v);
+  next->messages.insert(next->messages.end(), built.messages.begin(), built.messages.end());
+  static std::mutex mu;
+  static std::vector<std::unique_ptr<const Catalogue>> kept;  // never freed: a Label& handed out stays valid
+  std::lock_guard<std::mutex> lock(mu);
+  kept.push_back(std::move(next));
+  in_force.store(kept.back().get(), std::memory_order_release);
+  return Status::Ok();
+}
+
+namespace {
+bool Consistent(const Catalogue& c, std::string* problem) {
   auto slots = [](const std::string& t) {
     std::set<int> out;
     for (const Piece& p : Split(t))
       if (p.slot) out.insert(p.n);
     return out;
   };
-  for (const auto& t : Get().messages) {
+  for (const auto& t : c.messages) {
     auto en = slots(t.en), vi = slots(t.vi);
     for (int n : vi)
       if (!en.count(n)) {
@@ -246,12 +297,13 @@ bool CatalogueIsConsistent(std::string* problem) {
         return false;
       }
   }
-  for (const auto& [id, l] : Get().texts)
+  for (const auto& [id, l] : c.texts)
     if (l.vi.empty() || l.en.empty()) {
       *problem = "text " + id + " lacks a language";
       return false;
     }
   return true;
 }
+}  // namespace
 
 }  // namespace ocop::msg

@@ -34,4 +34,11 @@ std::string FieldName(const FieldDef& f);
 // For tests: every template's Vietnamese uses only placeholders its English has.
 bool CatalogueIsConsistent(std::string* problem);
 
+// Puts corrections published by the server (a catalogue file: statuses,
+// texts, messages) in force over the build's own catalogue: its entries win,
+// entries it lacks stay the build's. "" goes back to the build's alone.
+// Checked whole (each template's Vietnamese uses only its English's
+// placeholders) before anything changes.
+Status Install(const std::string& corrections, bool check_only = false);
+
 }  // namespace ocop::msg

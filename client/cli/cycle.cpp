@@ -50,7 +50,9 @@ int Decide(Context& ctx, const std::string& name) {
 }
 
 int Criteria(Context& ctx) {
-  std::string id = ctx.a.positional.empty() ? "148-2023" : ctx.a.positional[0];
+  (void)ctx.OpenStore();  // its published sheets, when the device is set up
+  const evaluation::CriteriaSheet* in_force = evaluation::SheetForYear(ctx.YearOption());
+  std::string id = ctx.a.positional.empty() ? in_force->id : ctx.a.positional[0];
   const evaluation::CriteriaSheet* sheet = evaluation::FindSheet(id);
   if (!sheet) return ctx.Fail(Status::Invalid("unknown criteria sheet '" + id + "'"));
   ctx.out << sheet->label.In(ctx.lang) << "\n";
@@ -74,11 +76,12 @@ int Score(Context& ctx) {
   if (!s.ok()) return ctx.Fail(s);
   ScoreSheetRequest req;
   req.idea_id = id;
-  req.sheet = ctx.a.Get("--sheet", "148-2023");
+  req.year = ctx.YearOption();
+  // The sheet councils of that year score with, unless one is named.
+  req.sheet = ctx.a.Get("--sheet", evaluation::SheetForYear(req.year)->id);
   req.level = ctx.a.Get("--level");
   req.member = ctx.a.Get("--member");
   req.notes = ctx.a.Get("--notes");
-  req.year = ctx.YearOption();
   req.finish = ctx.a.Has("--finish");
   if (req.level.empty() || req.member.empty()) throw UsageError("score needs --level and --member");
   s = ParseScores(ctx.a.Get("--scores"), &req.scores);
@@ -195,9 +198,12 @@ const std::vector<Command>& CycleCommands() {
       {"reopen", "SHEET_ID --reason TEXT", "đưa phiếu chấm đã xong về nháp để sửa",
        "a finished score sheet back to draft, to correct it", "", "", {kReasonOption},
        {"ocop reopen 0193c0de --reason \"Nhập nhầm điểm A2.1\""}, [](Context& ctx) { return Decide(ctx, "reopen"); }},
-      {"criteria", "[SHEET]", "các tiêu chí và mức điểm của một bộ tiêu chí (148-2023, 1048-2019)",
-       "the criteria and allowed scores of a sheet (148-2023, 1048-2019)", "", "", {}, {"ocop criteria 148-2023"},
-       Criteria},
+      {"criteria", "[SHEET] [--year Y]", "các tiêu chí và mức điểm của một bộ tiêu chí (148-2023, 1048-2019)",
+       "the criteria and allowed scores of a sheet (148-2023, 1048-2019)",
+       "Không nêu bộ nào: bộ hội đồng năm đó dùng (bản sửa máy chủ công bố thay cho bộ cũ).",
+       "With none named: the sheet councils of that year use (a correction the server published replaces the old one).",
+       {{"--year", "Y", "năm đánh giá (mặc định năm nay)", "the year of the evaluation (default this year)"}},
+       {"ocop criteria 148-2023"}, Criteria},
       {"score", "IDEA_ID --member NAME --level LEVEL --scores CODE=N,... [--sheet S] [--year Y] [--notes TEXT] [--finish]",
        "phiếu chấm của một thành viên hội đồng", "one council member's score sheet",
        "Mỗi thành viên có phiếu riêng; kết quả hội đồng là điểm trung bình. A1.1 và A1.2 lấy tự động từ phiếu\n"
@@ -207,7 +213,8 @@ const std::vector<Command>& CycleCommands() {
        {{"--member", "NAME", "họ tên thành viên hội đồng", "the council member's name"},
         {"--level", "LEVEL", "cấp hội đồng: commune, district, province, central", "the council: commune, district, province, central"},
         {"--scores", "CODE=N,...", "điểm theo mã tiêu chí (xem ocop criteria)", "scores by criterion code (see ocop criteria)"},
-        {"--sheet", "S", "bộ tiêu chí (mặc định 148-2023)", "the criteria sheet (default 148-2023)"},
+        {"--sheet", "S", "bộ tiêu chí (mặc định: bộ hội đồng năm đó dùng, xem ocop criteria)",
+         "the criteria sheet (default: the one councils of that year use, see ocop criteria)"},
         {"--year", "Y", "năm đánh giá (mặc định năm nay)", "the year of the evaluation (default this year)"},
         {"--notes", "TEXT", "ghi chú", "notes"},
         {"--finish", nullptr, "hoàn tất phiếu chấm", "finish the sheet"}},

@@ -8,6 +8,7 @@
 
 #include "client/cli/command.h"
 #include "client/http_client.h"
+#include "shared/evaluation.h"
 #include "client/officer_actions.h"
 #include "client/sync_client.h"
 #include "shared/dates.h"
@@ -192,10 +193,18 @@ int Sync(Context& ctx) {
             << (schema ? schema->label.In(ctx.lang) : form) << ctx.T(" (phiên bản ", " (version ") << version
             << ctx.T("); phiếu mới dùng mẫu này (ocop forms)", "); new records use it (ocop forms)") << "\n";
   }
-  if (!report.forms_problem.empty())
-    ctx.out << ctx.T("Chưa nhận được mẫu phiếu máy chủ đã công bố (sẽ thử lại lần đồng bộ sau): ",
-                     "The forms the server published were not taken (asked again at the next sync): ")
-            << msg::Localise(report.forms_problem, ctx.lang) << "\n";
+  for (const auto& id : report.sheets_updated) {
+    const evaluation::CriteriaSheet* sheet = evaluation::FindSheet(id);
+    ctx.out << ctx.T("Đã nhận bộ tiêu chí mới từ máy chủ: ", "New criteria sheet from the server: ")
+            << (sheet ? sheet->label.In(ctx.lang) : id) << " (ocop criteria " << id << ")\n";
+  }
+  if (report.catalogue_updated)
+    ctx.out << ctx.T("Đã nhận bản sửa lời nhắn và tên gọi từ máy chủ", "Corrections to messages and names taken from the server")
+            << "\n";
+  if (!report.definitions_problem.empty())
+    ctx.out << ctx.T("Chưa nhận được mẫu phiếu, bộ tiêu chí máy chủ đã công bố (sẽ thử lại lần đồng bộ sau): ",
+                     "The forms and sheets the server published were not taken (asked again at the next sync): ")
+            << msg::Localise(report.definitions_problem, ctx.lang) << "\n";
   if (report.carried_sent > 0 || report.carried_refused > 0)
     ctx.out << ctx.T("Tệp của thiết bị khác: đã gửi ", "Other devices' files: sent ") << report.carried_sent
          << ctx.T(", bị từ chối ", ", refused ") << report.carried_refused << "\n";

@@ -371,10 +371,10 @@ class UnitImportHandler final : public ReviewHandler {
   }
 };
 
-// POST /v1/forms/publish[?apply=1] with a form definition (JSON): whether it
-// can be published over the versions in force and what it changes; with
-// apply=1 it is published.
-class FormPublishHandler final : public ReviewHandler {
+// POST /v1/definitions/publish[?apply=1] with a definition file (a form
+// version, a criteria sheet, catalogue corrections): whether it can be
+// published over those in force and what it changes; with apply=1 it is.
+class PublishHandler final : public ReviewHandler {
   using ReviewHandler::ReviewHandler;
   Status HandleAs(HTTPServerRequest& req, HTTPServerResponse& resp, const AuthUser& u) override {
     if (!u.IsAdmin()) return Status::Denied("only administrators publish forms");
@@ -383,15 +383,17 @@ class FormPublishHandler final : public ReviewHandler {
     if (!s.ok()) return s;
     if (definition.rfind("\xEF\xBB\xBF", 0) == 0) definition.erase(0, 3);
     SyncService::Publication pub;
-    s = service_.PublishForm(u.name, definition, QueryParam(req, "apply") != "1", &pub);
+    s = service_.Publish(u.name, definition, QueryParam(req, "apply") != "1", &pub);
     if (!s.ok()) return s;
     Object out;
     out.set("published", pub.published);
-    out.set("form", pub.form.form);
-    out.set("version", pub.form.version);
-    out.set("label_vi", pub.form.label.vi);
-    out.set("label_en", pub.form.label.en);
+    out.set("kind", pub.what.kind);
+    out.set("name", pub.what.name);
+    out.set("version", pub.what.version);
+    out.set("label_vi", pub.what.label.vi);
+    out.set("label_en", pub.what.label.en);
     out.set("previous_version", pub.previous_version);
+    out.set("replaces", pub.replaces);
     Array::Ptr differences = new Array;
     for (const auto& d : pub.differences) {
       Object::Ptr o = new Object;
@@ -497,8 +499,8 @@ Poco::Net::HTTPRequestHandler* CreateConsoleHandler(const std::string& path, con
   if (seg.size() == 3 && r == "export") return get(new ExportHandler(service, review, options, stats, seg[2]));
   if (seg.size() == 3 && r == "import" && m == "POST") return new RecordImportHandler(service, review, options, stats, seg[2]);
   if (seg.size() == 3 && r == "users" && m == "PATCH") return new UserUpdateHandler(service, review, options, stats, seg[2]);
-  if (seg.size() == 3 && r == "forms" && seg[2] == "publish" && m == "POST")
-    return new FormPublishHandler(service, review, options, stats);
+  if (seg.size() == 3 && r == "definitions" && seg[2] == "publish" && m == "POST")
+    return new PublishHandler(service, review, options, stats);
   if (seg.size() == 3 && r == "units" && seg[2] == "import" && m == "POST")
     return new UnitImportHandler(service, review, options, stats);
   return nullptr;

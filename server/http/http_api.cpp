@@ -99,14 +99,15 @@ class UnitsHandler final : public ApiHandler {
   }
 };
 
-// The form versions published over the built-in ones, each as its definition
-// file: public like the unit list; a device fetches them when the version in
-// a pull answer (X-Ocop-Forms) is not the one it holds.
-class PublishedFormsHandler final : public ApiHandler {
+// The definitions published over the built-in ones (form versions, criteria
+// sheets, catalogue corrections), each as its file: public like the unit
+// list; a device fetches them when the version in a pull answer
+// (X-Ocop-Definitions) is not the one it holds.
+class DefinitionsHandler final : public ApiHandler {
   using ApiHandler::ApiHandler;
   Status Handle(HTTPServerRequest&, HTTPServerResponse& resp) override {
-    resp.set("X-Ocop-Forms", service_.FormsVersion());
-    return SendOk(resp, service_.PublishedFormsJson());
+    resp.set("X-Ocop-Definitions", service_.DefinitionsVersion());
+    return SendOk(resp, service_.PublishedDefinitionsJson());
   }
 };
 
@@ -235,7 +236,7 @@ class PullHandler final : public AuthedApiHandler {
     s = service_.Pull(u, pr, &page);
     if (!s.ok()) return s;
     resp.set("X-Ocop-Units", service_.UnitsVersion());
-    if (std::string forms = service_.FormsVersion(); !forms.empty()) resp.set("X-Ocop-Forms", forms);
+    if (std::string defs = service_.DefinitionsVersion(); !defs.empty()) resp.set("X-Ocop-Definitions", defs);
     return SendMessage(resp, std::move(page));
   }
 };
@@ -609,8 +610,8 @@ Poco::Net::HTTPRequestHandler* ApiRouter::createRequestHandler(const HTTPServerR
   if (seg.size() >= 2 && seg[0] == "v1") {
     const std::string& r = seg[1];
     if (seg.size() == 2 && r == "units") return method_is("GET") ? static_cast<HTTPRequestHandler*>(new UnitsHandler(service_, options_, stats_)) : wrong_method();
-    if (seg.size() == 3 && r == "forms" && seg[2] == "published")
-      return method_is("GET") ? static_cast<HTTPRequestHandler*>(new PublishedFormsHandler(service_, options_, stats_)) : wrong_method();
+    if (seg.size() == 2 && r == "definitions")
+      return method_is("GET") ? static_cast<HTTPRequestHandler*>(new DefinitionsHandler(service_, options_, stats_)) : wrong_method();
     if (seg.size() == 2 && r == "login") return method_is("POST") ? static_cast<HTTPRequestHandler*>(new LoginHandler(service_, options_, stats_)) : wrong_method();
     if (seg.size() == 2 && r == "logout") return method_is("POST") ? static_cast<HTTPRequestHandler*>(new LogoutHandler(service_, options_, stats_)) : wrong_method();
     if (seg.size() == 2 && r == "me") return method_is("GET") ? static_cast<HTTPRequestHandler*>(new MeHandler(service_, options_, stats_)) : wrong_method();

@@ -561,11 +561,11 @@ class ConsoleTest(support.BrowserTest):
                                 '.map(e => e.tagName + "#" + e.id + "." + e.className).slice(0, 5)')
         self.assertLessEqual(d.execute_script('return document.documentElement.scrollWidth'), 390, wide)
         self.phone(False)
-        with urllib.request.urlopen(self.server.url + '/v1/forms/published', timeout=10) as r:
+        with urllib.request.urlopen(self.server.url + '/v1/definitions', timeout=10) as r:
             self.assertEqual(json.loads(r.read())['forms'], [])  # a preview publishes nothing
         self.click('#forms-apply')
         self.visible('#forms-published')
-        with urllib.request.urlopen(self.server.url + '/v1/forms/published', timeout=10) as r:
+        with urllib.request.urlopen(self.server.url + '/v1/definitions', timeout=10) as r:
             self.assertEqual([f['version'] for f in json.loads(r.read())['forms']], [2])
         # The device takes it at its next sync; its old record keeps version 1.
         synced = dev.run('sync', '--lang', 'vi').stdout

@@ -464,9 +464,11 @@ TEST_F(LocalStoreTest, ARecordOfAFormVersionNotYetFetchedIsShownButNotEdited) {
   std::string v2 = FormCatalog::Embedded().Find("idea")->source;
   v2.replace(v2.find("\"version\": 1"), 12, "\"version\": 2");
   v2.insert(v2.find("\"fields\": [") + 11, R"({"key": "vietgap", "type": "bool", "label": {"vi": "VietGAP"}},)");
-  std::vector<std::pair<std::string, int>> taken;
-  ASSERT_TRUE(store_->SetPublishedForms({v2}, &taken).ok());
-  EXPECT_EQ(taken, (std::vector<std::pair<std::string, int>>{{"idea", 2}}));
+  LocalStore::DefinitionsTaken taken;
+  definitions::Published published;
+  published.forms = {v2};
+  ASSERT_TRUE(store_->SetPublishedDefinitions(published, &taken).ok());
+  EXPECT_EQ(taken.forms, (std::vector<std::pair<std::string, int>>{{"idea", 2}}));
   ASSERT_TRUE(store_->Update(rs.id, change, &after).ok());
   EXPECT_EQ(after.fields.getValue<int>(kFormVersionKey), 2);
   // ... and a store opened again holds it still, offline.
@@ -478,7 +480,8 @@ TEST_F(LocalStoreTest, ARecordOfAFormVersionNotYetFetchedIsShownButNotEdited) {
   ASSERT_TRUE(store_->Create("idea", Idea("Rượu nếp"), &fresh).ok());
   EXPECT_EQ(fresh.fields.getValue<int>(kFormVersionKey), 2);
   // A broken list from a server is refused whole: the device keeps what it has.
-  EXPECT_FALSE(store_->SetPublishedForms({"{\"form\": \"idea\"}"}, &taken).ok());
+  published.forms.push_back("{\"form\": \"idea\"}");
+  EXPECT_FALSE(store_->SetPublishedDefinitions(published, &taken).ok());
   EXPECT_EQ(store_->catalog().Find("idea")->version, 2);
 }
 

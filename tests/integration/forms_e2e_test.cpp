@@ -38,7 +38,7 @@ std::string Token(const std::string& url, const std::string& user) {
   return o->optValue<std::string>("token", "");
 }
 
-// POST /v1/forms/publish as `token`; the answer's JSON, or the error's.
+// POST /v1/definitions/publish as `token`; the answer's JSON, or the error's.
 json::Object::Ptr Publish(const std::string& url, const std::string& token, const std::string& definition, bool apply,
                           Status* status) {
   client::HttpOptions plain;
@@ -46,7 +46,7 @@ json::Object::Ptr Publish(const std::string& url, const std::string& token, cons
   client::HttpClient http(url, plain);
   http.set_token(token);
   std::string resp;
-  *status = http.Call("POST", std::string("/v1/forms/publish") + (apply ? "?apply=1" : ""), definition, &resp);
+  *status = http.Call("POST", std::string("/v1/definitions/publish") + (apply ? "?apply=1" : ""), definition, &resp);
   json::Object::Ptr o;
   if (status->ok()) EXPECT_TRUE(json::ParseObject(resp, &o).ok()) << resp;
   return o;
@@ -156,11 +156,12 @@ TEST(PublishedFormsE2eTest, AVersionPublishedWhileTheServerRunsReachesDevicesAtT
   std::ofstream(v3) << IdeaVersion(3, R"({"key": "hamlet", "type": "text", "max_length": 100, "label": {"vi": "Thôn", "en": "Hamlet"}})");
   auto check = RunProgram(BinOcopd(), {"--data-dir", back.data_path(), "--publish", v3, "--check"});
   ASSERT_EQ(check.code, 0) << check.err;
-  EXPECT_NE(check.out.find("can be published: idea version 3"), std::string::npos) << check.out;
+  EXPECT_NE(check.out.find("can be published: form idea version 3"), std::string::npos) << check.out;
+  EXPECT_NE(check.out.find("- removed vietgap (Đạt chứng nhận VietGAP)"), std::string::npos) << check.out;
   EXPECT_NE(check.out.find("+ new field hamlet (Thôn)"), std::string::npos) << check.out;
   auto cli = RunProgram(BinOcopd(), {"--data-dir", back.data_path(), "--publish", v3});
   ASSERT_EQ(cli.code, 0) << cli.err;
-  EXPECT_NE(cli.out.find("published idea version 3"), std::string::npos) << cli.out;
+  EXPECT_NE(cli.out.find("published form idea version 3"), std::string::npos) << cli.out;
   auto twice = RunProgram(BinOcopd(), {"--data-dir", back.data_path(), "--publish", v3});
   EXPECT_NE(twice.code, 0);
   EXPECT_NE(twice.err.find("publish version 4"), std::string::npos) << twice.err;
@@ -172,6 +173,60 @@ TEST(PublishedFormsE2eTest, AVersionPublishedWhileTheServerRunsReachesDevicesAtT
   }
   EXPECT_TRUE(taken);
   EXPECT_FALSE(b.NewIdea("Rượu nếp", "hamlet", "Thôn Đông").empty());
+}
+
+// A corrected criteria sheet is published under an id of its own and
+// replaces the old one for councils from then on; corrections to the message
+// catalogue change what devices say. Both reach a device at its next sync.
+TEST(PublishedFormsE2eTest, ACorrectedCriteriaSheetAndCatalogueCorrectionsReachDevices) {
+  TempDir dir;
+  ServerProcess server(dir.Sub("server"));
+  ASSERT_TRUE(server.running());
+  ASSERT_TRUE(server.AddUser("lan", "officer", "08800"));
+  ASSERT_TRUE(server.AddUser("admin", "admin", "26"));
+  Device a(dir.Sub("a"), server.url());
+  ASSERT_TRUE(a.Setup("08800", "lan"));
+  std::string id = a.NewIdea("Miến dong");
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(a.Run({"sync"}).code, 0);
+  const std::string admin = Token(server.url(), "admin");
+
+  std::string sheet = *embedded::Find("criteria/148-2023.json");
+  const std::string old_id = "\"sheet\": \"148-2023\",";
+  sheet.replace(sheet.find(old_id), old_id.size(), "\"sheet\": \"148-2023-r1\", \"replaces\": \"148-2023\",");
+  const std::string label = "Phiếu chấm theo Quyết định 148/QĐ-TTg (2023)";
+  sheet.replace(sheet.find(label), label.size(), label + ", bản sửa 1");
+  Status st;
+  Publish(server.url(), admin, *embedded::Find("criteria/148-2023.json"), true, &st);
+  EXPECT_NE(st.message().find("exists already and never changes: publish the corrected sheet under a new id"),
+            std::string::npos)
+      << st.message();
+  auto published = Publish(server.url(), admin, sheet, true, &st);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(published->getValue<std::string>("kind"), "criteria");
+  EXPECT_EQ(published->getValue<std::string>("replaces"), "148-2023");
+  // Catalogue corrections: a refused one (a placeholder its English lacks), then one taken.
+  Publish(server.url(), admin, R"({"version": 1, "messages": [{"en": "record {1} is deleted", "vi": "phiếu {2} đã xoá"}]})",
+          true, &st);
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  Publish(server.url(), admin, R"({"version": 1, "statuses": {"draft": {"vi": "Bản nháp", "en": "Draft"}}, "messages": []})",
+          true, &st);
+  ASSERT_TRUE(st.ok()) << st.message();
+
+  auto synced = a.Run({"sync", "--lang", "vi"});
+  ASSERT_EQ(synced.code, 0) << synced.err;
+  EXPECT_NE(synced.out.find("Đã nhận bộ tiêu chí mới từ máy chủ: " + label + ", bản sửa 1 (ocop criteria 148-2023-r1)"),
+            std::string::npos)
+      << synced.out;
+  EXPECT_NE(synced.out.find("Đã nhận bản sửa lời nhắn và tên gọi từ máy chủ"), std::string::npos) << synced.out;
+  // Offline from here on: the device holds what it fetched.
+  server.Stop();
+  auto criteria = a.Run({"criteria", "--lang", "vi"});
+  EXPECT_EQ(criteria.out.rfind(label + ", bản sửa 1\n", 0), 0u) << criteria.out;  // councils from now on
+  auto older = a.Run({"criteria", "--year", "2022", "--lang", "vi"});
+  EXPECT_NE(older.out.find("1048/QĐ-TTg"), std::string::npos) << older.out;  // a 2022 council's sheet is unchanged
+  auto shown = a.Run({"show", id, "--lang", "vi"});
+  EXPECT_NE(shown.out.find("Trạng thái: Bản nháp"), std::string::npos) << shown.out;
 }
 
 }  // namespace

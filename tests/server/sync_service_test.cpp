@@ -882,14 +882,14 @@ TEST_F(SyncServiceTest, EachRecordIsCheckedAgainstTheFormVersionItWasWrittenWith
   sync::PushResult r;
   Change v1 = Create("08800", "Miến dong");
   ASSERT_TRUE(service_->Push(lan, Set({v1}), &r).ok());
-  EXPECT_EQ(service_->FormsVersion(), "");  // nothing published: pulls name no forms version
+  EXPECT_EQ(service_->DefinitionsVersion(), "");  // nothing published: pulls name no definitions version
   SyncService::Publication pub;
-  ASSERT_TRUE(service_->PublishForm("admin", IdeaV2(), /*check_only=*/false, &pub).ok());
+  ASSERT_TRUE(service_->Publish("admin", IdeaV2(), /*check_only=*/false, &pub).ok());
   EXPECT_TRUE(pub.published);
   EXPECT_EQ(pub.previous_version, 1);
-  const std::string version = service_->FormsVersion();
+  const std::string version = service_->DefinitionsVersion();
   EXPECT_EQ(version.size(), 16u);
-  EXPECT_NE(service_->PublishedFormsJson().find("vietgap"), std::string::npos);
+  EXPECT_NE(service_->PublishedDefinitionsJson().find("vietgap"), std::string::npos);
   // A new record of version 2 takes the new field.
   Change v2 = Create("08800", "Chè xanh");
   v2.fields.push_back({kFormVersionKey, "null", "2"});
@@ -909,16 +909,16 @@ TEST_F(SyncServiceTest, EachRecordIsCheckedAgainstTheFormVersionItWasWrittenWith
   s = service_->Push(lan, Set({v7}), &r);
   EXPECT_NE(s.message().find("form 'idea' has no version 7 on this server"), std::string::npos) << s.message();
   // Publishing the same version again is refused; a restarted server takes what was published.
-  s = service_->PublishForm("admin", IdeaV2(), false, &pub);
+  s = service_->Publish("admin", IdeaV2(), false, &pub);
   EXPECT_NE(s.message().find("publish version 3"), std::string::npos) << s.message();
   ASSERT_TRUE(FormCatalog::Install({}).ok());  // as a new process starts: the built-in forms only
   SyncService restarted(*store_, UnitTree::Sample(), clock_);
   bool changed = false;
-  ASSERT_TRUE(restarted.RefreshForms(&changed).ok());
+  ASSERT_TRUE(restarted.RefreshDefinitions(&changed).ok());
   EXPECT_TRUE(changed);
-  EXPECT_EQ(restarted.FormsVersion(), version);
+  EXPECT_EQ(restarted.DefinitionsVersion(), version);
   EXPECT_EQ(FormCatalog::Default().Find("idea")->version, 2);
-  ASSERT_TRUE(restarted.RefreshForms(&changed).ok());
+  ASSERT_TRUE(restarted.RefreshDefinitions(&changed).ok());
   EXPECT_FALSE(changed);
 }
 

@@ -615,9 +615,9 @@
       if (!text && file.files[0]) text = await file.files[0].text();
       if (!text) { toast(t('Hãy chọn tệp mẫu phiếu (.json).', 'Choose the form file (.json).'), true); return; }
       try {
-        const d = await api('POST', '/v1/forms/publish' + (apply ? '?apply=1' : ''), new Blob([text], {type: 'application/json'}));
+        const d = await api('POST', '/v1/definitions/publish' + (apply ? '?apply=1' : ''), new Blob([text], {type: 'application/json'}));
         showDiff(d);
-        if (apply) { toast(t('Đã công bố mẫu phiếu.', 'The form is published.')); await loadForms(); list.replaceChildren(...rows()); }
+        if (apply) { toast(t('Đã công bố.', 'Published.')); await loadForms(); list.replaceChildren(...rows()); }
       } catch (x) { out.replaceChildren(h('div', {class: 'card error', id: 'forms-err'}, O.msg(x.message))); }
     };
     const what = {label: t('nhãn', 'label'), help: t('hướng dẫn', 'help'), required: t('bắt buộc', 'required'),
@@ -625,12 +625,17 @@
     const kinds = {added: t('Trường mới', 'New field'), removed: t('Bỏ khỏi phiếu mới — phiếu đã ghi vẫn giữ và xem được', 'Left out of new records — records already written keep it'),
       changed: t('Thay đổi', 'Changed')};
     function showDiff(d) {
-      const label = L({vi: d.label_vi, en: d.label_en});
+      const label = L({vi: d.label_vi, en: d.label_en}) || d.name;
+      const heading = d.kind === 'criteria'
+        ? [t('Bộ tiêu chí mới: ', 'New criteria sheet: '), h('b', {}, label), ` (${d.name})`,
+          d.replaces ? t(` — hội đồng dùng thay cho bộ ${d.replaces} từ nay; phiếu đã chấm giữ nguyên`, ` — councils use it instead of ${d.replaces} from now on; sheets already scored keep theirs`) : '']
+        : d.kind === 'catalogue' ? [t('Bản sửa lời nhắn và tên gọi: phiên bản ', 'Corrections to messages and names: version '), h('b', {}, d.version)]
+          : [label, ': ', t('phiên bản ', 'version '), d.previous_version, ' → ', h('b', {}, d.version)];
       out.replaceChildren(h('div', {class: 'card', id: 'forms-check'},
-        h('h2', {}, label, ': ', t('phiên bản ', 'version '), d.previous_version, ' → ', h('b', {}, d.version)),
+        h('h2', {}, ...heading),
         h('p', {}, h('span', {class: 'badge ok'}, t('Tương thích', 'Compatible')), ' ',
           t('phiếu đã ghi theo các phiên bản trước vẫn đọc và sửa được.', 'records written with earlier versions still read and edit.')),
-        d.differences.length ? h('table', {class: 'list stack', id: 'forms-differences'}, h('tbody', {}, d.differences.map((x) =>
+        d.kind !== 'form' ? null : d.differences.length ? h('table', {class: 'list stack', id: 'forms-differences'}, h('tbody', {}, d.differences.map((x) =>
           h('tr', {class: 'diff-' + x.kind}, h('td', {}, kinds[x.kind]), h('td', {}, L({vi: x.label_vi, en: x.label_en})),
             h('td', {}, x.what.map((w) => what[w] || w).join(', '))))))
           : h('p', {}, t('Không thay đổi trường nào.', 'No field changes.')),
@@ -645,10 +650,10 @@
         download: `${s.form}.v${s.version}.json`}, t('Tải tệp mẫu', 'Download')))));
     const list = h('tbody', {}, rows());
     file.addEventListener('change', () => { text = ''; out.replaceChildren(); });
-    mount(h('h1', {}, t('Mẫu phiếu', 'Forms')),
+    mount(h('h1', {}, t('Mẫu phiếu và bộ tiêu chí', 'Forms and criteria sheets')),
       h('div', {class: 'card'},
-        h('p', {}, t('Sửa một mẫu phiếu (tải tệp mẫu hiện tại, sửa, tăng số phiên bản) rồi tải lên. Hệ thống kiểm tra: không đổi kiểu của trường đã có; trường bỏ đi vẫn đọc được trên phiếu cũ. Xem trước rồi mới công bố.',
-          'Change a form (download the current file, edit it, raise its version) and upload it. It is checked: no existing field changes its type; fields left out stay readable on old records. Preview first, then publish.')),
+        h('p', {}, t('Sửa một mẫu phiếu (tải tệp mẫu hiện tại, sửa, tăng số phiên bản) rồi tải lên. Hệ thống kiểm tra: không đổi kiểu của trường đã có; trường bỏ đi vẫn đọc được trên phiếu cũ. Bộ tiêu chí sửa lại được công bố với mã mới (ghi "replaces": mã bộ cũ). Xem trước rồi mới công bố; thiết bị nhận ở lần đồng bộ tới.',
+          'Change a form (download the current file, edit it, raise its version) and upload it. It is checked: no existing field changes its type; fields left out stay readable on old records. A corrected criteria sheet is published under a new id (with "replaces": the old id). Preview first, then publish; devices take it at their next sync.')),
         h('div', {class: 'actions'}, file, h('button', {id: 'forms-preview', onclick: () => run(false)}, t('Kiểm tra và xem trước', 'Check and preview')))),
       out,
       h('div', {class: 'card'}, h('h2', {}, t('Các mẫu phiếu đang dùng', 'Forms in force')),
