@@ -335,9 +335,29 @@ Status FormCatalog::Build(const std::vector<std::string>& published, const std::
   for (auto& [version, schema] : next->forms_["evaluation"])
     for (auto& f : schema.fields) {
       if (f.key != "sheet" || f.type != FieldType::kChoice) continue;
+      std::vector<Choice> added;
       for (const auto& sheet : sheets)
         if (std::none_of(f.choices.begin(), f.choices.end(), [&](const Choice& c) { return c.value == sheet.value; }))
-          f.choices.push_back(sheet);
+          added.push_back(sheet);
+      if (added.empty()) continue;
+      f.choices.insert(f.choices.end(), added.begin(), added.end());
+      // The screens read the form from its file: the file offers them too.
+      Object::Ptr o;
+      if (!json::ParseObject(schema.source, &o).ok()) continue;
+      auto defs = o->getArray("fields");
+      for (size_t i = 0; defs && i < defs->size(); ++i) {
+        auto def = defs->getObject(static_cast<unsigned>(i));
+        if (!def || def->optValue<std::string>("key", "") != "sheet" || !def->has("choices")) continue;
+        for (const auto& c : added) {
+          Object::Ptr choice = new Object, label = new Object;
+          label->set("vi", c.label.vi);
+          label->set("en", c.label.en);
+          choice->set("value", c.value);
+          choice->set("label", label);
+          def->getArray("choices")->add(choice);
+        }
+      }
+      schema.source = json::ToText(*o);
     }
   *out = std::move(next);
   return Status::Ok();

@@ -14,6 +14,7 @@
 #include <map>
 #include <set>
 
+#include "shared/evaluation.h"
 #include "shared/forms.h"
 #include "shared/hash.h"
 #include "shared/json.h"
@@ -187,13 +188,22 @@ std::string FormsJson() {
     out += (first ? "" : ",") + FormCatalog::Default().Find(name)->source;
     first = false;
   }
+  // Earlier versions still in use by records written with them: a record is
+  // shown and edited with its own version (its fields' form_version).
+  out += "],\"older\":[";
+  first = true;
+  for (const auto& name : FormCatalog::Default().Names()) {
+    auto versions = FormCatalog::Default().Versions(name);
+    for (size_t i = 0; i + 1 < versions.size(); ++i) {
+      out += (first ? "" : ",") + versions[i]->source;
+      first = false;
+    }
+  }
   // The criteria sheets, so the pages can lay a score sheet out as on paper.
   out += "],\"criteria\":{";
   first = true;
-  for (const auto& f : embedded::Files()) {
-    if (f.path.rfind("criteria/", 0) != 0) continue;
-    const std::string id = f.path.substr(9, f.path.size() - 9 - 5);  // criteria/<id>.json
-    out += (first ? "" : ",") + json::Quote(id) + ":" + f.content;
+  for (const auto& id : evaluation::SheetIds()) {  // the embedded and the published ones
+    out += (first ? "" : ",") + json::Quote(id) + ":" + evaluation::FindSheet(id)->source;
     first = false;
   }
   out += "},\"statuses\":{";

@@ -69,8 +69,10 @@ std::string CsrfToken(const std::string& session_secret);
 // True for GET/HEAD, or when X-OCOP-CSRF matches the session's token.
 bool CsrfOk(const Poco::Net::HTTPServerRequest& req, const std::string& session_secret);
 
-// The form schemas as the validator reads them (schemas/forms/*.json), and
-// the status names in both languages: {"forms": [...], "statuses": {...}}.
+// The form schemas as the validator reads them (schemas/forms/*.json and the
+// versions published since), and the status names in both languages:
+// {"forms": [newest of each], "older": [earlier versions], "criteria": {...},
+// "statuses": {...}}.
 // Pages build their editors and views from this, so labels, limits and
 // choices cannot drift from the checks.
 std::string FormsJson();

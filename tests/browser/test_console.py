@@ -575,6 +575,18 @@ class ConsoleTest(support.BrowserTest):
         self.assertEqual(shown['form_version'], 2)
         self.assertTrue(shown['vietgap'])
         self.assertNotIn('form_version', json.loads(dev.run('show', old, '--json').stdout)['fields'])
+        # The officer's screens edit each record with its own version: a new
+        # form offers VietGAP, the record of version 1 does not.
+        url = dev.start_ui()
+        self.cleanups.append(dev.stop_ui)
+        d.get(url + '#/new/idea')
+        self.visible('#f-vietgap')
+        self.shot('officer-20-form-version-2')
+        d.get(url + '#/edit/' + old)
+        self.visible('#f-product_name')
+        self.assertEqual(d.find_elements(By.ID, 'f-vietgap'), [])
+        d.get(url + '#/edit/' + fresh)
+        self.visible('#f-vietgap')
 
 
 if __name__ == '__main__':

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "shared/dates.h"
+#include "shared/definitions.h"
 #include "shared/forms.h"
 #include "tests/shared/sheet_fixture.h"
 
@@ -321,6 +322,39 @@ TEST(FormsTest, TheNewFormsValidate) {
   c = cert;
   ASSERT_TRUE(ValidateRecord(*catalog.Find("certificate"), &c, Completeness::kComplete, false).ok());
   EXPECT_EQ(c.getValue<std::string>("decided_on"), "2026-11-30");
+}
+
+// A corrected sheet, published under an id of its own, is what councils of
+// its year choose from then on; a sheet once in force never changes.
+TEST(PublishedSheetTest, ACorrectionReplacesTheOldSheetForCouncilsAndIsOffered) {
+  ASSERT_EQ(SheetForYear(2026)->id, "148-2023");
+  ASSERT_EQ(SheetForYear(2021)->id, "1048-2019");
+  std::string r1 = FindSheet("148-2023")->source;
+  const std::string id = "\"sheet\": \"148-2023\",";
+  r1.replace(r1.find(id), id.size(), "\"sheet\": \"148-2023-r1\", \"replaces\": \"148-2023\",");
+  definitions::Published p;
+  p.criteria = {r1};
+  ASSERT_TRUE(definitions::Install(p).ok());
+  EXPECT_EQ(SheetForYear(2026)->id, "148-2023-r1");
+  EXPECT_EQ(SheetForYear(2021)->id, "1048-2019");
+  ASSERT_NE(FindSheet("148-2023"), nullptr);  // sheets scored on it keep it
+  // The evaluation form offers it, in its checks and in the file the screens read.
+  const FormSchema* evaluation = FormCatalog::Default().Find("evaluation");
+  json::Var v;
+  EXPECT_TRUE(CheckValue(*evaluation->Field("sheet"), std::string("148-2023-r1"), &v).ok());
+  EXPECT_NE(evaluation->source.find("148-2023-r1"), std::string::npos);
+  // The same id again, or a sheet replacing one there is not, is refused and changes nothing.
+  definitions::Published again = p;
+  again.criteria.push_back(r1);
+  EXPECT_NE(definitions::Install(again).message().find("exists already"), std::string::npos);
+  std::string orphan = r1;
+  orphan.replace(orphan.find("148-2023-r1"), 11, "148-2023-r2");
+  orphan.replace(orphan.find("\"replaces\": \"148-2023\""), 22, "\"replaces\": \"999-2099\"");
+  again.criteria = {r1, orphan};
+  EXPECT_NE(definitions::Install(again).message().find("which there is not"), std::string::npos);
+  EXPECT_EQ(FindSheet("148-2023-r2"), nullptr);
+  ASSERT_TRUE(definitions::Install({}).ok());
+  EXPECT_EQ(FindSheet("148-2023-r1"), nullptr);
 }
 
 }  // namespace

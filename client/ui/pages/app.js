@@ -183,7 +183,7 @@
   async function editor(form, id) {
     const record = id ? await api('GET', '/api/records/' + encodeURIComponent(id)) : null;
     if (record) form = record.form;
-    const schema = forms[form];
+    const schema = record ? O.schemaOf(forms, record) : forms[form];
     if (!schema) throw new Error(t('Không có mẫu phiếu ', 'No form ') + form);
     const shares = form === 'confirmation' ? h('div', {class: 'card', id: 'shares'}) : null;
     let scoreTimer = null;
@@ -272,7 +272,7 @@
   // ---- one record ----
   async function show(id) {
     const r = await api('GET', '/api/records/' + encodeURIComponent(id));
-    const schema = forms[r.form];
+    const schema = O.schemaOf(forms, r);
     const reason = h('input', {type: 'text', id: 'reason', maxlength: 2000, placeholder: t('Lý do (bắt buộc khi trả lại, không chọn, thu hồi)', 'Reason (needed to return, reject, revoke)')});
     const decisionError = h('div', {class: 'error', id: 'decision-error', role: 'alert'});
     const needsReason = r.decisions.some((d) => d.allowed && d.needs_reason);
@@ -359,7 +359,7 @@
 
   async function history(id) {
     const [r, res] = await Promise.all([api('GET', '/api/records/' + encodeURIComponent(id)), api('GET', `/api/records/${encodeURIComponent(id)}/history`)]);
-    const schema = forms[r.form];
+    const schema = O.schemaOf(forms, r);
     const label = (k) => { const f = schema.fields.find((x) => x.key === k); return f ? L(f.label) : k === 'status' ? t('Trạng thái', 'Status') : k; };
     mount(h('h1', {}, t('Lịch sử: ', 'History: '), r.title || short(r.id)),
       r.conflict ? h('p', {class: 'rule', id: 'conflict-note'}, t('Đang xung đột — chờ quản trị viên xử lý', 'In conflict — awaiting an administrator')) : null,
@@ -427,6 +427,7 @@
   async function start() {
     const all = await api('GET', '/api/forms');
     all.forms.forEach((f) => { forms[f.form] = f; });
+    O.setOlderForms(all.older);
     statuses = all.statuses;
     O.setCriteria(all.criteria);
     nav();

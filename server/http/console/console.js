@@ -85,6 +85,7 @@
     const f = await api('GET', '/v1/forms');
     forms = {};
     for (const s of f.forms) forms[s.form] = s;
+    O.setOlderForms(f.older);
     statuses = f.statuses;
     O.setCriteria(f.criteria);
   }
@@ -355,7 +356,7 @@
 
   async function record(id) {
     const r = await api('GET', '/v1/records/' + encodeURIComponent(id));
-    const schema = forms[r.form];
+    const schema = O.schemaOf(forms, r);
     const photos = r.fields.photos || [];
     mount(h('h1', {}, formLabel(r.form), ': ', titleOf(r)),
       h('p', {class: 'muted'}, h('span', {class: 'badge', id: 'status'}, statusLabel(r.fields.status)), ' ',

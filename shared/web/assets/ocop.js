@@ -306,6 +306,15 @@ const O = (() => {
   // The criteria sheets (forms JSON's "criteria"), for score sheets.
   let criteria = {};
   function setCriteria(c) { criteria = c || {}; }
+  // Earlier versions of forms (forms JSON's "older"): a record is shown and
+  // edited with the version it was written with (its fields' form_version);
+  // one newer than this device holds is shown with the newest it has.
+  let olderForms = {};
+  function setOlderForms(list) {
+    olderForms = {};
+    for (const s of list || []) olderForms[s.form + '@' + s.version] = s;
+  }
+  const schemaOf = (forms, r) => olderForms[r.form + '@' + ((r.fields && r.fields.form_version) || 1)] || forms[r.form];
 
   // An evaluation's scores laid out as the paper sheet: one row per criterion
   // with its allowed scores; the criteria the confirmation decides are shown,
@@ -441,6 +450,6 @@ const O = (() => {
   }
 
   document.documentElement.lang = lang;
-  return {t, L, h, msg, pick, setCriteria, mount, toast, date, number, pct, api, setCsrf, router, showFailure, formEditor, recordView,
+  return {t, L, h, msg, pick, setCriteria, setOlderForms, schemaOf, mount, toast, date, number, pct, api, setCsrf, router, showFailure, formEditor, recordView,
           display, historyValue, changeKind, langSwitch, setLang, get lang() { return lang; }};
 })();
