@@ -544,7 +544,7 @@ class ConsoleTest(support.BrowserTest):
         # A key that changes its type is refused, with the reason in Vietnamese.
         d.find_element(By.ID, 'forms-file').send_keys(broken_path)
         self.click('#forms-preview')
-        self.text_in('#forms-err', 'trường «Nhóm sản phẩm (1–6)» là kiểu «số nguyên» ở phiên bản 1, không thể đổi sang kiểu «văn bản»')
+        self.text_in('#forms-err', 'trường «Nhóm sản phẩm (1–6)» có kiểu "integer" ở phiên bản 1, không thể đổi sang kiểu "text"')
         self.shot('console-12-forms-refused')
         d.find_element(By.ID, 'forms-file').send_keys(good_path)
         self.click('#forms-preview')
