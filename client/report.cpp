@@ -91,7 +91,7 @@ Status ExportForm(LocalStore& store, const std::string& form, const ExportOption
     std::vector<report::ReportRecord> rows;
     Status s = GatherReportRecords(store, form, &rows);
     if (!s.ok()) return s;
-    sheet::Table table = report::RecordsTable(*schema, rows, store.units(), options.lang, options.codes);
+    sheet::Table table = report::RecordsTable(store.catalog().AllFields(form), rows, store.units(), options.lang, options.codes);
     *out = format == "csv" ? sheet::ToCsv(table, bom) : xlsx::Write(table, options.codes ? form : schema->label.In(options.lang));
     return Status::Ok();
   }

@@ -169,7 +169,8 @@ Status ReviewService::Export(const AuthUser& user, const std::string& form, cons
   if (!s.ok()) return s;
   std::sort(rows.begin(), rows.end(),
             [](const report::ReportRecord& a, const report::ReportRecord& b) { return a.id < b.id; });
-  sheet::Table table = report::RecordsTable(*schema, rows, *sync_.Units(), options.lang, options.codes);
+  sheet::Table table =
+      report::RecordsTable(FormCatalog::Default().AllFields(form), rows, *sync_.Units(), options.lang, options.codes);
   *out = options.format == "xlsx" ? xlsx::Write(table, options.codes ? form : schema->label.In(options.lang))
                                   : sheet::ToCsv(table, options.bom);
   return Status::Ok();

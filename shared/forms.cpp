@@ -202,6 +202,16 @@ const FormSchema* FormCatalog::Shown(const std::string& form, const json::Object
   return exact ? exact : Find(form);
 }
 
+FormSchema FormCatalog::AllFields(const std::string& form) const {
+  auto versions = Versions(form);
+  if (versions.empty()) return {};
+  FormSchema all = *versions.back();
+  for (auto it = versions.rbegin() + 1; it != versions.rend(); ++it)
+    for (const auto& f : (*it)->fields)
+      if (!all.Field(f.key)) all.fields.push_back(f);
+  return all;
+}
+
 std::vector<const FormSchema*> FormCatalog::Versions(const std::string& form) const {
   std::vector<const FormSchema*> out;
   auto it = forms_.find(form);

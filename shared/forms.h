@@ -125,6 +125,9 @@ class FormCatalog {
   std::vector<std::string> Names() const;
   // The versions of `form`, oldest first.
   std::vector<const FormSchema*> Versions(const std::string& form) const;
+  // The newest version with the fields only earlier versions have appended:
+  // the columns of an export, where records of every version meet.
+  FormSchema AllFields(const std::string& form) const;
 
  private:
   std::map<std::string, std::map<int, FormSchema>> forms_;

@@ -304,6 +304,11 @@ TEST(PublishFormTest, ANewVersionMayAddRemoveAndRelabelFieldsAndSaysWhat) {
   EXPECT_EQ(c.ForRecord("idea", new_record), nullptr);  // not on this device yet
   EXPECT_EQ(c.Shown("idea", new_record)->version, 2);   // shown with the newest it has
   EXPECT_EQ(c.Add(v2).code(), Code::kAlreadyExists);
+  // An export's columns: every version's fields, the newest's first.
+  FormSchema all = c.AllFields("idea");
+  EXPECT_TRUE(all.Field("vietgap"));
+  EXPECT_TRUE(all.Field("packaging"));
+  EXPECT_EQ(all.fields.back().key, "packaging");
   json::Object stamped;
   StampFormVersion(*c.Find("idea"), &stamped);
   EXPECT_EQ(stamped.getValue<int>(kFormVersionKey), 2);
