@@ -279,7 +279,8 @@ class Bench {
       Fill(a, missing, 99);
       client::SyncReport r;
       double t = TimedSync(a, &r);
-      std::printf("\n(setup: pushed %d more forms in %.1f s, %lld requests)\n", missing, t, static_cast<long long>(r.http.requests));
+      std::printf("\n(setup: pushed %d more forms in %.1f s, %lld requests; server peak RSS so far: %.1f MB)\n", missing, t,
+                  static_cast<long long>(r.http.requests), PeakKb(server_pid_) / 1024.0);
     }
     // A fresh device pulls everything with the real `ocop` binary; its peak RSS
     // comes from the kernel (wait4).

@@ -255,6 +255,23 @@ class SyncService {
   std::string PublishedDefinitionsJson() const;
   bool Healthy() { return store_.Healthy(); }
 
+  // Held while a change set is decoded and applied, or a pull page is read
+  // and encoded: a few at once. Pushes apply one at a time and pages are built
+  // on the cores there are, so more in hand would only hold memory (with 32
+  // request threads each holding a page, that set the server's peak). Bytes
+  // travel (a slow link's seconds) after it is let go.
+  class InHand {
+   public:
+    enum Kind { kPush, kPage };
+    InHand(SyncService& s, Kind kind) : gate_(kind == kPush ? s.pushes_in_hand_ : s.pages_in_hand_) { gate_.acquire(); }
+    ~InHand() { gate_.release(); }
+    InHand(const InHand&) = delete;
+    InHand& operator=(const InHand&) = delete;
+
+   private:
+    std::counting_semaphore<64>& gate_;
+  };
+
  private:
   // Records read while checking a change set, kept for applying it (and
   // updated as changes are applied): each record is read once per push.
@@ -316,6 +333,10 @@ class SyncService {
   // PBKDF2 is made to be slow: at most this many password checks run at once,
   // so a flood of logins cannot hold every server thread.
   std::counting_semaphore<64> password_checks_{2};
+  // One change set applies at a time; a second is decoded meanwhile, so a
+  // device's next set is ready when the last one is answered.
+  std::counting_semaphore<64> pushes_in_hand_{2};
+  std::counting_semaphore<64> pages_in_hand_{4};
   // A hash checked when the account does not exist, so that a wrong name
   // costs what a wrong password costs (made on first use: PBKDF2 is slow).
   std::once_flag dummy_hash_once_;

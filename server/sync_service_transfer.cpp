@@ -62,6 +62,10 @@ Status SyncService::Pull(const AuthUser& user, const PullRequest& req, sync::Pul
       }
       page.patch_bases.push_back(base);
     }
+    // The page holds the record's text now: the row's copy goes, so a page
+    // of a few MB is not held twice.
+    std::string().swap(rows[i].fields);
+    std::string().swap(rows[i].field_versions);
     // Pages sized by bytes for slow links: stop once the records reach
     // max_bytes (always at least one record, so every page makes progress).
     bytes += static_cast<int64_t>(state.fields.size() + state.id.size() + state.updated_hlc.size() +
@@ -365,6 +369,7 @@ Status SyncService::AppendPushBody(const AuthUser& user, const std::string& sha,
   uploads_.Finished("push:" + sha);
   // Complete and verified against its SHA-256: decode and push it. Pushing the
   // same body again (an answer lost on the way back) returns the stored answer.
+  InHand in_hand(*this, InHand::kPush);
   sync::ChangeSet cs;
   {
     // The body and its decompressed bytes are freed before the change set is applied.

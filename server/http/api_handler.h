@@ -220,31 +220,24 @@ class ApiHandler : public HTTPRequestHandler {
 
   // Takes the body: compressed, its plain bytes are freed before the answer
   // travels, which on a slow link takes seconds.
-  void Send(HTTPServerResponse& resp, int status, std::string body,
-            const std::string& type = "application/json; charset=utf-8") {
-    if (body_ == Body::kBroken) resp.setKeepAlive(false);  // what is left of a stalled body must not be read as a request
-    resp.setStatus(static_cast<HTTPResponse::HTTPStatus>(status));
-    resp.setContentType(type);
-    if ((accepts_zstd_ || accepts_gzip_) && body.size() > 1024) {
-      std::string z = accepts_zstd_ ? sync::Zstd(body) : sync::Gzip(body);
-      std::string().swap(body);
-      resp.set("Content-Encoding", accepts_zstd_ ? "zstd" : "gzip");
-      resp.setContentLength64(static_cast<Poco::Int64>(z.size()));
-      resp.send().write(z.data(), static_cast<std::streamsize>(z.size()));
-    } else {
-      resp.setContentLength64(static_cast<Poco::Int64>(body.size()));
-      resp.send().write(body.data(), static_cast<std::streamsize>(body.size()));
+  // An answer as it travels: compressed when the client reads zstd or gzip.
+  struct Packed {
+    std::string bytes, type, encoding;
+  };
+  // Takes the body: its plain bytes are freed once compressed.
+  Packed Pack(std::string body, const std::string& type = "application/json; charset=utf-8") {
+    Packed p{std::move(body), type, ""};
+    if ((accepts_zstd_ || accepts_gzip_) && p.bytes.size() > 1024) {
+      std::string z = accepts_zstd_ ? sync::Zstd(p.bytes) : sync::Gzip(p.bytes);
+      p.bytes.swap(z);
+      p.encoding = accepts_zstd_ ? "zstd" : "gzip";
     }
+    return p;
   }
-  Status SendOk(HTTPServerResponse& resp, std::string body) {
-    Send(resp, 200, std::move(body));
-    return Status::Ok();
-  }
-  // Answers with the binary encoding when the client asked for it, else JSON.
-  // Takes the message: it is freed before the answer travels (Send frees the
-  // plain encoding), which on a slow link takes seconds; a pull page is a few MB.
+  // The binary or column encoding when the client asked for it, else JSON.
+  // Takes the message: it is freed once encoded.
   template <class Message>
-  Status SendMessage(HTTPServerResponse& resp, Message m) {
+  Packed PackMessage(Message m) {
     std::string body, type = "application/json; charset=utf-8";
     if constexpr (requires { sync::EncodeColumns(m); }) {
       if (accepts_columns_) body = sync::EncodeColumns(m), type = sync::kColumnsContentType;
@@ -252,7 +245,30 @@ class ApiHandler : public HTTPRequestHandler {
     if (body.empty() && accepts_binary_) body = sync::EncodeBinary(m), type = sync::kBinaryContentType;
     if (body.empty()) body = sync::EncodeJson(m);
     m = Message();
-    Send(resp, 200, std::move(body), type);
+    return Pack(std::move(body), type);
+  }
+  void Write(HTTPServerResponse& resp, int status, const Packed& p) {
+    if (body_ == Body::kBroken) resp.setKeepAlive(false);  // what is left of a stalled body must not be read as a request
+    resp.setStatus(static_cast<HTTPResponse::HTTPStatus>(status));
+    resp.setContentType(p.type);
+    if (!p.encoding.empty()) resp.set("Content-Encoding", p.encoding);
+    resp.setContentLength64(static_cast<Poco::Int64>(p.bytes.size()));
+    resp.send().write(p.bytes.data(), static_cast<std::streamsize>(p.bytes.size()));
+  }
+  void Send(HTTPServerResponse& resp, int status, std::string body,
+            const std::string& type = "application/json; charset=utf-8") {
+    Write(resp, status, Pack(std::move(body), type));
+  }
+  Status SendOk(HTTPServerResponse& resp, std::string body) {
+    Send(resp, 200, std::move(body));
+    return Status::Ok();
+  }
+  // Answers with the message (PackMessage). It and its plain encoding are
+  // freed before the answer travels, which on a slow link takes seconds; a
+  // pull page is a few MB.
+  template <class Message>
+  Status SendMessage(HTTPServerResponse& resp, Message m) {
+    Write(resp, 200, PackMessage(std::move(m)));
     return Status::Ok();
   }
 

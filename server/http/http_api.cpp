@@ -165,6 +165,7 @@ class PushHandler final : public AuthedApiHandler {
     std::string body;
     s = ReadBody(req, &body);
     if (!s.ok()) return s;
+    SyncService::InHand in_hand(service_, SyncService::InHand::kPush);
     sync::ChangeSet cs;
     bool binary = req.getContentType().find(sync::kBinaryContentType) != std::string::npos;
     bool columns = req.getContentType().find(sync::kColumnsContentType) != std::string::npos;
@@ -232,12 +233,18 @@ class PullHandler final : public AuthedApiHandler {
         !(s = Member(o, "max_bytes", false, &pr.max_bytes)).ok() ||
         !(s = Member(o, "patch_since", false, &pr.patch_since)).ok())
       return s;
-    sync::PullPage page;
-    s = service_.Pull(u, pr, &page);
-    if (!s.ok()) return s;
+    Packed answer;
+    {
+      SyncService::InHand in_hand(service_, SyncService::InHand::kPage);
+      sync::PullPage page;
+      s = service_.Pull(u, pr, &page);
+      if (!s.ok()) return s;
+      answer = PackMessage(std::move(page));
+    }
     resp.set("X-Ocop-Units", service_.UnitsVersion());
     if (std::string defs = service_.DefinitionsVersion(); !defs.empty()) resp.set("X-Ocop-Definitions", defs);
-    return SendMessage(resp, std::move(page));
+    Write(resp, 200, answer);
+    return Status::Ok();
   }
 };
 

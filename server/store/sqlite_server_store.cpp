@@ -226,13 +226,13 @@ std::unique_ptr<sql::Db> SqliteServerStore::AcquireReader(Status* s) {
   // Up to 16 readers are kept: 1 MB of page cache each (SQLite's default is
   // 2 MB) keeps the server's memory in bounds under many clients at once;
   // reads are by index and the OS caches the file anyway.
-  if (s->ok()) *s = db->Exec("PRAGMA cache_size=-1024");
+  if (s->ok()) *s = db->Exec("PRAGMA cache_size=-256");
   return db;
 }
 
 void SqliteServerStore::ReleaseReader(std::unique_ptr<sql::Db> db) {
   std::lock_guard<std::mutex> lock(pool_mu_);
-  if (pool_.size() < 16) pool_.push_back(std::move(db));
+  if (pool_.size() < 8) pool_.push_back(std::move(db));
 }
 
 class SqliteServerStore::Reader {
