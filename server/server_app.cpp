@@ -181,6 +181,20 @@ std::string BytesDir(Poco::Util::LayeredConfiguration& config, const std::string
   return config.getString("files.dir", config.getString("server.data_dir", "ocopd-data")) + "/" + what;
 }
 
+// The whole of a file named on the command line (a unit list, a definition:
+// small), or false after saying it cannot be read.
+bool ReadInputFile(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::cerr << "ocopd: cannot read " << path << "\n";
+    return false;
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  *out = buf.str();
+  return true;
+}
+
 Status OpenService(Poco::Util::LayeredConfiguration& config, std::unique_ptr<ServerStore>* store,
                    std::unique_ptr<SyncService>* service) {
   Status s = OpenStore(config, store);
@@ -328,15 +342,10 @@ int OcopdApp::ExportScope() {
 }
 
 int OcopdApp::ImportUnits() {
-  std::ifstream in(import_units_, std::ios::binary);
-  if (!in) {
-    std::cerr << "ocopd: cannot read " << import_units_ << "\n";
-    return EXIT_NOINPUT;
-  }
-  std::stringstream buf;
-  buf << in.rdbuf();
+  std::string csv;
+  if (!ReadInputFile(import_units_, &csv)) return EXIT_NOINPUT;
   UnitTree units;
-  Status s = UnitTree::ParseCsv(buf.str(), &units);
+  Status s = UnitTree::ParseCsv(csv, &units);
   std::unique_ptr<ServerStore> store;
   std::unique_ptr<SyncService> service;
   if (s.ok()) s = OpenService(config(), &store, &service);
@@ -365,18 +374,13 @@ int OcopdApp::ImportUnits() {
 }
 
 int OcopdApp::Publish() {
-  std::ifstream in(publish_, std::ios::binary);
-  if (!in) {
-    std::cerr << "ocopd: cannot read " << publish_ << "\n";
-    return EXIT_NOINPUT;
-  }
-  std::stringstream buf;
-  buf << in.rdbuf();
+  std::string definition;
+  if (!ReadInputFile(publish_, &definition)) return EXIT_NOINPUT;
   std::unique_ptr<ServerStore> store;
   std::unique_ptr<SyncService> service;
   Status s = OpenService(config(), &store, &service);
   SyncService::Publication pub;
-  if (s.ok()) s = service->Publish("ocopd --publish", buf.str(), check_only_, &pub);
+  if (s.ok()) s = service->Publish("ocopd --publish", definition, check_only_, &pub);
   if (!s.ok()) {
     std::cerr << "ocopd: " << (check_only_ ? "" : "not published: ") << s.message() << "\n";
     return EXIT_DATAERR;

@@ -36,6 +36,16 @@ class LocalStoreTest : public ::testing::Test {
     return o;
   }
 
+  // A new idea of this commune as a pull brings it, at server `version` (fields to fill).
+  static sync::RecordState Pulled(int64_t version) {
+    sync::RecordState rs;
+    rs.id = ids::NewUuid();
+    rs.form = "idea";
+    rs.unit = "08800";
+    rs.version = version;
+    return rs;
+  }
+
   std::vector<sync::Change> Outbox() {
     std::vector<sync::Change> out;
     auto st = store_->db().Prepare("SELECT body FROM outbox ORDER BY seq");
@@ -438,11 +448,7 @@ TEST_F(LocalStoreTest, PullKeepsLocalEditsOnTop) {
 TEST_F(LocalStoreTest, ARecordOfAFormVersionNotYetFetchedIsShownButNotEdited) {
   // Another device, which has version 2 of the idea form, wrote this record.
   sync::PullPage page;
-  sync::RecordState rs;
-  rs.id = ids::NewUuid();
-  rs.form = "idea";
-  rs.unit = "08800";
-  rs.version = 1;
+  sync::RecordState rs = Pulled(1);
   Object server = Idea("Chè xanh");
   server.set("status", "draft");
   server.set("vietgap", true);
@@ -488,11 +494,7 @@ TEST_F(LocalStoreTest, ARecordOfAFormVersionNotYetFetchedIsShownButNotEdited) {
 TEST_F(LocalStoreTest, PatchesAreLaidOverTheHeldCopyOrRefusedWhole) {
   // The device holds the server's version 2 of a record, after a complete pull.
   sync::PullPage page;
-  sync::RecordState rs;
-  rs.id = ids::NewUuid();
-  rs.form = "idea";
-  rs.unit = "08800";
-  rs.version = 2;
+  sync::RecordState rs = Pulled(2);
   Object server = Idea("Ổi");
   server.set("status", "draft");
   server.set("phone", "0912345678");
