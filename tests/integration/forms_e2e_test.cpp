@@ -48,7 +48,9 @@ json::Object::Ptr Publish(const std::string& url, const std::string& token, cons
   std::string resp;
   *status = http.Call("POST", std::string("/v1/definitions/publish") + (apply ? "?apply=1" : ""), definition, &resp);
   json::Object::Ptr o;
-  if (status->ok()) EXPECT_TRUE(json::ParseObject(resp, &o).ok()) << resp;
+  if (status->ok()) {
+    EXPECT_TRUE(json::ParseObject(resp, &o).ok()) << resp;
+  }
   return o;
 }
 
