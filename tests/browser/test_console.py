@@ -8,6 +8,7 @@ shown first. Screenshots of each screen go to the build's screenshots/."""
 import datetime
 import json
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -526,6 +527,9 @@ class ConsoleTest(support.BrowserTest):
         dev = self.device('xa', '08800', 'lan', 'matkhau-lan')
         old = self.new_idea(dev, 'Miến dong')
         dev.run('sync')
+        # A second device of the commune, which will only get a return file (no link).
+        other = self.device('xa2', '08800', 'thu', 'matkhau-thu')
+        other.run('sync')
         with open(os.path.join(os.path.dirname(__file__), '..', '..', 'schemas', 'forms', 'idea.v1.json'), encoding='utf-8') as f:
             v1 = f.read()
         v2 = v1.replace('"version": 1', '"version": 2', 1).replace(
@@ -587,6 +591,27 @@ class ConsoleTest(support.BrowserTest):
         self.assertEqual(d.find_elements(By.ID, 'f-vietgap'), [])
         d.get(url + '#/edit/' + fresh)
         self.visible('#f-vietgap')
+        dev.stop_ui()
+        # The second device gets the new record by a return file, not the new
+        # form: it shows the record and says to sync before editing.
+        dev.run('sync')
+        other_id = json.loads(other.run('status', '--json').stdout)['device']
+        carried = os.path.join(self.tmp, 'tra-ve.ocop')
+        subprocess.run([support.ARGS.ocopd, '--data-dir', self.server.data, '--export-scope', '08800', '--for-device', other_id,
+                        '--output', carried], check=True, capture_output=True, timeout=60)
+        other.run('import-pull', carried)
+        url = other.start_ui()
+        self.cleanups.append(other.stop_ui)
+        d.get(url + '#/r/' + fresh)
+        self.text_in('#newer-form', 'hãy đồng bộ để nhận mẫu mới')
+        self.assertEqual(d.find_elements(By.ID, 'edit'), [])
+        self.assertEqual(d.find_elements(By.ID, 'decide-submit'), [])  # no decision that would be refused
+        self.shot('officer-21-newer-form-not-held')
+        d.get(url + '#/edit/' + fresh)
+        self.visible('#newer-form')
+        self.assertEqual(d.find_elements(By.ID, 'f-product_name'), [])
+        d.get(url + '#/r/' + old)
+        self.visible('#edit')  # a record of a version it holds edits as ever
 
 
 if __name__ == '__main__':

@@ -185,6 +185,11 @@
     if (record) form = record.form;
     const schema = record ? O.schemaOf(forms, record) : forms[form];
     if (!schema) throw new Error(t('Không có mẫu phiếu ', 'No form ') + form);
+    if (record && O.newerThanHeld(forms, record)) {
+      mount(h('h1', {}, t('Sửa: ', 'Edit: '), formLabel(form)), O.syncForNewerForm(),
+        h('a', {class: 'button', href: '#/r/' + record.id}, t('Xem phiếu', 'View the record')));
+      return;
+    }
     const shares = form === 'confirmation' ? h('div', {class: 'card', id: 'shares'}) : null;
     let scoreTimer = null;
     const ed = O.formEditor(schema, record ? record.fields : {}, () => {
@@ -292,11 +297,12 @@
       h('p', {}, formLabel(r.form), ' · ', h('span', {class: 'badge', id: 'status'}, statusLabel(r.status)), ' ', badges(r),
         ' · ', r.unit_name, ' · ', h('code', {}, r.id)),
       r.conflict ? conflictCard(r, schema) : null,
-      decisions.length ? h('div', {class: 'card'}, h('h2', {}, t('Quyết định', 'Decisions')),
+      decisions.length && !O.newerThanHeld(forms, r) ? h('div', {class: 'card'}, h('h2', {}, t('Quyết định', 'Decisions')),
         needsReason ? h('div', {class: 'field'}, h('label', {for: 'reason'}, t('Lý do', 'Reason')), reason) : null,
         h('div', {class: 'actions'}, decisions), decisionError) : null,
+      O.newerThanHeld(forms, r) ? O.syncForNewerForm() : null,
       h('div', {class: 'actions'},
-        r.deleted ? null : h('a', {class: 'button', href: '#/edit/' + r.id, id: 'edit'}, t('Sửa', 'Edit')),
+        r.deleted || O.newerThanHeld(forms, r) ? null : h('a', {class: 'button', href: '#/edit/' + r.id, id: 'edit'}, t('Sửa', 'Edit')),
         h('a', {class: 'button', href: '#/history/' + r.id, id: 'history'}, t('Lịch sử', 'History')),
         r.deleted ? null : h('button', {class: 'danger', id: 'delete', onclick: async () => {
           if (!confirm(t('Xoá phiếu này? Việc xoá cũng được đồng bộ.', 'Delete this record? The deletion syncs too.'))) return;

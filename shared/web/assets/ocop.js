@@ -315,6 +315,12 @@ const O = (() => {
     for (const s of list || []) olderForms[s.form + '@' + s.version] = s;
   }
   const schemaOf = (forms, r) => olderForms[r.form + '@' + ((r.fields && r.fields.form_version) || 1)] || forms[r.form];
+  // A record written with a version of its form this device has not fetched
+  // yet: shown, not edited, with what to do about it.
+  const newerThanHeld = (forms, r) => !!forms[r.form] && ((r.fields && r.fields.form_version) || 1) > forms[r.form].version;
+  const syncForNewerForm = () => h('p', {class: 'rule', id: 'newer-form'},
+    t('Phiếu này được ghi theo mẫu phiếu mới hơn mẫu máy đang có: hãy đồng bộ để nhận mẫu mới rồi sửa.',
+      'This record was written with a newer version of its form than this device holds: sync to fetch it, then edit.'));
 
   // An evaluation's scores laid out as the paper sheet: one row per criterion
   // with its allowed scores; the criteria the confirmation decides are shown,
@@ -450,6 +456,6 @@ const O = (() => {
   }
 
   document.documentElement.lang = lang;
-  return {t, L, h, msg, pick, setCriteria, setOlderForms, schemaOf, mount, toast, date, number, pct, api, setCsrf, router, showFailure, formEditor, recordView,
+  return {t, L, h, msg, pick, setCriteria, setOlderForms, schemaOf, newerThanHeld, syncForNewerForm, mount, toast, date, number, pct, api, setCsrf, router, showFailure, formEditor, recordView,
           display, historyValue, changeKind, langSwitch, setLang, get lang() { return lang; }};
 })();
