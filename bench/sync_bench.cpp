@@ -16,6 +16,8 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <iterator>
+#include <sstream>
 #include <random>
 #include <thread>
 
@@ -40,6 +42,22 @@ std::string ReadFirst(const std::string& path, const std::string& key) {
   while (std::getline(in, line))
     if (line.rfind(key, 0) == 0) return line.substr(line.find(':') + 1);
   return "?";
+}
+
+// CPU time (user and system) a process has used so far, from /proc/PID/stat.
+double CpuSeconds(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t after_name = stat.rfind(')');
+  if (after_name == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(after_name + 2));
+  std::string f;
+  long long utime = 0, stime = 0;
+  for (int i = 3; fields >> f; ++i) {  // field 3 is the state; utime is 14, stime 15
+    if (i == 14) utime = std::atoll(f.c_str());
+    if (i == 15) { stime = std::atoll(f.c_str()); break; }
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 long PeakKb(int pid) {
@@ -74,7 +92,11 @@ class Bench {
     } else {
       std::printf("store: SQLite (embedded)\n");
     }
-    server_ = std::make_unique<testing::ServerProcess>(dir_.Sub("server"), server_args);
+    // OCOP_BENCH_HEAPTRACK=FILE runs ocopd under heaptrack, its profile written
+    // to FILE.zst (the memory figures are then heaptrack's, not ocopd's).
+    std::vector<std::string> launcher;
+    if (const char* profile = getenv("OCOP_BENCH_HEAPTRACK")) launcher = {"/usr/bin/heaptrack", "-o", profile};
+    server_ = std::make_unique<testing::ServerProcess>(dir_.Sub("server"), server_args, launcher);
     if (server_->url().empty()) return Fail("ocopd did not start");
     if (!server_->AddUser("lan", "officer", "08800") || !server_->AddUser("hoa", "coordinator", "253") ||
         !server_->AddUser("admin", "admin", "26"))
@@ -190,9 +212,11 @@ class Bench {
   double TimedSync(DeviceUnderTest& d, client::SyncReport* report) {
     client::HttpClient http(d.store->Setting("server_url"));
     client::SyncClient sc(*d.store, http);
+    double cpu0 = CpuSeconds(server_pid_);
     auto t0 = Clock::now();
     Status s = sc.Sync(report);
     auto t1 = Clock::now();
+    server_cpu_ = CpuSeconds(server_pid_) - cpu0;
     if (!s.ok()) std::fprintf(stderr, "sync failed: %s\n", s.message().c_str());
     return Seconds(t0, t1);
   }
@@ -209,8 +233,9 @@ class Bench {
       std::printf("%-44s wire bytes = %.2f x whole-file gzip of the forms\n", "", wire / gzip_whole_);
     const auto& ph = r.phases;
     if (ph.freeze + ph.encode + ph.push_wait + ph.ack + ph.pull_wait + ph.decode + ph.apply > 0.05)
-      std::printf("%-44s freeze %.3f, encode %.3f, push wait %.3f, ack %.3f | pull wait %.3f, decode %.3f, apply %.3f s\n",
-                  "", ph.freeze, ph.encode, ph.push_wait, ph.ack, ph.pull_wait, ph.decode, ph.apply);
+      std::printf("%-44s freeze %.3f, encode %.3f, push wait %.3f, ack %.3f | pull wait %.3f, decode %.3f, apply %.3f s"
+                  " | server CPU %.3f s\n",
+                  "", ph.freeze, ph.encode, ph.push_wait, ph.ack, ph.pull_wait, ph.decode, ph.apply, server_cpu_);
     if (edits > 0)
       std::printf("%-44s up %.0f, down %.0f bytes per edit\n", "", static_cast<double>(r.http.bytes_sent) / edits,
                   static_cast<double>(r.http.bytes_received) / edits);
@@ -331,6 +356,7 @@ class Bench {
   double gzip_whole_ = 0;
   testing::TempDir dir_;
   std::unique_ptr<testing::ServerProcess> server_;
+  double server_cpu_ = 0;  // the server's CPU seconds over the last TimedSync
   int server_pid_ = -1;
 };
 

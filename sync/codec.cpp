@@ -244,23 +244,32 @@ std::string Gzip(const std::string& plain, int level) {
   return out;
 }
 
+namespace {
+// How much room to add for the next piece of a body being inflated: into the
+// result itself (no stack buffer: a 64 KB one stayed resident in each of the
+// server's request threads), growing with it so a large body is not copied
+// piece by piece.
+size_t GrowthFor(size_t had) { return std::clamp<size_t>(had, 16 * 1024, 1024 * 1024); }
+}  // namespace
+
 Status Gunzip(const std::string& in, size_t max_out, std::string* out) {
   z_stream zs{};
   if (inflateInit2(&zs, 15 + 16) != Z_OK) return Status::Internal("zlib init failed");
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
   zs.avail_in = static_cast<uInt>(in.size());
   std::string result;
-  char buf[64 * 1024];
   int rc = Z_OK;
   while (rc != Z_STREAM_END) {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof buf;
+    const size_t had = result.size(), room = GrowthFor(had);
+    result.resize(had + room);
+    zs.next_out = reinterpret_cast<Bytef*>(result.data() + had);
+    zs.avail_out = static_cast<uInt>(room);
     rc = inflate(&zs, Z_NO_FLUSH);
     if (rc != Z_OK && rc != Z_STREAM_END) {
       inflateEnd(&zs);
       return Status::Invalid("body is not valid gzip data");
     }
-    result.append(buf, sizeof buf - zs.avail_out);
+    result.resize(had + room - zs.avail_out);
     if (result.size() > max_out) {
       inflateEnd(&zs);
       return Status(Code::kPayloadTooLarge, "body inflates to more than " + std::to_string(max_out) + " bytes");
@@ -354,16 +363,17 @@ Status Unzstd(const std::string& in, size_t max_out, std::string* out) {
   ZSTD_DCtx_setParameter(ds.get(), ZSTD_d_windowLogMax, 23);
   ZSTD_inBuffer input{in.data(), in.size(), 0};
   std::string result;
-  char buf[64 * 1024];
   size_t rc = 1;
   while (input.pos < input.size || rc != 0) {
-    ZSTD_outBuffer output{buf, sizeof buf, 0};
+    const size_t had = result.size(), room = GrowthFor(had);
+    result.resize(had + room);
+    ZSTD_outBuffer output{result.data() + had, room, 0};
     rc = ZSTD_decompressStream(ds.get(), &output, &input);
     if (ZSTD_isError(rc)) return Status::Invalid(std::string("body is not valid zstd data: ") + ZSTD_getErrorName(rc));
-    result.append(buf, output.pos);
+    result.resize(had + output.pos);
     if (result.size() > max_out)
       return Status(Code::kPayloadTooLarge, "body decompresses to more than " + std::to_string(max_out) + " bytes");
-    if (input.pos == input.size && output.pos < sizeof buf && rc != 0) return Status::Invalid("zstd data is truncated");
+    if (input.pos == input.size && output.pos < room && rc != 0) return Status::Invalid("zstd data is truncated");
   }
   *out = std::move(result);
   return Status::Ok();

@@ -162,6 +162,28 @@ TEST_F(SyncServiceTest, ScopeIsEnforcedAndRefusalIsWhole) {
   EXPECT_EQ(PullAll(admin).size(), 2u);
 }
 
+// Changes are checked and applied one by one, in the set's order: a later
+// change sees the record as the earlier ones left it, and a refusal after
+// some were applied still leaves nothing of the set.
+TEST_F(SyncServiceTest, AChangeSetIsCheckedInOrderAndAppliedWholeOrNotAtAll) {
+  AuthUser lan = Auth("lan");
+  sync::PushResult r;
+  Change created = Create("08800", "Ổi Đôn Nhân");
+  Change renamed = Edit(created, "product_name", "\"Ổi Đôn Nhân\"", "\"Ổi ruột đỏ Đôn Nhân\"", 1);
+  ASSERT_TRUE(service_->Push(lan, Set({created, renamed}), &r).ok());
+  ASSERT_EQ(r.outcomes.size(), 2u);
+  auto records = PullAll(lan);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_NE(records[0].fields.find("Ổi ruột đỏ Đôn Nhân"), std::string::npos);
+
+  Change other = Create("08800", "Mật ong");
+  Change broken = Edit(other, "no_such_field", "null", "1", 1);
+  Status s = service_->Push(lan, Set({other, broken}), &r);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("no_such_field"), std::string::npos);
+  EXPECT_EQ(PullAll(lan).size(), 1u);  // "Mật ong" was written before the refusal, and rolled back
+}
+
 // A visit (or confirmation) names its idea: the idea must be on the server,
 // alive, an idea, and in the pusher's scope, or created earlier in the same
 // change set. A dangling id is refused with the field's name.
