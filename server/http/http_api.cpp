@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "server/http/api_handler.h"
+#include "server/http/app_pages.h"
 #include "server/http/console_api.h"
 
 #include <Poco/Net/HTTPRequestHandler.h>
@@ -618,6 +619,7 @@ Poco::Net::HTTPRequestHandler* ApiRouter::createRequestHandler(const HTTPServerR
   if (review_) {
     if (auto* h = CreateConsoleHandler(path, seg, m, service_, *review_, options_, stats_)) return h;
   }
+  if (auto* h = CreateAppHandler(path, seg, m, service_, options_, stats_)) return h;
   if (seg.size() == 1 && seg[0] == "healthz") return method_is("GET") ? static_cast<HTTPRequestHandler*>(new HealthHandler(service_, options_, stats_)) : wrong_method();
   if (seg.size() == 1 && seg[0] == "metrics") return method_is("GET") ? static_cast<HTTPRequestHandler*>(new MetricsHandler(service_, options_, stats_)) : wrong_method();
   if (seg.size() >= 2 && seg[0] == "v1") {

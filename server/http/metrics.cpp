@@ -10,6 +10,7 @@ namespace ocop::server::http {
 std::string RouteLabel(const std::string& path) {
   if (path == "/healthz" || path == "/metrics") return path;
   if (path == "/console" || path.rfind("/console/", 0) == 0) return "/console/*";
+  if (path == "/app" || path.rfind("/app/", 0) == 0) return "/app/*";
   if (path.rfind("/v1/", 0) != 0) return "other";
   std::vector<std::string> parts;
   size_t at = 1;

@@ -37,6 +37,7 @@ std::string ContentType(const std::string& path) {
   if (ends(".css")) return "text/css; charset=utf-8";
   if (ends(".js")) return "text/javascript; charset=utf-8";
   if (ends(".json")) return "application/json";
+  if (ends(".webmanifest")) return "application/manifest+json";
   if (ends(".svg")) return "image/svg+xml";
   if (ends(".csv")) return "text/csv; charset=utf-8";
   if (ends(".png")) return "image/png";

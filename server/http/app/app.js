@@ -1,0 +1,613 @@
+// The officers' phone app: records ideas, confirmations and visits with no
+// network, keeps them on the phone (IndexedDB), and syncs them with ocopd
+// through the same API as `ocop` (docs/app.md):
+// - a change per record waits in the outbox until it is frozen into a change
+//   set with its own id; the set is kept until the server answers it, and sent
+//   again under the same id after a cut, so the server applies it once;
+// - the server checks every change (the rules live in the C++ core there);
+//   a refusal is shown on its record, which waits for the officer's fix;
+// - photos are resized on the phone and uploaded resumably (offset after
+//   offset), pulls bring the officer's scope page by page.
+// The forms come from the server's definitions (GET /v1/forms) and are drawn
+// by the shared toolkit (ocop.js), the same editor as the officer screens.
+'use strict';
+(() => {
+  const {t, L, h, mount, toast} = O;
+
+  // ---- the store on the phone ----
+  // kv: session, definitions, device id, clock, cursor, settings.
+  // records: {id, form, unit, fields, version, conflict, refused, updated_at}.
+  // outbox: one waiting change per record (edits before a sync merge into it).
+  // inflight: the change set sent and not yet answered (at most one).
+  // photos: {sha256, record_id, name, blob, sent}.
+  let db = null;
+  function openDb() {
+    return new Promise((resolve, reject) => {
+      const r = indexedDB.open('ocop-app', 1);
+      r.onupgradeneeded = () => {
+        const d = r.result;
+        d.createObjectStore('kv');
+        d.createObjectStore('records', {keyPath: 'id'});
+        d.createObjectStore('outbox', {keyPath: 'record_id'});
+        d.createObjectStore('inflight', {keyPath: 'id'});
+        d.createObjectStore('photos', {keyPath: 'sha256'});
+      };
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+    });
+  }
+  const done = (req) => new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  // Runs `fn(stores)` in one transaction and resolves once it is committed:
+  // "saved" is said only after that.
+  function inTx(names, fn) {
+    return new Promise((resolve, reject) => {
+      const x = db.transaction(names, 'readwrite');
+      const stores = Object.fromEntries(names.map((n) => [n, x.objectStore(n)]));
+      let result;
+      Promise.resolve().then(() => fn(stores)).then((v) => { result = v; }, (e) => { x.abort(); reject(e); });
+      x.oncomplete = () => resolve(result);
+      x.onerror = () => reject(x.error);
+      x.onabort = () => reject(x.error || new Error('aborted'));
+    });
+  }
+  const read = (name, key) => done(db.transaction([name]).objectStore(name).get(key));
+  const all = (name) => done(db.transaction([name]).objectStore(name).getAll());
+  const put = (name, value, key) => inTx([name], (s) => done(key === undefined ? s[name].put(value) : s[name].put(value, key)));
+
+  // ---- values as the protocol writes them ----
+  // Canonical JSON text: keys sorted, text in NFC (docs/protocol.md).
+  function canon(v) {
+    if (v === null || v === undefined) return 'null';
+    if (typeof v === 'string') return JSON.stringify(v.normalize('NFC'));
+    if (Array.isArray(v)) return '[' + v.map(canon).join(',') + ']';
+    if (typeof v === 'object') return '{' + Object.keys(v).sort().map((k) => JSON.stringify(k) + ':' + canon(v[k])).join(',') + '}';
+    return JSON.stringify(v);
+  }
+  // What an officer typed, as a value: dates dd/mm/yyyy, numbers with "."
+  // between thousands and "," before decimals, yes/no, choices by value. Only
+  // reading; the server checks every value and says what is wrong.
+  function typed(f, text) {
+    const s = (text || '').trim();
+    if (s === '') return null;
+    if (f.type === 'date') {
+      const m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(s);
+      return m ? `${m[3]}-${m[2].padStart(2, '0')}-${m[1].padStart(2, '0')}` : s;
+    }
+    if (f.type === 'integer' || f.type === 'number') {
+      const plain = s.replace(/\s/g, '').replace(/\.(?=\d{3}(\D|$))/g, '').replace(',', '.');
+      const n = Number(plain);
+      return Number.isFinite(n) && plain !== '' ? n : s;
+    }
+    if (f.type === 'bool') return s === 'yes' ? true : s === 'no' ? false : s;
+    if (f.type === 'multichoice') return s.split(',').filter(Boolean);
+    return s;
+  }
+
+  // ---- clock and ids ----
+  // Hybrid logical clock "<15-digit ms>-<5-digit counter>": never goes back on
+  // this phone, even if its clock does.
+  async function tick() {
+    const last = (await read('kv', 'hlc')) || {ms: 0, n: 0};
+    const now = Date.now();
+    const next = now > last.ms ? {ms: now, n: 0} : {ms: last.ms, n: last.n + 1};
+    await put('kv', next, 'hlc');
+    return String(next.ms).padStart(15, '0') + '-' + String(next.n).padStart(5, '0');
+  }
+  const newId = () => crypto.randomUUID();
+  // The time an HLC names, as ISO text (for "changed at" in the list).
+  const hlcTime = (hlc) => new Date(Number((hlc || '').slice(0, 15)) || Date.now()).toISOString();
+
+  // ---- the server ----
+  let session = null;  // {token, user, role, unit, device}
+  let forms = {};      // form -> newest schema
+  let units = [];      // the officer's scope: [{code, name, level, ...}]
+  // Calls the API with the session's token. Throws an Error with .code and
+  // .status; .offline when no answer came at all.
+  async function call(method, path, body, extra) {
+    const headers = Object.assign({'Accept': 'application/json'}, (extra && extra.headers) || {});
+    if (session) headers['Authorization'] = 'Bearer ' + session.token;
+    const opts = {method, headers, cache: 'no-store'};
+    if (body instanceof Blob) opts.body = body;
+    else if (body !== undefined) {
+      opts.body = JSON.stringify(body);
+      headers['Content-Type'] = 'application/json';
+    }
+    let resp;
+    try {
+      resp = await fetch(path, opts);
+      reachable = true;
+    } catch (e) {
+      reachable = false;
+      const err = new Error(t('Không có mạng hoặc máy chủ không trả lời', 'No network, or the server does not answer'));
+      err.code = 'unavailable';
+      err.offline = true;
+      throw err;
+    }
+    const text = await resp.text().catch(() => '');
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+    if (!resp.ok && resp.status !== 202) {
+      const e = (data && data.error) || {};
+      const err = new Error((O.lang === 'en' ? e.message_en : e.message_vi) || e.message || `HTTP ${resp.status}`);
+      err.code = e.code || 'http_' + resp.status;
+      err.status = resp.status;
+      err.core = e.message || '';
+      throw err;
+    }
+    return data;
+  }
+  // A refusal that will not change by sending again (the change is wrong).
+  const refusal = (e) => [400, 403, 404, 409, 413].includes(e.status);
+
+  async function loadDefinitions() {
+    const defs = await read('kv', 'forms');
+    if (defs) {
+      forms = Object.fromEntries(defs.forms.map((s) => [s.form, s]));
+      O.setOlderForms(defs.older);
+      O.setCriteria(defs.criteria);
+    }
+    units = (await read('kv', 'units')) || [];
+  }
+  // The definitions and the scope, kept for the days without network.
+  async function fetchDefinitions() {
+    const defs = await call('GET', '/v1/forms');
+    await put('kv', defs, 'forms');
+    const scope = await call('GET', '/v1/scope');
+    await put('kv', scope.units || [], 'units');
+    await loadDefinitions();
+  }
+
+  // ---- what the header and banner say ----
+  async function unsentCount() {
+    const [out, inflight] = await Promise.all([all('outbox'), all('inflight')]);
+    return out.length + inflight.reduce((n, s) => n + s.changes.length, 0);
+  }
+  async function showState() {
+    // The phone's own word, and what the last call to the server found: a
+    // phone on a village mast often "has network" and reaches nothing.
+    const on = navigator.onLine && reachable !== false;
+    const net = document.getElementById('net');
+    net.className = 'net ' + (on ? 'on' : 'off');
+    net.textContent = on ? t('có mạng', 'online') : t('không có mạng', 'offline');
+    document.getElementById('who').textContent = session ? session.user : '';
+    const n = session ? await unsentCount() : 0;
+    document.getElementById('banner').textContent = n > 0
+      ? t(`${n} phiếu chưa gửi lên máy chủ. Đừng xoá dữ liệu trang web này trước khi đồng bộ.`,
+          `${n} records not yet sent. Do not clear this site's data before syncing.`) : '';
+  }
+  // Whether the server answered the last call (null: not asked yet).
+  let reachable = null;
+  async function probe() {
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), 5000);
+    try {
+      reachable = (await fetch('/healthz', {cache: 'no-store', signal: stop.signal})).ok;
+    } catch (e) {
+      reachable = false;
+    } finally {
+      clearTimeout(timer);
+    }
+    await showState();
+  }
+  window.addEventListener('online', probe);
+  window.addEventListener('offline', showState);
+  // Clearing site data cannot be caught; leaving the app with records unsent can.
+  window.addEventListener('beforeunload', (e) => {
+    if (document.getElementById('banner').textContent) e.preventDefault();
+  });
+
+  // ---- screens ----
+  const formLabel = (f) => (forms[f] ? L(forms[f].label) : f);
+  const recordForms = ['idea', 'confirmation', 'visit'];
+  function titleOf(r) {
+    const f = r.fields || {};
+    return f.product_name || f.subject_name || f.findings || f.receipt_no || t('(chưa có tên)', '(no name yet)');
+  }
+  const unitName = (code) => (units.find((u) => u.code === code) || {}).name || code;
+
+  function loginScreen(problem) {
+    const user = h('input', {type: 'text', id: 'user', autocomplete: 'username', autocapitalize: 'none'});
+    const pass = h('input', {type: 'password', id: 'password', autocomplete: 'current-password'});
+    const button = h('button', {class: 'primary', id: 'login', type: 'submit'}, t('Đăng nhập', 'Log in'));
+    const form = h('form', {class: 'card login', onsubmit: async (e) => {
+      e.preventDefault();
+      button.disabled = true;
+      try {
+        let device = await read('kv', 'device');
+        if (!device) { device = newId(); await put('kv', device, 'device'); }
+        const r = await call('POST', '/v1/login', {user: user.value.trim(), password: pass.value, device});
+        session = {token: r.token, user: r.user, role: r.role, unit: r.unit, device};
+        await put('kv', session, 'session');
+        await fetchDefinitions();
+        location.hash = '#/';
+        route();
+      } catch (err) {
+        button.disabled = false;
+        toast(O.msg(err.message), true);
+      }
+    }},
+    h('label', {for: 'user'}, t('Tên đăng nhập', 'User name')), user,
+    h('label', {for: 'password'}, t('Mật khẩu', 'Password')), pass,
+    h('p', {}, button));
+    mount(h('h1', {}, t('Đăng nhập', 'Log in')),
+      problem ? h('p', {class: 'refusal'}, problem) : null,
+      h('p', {}, t('Đăng nhập một lần khi có mạng; sau đó ứng dụng dùng được cả khi không có mạng.',
+        'Log in once with a network; the app then works without one.')), form);
+  }
+
+  async function homeScreen() {
+    const records = (await all('records')).sort((a, b) => (b.updated_at || '').localeCompare(a.updated_at || ''));
+    const waiting = new Set((await all('outbox')).map((c) => c.record_id));
+    for (const s of await all('inflight')) for (const c of s.changes) waiting.add(c.record_id);
+    const last = await read('kv', 'last_sync');
+    const list = h('div', {class: 'card', id: 'records'});
+    if (!records.length) list.append(h('p', {}, t('Chưa có phiếu nào trên máy này.', 'No records on this phone yet.')));
+    for (const r of records)
+      list.append(h('a', {class: 'rec', href: '#/r/' + r.id, 'data-id': r.id},
+        h('div', {class: 'title'}, titleOf(r),
+          waiting.has(r.id) ? h('span', {class: 'badge pending'}, t('chưa gửi', 'not sent')) : null,
+          r.refused ? h('span', {class: 'badge refused'}, t('bị từ chối', 'refused')) : null,
+          r.conflict ? h('span', {class: 'badge conflict'}, t('xung đột', 'conflict')) : null),
+        h('div', {class: 'meta'}, formLabel(r.form), ' · ', unitName(r.unit), ' · ', O.date(r.updated_at, true))));
+    mount(h('h1', {}, t('Phiếu trên máy này', 'Records on this phone')),
+      h('p', {id: 'last-sync'}, last ? t('Đồng bộ lần cuối: ', 'Last synced: ') + O.date(last, true) : t('Chưa đồng bộ lần nào.', 'Never synced.')),
+      h('div', {class: 'actions'}, recordForms.filter((f) => forms[f]).map((f) =>
+        h('button', {id: 'new-' + f, onclick: () => { location.hash = '#/new/' + f; }}, '+ ' + formLabel(f)))),
+      list,
+      h('div', {class: 'bar'},
+        h('button', {class: 'primary', id: 'sync', onclick: (e) => syncNow(e.target)}, t('Đồng bộ', 'Sync')),
+        h('button', {id: 'settings', onclick: () => { location.hash = '#/settings'; }}, t('Cài đặt', 'Settings'))));
+    await showState();
+  }
+
+  // Photos of a record, from the phone's store.
+  async function thumbs(record) {
+    const box = h('div', {class: 'thumbs', id: 'photos'});
+    for (const p of (record.fields.photos || [])) {
+      const kept = await read('photos', p.sha256);
+      if (kept) box.append(h('img', {src: URL.createObjectURL(kept.blob), alt: p.name || p.sha256.slice(0, 8)}));
+      else box.append(h('span', {}, t('(ảnh chưa có trên máy này)', '(photo not on this phone)')));
+    }
+    return box;
+  }
+
+  async function recordScreen(id) {
+    const r = await read('records', id);
+    if (!r) return mount(h('h1', {}, t('Không tìm thấy phiếu', 'Record not found')));
+    const schema = O.schemaOf(forms, r) || {fields: [], label: r.form};
+    mount(h('h1', {}, titleOf(r)),
+      h('p', {}, formLabel(r.form), ' · ', unitName(r.unit)),
+      r.refused ? h('p', {class: 'refusal', id: 'refusal'}, t('Máy chủ từ chối: ', 'The server refused it: ') + r.refused) : null,
+      r.conflict ? h('p', {class: 'refusal'}, t('Có xung đột: quản trị viên sẽ xử lý trên bảng điều hành.',
+        'In conflict: an administrator resolves it in the console.')) : null,
+      h('div', {class: 'card'}, O.recordView(schema, r.fields)),
+      await thumbs(r),
+      h('div', {class: 'bar'},
+        O.newerThanHeld(forms, r) ? O.syncForNewerForm()
+          : h('button', {class: 'primary', id: 'edit', onclick: () => { location.hash = '#/edit/' + id; }}, t('Sửa', 'Edit')),
+        h('button', {onclick: () => { location.hash = '#/'; }}, t('Về danh sách', 'Back to the list'))));
+  }
+
+  // A photo from the camera, made no larger than the settings say (a village
+  // link carries a 300 KB photo, not a 5 MB one), as JPEG.
+  async function resized(file) {
+    const most = Number((await read('kv', 'photo_max_px')) || 1600);
+    const bitmap = await createImageBitmap(file);
+    const scale = Math.min(1, most / Math.max(bitmap.width, bitmap.height));
+    const canvas = document.createElement('canvas');
+    canvas.width = Math.round(bitmap.width * scale);
+    canvas.height = Math.round(bitmap.height * scale);
+    canvas.getContext('2d').drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    const blob = await new Promise((ok) => canvas.toBlob(ok, 'image/jpeg', 0.85));
+    const digest = await crypto.subtle.digest('SHA-256', await blob.arrayBuffer());
+    const sha256 = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+    return {sha256, blob, name: (file.name || 'anh').replace(/\.[^.]*$/, '') + '.jpg'};
+  }
+
+  async function editScreen(form, id) {
+    const existing = id ? await read('records', id) : null;
+    const formName = existing ? existing.form : form;
+    const schema = existing ? O.schemaOf(forms, existing) : forms[formName];
+    if (!schema) return mount(h('h1', {}, t('Chưa có mẫu phiếu này trên máy', 'This form is not on the phone yet')));
+    const fields = existing ? Object.assign({}, existing.fields) : {};
+    const editor = O.formEditor(schema, fields);
+    const photos = (fields.photos || []).slice();
+    const newPhotos = [];
+    const extras = [];
+    // The commune: the officer's own; a coordinator picks one of the scope.
+    const communes = units.filter((u) => u.level === 'commune' && !u.valid_to);
+    let unitPick = null;
+    if (!existing && session.role !== 'officer') {
+      unitPick = h('select', {id: 'unit'}, communes.map((u) => h('option', {value: u.code}, u.name)));
+      extras.push(h('div', {class: 'field'}, h('label', {for: 'unit'}, t('Xã', 'Commune')), unitPick));
+    }
+    if (schema.fields.some((f) => f.key === 'latitude')) {
+      const said = h('span', {class: 'gps', id: 'gps-said'},
+        fields.latitude !== undefined ? `${fields.latitude}, ${fields.longitude}` : '');
+      extras.push(h('div', {class: 'field'}, h('button', {type: 'button', id: 'gps', onclick: () => {
+        said.textContent = t('Đang lấy vị trí…', 'Finding the position…');
+        navigator.geolocation.getCurrentPosition((p) => {
+          const set = (k, v) => { if (editor.inputs[k]) editor.inputs[k].value = String(v); };
+          set('latitude', p.coords.latitude);
+          set('longitude', p.coords.longitude);
+          set('accuracy_m', Math.round(p.coords.accuracy));
+          said.textContent = `${p.coords.latitude.toFixed(6)}, ${p.coords.longitude.toFixed(6)} (±${Math.round(p.coords.accuracy)} m)`;
+        }, (err) => { said.textContent = t('Không lấy được vị trí: ', 'No position: ') + err.message; },
+        {enableHighAccuracy: true, timeout: 30000, maximumAge: 60000});
+      }}, t('Lấy vị trí GPS', 'Take the GPS position')), ' ', said));
+    }
+    const photoBox = h('div', {class: 'thumbs', id: 'new-photos'});
+    if (schema.fields.some((f) => f.key === 'photos')) {
+      const picker = h('input', {type: 'file', id: 'photo', accept: 'image/*', capture: 'environment', multiple: true,
+        onchange: async () => {
+          for (const file of picker.files) {
+            try {
+              const p = await resized(file);
+              newPhotos.push(p);
+              photos.push({sha256: p.sha256, name: p.name, size: p.blob.size});
+              photoBox.append(h('img', {src: URL.createObjectURL(p.blob), alt: p.name}));
+            } catch (e) {
+              toast(t('Không đọc được ảnh: ', 'Cannot read the photo: ') + file.name, true);
+            }
+          }
+          picker.value = '';
+        }});
+      extras.push(h('div', {class: 'field'}, h('label', {for: 'photo'}, t('Chụp hoặc chọn ảnh', 'Take or choose photos')), picker, photoBox));
+    }
+    const save = async () => {
+      editor.clearErrors();
+      const values = editor.values();
+      const after = Object.assign({}, fields);
+      let missing = 0;
+      for (const f of schema.fields.filter((x) => !x.system && !x.computed)) {
+        if (f.type === 'list') { after[f.key] = values[f.key]; continue; }
+        const v = typed(f, values[f.key]);
+        if (v === null) delete after[f.key]; else after[f.key] = v;
+        // The schema's own "required" mark, so nothing half-filled is queued;
+        // every other rule is the server's.
+        if (f.required && v === null) { editor.showError(f.key, t('Bắt buộc', 'Required')); missing++; }
+      }
+      if (missing) { toast(t('Còn ô bắt buộc chưa điền', 'Required fields are empty'), true); return; }
+      if (photos.length) after.photos = photos;
+      if (!existing && schema.version > 1) after.form_version = schema.version;
+      if (!existing && schema.initial_status && !after.status) after.status = schema.initial_status;
+      const unit = existing ? existing.unit : unitPick ? unitPick.value : session.unit;
+      await record(existing, formName, unit, after, newPhotos);
+      toast(t('Đã lưu trên máy', 'Saved on this phone'));
+      location.hash = '#/';
+    };
+    mount(h('h1', {}, (existing ? t('Sửa: ', 'Edit: ') : t('Mới: ', 'New: ')) + L(schema.label)),
+      editor.node, extras,
+      h('div', {class: 'bar'},
+        h('button', {class: 'primary', id: 'save', onclick: save}, t('Lưu', 'Save')),
+        h('button', {onclick: () => history.back()}, t('Huỷ', 'Cancel'))));
+  }
+
+  // Keeps a new or edited record and its change in one transaction: a closed
+  // tab or a dead battery leaves both or neither.
+  async function record(existing, form, unit, after, newPhotos) {
+    const hlc = await tick();
+    const now = new Date().toISOString();
+    const id = existing ? existing.id : newId();
+    const before = existing ? existing.fields : {};
+    await inTx(['records', 'outbox', 'photos'], async (s) => {
+      const waiting = await done(s.outbox.get(id));
+      const change = waiting || {change_id: newId(), record_id: id, form, unit, op: existing ? 'update' : 'create',
+        base_version: existing ? existing.version || 0 : 0, fields: {}};
+      for (const k of new Set([...Object.keys(before), ...Object.keys(after)])) {
+        const was = canon(before[k]), now_ = canon(after[k]);
+        if (was === now_) continue;
+        // Edits before a sync merge: the first edit's old value, the last one's new.
+        const prior = change.fields[k];
+        change.fields[k] = {old: prior ? prior.old : (change.op === 'create' ? 'null' : was), new: now_};
+        if (change.op !== 'create' && change.fields[k].old === change.fields[k].new) delete change.fields[k];
+      }
+      change.hlc = hlc;
+      change.held = false;  // a refused change goes again once the officer has mended it
+      if (Object.keys(change.fields).length || change.op === 'create') await done(s.outbox.put(change));
+      await done(s.records.put({id, form, unit, fields: after, version: existing ? existing.version || 0 : 0,
+        conflict: existing ? existing.conflict : false, refused: null, updated_at: now}));
+      for (const p of newPhotos) await done(s.photos.put({sha256: p.sha256, record_id: id, name: p.name, blob: p.blob, sent: false}));
+    });
+  }
+
+  function settingsScreen() {
+    (async () => {
+      const px = Number((await read('kv', 'photo_max_px')) || 1600);
+      const pick = h('select', {id: 'photo-size', onchange: async () => { await put('kv', Number(pick.value), 'photo_max_px'); toast(t('Đã lưu', 'Saved')); }},
+        [1024, 1600, 2048].map((n) => h('option', {value: n, selected: n === px}, `${n} px`)));
+      mount(h('h1', {}, t('Cài đặt', 'Settings')),
+        h('div', {class: 'card'},
+          h('div', {class: 'field'}, h('label', {for: 'photo-size'}, t('Cạnh dài nhất của ảnh', 'Longest side of photos')), pick),
+          h('p', {}, t('Tài khoản: ', 'Account: ') + session.user + ' · ' + unitName(session.unit)),
+          h('p', {}, h('button', {id: 'logout', onclick: async () => {
+            if (await unsentCount() > 0) { toast(t('Còn phiếu chưa gửi: hãy đồng bộ trước khi đăng xuất.', 'Records are not sent yet: sync before logging out.'), true); return; }
+            try { await call('POST', '/v1/logout', {}); } catch (e) { /* the token expires anyway */ }
+            session = null;
+            await put('kv', null, 'session');
+            route();
+          }}, t('Đăng xuất', 'Log out')))),
+        h('div', {class: 'bar'}, h('button', {onclick: () => { location.hash = '#/'; }}, t('Về danh sách', 'Back to the list'))));
+    })();
+  }
+
+  // ---- sync ----
+  let syncing = false;
+  async function syncNow(button) {
+    if (syncing) return;
+    syncing = true;
+    if (button) button.disabled = true;
+    try {
+      const report = await sync();
+      toast(t(`Đã đồng bộ: gửi ${report.sent}, nhận ${report.received}, ảnh ${report.photos}`,
+        `Synced: ${report.sent} sent, ${report.received} received, ${report.photos} photos`) +
+        (report.refused ? t(`; ${report.refused} phiếu bị từ chối`, `; ${report.refused} refused`) : ''), report.refused > 0);
+    } catch (e) {
+      if (e.status === 401) { session = null; await put('kv', null, 'session'); loginScreen(t('Phiên đăng nhập đã hết: hãy đăng nhập lại (phiếu trên máy vẫn còn).', 'The session ended: log in again (the records stay on the phone).')); return; }
+      toast((e.offline ? t('Mất kết nối: phiếu vẫn trên máy và sẽ được gửi tiếp lần sau. ', 'The link dropped: the records stay on the phone and go next time. ') : '') + O.msg(e.message), true);
+    } finally {
+      syncing = false;
+      if (button) button.disabled = false;
+      if ((location.hash || '#/') === '#/') await homeScreen(); else await showState();
+    }
+  }
+
+  async function sync() {
+    const report = {sent: 0, received: 0, photos: 0, refused: 0};
+    await push(report);
+    await uploadPhotos(report);
+    await pull(report);
+    await put('kv', new Date().toISOString(), 'last_sync');
+    try { await fetchDefinitions(); } catch (e) { if (!e.offline) throw e; }
+    return report;
+  }
+
+  // Freezes the waiting changes into a change set with its own id, kept until
+  // answered; a set already kept goes first, again under its id.
+  async function freeze() {
+    return inTx(['outbox', 'inflight'], async (s) => {
+      const kept = await done(s.inflight.getAll());
+      if (kept.length) return kept[0];
+      const waiting = (await done(s.outbox.getAll())).filter((c) => !c.held).slice(0, 500);
+      if (!waiting.length) return null;
+      const set = {id: newId(), device: session.device, changes: waiting.map((c) => ({
+        change_id: c.change_id, record_id: c.record_id, form: c.form, unit: c.unit, op: c.op, base_version: c.base_version,
+        fields: Object.entries(c.fields).map(([key, v]) => ({key, old: v.old, new: v.new})),
+        author: session.user, device: session.device, hlc: c.hlc}))};
+      await done(s.inflight.put(set));
+      for (const c of waiting) await done(s.outbox.delete(c.record_id));
+      return set;
+    });
+  }
+
+  async function push(report) {
+    for (let round = 0; round < 200; round++) {
+      const set = await freeze();
+      if (!set) return;
+      let answer;
+      try {
+        answer = await call('POST', '/v1/push', {id: set.id, device: set.device, changes: set.changes});
+      } catch (e) {
+        if (!refusal(e)) throw e;  // kept: sent again under the same id
+        await refuse(set, e, report);
+        continue;
+      }
+      await inTx(['inflight', 'records', 'outbox'], async (s) => {
+        await done(s.inflight.delete(set.id));
+        for (const o of answer.outcomes || []) {
+          const r = await done(s.records.get(o.record_id));
+          if (!r) continue;
+          r.version = o.version;
+          r.conflict = r.conflict || o.result === 'conflict';
+          r.refused = null;
+          await done(s.records.put(r));
+          // A later edit waiting in the outbox is based on this version now.
+          const later = await done(s.outbox.get(o.record_id));
+          if (later && later.op === 'update') { later.base_version = o.version; await done(s.outbox.put(later)); }
+        }
+      });
+      report.sent += set.changes.length;
+    }
+  }
+
+  // The server refused the set whole: nothing of it was applied. The refused
+  // record (the server names it) waits with the reason for the officer's fix;
+  // the others go again in a new set.
+  async function refuse(set, e, report) {
+    const named = /record ([0-9a-f-]{36})/.exec(e.core || '');
+    const bad = named ? set.changes.filter((c) => c.record_id === named[1]) : set.changes;
+    const badIds = new Set((bad.length ? bad : set.changes).map((c) => c.record_id));
+    await inTx(['inflight', 'outbox', 'records'], async (s) => {
+      await done(s.inflight.delete(set.id));
+      for (const c of set.changes) {
+        const fields = Object.fromEntries(c.fields.map((f) => [f.key, {old: f.old, new: f.new}]));
+        const later = await done(s.outbox.get(c.record_id));
+        const merged = {change_id: c.change_id, record_id: c.record_id, form: c.form, unit: c.unit, op: c.op,
+          base_version: c.base_version, fields, hlc: c.hlc, held: badIds.has(c.record_id)};
+        if (later) for (const [k, v] of Object.entries(later.fields)) merged.fields[k] = {old: merged.fields[k] ? merged.fields[k].old : v.old, new: v.new};
+        await done(s.outbox.put(merged));
+        if (badIds.has(c.record_id)) {
+          const r = await done(s.records.get(c.record_id));
+          if (r) { r.refused = e.message; await done(s.records.put(r)); }
+        }
+      }
+    });
+    report.refused += badIds.size;
+  }
+
+  // Photos of records the server holds, each continued where the server says
+  // it is (a cut connection loses what did not arrive, not what did).
+  async function uploadPhotos(report) {
+    const waiting = (await all('photos')).filter((p) => !p.sent);
+    const unsent = new Set((await all('outbox')).map((c) => c.record_id));
+    for (const p of waiting) {
+      if (unsent.has(p.record_id)) continue;  // its record is not on the server yet
+      let state = await call('POST', '/v1/files/' + p.sha256, {size: p.blob.size, record_id: p.record_id});
+      for (let tries = 0; !state.complete && tries < 50; tries++) {
+        const from = state.received || 0;
+        state = await call('PUT', `/v1/files/${p.sha256}?offset=${from}`, p.blob.slice(from),
+          {headers: {'Content-Type': 'application/octet-stream'}});
+      }
+      if (state.complete) {
+        p.sent = true;
+        await put('photos', p);
+        report.photos++;
+      }
+    }
+  }
+
+  // The officer's scope from the cursor on, page by page. A record with a
+  // change of this phone still waiting keeps the phone's fields (the server
+  // merges them when they arrive).
+  async function pull(report) {
+    let since = Number((await read('kv', 'cursor')) || 0);
+    for (let page = 0; page < 1000; page++) {
+      const p = await call('POST', '/v1/pull', {since, limit: 500, max_bytes: 1 << 20});
+      await inTx(['records', 'outbox', 'kv'], async (s) => {
+        for (const r of p.records || []) {
+          if (r.deleted) { await done(s.records.delete(r.id)); continue; }
+          const mine = await done(s.outbox.get(r.id));
+          const held = await done(s.records.get(r.id));
+          let fields = {};
+          try { fields = JSON.parse(r.fields); } catch (e) { fields = {}; }
+          await done(s.records.put({id: r.id, form: r.form, unit: r.unit, fields: mine && held ? held.fields : fields,
+            version: r.version, conflict: r.conflict, refused: held ? held.refused : null,
+            updated_at: held && mine ? held.updated_at : hlcTime(r.updated_hlc)}));
+        }
+        await done(s.kv.put(p.cursor, 'cursor'));
+      });
+      report.received += (p.records || []).length;
+      since = p.cursor;
+      if (!p.more) return;
+    }
+  }
+
+  // ---- start ----
+  function route() {
+    showState();
+    if (!session) return loginScreen();
+    const hash = location.hash || '#/';
+    let m;
+    if ((m = /^#\/r\/(.+)$/.exec(hash))) return recordScreen(decodeURIComponent(m[1]));
+    if ((m = /^#\/new\/(\w+)$/.exec(hash))) return editScreen(m[1], null);
+    if ((m = /^#\/edit\/(.+)$/.exec(hash))) return editScreen(null, decodeURIComponent(m[1]));
+    if (hash === '#/settings') return settingsScreen();
+    return homeScreen();
+  }
+  window.addEventListener('hashchange', route);
+
+  (async () => {
+    document.getElementById('lang-slot').append(O.langSwitch(route));
+    if ('serviceWorker' in navigator) navigator.serviceWorker.register('/app/sw.js', {scope: '/app/'}).catch(() => null);
+    // Asks the browser not to clear the phone's records when space runs low.
+    if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => null);
+    db = await openDb();
+    session = await read('kv', 'session');
+    await loadDefinitions();
+    route();
+    probe();
+  })().catch((e) => mount(h('h1', {}, t('Có lỗi', 'Something went wrong')), h('p', {}, String(e && e.message || e))));
+})();

@@ -1,0 +1,241 @@
+"""The officers' phone app (/app/ of ocopd) in headless Chromium with a
+390×844 phone screen, against a real ocopd behind a proxy the test controls
+(it passes traffic, plays "no network", or cuts the answer to a push):
+load the app online once and log in; lose the network; record 20 ideas and a
+visit with a photo and GPS; reload with no network (all still there); sync
+with the answer to the push cut (nothing lost, nothing doubled), sync again;
+a second device (`ocop`) pulls every record exactly once, the photo byte for
+byte. The manifest and service worker pass Chromium's installability check."""
+import datetime
+import json
+import os
+import socket
+import sys
+import threading
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(__file__))
+import support  # noqa: E402
+from test_officer_ui import png  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+
+TODAY = (datetime.datetime.utcnow() + datetime.timedelta(hours=7)).strftime('%d/%m/%Y')
+
+
+class Link:
+    """A proxy on loopback in front of ocopd, one request per connection.
+    mode 'pass' forwards; 'offline' closes every connection at once (the
+    browser sees no network); 'cut-push' forwards the next POST /v1/push to the
+    server, which applies it, and closes the connection before the answer."""
+
+    def __init__(self, target_port):
+        self.target = ('127.0.0.1', target_port)
+        self.mode = 'pass'
+        self.cuts = 0
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(('127.0.0.1', 0))
+        self.sock.listen(64)
+        self.url = 'http://127.0.0.1:%d' % self.sock.getsockname()[1]
+        self.stopped = False
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while not self.stopped:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.one, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def read_request(conn):
+        data = b''
+        while b'\r\n\r\n' not in data:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return None
+            data += chunk
+        head, body = data.split(b'\r\n\r\n', 1)
+        length = 0
+        for line in head.split(b'\r\n')[1:]:
+            name, _, value = line.partition(b':')
+            if name.strip().lower() == b'content-length':
+                length = int(value.strip())
+        while len(body) < length:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return None
+            body += chunk
+        lines = [l for l in head.split(b'\r\n') if not l.lower().startswith(b'connection:')]
+        return b'\r\n'.join(lines) + b'\r\nConnection: close\r\n\r\n' + body
+
+    def one(self, conn):
+        conn.settimeout(30)
+        try:
+            if self.mode == 'offline':
+                return
+            request = self.read_request(conn)
+            if request is None:
+                return
+            cut = self.mode == 'cut-push' and request.startswith(b'POST /v1/push ')
+            with socket.create_connection(self.target, timeout=30) as up:
+                up.sendall(request)
+                answer = b''
+                while True:
+                    chunk = up.recv(65536)
+                    if not chunk:
+                        break
+                    answer += chunk
+            if cut:
+                self.mode = 'pass'
+                self.cuts += 1
+                return  # the server applied it; the phone never hears
+            conn.sendall(answer)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def stop(self):
+        self.stopped = True
+        self.sock.close()
+
+
+class PhoneAppTest(support.BrowserTest):
+    def setUp(self):
+        super().setUp()
+        self.server = support.Server(self.tmp)
+        self.cleanups.append(self.server.stop)
+        self.server.add_user('lan', 'officer', '08800', 'matkhau-lan')
+        self.link = Link(int(self.server.url.rsplit(':', 1)[1]))
+        self.cleanups.append(self.link.stop)
+        self.app = self.link.url + '/app/'
+        self.phone()
+
+    def records_shown(self):
+        return len(self.driver.find_elements(By.CSS_SELECTOR, '#records a.rec'))
+
+    def new_idea(self, n):
+        self.click('#new-idea')
+        self.type('#f-subject_name', f'HTX số {n}')
+        self.choose('#f-subject_kind', 'cooperative')
+        self.type('#f-product_name', f'Sản phẩm thử {n:02d} của Đôn Nhân')
+        self.choose('#f-product_group', '1') if self.driver.find_element(By.CSS_SELECTOR, '#f-product_group').tag_name == 'select' \
+            else self.type('#f-product_group', '1')
+        self.type('#f-description', 'Ghi tại thôn, không có mạng')
+        self.click('#save')
+        self.visible('#sync')
+        self.wait(lambda d: self.records_shown() == n)
+
+    def test_records_offline_survive_a_reload_and_sync_exactly_once(self):
+        d = self.driver
+        # Online once: the app, the log-in, the definitions.
+        d.get(self.app)
+        self.type('#user', 'lan')
+        self.type('#password', 'matkhau-lan')
+        self.click('#login')
+        self.visible('#sync')
+        self.assertTrue(d.execute_async_script(
+            'const done = arguments[0]; navigator.serviceWorker.ready.then(r => done(!!r.active), () => done(false));'))
+        d.refresh()  # now under the service worker
+        self.visible('#sync')
+        self.assertTrue(d.execute_script('return !!navigator.serviceWorker.controller'))
+        errors = d.execute_cdp_cmd('Page.getInstallabilityErrors', {})
+        self.assertEqual(errors.get('installabilityErrors'), [], errors)
+        manifest = json.loads(self.fetch_text('/app/manifest.webmanifest'))
+        self.assertEqual((manifest['start_url'], manifest['display'], manifest['lang']), ('/app/', 'standalone', 'vi'))
+        self.assertEqual({i['sizes'] for i in manifest['icons']}, {'192x192', '512x512'})
+        with urllib.request.urlopen(self.server.url + '/app/', timeout=10) as r:
+            csp = r.headers['Content-Security-Policy']
+        self.assertIn("script-src 'self'", csp)
+        self.assertNotIn('unsafe-inline', csp)
+
+        # No network from here: reload, record 20 ideas and a visit.
+        self.link.mode = 'offline'
+        d.refresh()
+        self.visible('#sync')
+        for n in range(1, 21):
+            self.new_idea(n)
+        self.click('#new-visit')
+        self.type('#f-visited_on', TODAY)
+        self.choose('#f-purpose', 'advice')
+        self.type('#f-findings', 'Vườn ổi sạch, ghi chép đầy đủ')
+        origin = self.link.url
+        d.execute_cdp_cmd('Browser.grantPermissions', {'origin': origin, 'permissions': ['geolocation']})
+        d.execute_cdp_cmd('Emulation.setGeolocationOverride', {'latitude': 21.4512, 'longitude': 105.3921, 'accuracy': 12})
+        self.click('#gps')
+        self.text_in('#gps-said', '21.451200')
+        self.assertEqual(d.find_element(By.CSS_SELECTOR, '#f-latitude').get_attribute('value'), '21.4512')
+        photo = os.path.join(self.tmp, 'vuon.png')
+        with open(photo, 'wb') as f:
+            f.write(png(640, 480))
+        d.find_element(By.CSS_SELECTOR, '#photo').send_keys(photo)
+        self.visible('#new-photos img')
+        self.shot('app-01-visit-offline')
+        self.no_sideways_scroll()
+        self.click('#save')
+        self.wait(lambda d: self.records_shown() == 21)
+
+        # A reload with no network: everything is still there, and says it is not sent.
+        d.refresh()
+        self.wait(lambda d: self.records_shown() == 21)
+        self.text_in('#banner', '21 phiếu chưa gửi')
+        self.assertEqual(len(d.find_elements(By.CSS_SELECTOR, '.badge.pending')), 21)
+        self.text_in('#net', 'không có mạng')
+        self.shot('app-02-list-offline')
+        self.no_sideways_scroll()
+        for button in d.find_elements(By.CSS_SELECTOR, '.bar button, .actions button'):
+            self.assertGreaterEqual(button.size['height'], 48, button.text)
+
+        # The network is back, and the answer to the first push is cut: the
+        # server applied it, the phone does not know, and keeps the set.
+        self.link.mode = 'cut-push'
+        self.click('#sync')
+        self.text_in('.toast', 'Mất kết nối')
+        self.assertEqual(self.link.cuts, 1)
+        self.text_in('#banner', '21 phiếu chưa gửi')
+        # Again: the same change set, answered as the first time.
+        self.click('#sync')
+        self.text_in('.toast', 'Đã đồng bộ')
+        self.wait(lambda d: d.find_element(By.CSS_SELECTOR, '#banner').text == '')
+        self.assertEqual(len(d.find_elements(By.CSS_SELECTOR, '.badge.pending')), 0)
+        self.shot('app-03-synced')
+
+        # A second device pulls each record once, every one at version 1
+        # (a set applied twice would have made them 2), the photo byte for byte.
+        self.server.add_user('binh', 'officer', '08800', 'matkhau-binh')
+        other = support.Device(self.tmp, 'other')
+        other.run('init', '--commune', '08800', '--server', self.server.url)
+        other.run('login', '--user', 'binh', '--password-stdin', input='matkhau-binh\n')
+        other.run('sync', '--with-files')
+        ideas = json.loads(other.run('--json', 'list', 'idea').stdout)
+        visits = json.loads(other.run('--json', 'list', 'visit').stdout)
+        rows = ideas.get('records', ideas) if isinstance(ideas, dict) else ideas
+        vrows = visits.get('records', visits) if isinstance(visits, dict) else visits
+        self.assertEqual(len(rows), 20)
+        self.assertEqual(sorted(r['fields']['product_name'] for r in rows),
+                         [f'Sản phẩm thử {n:02d} của Đôn Nhân' for n in range(1, 21)])
+        self.assertEqual(len(vrows), 1)
+        shown = json.loads(other.run('--json', 'show', vrows[0]['id'], '--with-files').stdout)
+        fields = shown['fields']
+        self.assertAlmostEqual(fields['latitude'], 21.4512)
+        self.assertAlmostEqual(fields['longitude'], 105.3921)
+        self.assertEqual(len(fields['photos']), 1)
+        sha = fields['photos'][0]['sha256']
+        on_server = os.path.join(self.server.data, 'files')
+        found = [os.path.join(root, f) for root, _, files in os.walk(on_server) for f in files if f.startswith(sha)]
+        self.assertTrue(found, 'the photo is not on the server')
+        self.assertEqual(os.path.getsize(found[0]), fields['photos'][0]['size'])
+        for r in rows:
+            history = json.loads(other.run('--json', 'history', r['id']).stdout)
+            entries = history.get('entries', history) if isinstance(history, dict) else history
+            creates = {e.get('change_id') for e in entries}
+            self.assertEqual(len(creates), 1, f'record {r["id"]} was changed more than once: {entries}')
+
+    def fetch_text(self, path):
+        return self.fetch_bytes(path).decode('utf-8')
+
+
+if __name__ == '__main__':
+    support.main()
