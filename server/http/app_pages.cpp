@@ -2,6 +2,7 @@
 
 #include <Poco/Base64Decoder.h>
 
+#include <iterator>
 #include <sstream>
 
 #include "server/http/api_handler.h"

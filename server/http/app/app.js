@@ -380,7 +380,7 @@
       location.hash = '#/';
     };
     mount(h('h1', {}, (existing ? t('Sửa: ', 'Edit: ') : t('Mới: ', 'New: ')) + L(schema.label)),
-      editor.node, extras,
+      extras, editor.node,
       h('div', {class: 'bar'},
         h('button', {class: 'primary', id: 'save', onclick: save}, t('Lưu', 'Save')),
         h('button', {onclick: () => history.back()}, t('Huỷ', 'Cancel'))));
