@@ -127,6 +127,16 @@ class ConsoleFirefoxTest(unittest.TestCase):
         self.ff.js('(location.hash = "#/users", true)')
         self.ff.wait('document.querySelector("#forbidden") !== null')
         self.assertIn('403', self.text('h1'))
+        # A slow page the officer already left never draws over the page it went
+        # to: the dashboard's report answers 1.5 s late, after the 403 page.
+        self.ff.js('(() => { const real = window.fetch; window.fetch = (u, o) => String(u).startsWith("/v1/report")'
+                   ' ? new Promise((ok) => setTimeout(() => ok(real(u, o)), 1500)) : real(u, o); return true; })()')
+        self.ff.js('(location.hash = "#/dash/08800", true)')
+        self.ff.js('(location.hash = "#/users", true)')
+        self.ff.wait('document.querySelector("#forbidden") !== null')
+        self.ff.js('new Promise((ok) => setTimeout(() => ok(true), 2500))')
+        self.assertIsNotNone(self.ff.js('document.querySelector("#forbidden") && true'),
+                             'the late report drew the dashboard over the 403 page')
         self.assertEqual(self.ff.js('fetch("/v1/users").then(r => r.status)'), 403)
         self.shot('console-firefox-04-officer-403')
 

@@ -8,6 +8,9 @@
 const O = (() => {
   let lang = localStorage.getItem('ocop.lang') || 'vi';
   let csrf = '';
+  // Counts page changes. A page's reads that answer after the user moved on
+  // are dropped, so a slow page never draws over the one the user went to.
+  let navigation = 0;
 
   // ---- texts ----
   const t = (vi, en) => (lang === 'en' && en !== undefined ? en : vi);
@@ -112,6 +115,7 @@ const O = (() => {
       opts.body = JSON.stringify(body);
       opts.headers['Content-Type'] = 'application/json';
     }
+    const started = navigation;
     let resp;
     try {
       resp = await fetch(path, opts);
@@ -121,6 +125,11 @@ const O = (() => {
       throw err;
     }
     const text = await resp.text();
+    if (method === 'GET' && started !== navigation) {
+      const err = new Error(t('Trang đã chuyển; bỏ kết quả cũ', 'The page changed; the old answer is dropped'));
+      err.stale = true;
+      throw err;
+    }
     let data = null;
     try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
     if (!resp.ok) {
@@ -139,6 +148,7 @@ const O = (() => {
   // ---- routing: '#/r/ID' -> handler(match) ----
   function router(routes, notFound) {
     async function go() {
+      navigation++;
       const hash = location.hash || '#/';
       for (const [re, fn] of routes) {
         const m = re.exec(hash);
@@ -156,6 +166,7 @@ const O = (() => {
     return go;
   }
   function showFailure(e) {
+    if (e && e.stale) return;  // the page the user left; the new one draws itself
     if (e && e.status === 403) {
       mount(h('h1', {}, t('Không có quyền (403)', 'Not allowed (403)')),
             h('div', {class: 'card', id: 'forbidden'}, msg(e.message)));
