@@ -40,27 +40,8 @@ Status StartsFrom(const workflow::Decision& d, const std::string& status) {
 
 // The fields a decision sets besides the status, and the record after it.
 Object DecisionChanges(LocalStore& store, const Record& r, const workflow::Decision& d, const std::string& reason) {
-  Object changes;
-  changes.set("status", std::string(d.to));
-  if (d.reason_field && !reason.empty()) changes.set(d.reason_field, text::ToNfc(reason));
-  std::string user = store.Setting("user");
-  std::string name = d.name, form = d.form;
-  if (name == "return") changes.set("returned_on", TodayIso());
-  if (name == "submit" && form == "idea") {
-    changes.set("received_on", TodayIso());
-    if (!user.empty()) changes.set("received_by", user);
-  }
-  if (name == "submit" && form == "plan") changes.set("submitted_on", TodayIso());
-  if (form == "plan" && (name == "approve" || name == "decline")) {
-    changes.set("decided_on", TodayIso());
-    if (!user.empty()) changes.set("decided_by", user);
-  }
-  if (name == "score" && !r.fields.has("evaluated_on")) changes.set("evaluated_on", TodayIso());
-  if (name == "confirm") {
-    if (!r.fields.has("confirmed_on")) changes.set("confirmed_on", TodayIso());
-    if (!r.fields.has("confirmed_by") && !user.empty()) changes.set("confirmed_by", user);
-  }
-  return changes;
+  return workflow::DecisionChanges(d, r.fields, reason.empty() ? "" : text::ToNfc(reason), store.Setting("user"),
+                                   TodayIso());
 }
 
 Object Merged(const Object& fields, const Object& changes) {
@@ -204,10 +185,11 @@ std::vector<DecisionOption> DecisionsFor(LocalStore& store, const Record& r) {
     if (role != d.role) {
       Label who = RoleName(d.role);
       o.why_not = {"chỉ " + who.vi + " được thực hiện bước «" + o.label.vi + "»", "only " + who.en + " may " + d.name};
-    } else if (o.name == "submit" && r.status() == "returned") {
-      std::string returned = r.fields.has("returned_on") ? r.fields.getValue<std::string>("returned_on") : "";
+    } else if (d.wait.from && r.status() == d.wait.from) {
+      std::string returned = r.fields.has(d.wait.field) && r.fields.get(d.wait.field).isString()
+                                 ? r.fields.getValue<std::string>(d.wait.field) : "";
       if (dates::ParseDate(returned)) {
-        std::string from = dates::AddDays(returned, workflow::kResubmitDays);
+        std::string from = dates::AddDays(returned, d.wait.days);
         if (dates::DaysBetween(today, from) > 0)
           o.why_not = {"nộp lại được từ " + dates::ToDisplay(from), "may be resubmitted from " + dates::ToDisplay(from)};
       }

@@ -2,12 +2,15 @@
 
 namespace ocop {
 
-std::string FormatReceipt(const UnitTree& units, const std::string& commune, int year, int64_t n) {
-  std::string s = std::to_string(n) + "/PĐK";
+std::string ReceiptSuffix(const UnitTree& units, const std::string& commune) {
+  std::string s = "/PĐK";
   if (const Unit* p = units.AncestorAtLevel(commune, "province")) s += "-" + p->code;
   if (const Unit* d = units.AncestorAtLevel(commune, "district")) s += "-" + d->code;
-  s += "-" + std::to_string(year);
-  return s;
+  return s + "-";
+}
+
+std::string FormatReceipt(const UnitTree& units, const std::string& commune, int year, int64_t n) {
+  return std::to_string(n) + ReceiptSuffix(units, commune) + std::to_string(year);
 }
 
 std::string ReceiptScope(const UnitTree& units, const std::string& commune) {

@@ -27,6 +27,9 @@ struct ReceiptBlock {
 // Formats a receipt number. The province and district are the commune's
 // ancestors at those levels; a missing level (two-tier units) is left out.
 std::string FormatReceipt(const UnitTree& units, const std::string& commune, int year, int64_t n);
+// What FormatReceipt writes between <n> and <year>, "/PĐK-26-253-": the phone
+// app is given it with its scope and writes n + suffix + year.
+std::string ReceiptSuffix(const UnitTree& units, const std::string& commune);
 
 // The unit a number is unique in — what FormatReceipt writes: the commune's
 // district, or its province in two-tier trees. Every commune of a district

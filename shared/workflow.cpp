@@ -6,22 +6,30 @@
 
 #include "shared/dates.h"
 #include "shared/evaluation.h"
+#include "shared/messages.h"
 
 namespace ocop::workflow {
 
 const std::vector<Decision>& Decisions() {
+  using W = Stamp::What;
+  // A returned idea waits this long before it may be submitted again.
+  static const Wait resubmit{"returned", "returned_on", kResubmitDays};
   static const std::vector<Decision> table = {
-      {"submit", "idea", {"draft", "returned"}, "submitted", "officer", nullptr},
-      {"return", "idea", {"submitted"}, "returned", "officer", "decision_reason"},
+      {"submit", "idea", {"draft", "returned"}, "submitted", "officer", nullptr,
+       {{"received_on", W::kToday}, {"received_by", W::kUser}}, resubmit},
+      {"return", "idea", {"submitted"}, "returned", "officer", "decision_reason", {{"returned_on", W::kToday}}},
       {"accept", "idea", {"submitted"}, "accepted", "officer", nullptr},
       {"select", "idea", {"accepted"}, "selected", "coordinator", nullptr},
       {"reject", "idea", {"accepted"}, "not_selected", "coordinator", "decision_reason"},
-      {"confirm", "confirmation", {"draft"}, "confirmed", "officer", nullptr},
+      {"confirm", "confirmation", {"draft"}, "confirmed", "officer", nullptr,
+       {{"confirmed_on", W::kToday, true}, {"confirmed_by", W::kUser, true}}},
       {"revoke", "confirmation", {"confirmed"}, "revoked", "officer", "revoked_reason"},
-      {"submit", "plan", {"draft", "not_feasible"}, "submitted", "officer", nullptr},
-      {"approve", "plan", {"submitted"}, "feasible", "coordinator", nullptr},
-      {"decline", "plan", {"submitted"}, "not_feasible", "coordinator", "decision_reason"},
-      {"score", "evaluation", {"draft"}, "scored", "coordinator", nullptr},
+      {"submit", "plan", {"draft", "not_feasible"}, "submitted", "officer", nullptr, {{"submitted_on", W::kToday}}},
+      {"approve", "plan", {"submitted"}, "feasible", "coordinator", nullptr,
+       {{"decided_on", W::kToday}, {"decided_by", W::kUser}}},
+      {"decline", "plan", {"submitted"}, "not_feasible", "coordinator", "decision_reason",
+       {{"decided_on", W::kToday}, {"decided_by", W::kUser}}},
+      {"score", "evaluation", {"draft"}, "scored", "coordinator", nullptr, {{"evaluated_on", W::kToday, true}}},
       {"reopen", "evaluation", {"scored"}, "draft", "coordinator", "reopen_reason"},
       {"revoke", "certificate", {"issued"}, "revoked", "coordinator", "revoked_reason"},
   };
@@ -94,18 +102,71 @@ Status CheckTransition(const std::string& form, const std::string& from, const s
     Status complete = evaluation::CheckComplete(after);
     if (!complete.ok()) return complete;
   }
-  if (form == "idea" && std::string(last->name) == "submit" && from == "returned") {
+  const Wait& wait = last->wait;
+  if (wait.from && from == wait.from) {
     // Resubmission of a returned idea: not before the waiting time is over.
-    if (!after.has("returned_on")) return Status::Precondition("a returned idea form has no 'returned_on' date");
-    std::string returned = after.getValue<std::string>("returned_on");
+    if (!after.has(wait.field) || !after.get(wait.field).isString())
+      return Status::Precondition("a " + from + " " + form + " form has no '" + wait.field + "' date");
+    std::string returned = after.getValue<std::string>(wait.field);
     if (!dates::ParseDate(returned) || !dates::ParseDate(today)) return Status::Invalid("bad date in the workflow check");
     long waited = dates::DaysBetween(returned, today);
-    if (waited < kResubmitDays)
+    if (waited < wait.days)
       return Status::Precondition("returned on " + dates::ToDisplay(returned) + ", it may be resubmitted " +
-                                  std::to_string(kResubmitDays) + " days later; only " + std::to_string(waited) +
+                                  std::to_string(wait.days) + " days later; only " + std::to_string(waited) +
                                   " have passed");
   }
   return Status::Ok();
+}
+
+json::Object DecisionChanges(const Decision& d, const json::Object& fields, const std::string& reason,
+                             const std::string& user, const std::string& today) {
+  json::Object changes;
+  changes.set("status", std::string(d.to));
+  if (d.reason_field && !reason.empty()) changes.set(d.reason_field, reason);
+  for (const Stamp& st : d.stamps) {
+    if (st.keep && fields.has(st.field)) continue;
+    const std::string& value = st.what == Stamp::kToday ? today : user;
+    if (!value.empty()) changes.set(st.field, value);
+  }
+  return changes;
+}
+
+std::string DecisionsJson() {
+  json::Array out;
+  for (const auto& d : Decisions()) {
+    json::Object o;
+    o.set("name", std::string(d.name));
+    o.set("form", std::string(d.form));
+    json::Array from;
+    for (const auto& f : d.from) from.add(f);
+    o.set("from", from);
+    o.set("to", std::string(d.to));
+    o.set("role", std::string(d.role));
+    if (d.reason_field) o.set("reason_field", std::string(d.reason_field));
+    const Label& label = msg::TextLabel(std::string("decision.") + d.name);
+    json::Object l;
+    l.set("vi", label.vi);
+    l.set("en", label.en);
+    o.set("label", l);
+    json::Array stamps;
+    for (const Stamp& st : d.stamps) {
+      json::Object s;
+      s.set("field", std::string(st.field));
+      s.set("value", std::string(st.what == Stamp::kToday ? "today" : "user"));
+      if (st.keep) s.set("keep", true);
+      stamps.add(s);
+    }
+    o.set("stamps", stamps);
+    if (d.wait.from) {
+      json::Object w;
+      w.set("from", std::string(d.wait.from));
+      w.set("field", std::string(d.wait.field));
+      w.set("days", d.wait.days);
+      o.set("wait", w);
+    }
+    out.add(o);
+  }
+  return json::ToText(json::Var(out));
 }
 
 std::vector<std::string> FieldsNotOf(const std::string& form, const std::string& status) {

@@ -23,6 +23,23 @@
 
 namespace ocop::workflow {
 
+// A field a decision writes besides the status: the day it was taken or the
+// account that took it. `keep`: written only when the record has none yet
+// (a confirmation confirmed again keeps its first day).
+struct Stamp {
+  const char* field;
+  enum What { kToday, kUser } what;
+  bool keep = false;
+};
+
+// A decision that may be taken only some days after a field's date, when the
+// record comes from a given status (a returned idea is resubmitted a week later).
+struct Wait {
+  const char* from = nullptr;   // the status it applies from, or nullptr
+  const char* field = nullptr;  // the date it counts from
+  int days = 0;
+};
+
 struct Decision {
   const char* name;  // the command: submit, return, accept, select, reject, confirm, revoke
   const char* form;
@@ -30,10 +47,23 @@ struct Decision {
   const char* to;
   const char* role;          // officer or coordinator
   const char* reason_field;  // field that must hold the reason, or nullptr
+  std::vector<Stamp> stamps = {};
+  Wait wait = {};
 };
 
 const std::vector<Decision>& Decisions();
 const Decision* Find(const std::string& form, const std::string& name);
+
+// The fields a decision writes on a record holding `fields`: the status, the
+// reason (when given) and the stamps. The device recording a decision offline
+// uses it, and the table is published to the phone app (/v1/forms) so the
+// phone writes the same fields.
+json::Object DecisionChanges(const Decision& d, const json::Object& fields, const std::string& reason,
+                             const std::string& user, const std::string& today);
+
+// The table as JSON for pages: each decision with its label, reason field,
+// stamps and waiting time.
+std::string DecisionsJson();
 
 // Days a returned idea waits before it may be resubmitted (Vĩnh Phúc plan).
 inline constexpr int kResubmitDays = 7;

@@ -7,6 +7,7 @@
 #include "server/http/api_handler.h"
 #include "shared/dates.h"
 #include "shared/embedded.h"
+#include "shared/receipt.h"
 #include "shared/web/pages.h"
 
 namespace ocop::server {
@@ -214,7 +215,11 @@ class ReportHandler final : public ReviewHandler {
 class ScopeHandler final : public ReviewHandler {
   using ReviewHandler::ReviewHandler;
   Status HandleAs(HTTPServerRequest&, HTTPServerResponse& resp, const AuthUser& u) override {
-    return SendOk(resp, "{\"units\":" + json::ToText(json::Var(ScopeUnits(*service_.Units(), u.unit))) + "}");
+    auto units = service_.Units();
+    // An officer's receipt numbers name its district: the phone app writes
+    // <n> + this + <year> from the blocks its pulls reserve (shared/receipt.h).
+    std::string suffix = u.role == "officer" ? ",\"receipt_suffix\":" + json::Quote(ReceiptSuffix(*units, u.unit)) : "";
+    return SendOk(resp, "{\"units\":" + json::ToText(json::Var(ScopeUnits(*units, u.unit))) + suffix + "}");
   }
 };
 

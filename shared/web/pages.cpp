@@ -19,6 +19,7 @@
 #include "shared/hash.h"
 #include "shared/json.h"
 #include "shared/messages.h"
+#include "shared/workflow.h"
 
 namespace ocop::web {
 
@@ -217,7 +218,8 @@ std::string FormsJson() {
     out += (first ? "" : ",") + json::Quote(k) + ":{\"vi\":" + json::Quote(l.vi) + ",\"en\":" + json::Quote(l.en) + "}";
     first = false;
   }
-  return out + "}}";
+  // The decisions, so the phone app writes what a device writes (shared/workflow.h).
+  return out + "},\"decisions\":" + workflow::DecisionsJson() + "}";
 }
 
 ByteRange ParseByteRange(const std::string& header, int64_t size, int64_t* first, int64_t* last) {

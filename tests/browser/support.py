@@ -121,8 +121,12 @@ class Device:
             self.ui = None
 
 
-def chromium(width=1366, height=768):
+def chromium(width=1366, height=768, profile=None):
+    """Headless Chromium; `profile`: a directory that keeps its storage across
+    a quit and a new start (a phone switched off and on)."""
     opts = webdriver.ChromeOptions()
+    if profile:
+        opts.add_argument(f'--user-data-dir={profile}')
     opts.binary_location = shutil.which('chromium') or '/usr/bin/chromium'
     for a in ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', f'--window-size={width},{height}',
               '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync',

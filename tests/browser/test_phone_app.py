@@ -240,6 +240,108 @@ class PhoneAppTest(support.BrowserTest):
             self.assertEqual(db.execute('SELECT count(*), min(version), max(version) FROM records').fetchone(), (21, 1, 1))
             self.assertEqual(db.execute('SELECT count(*), count(DISTINCT record_id) FROM changes').fetchone(), (21, 21))
 
+    def restart_phone(self, profile):
+        """The phone switched off and on: the browser quits and starts again
+        with the same storage."""
+        self.driver.quit()
+        self.driver = support.chromium(profile=profile)
+        self.driver.set_page_load_timeout(30)
+        self.phone()
+
+    def open_record(self, product):
+        self.driver.find_element(By.XPATH, f'//a[contains(@class, "rec")][contains(., "{product}")]').click()
+        self.visible('#status')
+
+    def test_decisions_offline_numbers_from_the_servers_blocks_and_a_restart(self):
+        profile = os.path.join(self.tmp, 'profile')
+        self.restart_phone(profile)
+        d = self.driver
+        d.get(self.app)
+        self.type('#user', 'lan')
+        self.type('#password', 'matkhau-lan')
+        self.click('#login')
+        self.visible('#sync')
+        d.execute_async_script('const done = arguments[0]; navigator.serviceWorker.ready.then(() => done(true));')
+
+        # Offline before any sync: the phone holds no receipt numbers yet, so a
+        # submitted idea says it is numbered after the next sync.
+        self.link.mode = 'offline'
+        d.refresh()
+        self.visible('#sync')
+        for n in (1, 2):
+            self.new_idea(n)
+            self.open_record(f'Sản phẩm thử {n:02d}')
+            self.text_in('#status', 'Nháp')
+            self.click('#decide-submit')
+            self.text_in('.toast', 'được cấp số sau lần đồng bộ tới')
+            self.text_in('#status', 'Đã tiếp nhận')
+            self.driver.get(self.app + '#/')
+            self.visible('#sync')
+
+        # The phone is switched off and on, still with no network: the app
+        # starts from its own cache and both ideas wait to be sent.
+        self.restart_phone(profile)
+        d = self.driver
+        d.get(self.app)
+        self.wait(lambda d: self.records_shown() == 2)
+        self.text_in('#banner', '2 phiếu chưa gửi')
+        self.text_in('#net', 'không có mạng')
+
+        # Network: the sync reserves a block, numbers the two ideas oldest
+        # first and sends the numbers in the same sync.
+        self.link.mode = 'pass'
+        self.click('#sync')
+        self.text_in('.toast', 'Đã đồng bộ')
+        self.wait(lambda d: d.find_element(By.CSS_SELECTOR, '#banner').text == '')
+
+        # Decisions on the phone: return needs a reason; the returned idea
+        # waits its week before it can be submitted again.
+        self.open_record('Sản phẩm thử 02')
+        self.visible('#decide-accept')
+        self.click('#decide-return')
+        self.text_in('#decision-error', 'lý do')
+        self.type('#reason', 'Thiếu giấy xác nhận nguồn nguyên liệu')
+        self.click('#decide-return')
+        self.text_in('#status', 'Đã trả lại')
+        week = (datetime.datetime.utcnow() + datetime.timedelta(hours=7, days=7)).strftime('%d/%m/%Y')
+        self.text_in('#rule-submit', f'nộp lại được từ {week}')
+        self.shot('app-04-decisions')
+        self.no_sideways_scroll()
+        self.driver.get(self.app + '#/')
+        self.visible('#sync')
+        self.open_record('Sản phẩm thử 01')
+        self.click('#decide-accept')
+        self.text_in('#status', 'Đã chấp nhận')
+        self.driver.get(self.app + '#/')
+        self.click('#sync')
+        self.text_in('.toast', 'Đã đồng bộ')
+        self.wait(lambda d: d.find_element(By.CSS_SELECTOR, '#banner').text == '')
+
+        # Another device of the commune reads what the phone decided, with the
+        # fields a device's own decision writes.
+        self.server.add_user('binh', 'officer', '08800', 'matkhau-binh')
+        other = support.Device(self.tmp, 'other')
+        other.run('init', '--commune', '08800', '--server', self.server.url)
+        other.run('login', '--user', 'binh', '--password-stdin', input='matkhau-binh\n')
+        other.run('sync')
+        ideas = json.loads(other.run('--json', 'list', 'idea').stdout)
+        rows = ideas.get('records', ideas) if isinstance(ideas, dict) else ideas
+        by_name = {r['fields']['product_name']: r['fields'] for r in rows}
+        first, second = by_name['Sản phẩm thử 01 của Đôn Nhân'], by_name['Sản phẩm thử 02 của Đôn Nhân']
+        today_iso = (datetime.datetime.utcnow() + datetime.timedelta(hours=7)).strftime('%Y-%m-%d')
+        year = today_iso[:4]
+        self.assertEqual(first['status'], 'accepted')
+        self.assertEqual(second['status'], 'returned')
+        self.assertEqual(second['decision_reason'], 'Thiếu giấy xác nhận nguồn nguyên liệu')
+        self.assertEqual(second['returned_on'], today_iso)
+        for f in (first, second):
+            self.assertEqual((f['received_on'], f['received_by']), (today_iso, 'lan'))
+        # Numbered oldest first from the block the server reserved to the phone.
+        self.assertRegex(first['receipt_no'], rf'^1/PĐK-\d+-\d+-{year}$')
+        self.assertRegex(second['receipt_no'], rf'^2/PĐK-\d+-\d+-{year}$')
+        shown = other.run('show', next(r['id'] for r in rows if r['fields'] is second)).stdout
+        self.assertIn('Đã trả lại', shown)
+
     def fetch_text(self, path):
         return self.fetch_bytes(path).decode('utf-8')
 

@@ -104,5 +104,37 @@ TEST(WorkflowTest, SeveralOfflineDecisionsArriveAsOnePath) {
   EXPECT_EQ(Check("idea", "draft", "selected", "officer"), Code::kPermissionDenied);
 }
 
+TEST(WorkflowTest, ADecisionWritesItsStatusReasonAndStamps) {
+  auto changes = DecisionChanges(*Find("idea", "return"), json::Object(), "Thiếu hồ sơ", "lan", "2026-12-02");
+  EXPECT_EQ(json::ToText(changes),
+            R"({"decision_reason":"Thiếu hồ sơ","returned_on":"2026-12-02","status":"returned"})");
+  // A confirmation confirmed again keeps the first day and the first account.
+  auto confirmed = With({{"confirmed_on", "2026-01-05"}, {"confirmed_by", "hoa"}});
+  EXPECT_EQ(json::ToText(DecisionChanges(*Find("confirmation", "confirm"), confirmed, "", "lan", "2026-12-02")),
+            R"({"status":"confirmed"})");
+  // No account known (a device before its first login): the stamp is left out.
+  EXPECT_EQ(json::ToText(DecisionChanges(*Find("idea", "submit"), json::Object(), "", "", "2026-12-02")),
+            R"({"received_on":"2026-12-02","status":"submitted"})");
+}
+
+TEST(WorkflowTest, TheTablePublishedToPagesIsTheTableTheChecksUse) {
+  json::Var parsed;
+  ASSERT_TRUE(json::Parse(DecisionsJson(), &parsed).ok());
+  auto list = parsed.extract<json::Array::Ptr>();
+  ASSERT_EQ(list->size(), Decisions().size());
+  for (size_t i = 0; i < list->size(); ++i) {
+    auto o = list->getObject(static_cast<unsigned>(i));
+    const Decision& d = Decisions()[i];
+    EXPECT_EQ(o->getValue<std::string>("name"), d.name);
+    EXPECT_EQ(o->getValue<std::string>("to"), d.to);
+    EXPECT_EQ(o->getArray("stamps")->size(), d.stamps.size());
+    EXPECT_FALSE(o->getObject("label")->getValue<std::string>("vi").empty()) << d.name;
+  }
+  auto submit = list->getObject(0);
+  ASSERT_EQ(submit->getValue<std::string>("name"), "submit");
+  EXPECT_EQ(submit->getObject("wait")->getValue<int>("days"), kResubmitDays);
+  EXPECT_EQ(submit->getObject("wait")->getValue<std::string>("field"), "returned_on");
+}
+
 }  // namespace
 }  // namespace ocop::workflow

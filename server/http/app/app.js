@@ -97,12 +97,18 @@
     return String(next.ms).padStart(15, '0') + '-' + String(next.n).padStart(5, '0');
   }
   const newId = () => crypto.randomUUID();
+  // Today in Vietnam (UTC+7), ISO, whatever zone the phone is set to: the
+  // day a decision is dated with, as devices and the server count it.
+  const today = () => new Date(Date.now() + 7 * 3600000).toISOString().slice(0, 10);
+  const addDays = (iso, n) => new Date(Date.parse(iso + 'T00:00:00Z') + n * 86400000).toISOString().slice(0, 10);
   // The time an HLC names, as ISO text (for "changed at" in the list).
   const hlcTime = (hlc) => new Date(Number((hlc || '').slice(0, 15)) || Date.now()).toISOString();
 
   // ---- the server ----
   let session = null;  // {token, user, role, unit, device}
   let forms = {};      // form -> newest schema
+  let decisions = [];  // the decisions table (shared/workflow.h), as the server publishes it
+  let statuses = {};   // status -> {vi, en}
   let units = [];      // the officer's scope: [{code, name, level, ...}]
   // Calls the API with the session's token. Throws an Error with .code and
   // .status; .offline when no answer came at all.
@@ -146,6 +152,8 @@
     const defs = await read('kv', 'forms');
     if (defs) {
       forms = Object.fromEntries(defs.forms.map((s) => [s.form, s]));
+      decisions = defs.decisions || [];
+      statuses = defs.statuses || {};
       O.setOlderForms(defs.older);
       O.setCriteria(defs.criteria);
     }
@@ -157,6 +165,7 @@
     await put('kv', defs, 'forms');
     const scope = await call('GET', '/v1/scope');
     await put('kv', scope.units || [], 'units');
+    if (scope.receipt_suffix) await put('kv', scope.receipt_suffix, 'receipt_suffix');
     await loadDefinitions();
   }
 
@@ -251,7 +260,8 @@
           waiting.has(r.id) ? h('span', {class: 'badge pending'}, t('chưa gửi', 'not sent')) : null,
           r.refused ? h('span', {class: 'badge refused'}, t('bị từ chối', 'refused')) : null,
           r.conflict ? h('span', {class: 'badge conflict'}, t('xung đột', 'conflict')) : null),
-        h('div', {class: 'meta'}, formLabel(r.form), ' · ', unitName(r.unit), ' · ', O.date(r.updated_at, true))));
+        h('div', {class: 'meta'}, formLabel(r.form), r.fields.status ? ' · ' + statusName(r.fields.status) : '',
+          ' · ', unitName(r.unit), ' · ', O.date(r.updated_at, true))));
     mount(h('h1', {}, t('Phiếu trên máy này', 'Records on this phone')),
       h('p', {id: 'last-sync'}, last ? t('Đồng bộ lần cuối: ', 'Last synced: ') + O.date(last, true) : t('Chưa đồng bộ lần nào.', 'Never synced.')),
       h('div', {class: 'actions'}, recordForms.filter((f) => forms[f]).map((f) =>
@@ -274,15 +284,119 @@
     return box;
   }
 
+  const statusName = (k) => (statuses[k] ? L(statuses[k]) : k || '');
+
+  // The decisions this account may take on the record, from the server's
+  // table: a disabled one says why (a returned idea waits its days). The
+  // server checks each again when the change arrives.
+  function decisionsCard(r, schema) {
+    const status = r.fields.status || '';
+    const open = decisions.filter((d) => d.form === r.form && d.role === session.role && d.from.includes(status));
+    if (!open.length || O.newerThanHeld(forms, r)) return null;
+    const reason = h('input', {type: 'text', id: 'reason', maxlength: 2000});
+    const err = h('div', {class: 'error', id: 'decision-error', role: 'alert'});
+    const buttons = open.map((d) => {
+      if (d.wait && status === d.wait.from && r.fields[d.wait.field]) {
+        const from = addDays(r.fields[d.wait.field], d.wait.days);
+        if (today() < from)
+          return h('p', {class: 'rule', id: 'rule-' + d.name}, h('button', {disabled: true}, L(d.label)), ' ',
+            t('nộp lại được từ ', 'may be resubmitted from ') + O.date(from));
+      }
+      return h('button', {class: 'primary', id: 'decide-' + d.name, onclick: async () => {
+        err.textContent = '';
+        if (d.reason_field && !reason.value.trim()) {
+          err.textContent = t('Hãy ghi lý do.', 'Give the reason.');
+          reason.focus();
+          return;
+        }
+        const warning = await decide(r, d, reason.value.trim());
+        toast(statusName(status) + ' → ' + statusName(d.to) + (warning ? '. ' + warning : ''), !!warning);
+        recordScreen(r.id);
+      }}, L(d.label));
+    });
+    return h('div', {class: 'card', id: 'decisions'}, h('h2', {}, t('Quyết định', 'Decisions')),
+      open.some((d) => d.reason_field) ? h('div', {class: 'field'},
+        h('label', {for: 'reason'}, t('Lý do (khi trả lại, thu hồi)', 'Reason (to return, revoke)')), reason) : null,
+      h('div', {class: 'actions'}, buttons), err);
+  }
+
+  // Records a decision as the change a device would write: the status, the
+  // reason and the table's stamps; a submitted idea takes the next receipt
+  // number of the blocks this phone holds, or gets one after the next sync.
+  async function decide(r, d, reason) {
+    const after = Object.assign({}, r.fields, {status: d.to});
+    if (d.reason_field && reason) after[d.reason_field] = reason;
+    for (const st of d.stamps || []) {
+      if (st.keep && after[st.field] !== undefined) continue;
+      after[st.field] = st.value === 'today' ? today() : session.user;
+    }
+    let warning = '';
+    if (r.form === 'idea' && d.to === 'submitted' && !after.receipt_no) {
+      const number = await takeReceipt();
+      if (number) after.receipt_no = number;
+      else {
+        await inTx(['kv'], async (s) => {
+          const waiting = (await done(s.kv.get('unnumbered'))) || [];
+          if (!waiting.includes(r.id)) waiting.push(r.id);
+          await done(s.kv.put(waiting, 'unnumbered'));
+        });
+        warning = t('Chưa có dải số phiếu: phiếu được cấp số sau lần đồng bộ tới.',
+          'No receipt numbers held yet: the form gets its number after the next sync.');
+      }
+    }
+    await record(r, r.form, r.unit, after, []);
+    return warning;
+  }
+
+  // ---- receipt numbers (docs/receipts.md) ----
+  // Blocks the server reserved to this phone at its pulls, given out in order.
+  async function takeReceipt() {
+    const year = Number(today().slice(0, 4));
+    return inTx(['kv'], async (s) => {
+      const blocks = (await done(s.kv.get('receipt_blocks'))) || [];
+      const suffix = await done(s.kv.get('receipt_suffix'));
+      const b = blocks.find((x) => x.year === year && x.next <= x.last);
+      if (!b || !suffix) return null;
+      const n = b.next++;
+      await done(s.kv.put(blocks, 'receipt_blocks'));
+      return `${n}${suffix}${year}`;
+    });
+  }
+  async function receiptsLeft() {
+    const year = Number(today().slice(0, 4));
+    return ((await read('kv', 'receipt_blocks')) || []).filter((b) => b.year === year)
+      .reduce((n, b) => n + Math.max(0, b.last - b.next + 1), 0);
+  }
+  // Ideas submitted here with no number: numbered once a block has come,
+  // oldest first, and sent at the next sync.
+  async function numberWaitingIdeas() {
+    let numbered = 0;
+    for (const id of (await read('kv', 'unnumbered')) || []) {
+      const r = await read('records', id);
+      if (r && r.fields.status === 'submitted' && !r.fields.receipt_no) {
+        const number = await takeReceipt();
+        if (!number) break;
+        await record(r, r.form, r.unit, Object.assign({}, r.fields, {receipt_no: number}), []);
+        numbered++;
+      }
+      await inTx(['kv'], async (s) => {
+        await done(s.kv.put(((await done(s.kv.get('unnumbered'))) || []).filter((x) => x !== id), 'unnumbered'));
+      });
+    }
+    return numbered;
+  }
+
   async function recordScreen(id) {
     const r = await read('records', id);
     if (!r) return mount(h('h1', {}, t('Không tìm thấy phiếu', 'Record not found')));
     const schema = O.schemaOf(forms, r) || {fields: [], label: r.form};
     mount(h('h1', {}, titleOf(r)),
-      h('p', {}, formLabel(r.form), ' · ', unitName(r.unit)),
+      h('p', {}, formLabel(r.form), ' · ', unitName(r.unit),
+        r.fields.status ? ' · ' : '', r.fields.status ? h('span', {class: 'badge', id: 'status'}, statusName(r.fields.status)) : null),
       r.refused ? h('p', {class: 'refusal', id: 'refusal'}, t('Máy chủ từ chối: ', 'The server refused it: ') + r.refused) : null,
       r.conflict ? h('p', {class: 'refusal'}, t('Có xung đột: quản trị viên sẽ xử lý trên bảng điều hành.',
         'In conflict: an administrator resolves it in the console.')) : null,
+      decisionsCard(r, schema),
       h('div', {class: 'card'}, O.recordView(schema, r.fields)),
       await thumbs(r),
       h('div', {class: 'bar'},
@@ -460,6 +574,8 @@
     await push(report);
     await uploadPhotos(report);
     await pull(report);
+    // Ideas numbered from the block this pull brought go up at once.
+    if (await numberWaitingIdeas()) await push(report);
     await put('kv', new Date().toISOString(), 'last_sync');
     try { await fetchDefinitions(); } catch (e) { if (!e.offline) throw e; }
     return report;
@@ -564,8 +680,12 @@
   // merges them when they arrive).
   async function pull(report) {
     let since = Number((await read('kv', 'cursor')) || 0);
+    // An officer's phone asks for a block of receipt numbers when it holds few.
+    const ask = session.role === 'officer' && await receiptsLeft() < 20;
     for (let page = 0; page < 1000; page++) {
-      const p = await call('POST', '/v1/pull', {since, limit: 500, max_bytes: 1 << 20});
+      const body = {since, limit: 500, max_bytes: 1 << 20};
+      if (ask && page === 0) Object.assign(body, {reserve_receipts: 50, receipt_year: Number(today().slice(0, 4))});
+      const p = await call('POST', '/v1/pull', body);
       await inTx(['records', 'outbox', 'kv'], async (s) => {
         for (const r of p.records || []) {
           if (r.deleted) { await done(s.records.delete(r.id)); continue; }
@@ -578,6 +698,11 @@
             updated_at: held && mine ? held.updated_at : hlcTime(r.updated_hlc)}));
         }
         await done(s.kv.put(p.cursor, 'cursor'));
+        if (p.receipt_first > 0 && p.receipt_last >= p.receipt_first) {
+          const blocks = (await done(s.kv.get('receipt_blocks'))) || [];
+          blocks.push({year: p.receipt_year, next: p.receipt_first, last: p.receipt_last});
+          await done(s.kv.put(blocks.filter((b) => b.next <= b.last), 'receipt_blocks'));
+        }
       });
       report.received += (p.records || []).length;
       since = p.cursor;
