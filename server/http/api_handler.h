@@ -371,4 +371,31 @@ inline Object::Ptr AuditToJson(const AuditRow& a) {
 }
 
 
+// A page face compiled into ocopd (the console, the phone app): its files and
+// the shared toolkit's, with the strict security headers SendAsset sets. An
+// empty `asset` is the face's root without its slash ("/app"), sent on to
+// `root` ("/app/"): relative links and a service worker's scope need it.
+class PageHandler final : public ApiHandler {
+ public:
+  PageHandler(SyncService& s, const ApiOptions& o, ApiStats& st, const char* root,
+              const std::vector<embedded::File>& files, std::string asset)
+      : ApiHandler(s, o, st), root_(root), files_(files), asset_(std::move(asset)) {}
+  Status Handle(HTTPServerRequest&, HTTPServerResponse& resp) override {
+    if (asset_.empty()) {
+      resp.set("Location", root_);
+      resp.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_FOUND);
+      resp.setContentLength(0);
+      resp.send();
+      return Status::Ok();
+    }
+    if (web::SendAsset(resp, {&web::CommonAssets(), &files_}, asset_)) return Status::Ok();
+    return Status::NotFound("no file " + asset_ + " under " + root_);
+  }
+
+ private:
+  const char* root_;
+  const std::vector<embedded::File>& files_;
+  std::string asset_;
+};
+
 }  // namespace ocop::server::http

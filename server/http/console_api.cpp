@@ -451,27 +451,6 @@ class RecordImportHandler final : public ReviewHandler {
   }
 };
 
-// The console's pages: compiled in, with the strict security headers.
-class ConsolePageHandler final : public ApiHandler {
- public:
-  ConsolePageHandler(SyncService& s, const ApiOptions& o, ApiStats& st, std::string asset)
-      : ApiHandler(s, o, st), asset_(std::move(asset)) {}
-  Status Handle(HTTPServerRequest&, HTTPServerResponse& resp) override {
-    if (asset_.empty()) {  // "/console": the pages' relative links need the slash
-      resp.set("Location", "/console/");
-      resp.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_FOUND);
-      resp.setContentLength(0);
-      resp.send();
-      return Status::Ok();
-    }
-    if (web::SendAsset(resp, {&web::CommonAssets(), &console_assets::Files()}, asset_)) return Status::Ok();
-    return Status::NotFound("no console page " + asset_);
-  }
-
- private:
-  std::string asset_;
-};
-
 }  // namespace
 
 Poco::Net::HTTPRequestHandler* CreateConsoleHandler(const std::string& path, const std::vector<std::string>& seg,
@@ -487,9 +466,12 @@ Poco::Net::HTTPRequestHandler* CreateConsoleHandler(const std::string& path, con
   if (!seg.empty() && seg[0] == "console") {
     if (m != "GET") return nullptr;
     // "/console" redirects to "/console/": the page's relative links need the slash.
-    if (seg.size() == 1) return new ConsolePageHandler(service, options, stats, path == "/console/" ? "index.html" : "");
-    if (seg.size() == 2 && seg[1] == "index.html") return new ConsolePageHandler(service, options, stats, "index.html");
-    if (seg.size() == 3 && seg[1] == "assets") return new ConsolePageHandler(service, options, stats, seg[2]);
+    auto page = [&](std::string asset) {
+      return new http::PageHandler(service, options, stats, "/console/", console_assets::Files(), asset);
+    };
+    if (seg.size() == 1) return page(path == "/console/" ? "index.html" : "");
+    if (seg.size() == 2 && seg[1] == "index.html") return page("index.html");
+    if (seg.size() == 3 && seg[1] == "assets") return page(seg[2]);
     return nullptr;
   }
   if (seg.size() < 2 || seg[0] != "v1") return nullptr;
