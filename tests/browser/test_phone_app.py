@@ -12,9 +12,11 @@ import json
 import os
 import socket
 import sqlite3
+import struct
 import sys
 import threading
 import urllib.request
+import zlib
 
 sys.path.insert(0, os.path.dirname(__file__))
 import support  # noqa: E402
@@ -24,16 +26,31 @@ from selenium.webdriver.common.by import By  # noqa: E402
 TODAY = (datetime.datetime.utcnow() + datetime.timedelta(hours=7)).strftime('%d/%m/%Y')
 
 
+def noisy_png(width, height):
+    """A real PNG that does not compress (random pixels): a photo's size."""
+    rows = b''.join(b'\x00' + os.urandom(width * 3) for _ in range(height))
+
+    def chunk(kind, data):
+        c = struct.pack('>I', len(data)) + kind + data
+        return c + struct.pack('>I', zlib.crc32(kind + data) & 0xffffffff)
+    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0)) +
+            chunk(b'IDAT', zlib.compress(rows)) + chunk(b'IEND', b''))
+
+
 class Link:
     """A proxy on loopback in front of ocopd, one request per connection.
     mode 'pass' forwards; 'offline' closes every connection at once (the
     browser sees no network); 'cut-push' forwards the next POST /v1/push to the
-    server, which applies it, and closes the connection before the answer."""
+    server, which applies it, and closes the connection before the answer;
+    'cut-files' passes every photo download's head and its first 40 KB, then
+    closes the connection (a village link dropping mid-photo)."""
 
     def __init__(self, target_port):
         self.target = ('127.0.0.1', target_port)
         self.mode = 'pass'
         self.cuts = 0
+        self.file_bytes = 0  # photo bytes passed to the phone
+        self.file_requests = []  # the Range header of each
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(('127.0.0.1', 0))
@@ -93,6 +110,15 @@ class Link:
                 self.mode = 'pass'
                 self.cuts += 1
                 return  # the server applied it; the phone never hears
+            if request.startswith(b'GET /v1/files/'):
+                head, _, body = answer.partition(b'\r\n\r\n')
+                self.file_requests.append([l for l in request.split(b'\r\n') if l.lower().startswith(b'range')])
+                if self.mode == 'cut-files' and len(body) > 40960:
+                    body = body[:40960]
+                    self.cuts += 1
+                self.file_bytes += len(body)
+                conn.sendall(head + b'\r\n\r\n' + body)
+                return
             conn.sendall(answer)
         except OSError:
             pass
@@ -341,6 +367,46 @@ class PhoneAppTest(support.BrowserTest):
         self.assertRegex(second['receipt_no'], rf'^2/PĐK-\d+-\d+-{year}$')
         shown = other.run('show', next(r['id'] for r in rows if r['fields'] is second)).stdout
         self.assertIn('Đã trả lại', shown)
+
+        # A visit the other device recorded with a photo comes to the phone;
+        # opening it fetches the photo over a link that drops every 40 KB,
+        # each piece continuing where the last stopped.
+        visit = json.loads(other.run('new', 'visit', '--set', f'visited_on={TODAY}', '--set', 'purpose=advice',
+                                     '--set', 'findings=Kho chứa sạch sẽ', '--json').stdout)['id']
+        photo = os.path.join(self.tmp, 'kho.png')
+        with open(photo, 'wb') as f:
+            f.write(noisy_png(320, 300))
+        size = os.path.getsize(photo)
+        with open(photo, 'rb') as f:
+            sha = hashlib.sha256(f.read()).hexdigest()
+        other.run('attach', visit, photo, '--caption', 'Kho chứa')
+        other.run('sync')
+        self.click('#sync')
+        self.text_in('#records', 'Kho chứa sạch sẽ')
+        self.link.mode = 'cut-files'
+        cuts_before = self.link.cuts
+        self.open_record('Kho chứa sạch sẽ')
+        self.wait(lambda d: d.execute_script(
+            'const i = document.querySelector("#photos img"); return !!i && i.complete && i.naturalWidth === 320;'), 60)
+        self.assertGreaterEqual(self.link.cuts - cuts_before, 1)
+        # Each request continues from what the phone holds: never from 0 again.
+        starts = [int(r[0].split(b'=')[1].split(b'-')[0]) for r in self.link.file_requests]
+        self.assertEqual(starts, sorted(starts), starts)
+        self.assertLessEqual(self.link.file_bytes, 1.3 * size, (self.link.file_bytes, size, self.link.file_requests))
+        print(f"photo: {size} B, {self.link.file_bytes} B passed ({self.link.file_bytes / size:.2f}x), {len(self.link.file_requests)} requests", file=sys.stderr)
+        self.shot("app-05-photo-fetched")
+        kept = d.execute_async_script(
+            'const [sha, done] = arguments; const r = indexedDB.open("ocop-app"); r.onsuccess = () => {'
+            ' const g = r.result.transaction(["photos"]).objectStore("photos").get(sha);'
+            ' g.onsuccess = async () => { const b = g.result && g.result.blob;'
+            '  done(b ? [b.size, [...new Uint8Array(await crypto.subtle.digest("SHA-256", await b.arrayBuffer()))]'
+            '   .map((x) => x.toString(16).padStart(2, "0")).join("")] : null); }; };', sha)
+        self.assertEqual(kept, [size, sha])
+        # Kept: with no network the photo is still there.
+        self.link.mode = 'offline'
+        d.refresh()
+        self.wait(lambda d: d.execute_script(
+            'const i = document.querySelector("#photos img"); return !!i && i.complete && i.naturalWidth === 320;'))
 
     def fetch_text(self, path):
         return self.fetch_bytes(path).decode('utf-8')

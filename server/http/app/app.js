@@ -273,15 +273,111 @@
     await showState();
   }
 
-  // Photos of a record, from the phone's store.
+  // Photos of a record, from the phone's store; one another device took is
+  // fetched when its record is opened, and kept.
   async function thumbs(record) {
     const box = h('div', {class: 'thumbs', id: 'photos'});
     for (const p of (record.fields.photos || [])) {
+      const alt = p.name || p.sha256.slice(0, 8);
       const kept = await read('photos', p.sha256);
-      if (kept) box.append(h('img', {src: URL.createObjectURL(kept.blob), alt: p.name || p.sha256.slice(0, 8)}));
-      else box.append(h('span', {}, t('(ảnh chưa có trên máy này)', '(photo not on this phone)')));
+      if (kept) { box.append(h('img', {src: URL.createObjectURL(kept.blob), alt})); continue; }
+      const slot = h('span', {class: 'photo-wait'}, t('Đang tải ảnh…', 'Fetching the photo…'));
+      box.append(slot);
+      const load = () => fetchPhoto(p, record.id).then(
+        (blob) => slot.replaceWith(h('img', {src: URL.createObjectURL(blob), alt})),
+        (e) => slot.replaceChildren(t('Ảnh chưa tải được: ', 'The photo did not come: ') + O.msg(e.message) + ' ',
+          h('button', {type: 'button', class: 'retry', onclick: () => { slot.textContent = t('Đang tải ảnh…', 'Fetching the photo…'); load(); }},
+            t('Tải lại', 'Try again'))));
+      load();
     }
     return box;
+  }
+
+  const hex = (buf) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
+
+  // A photo from the server in one piece after another (Range, If-Range on
+  // the photo's SHA-256): each piece is kept on the phone as it arrives, so a
+  // cut costs at most the piece in flight. A piece that is cut makes the next
+  // ones half as large (a link that drops every 20 KB still moves 16 KB
+  // pieces); pieces that come whole let them grow back below the size that
+  // was cut. The whole is checked against its name before it is kept.
+  const fetching = new Map();
+  function fetchPhoto(p, recordId) {
+    if (!fetching.has(p.sha256)) {
+      fetching.set(p.sha256, fetchPhotoPieces(p, recordId).finally(() => fetching.delete(p.sha256)));
+    }
+    return fetching.get(p.sha256);
+  }
+  async function fetchPhotoPieces(p, recordId) {
+    const key = 'part:' + p.sha256;
+    let piece = 64 * 1024, ceiling = 1024 * 1024, streak = 0, failures = 0;
+    for (let tries = 0; tries < 400 && failures < 8; tries++) {
+      const part = (await read('kv', key)) || {pieces: [], have: 0, size: -1};
+      if (part.size >= 0 && part.have >= part.size) {
+        const blob = new Blob(part.pieces, {type: 'image/jpeg'});
+        const whole = hex(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer())) === p.sha256;
+        await inTx(['kv', 'photos'], async (s) => {
+          await done(s.kv.delete(key));
+          if (whole) await done(s.photos.put({sha256: p.sha256, record_id: recordId, name: p.name || '', blob, sent: true}));
+        });
+        if (!whole) throw new Error(t('Ảnh tải về không khớp mã; sẽ tải lại từ đầu', 'The photo did not match its hash; it is fetched again'));
+        return blob;
+      }
+      const headers = {'Authorization': 'Bearer ' + session.token, 'If-Range': `"${p.sha256}"`,
+        'Range': `bytes=${part.have}-${part.have + piece - 1}`};
+      let resp;
+      try {
+        resp = await fetch('/v1/files/' + p.sha256, {headers, cache: 'no-store'});
+        reachable = true;
+      } catch (e) {
+        reachable = false;
+        failures++;
+        continue;
+      }
+      const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(resp.headers.get('Content-Range') || '');
+      if (resp.status === 200) {
+        part.pieces = []; part.have = 0; part.size = Number(resp.headers.get('Content-Length') || -1);
+      } else if (resp.status !== 206 || !range || Number(range[1]) !== part.have) {
+        const body = await resp.json().catch(() => null);
+        const e = (body && body.error) || {};
+        throw new Error((O.lang === 'en' ? e.message_en : e.message_vi) || e.message || `HTTP ${resp.status}`);
+      } else {
+        part.size = Number(range[3]);
+      }
+      const reader = resp.body.getReader();
+      const before = part.have;
+      let got = [], bytes = 0, cut = false;
+      const keep = async () => {
+        if (!bytes) return;
+        part.pieces.push(new Blob(got));
+        part.have += bytes;
+        got = [];
+        bytes = 0;
+        await put('kv', part, key);
+      };
+      try {
+        for (;;) {
+          const {done: end, value} = await reader.read();
+          if (end) break;
+          got.push(value);
+          bytes += value.length;
+          if (bytes >= 32768) await keep();
+        }
+      } catch (e) {
+        cut = true;
+      }
+      await keep();  // what came before a cut counts too
+      if (cut) {
+        ceiling = piece;
+        piece = Math.max(8192, piece / 2);
+        streak = 0;
+        failures = part.have > before ? 0 : failures + 1;
+      } else {
+        failures = 0;
+        if (++streak >= 4 && piece * 2 < ceiling) { piece *= 2; streak = 0; }
+      }
+    }
+    throw new Error(t('Mạng chập chờn: đã giữ phần ảnh đã nhận, hãy thử lại', 'The link keeps dropping: what came is kept; try again'));
   }
 
   const statusName = (k) => (statuses[k] ? L(statuses[k]) : k || '');
@@ -416,8 +512,7 @@
     canvas.height = Math.round(bitmap.height * scale);
     canvas.getContext('2d').drawImage(bitmap, 0, 0, canvas.width, canvas.height);
     const blob = await new Promise((ok) => canvas.toBlob(ok, 'image/jpeg', 0.85));
-    const digest = await crypto.subtle.digest('SHA-256', await blob.arrayBuffer());
-    const sha256 = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+    const sha256 = hex(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()));
     return {sha256, blob, name: (file.name || 'anh').replace(/\.[^.]*$/, '') + '.jpg'};
   }
 
