@@ -229,6 +229,11 @@ class PhoneAppTest(support.BrowserTest):
         self.wait(lambda d: d.find_element(By.CSS_SELECTOR, '#banner').text == '')
         self.assertEqual(len(d.find_elements(By.CSS_SELECTOR, '.badge.pending')), 0)
         self.shot('app-03-synced')
+        # The same app on a commune office's laptop screen (1366×768).
+        self.phone(False)
+        self.no_sideways_scroll()
+        self.shot('app-06-laptop')
+        self.phone()
 
         # A second device pulls each record once, every one at version 1
         # (a set applied twice would have made them 2), the photo byte for byte.
