@@ -348,6 +348,44 @@ class PhoneAppTest(support.BrowserTest):
         self.text_in('.toast', 'Đã đồng bộ')
         self.wait(lambda d: d.find_element(By.CSS_SELECTOR, '#banner').text == '')
 
+        # A change the server refuses is no trap: the record says why, and
+        # dropping the change brings back the server's version (an edit) or
+        # takes a record the server never held off the phone (a new one).
+        self.open_record('Sản phẩm thử 01')
+        self.click('#edit')
+        self.type('#f-phone', 'không có số')
+        self.click('#save')
+        self.click('#new-visit')
+        self.type('#f-visited_on', '31/02/2026')
+        self.choose('#f-purpose', 'advice')
+        self.type('#f-findings', 'Ngày ghi sai')
+        self.click('#save')
+        self.visible('#sync')
+        # A refused set changes nothing; the named record is held and the
+        # others go again in a new set, so one sync meets both refusals.
+        self.click('#sync')
+        self.text_in('.toast', '2 phiếu bị từ chối')
+        self.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, '.badge.refused')) == 2)
+        self.text_in('#banner', '2 phiếu chưa gửi')
+        self.open_record('Sản phẩm thử 01')
+        self.text_in('#refusal', '«Số điện thoại»: \'không có số\' không phải số điện thoại')
+        self.assertNotRegex(d.find_element(By.CSS_SELECTOR, '#refusal').text, r'[0-9a-f]{8}-[0-9a-f]{4}')
+        self.assertIn('không có số', d.find_element(By.TAG_NAME, 'main').text)
+        self.shot('app-07-refused')
+        self.no_sideways_scroll()
+        self.click('#discard')
+        self.wait(lambda d: d.switch_to.alert).accept()
+        self.text_in('.toast', 'Đã bỏ thay đổi bị từ chối')
+        self.wait(lambda d: not d.find_elements(By.CSS_SELECTOR, '#refusal'))
+        self.assertNotIn('không có số', d.find_element(By.TAG_NAME, 'main').text)
+        self.driver.get(self.app + '#/')
+        d.find_element(By.XPATH, '//a[contains(@class, "rec")][contains(., "Ngày ghi sai")]').click()
+        self.visible('#refusal')
+        self.click('#discard')
+        self.wait(lambda d: d.switch_to.alert).accept()
+        self.wait(lambda d: self.records_shown() == 2)
+        self.wait(lambda d: d.find_element(By.CSS_SELECTOR, '#banner').text == '')
+
         # Another device of the commune reads what the phone decided, with the
         # fields a device's own decision writes.
         self.server.add_user('binh', 'officer', '08800', 'matkhau-binh')

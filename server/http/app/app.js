@@ -444,6 +444,30 @@
     return warning;
   }
 
+  // Drops a refused change, as `ocop outbox discard` does: the record goes
+  // back to the values the change was based on (the server's), and a record
+  // the server never held leaves the phone with its unsent photos.
+  async function discard(id) {
+    await inTx(['outbox', 'records', 'photos'], async (s) => {
+      const change = await done(s.outbox.get(id));
+      const r = await done(s.records.get(id));
+      if (!change || !r) return;
+      await done(s.outbox.delete(id));
+      if (change.op === 'create') {
+        await done(s.records.delete(id));
+        for (const p of await done(s.photos.getAll())) if (p.record_id === id && !p.sent) await done(s.photos.delete(p.sha256));
+        return;
+      }
+      for (const [k, v] of Object.entries(change.fields)) {
+        const was = JSON.parse(v.old);
+        if (was === null) delete r.fields[k]; else r.fields[k] = was;
+      }
+      r.refused = null;
+      r.updated_at = new Date().toISOString();
+      await done(s.records.put(r));
+    });
+  }
+
   // ---- receipt numbers (docs/receipts.md) ----
   // Blocks the server reserved to this phone at its pulls, given out in order.
   async function takeReceipt() {
@@ -489,7 +513,18 @@
     mount(h('h1', {}, titleOf(r)),
       h('p', {}, formLabel(r.form), ' · ', unitName(r.unit),
         r.fields.status ? ' · ' : '', r.fields.status ? h('span', {class: 'badge', id: 'status'}, statusName(r.fields.status)) : null),
-      r.refused ? h('p', {class: 'refusal', id: 'refusal'}, t('Máy chủ từ chối: ', 'The server refused it: ') + r.refused) : null,
+      r.refused ? h('div', {class: 'card refused'},
+        h('p', {class: 'refusal', id: 'refusal'}, t('Máy chủ từ chối: ', 'The server refused it: ') + r.refused),
+        h('p', {}, t('Sửa phiếu rồi đồng bộ lại, hoặc bỏ thay đổi này.', 'Edit the record and sync again, or drop this change.')),
+        h('button', {id: 'discard', onclick: async () => {
+          const created = ((await read('outbox', r.id)) || {}).op === 'create';
+          if (!confirm(created
+            ? t('Phiếu này chưa có trên máy chủ: bỏ thay đổi sẽ xoá phiếu khỏi máy này. Tiếp tục?', 'The server does not hold this record: dropping the change removes it from this phone. Go on?')
+            : t('Phiếu trở về bản trên máy chủ; các sửa đổi chưa gửi bị bỏ. Tiếp tục?', 'The record goes back to the server\'s version; the unsent edits are dropped. Go on?'))) return;
+          await discard(r.id);
+          toast(t('Đã bỏ thay đổi bị từ chối', 'The refused change was dropped'));
+          if (created) location.hash = '#/'; else recordScreen(r.id);
+        }}, t('Bỏ thay đổi bị từ chối', 'Drop the refused change'))) : null,
       r.conflict ? h('p', {class: 'refusal'}, t('Có xung đột: quản trị viên sẽ xử lý trên bảng điều hành.',
         'In conflict: an administrator resolves it in the console.')) : null,
       decisionsCard(r, schema),
@@ -742,7 +777,8 @@
         await done(s.outbox.put(merged));
         if (badIds.has(c.record_id)) {
           const r = await done(s.records.get(c.record_id));
-          if (r) { r.refused = e.message; await done(s.records.put(r)); }
+          // Shown on the record itself: its id in the message says nothing more.
+          if (r) { r.refused = e.message.replace(/(phiếu|record) [0-9a-f-]{36}:?\s*/i, ''); await done(s.records.put(r)); }
         }
       }
     });
