@@ -6,8 +6,12 @@
 # The test tools stay off a machine that only serves: Debian's postgresql
 # package, for one, starts a database server of its own where systemd runs.
 set -euo pipefail
+# emscripten and node-acorn compile the phone app's rules to WebAssembly
+# (scripts/build-app-core.sh, which also fetches Poco's and utf8proc's Debian
+# source packages once; bzip2 unpacks Poco's).
 BUILD=(build-essential cmake pkg-config ccache libpoco-dev libsqlite3-dev libcurl4-openssl-dev libcereal-dev
-       libutf8proc-dev zlib1g-dev libzstd-dev libpq-dev libssl-dev sqlite3 curl openssl ca-certificates)
+       libutf8proc-dev zlib1g-dev libzstd-dev libpq-dev libssl-dev sqlite3 curl openssl ca-certificates
+       emscripten node-acorn bzip2)
 TESTS=(libgtest-dev libbenchmark-dev clang libclang-rt-14-dev
        chromium chromium-driver python3-selenium fonts-dejavu-core iproute2 util-linux
        firefox-esr python3-websocket postgresql haproxy nginx-light python3-openpyxl tmux)

@@ -619,6 +619,36 @@ Status CheckValue(const FieldDef& f, const Var& in, Var* out) {
   return Status::Internal("unhandled field type");
 }
 
+namespace {
+// A typed decimal as Vietnamese writes it, in the C locale's form for strtod:
+// "," before the decimals and "." between thousands ("1.500,5", "2.000"),
+// also the other way round when both appear ("1,500.5"). One "." followed by
+// exactly three digits is a thousands dot ("2.000" is two thousand), unless
+// the whole part is 0 ("0.125"); with other counts of digits it is a decimal
+// point ("21.4512", "12.5"). Text that is no number is left for strtod to refuse.
+std::string DecimalText(std::string t) {
+  t.erase(std::remove_if(t.begin(), t.end(), [](char c) { return c == ' ' || c == '_'; }), t.end());
+  const auto dots = std::count(t.begin(), t.end(), '.'), commas = std::count(t.begin(), t.end(), ',');
+  auto drop = [&](char c) { t.erase(std::remove(t.begin(), t.end(), c), t.end()); };
+  if (dots && commas) {
+    const bool comma_decimal = t.rfind(',') > t.rfind('.');
+    drop(comma_decimal ? '.' : ',');
+    std::replace(t.begin(), t.end(), ',', '.');
+  } else if (commas == 1) {
+    std::replace(t.begin(), t.end(), ',', '.');
+  } else if (commas > 1 || dots > 1) {
+    drop(commas ? ',' : '.');
+  } else if (dots == 1) {
+    const size_t at = t.find('.');
+    const std::string whole = t.substr(0, at), after = t.substr(at + 1);
+    const bool zero = whole.empty() || whole == "0" || whole == "-0" || whole == "+0";
+    const bool three_digits = after.size() == 3 && std::all_of(after.begin(), after.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (three_digits && !zero) drop('.');
+  }
+  return t;
+}
+}  // namespace
+
 Status ParseInput(const FieldDef& f, const std::string& typed_raw, Var* out) {
   if (!text::IsValidUtf8(typed_raw)) return Status::Invalid(Name(f) + ": text is not valid UTF-8");
   std::string typed = text::ToNfc(typed_raw);
@@ -649,8 +679,7 @@ Status ParseInput(const FieldDef& f, const std::string& typed_raw, Var* out) {
           if (c != '.' && c != ' ' && c != '_') stripped.push_back(c);
         t = stripped;
       } else {
-        for (auto& c : t)
-          if (c == ',') c = '.';
+        t = DecimalText(t);
       }
       char* end = nullptr;
       errno = 0;

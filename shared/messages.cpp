@@ -254,6 +254,13 @@ std::string Localise(const std::string& message, const std::string& lang) {
   return en ? named : ToVietnamese(named, 0);
 }
 
+std::string FieldOfMessage(const std::string& message) {
+  size_t at = message.find("field '");
+  if (at == std::string::npos) return "";
+  size_t start = at + 7, end = message.find('\'', start);
+  return end == std::string::npos ? "" : message.substr(start, end - start);
+}
+
 std::string FieldName(const FieldDef& f) { return "field '" + f.key + "' (" + f.label.vi + " / " + f.label.en + ")"; }
 
 bool CatalogueIsConsistent(std::string* problem) { return Consistent(Get(), problem); }

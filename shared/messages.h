@@ -30,6 +30,9 @@ inline std::string Localise(const Status& s, const std::string& lang) { return L
 // How a field is named in messages: its key and both labels, so each reader
 // sees the label in their language.
 std::string FieldName(const FieldDef& f);
+// The field a core message names ("field 'phone': ..."), or "": the pages
+// mark that field.
+std::string FieldOfMessage(const std::string& message);
 
 // For tests: every template's Vietnamese uses only placeholders its English has.
 bool CatalogueIsConsistent(std::string* problem);

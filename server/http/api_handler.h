@@ -378,8 +378,8 @@ inline Object::Ptr AuditToJson(const AuditRow& a) {
 class PageHandler final : public ApiHandler {
  public:
   PageHandler(SyncService& s, const ApiOptions& o, ApiStats& st, const char* root,
-              const std::vector<embedded::File>& files, std::string asset)
-      : ApiHandler(s, o, st), root_(root), files_(files), asset_(std::move(asset)) {}
+              const std::vector<embedded::File>& files, std::string asset, std::string csp = "")
+      : ApiHandler(s, o, st), root_(root), files_(files), asset_(std::move(asset)), csp_(std::move(csp)) {}
   Status Handle(HTTPServerRequest&, HTTPServerResponse& resp) override {
     if (asset_.empty()) {
       resp.set("Location", root_);
@@ -388,7 +388,7 @@ class PageHandler final : public ApiHandler {
       resp.send();
       return Status::Ok();
     }
-    if (web::SendAsset(resp, {&web::CommonAssets(), &files_}, asset_)) return Status::Ok();
+    if (web::SendAsset(resp, {&web::CommonAssets(), &files_}, asset_, csp_)) return Status::Ok();
     return Status::NotFound("no file " + asset_ + " under " + root_);
   }
 
@@ -396,6 +396,7 @@ class PageHandler final : public ApiHandler {
   const char* root_;
   const std::vector<embedded::File>& files_;
   std::string asset_;
+  std::string csp_;
 };
 
 }  // namespace ocop::server::http

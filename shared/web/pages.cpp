@@ -39,6 +39,7 @@ std::string ContentType(const std::string& path) {
   if (ends(".js")) return "text/javascript; charset=utf-8";
   if (ends(".json")) return "application/json";
   if (ends(".webmanifest")) return "application/manifest+json";
+  if (ends(".wasm")) return "application/wasm";
   if (ends(".svg")) return "image/svg+xml";
   if (ends(".csv")) return "text/csv; charset=utf-8";
   if (ends(".png")) return "image/png";
@@ -46,10 +47,14 @@ std::string ContentType(const std::string& path) {
   return "application/octet-stream";
 }
 
+std::string ContentSecurityPolicy(bool webassembly) {
+  return std::string("default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'") +
+         (webassembly ? " 'wasm-unsafe-eval'" : "") +
+         "; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+}
+
 void AddSecurityHeaders(Poco::Net::HTTPServerResponse& resp) {
-  resp.set("Content-Security-Policy",
-           "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
-           "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+  resp.set("Content-Security-Policy", ContentSecurityPolicy(false));
   resp.set("X-Content-Type-Options", "nosniff");
   resp.set("X-Frame-Options", "DENY");
   resp.set("Referrer-Policy", "no-referrer");
@@ -57,11 +62,11 @@ void AddSecurityHeaders(Poco::Net::HTTPServerResponse& resp) {
 }
 
 bool SendAsset(Poco::Net::HTTPServerResponse& resp, const std::vector<const std::vector<embedded::File>*>& sets,
-               const std::string& path) {
+               const std::string& path, const std::string& csp) {
   for (const auto* set : sets)
     for (const auto& f : *set)
       if (f.path == path) {
-        SendText(resp, 200, ContentType(path), f.content);
+        SendText(resp, 200, ContentType(path), f.content, "", csp);
         return true;
       }
   return false;
@@ -83,7 +88,7 @@ void SendJson(Poco::Net::HTTPServerResponse& resp, int http_status, const std::s
 }
 
 void SendError(Poco::Net::HTTPServerResponse& resp, const Status& status, const std::string& field) {
-  std::string f = field.empty() ? FieldOfMessage(status.message()) : field;
+  std::string f = field.empty() ? msg::FieldOfMessage(status.message()) : field;
   std::string body = "{\"error\":{\"code\":\"" + std::string(CodeName(status.code())) +
                      "\",\"message\":" + json::Quote(status.message()) +
                      ",\"message_vi\":" + json::Quote(msg::Localise(status, "vi")) +
@@ -174,13 +179,6 @@ std::string RandomHex(size_t n) {
     out.push_back(kHex[c & 15]);
   }
   return out;
-}
-
-std::string FieldOfMessage(const std::string& message) {
-  size_t at = message.find("field '");
-  if (at == std::string::npos) return "";
-  size_t start = at + 7, end = message.find('\'', start);
-  return end == std::string::npos ? "" : message.substr(start, end - start);
 }
 
 std::string FormsJson() {

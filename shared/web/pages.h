@@ -25,10 +25,14 @@ std::string ContentType(const std::string& path);
 // origin (no inline script, nothing fetched from elsewhere), no sniffing, no
 // framing, no referrer.
 void AddSecurityHeaders(Poco::Net::HTTPServerResponse& resp);
+// That policy; `webassembly` lets the page compile WebAssembly (the phone
+// app's rules), still with no inline script and no eval.
+std::string ContentSecurityPolicy(bool webassembly);
 
-// Sends an embedded file, or false when `path` names none of `sets`.
+// Sends an embedded file, or false when `path` names none of `sets`; `csp`
+// replaces the default policy.
 bool SendAsset(Poco::Net::HTTPServerResponse& resp, const std::vector<const std::vector<embedded::File>*>& sets,
-               const std::string& path);
+               const std::string& path, const std::string& csp = "");
 void SendJson(Poco::Net::HTTPServerResponse& resp, int http_status, const std::string& body);
 // {"error": {"code", "message", "field"?}} with the status's HTTP code.
 void SendError(Poco::Net::HTTPServerResponse& resp, const Status& status, const std::string& field = "");
@@ -85,7 +89,5 @@ std::string RandomHex(size_t n);
 // several, another unit): send it all. kUnsatisfiable: 416.
 enum class ByteRange { kWhole, kPart, kUnsatisfiable };
 ByteRange ParseByteRange(const std::string& header, int64_t size, int64_t* first, int64_t* last);
-// A field name in a validation message ("field 'phone': ..."), or "".
-std::string FieldOfMessage(const std::string& message);
 
 }  // namespace ocop::web

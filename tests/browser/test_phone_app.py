@@ -194,7 +194,7 @@ class PhoneAppTest(support.BrowserTest):
         d.execute_cdp_cmd('Emulation.setGeolocationOverride', {'latitude': 21.4512, 'longitude': 105.3921, 'accuracy': 12})
         self.click('#gps')
         self.text_in('#gps-said', '21.451200')
-        self.assertEqual(d.find_element(By.CSS_SELECTOR, '#f-latitude').get_attribute('value'), '21.4512')
+        self.assertEqual(d.find_element(By.CSS_SELECTOR, '#f-latitude').get_attribute('value'), '21.451200')
         photo = os.path.join(self.tmp, 'vuon.png')
         with open(photo, 'wb') as f:
             f.write(png(640, 480))
@@ -279,6 +279,37 @@ class PhoneAppTest(support.BrowserTest):
         self.driver.set_page_load_timeout(30)
         self.phone()
 
+    def idb(self, script, *args):
+        """Runs `script` with the app's IndexedDB open as `db`; it calls
+        done(value) when finished."""
+        return self.driver.execute_async_script(
+            'const done = arguments[arguments.length - 1]; const args = arguments;'
+            'const r = indexedDB.open("ocop-app"); r.onsuccess = () => { const db = r.result; ' + script + ' };', *args)
+
+    def inject_change(self, product, key, value):
+        """An edit the phone's rules would stop, put in the outbox directly:
+        what an app from before the rules came to the phone may have queued."""
+        self.idb('const x = db.transaction(["records", "outbox"], "readwrite");'
+                 'x.objectStore("records").getAll().onsuccess = (e) => {'
+                 ' const r = e.target.result.find((r) => (r.fields.product_name || "").startsWith(args[0]));'
+                 ' const was = r.fields[args[1]]; r.fields[args[1]] = args[2];'
+                 ' x.objectStore("records").put(r);'
+                 ' x.objectStore("outbox").put({change_id: crypto.randomUUID(), record_id: r.id, form: r.form, unit: r.unit,'
+                 '  op: "update", base_version: r.version, fields: {[args[1]]: {old: JSON.stringify(was === undefined ? null : was),'
+                 '  new: JSON.stringify(args[2])}}, hlc: String(Date.now()).padStart(15, "0") + "-00000", held: false}); };'
+                 'x.oncomplete = () => done(true);', product, key, value)
+
+    def inject_new_visit(self, day, findings):
+        self.idb('const x = db.transaction(["records", "outbox", "kv"], "readwrite");'
+                 'x.objectStore("kv").get("session").onsuccess = (e) => { const s = e.target.result;'
+                 ' const id = crypto.randomUUID(), fields = {visited_on: args[0], purpose: "advice", findings: args[1], status: "recorded"};'
+                 ' x.objectStore("records").put({id, form: "visit", unit: s.unit, fields, version: 0, conflict: false, refused: null,'
+                 '  updated_at: new Date().toISOString()});'
+                 ' x.objectStore("outbox").put({change_id: crypto.randomUUID(), record_id: id, form: "visit", unit: s.unit, op: "create",'
+                 '  base_version: 0, fields: Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, {old: "null", new: JSON.stringify(v)}])),'
+                 '  hlc: String(Date.now()).padStart(15, "0") + "-00000", held: false}); };'
+                 'x.oncomplete = () => done(true);', day, findings)
+
     def open_record(self, product):
         self.driver.find_element(By.XPATH, f'//a[contains(@class, "rec")][contains(., "{product}")]').click()
         self.visible('#status')
@@ -348,18 +379,44 @@ class PhoneAppTest(support.BrowserTest):
         self.text_in('.toast', 'Đã đồng bộ')
         self.wait(lambda d: d.find_element(By.CSS_SELECTOR, '#banner').text == '')
 
-        # A change the server refuses is no trap: the record says why, and
-        # dropping the change brings back the server's version (an edit) or
-        # takes a record the server never held off the phone (a new one).
+        # What the officer types is checked on the phone, offline, by the C++
+        # rules (WebAssembly): every wrong field says why beside itself, and
+        # nothing is queued.
+        self.link.mode = 'offline'
         self.open_record('Sản phẩm thử 01')
         self.click('#edit')
         self.type('#f-phone', 'không có số')
+        self.type('#f-retail_price_vnd', '1.500.000')
+        self.type('#f-expected_output', 'nhiều')
         self.click('#save')
-        self.click('#new-visit')
-        self.type('#f-visited_on', '31/02/2026')
-        self.choose('#f-purpose', 'advice')
-        self.type('#f-findings', 'Ngày ghi sai')
+        self.text_in('#field-phone .error', "'không có số' không phải số điện thoại (8 đến 12 chữ số)")
+        self.text_in('#field-expected_output .error', "'nhiều' không phải là số")
+        self.assertEqual(d.find_element(By.CSS_SELECTOR, '#field-retail_price_vnd .error').text, '')
+        self.shot('app-07-checked-on-phone')
+        self.no_sideways_scroll()
+        self.type('#f-phone', '0912 345 678')
+        self.type('#f-expected_output', '2.000')  # two thousand, as Vietnamese writes it
         self.click('#save')
+        self.visible('#sync')
+        self.text_in('#banner', '1 phiếu chưa gửi')
+        self.open_record('Sản phẩm thử 01')
+        shown = d.find_element(By.TAG_NAME, 'main').text
+        self.assertIn('1.500.000', shown)
+        self.assertIn('2.000', shown)
+        self.driver.get(self.app + '#/')
+        self.visible('#sync')
+        self.link.mode = 'pass'
+        self.click('#sync')
+        self.wait(lambda d: d.find_element(By.CSS_SELECTOR, '#banner').text == '')
+
+        # A change the server still refuses (written before the phone had
+        # these rules, or against a rule only the server can see) is no trap:
+        # the record says why, and dropping the change brings back the
+        # server's version (an edit) or takes a record the server never held
+        # off the phone (a new one).
+        self.inject_change('Sản phẩm thử 01', 'phone', 'không có số')
+        self.inject_new_visit('2026-02-31', 'Ngày ghi sai')
+        self.driver.get(self.app + '#/')
         self.visible('#sync')
         # A refused set changes nothing; the named record is held and the
         # others go again in a new set, so one sync meets both refusals.
@@ -371,13 +428,14 @@ class PhoneAppTest(support.BrowserTest):
         self.text_in('#refusal', '«Số điện thoại»: \'không có số\' không phải số điện thoại')
         self.assertNotRegex(d.find_element(By.CSS_SELECTOR, '#refusal').text, r'[0-9a-f]{8}-[0-9a-f]{4}')
         self.assertIn('không có số', d.find_element(By.TAG_NAME, 'main').text)
-        self.shot('app-07-refused')
+        self.shot('app-08-refused')
         self.no_sideways_scroll()
         self.click('#discard')
         self.wait(lambda d: d.switch_to.alert).accept()
         self.text_in('.toast', 'Đã bỏ thay đổi bị từ chối')
         self.wait(lambda d: not d.find_elements(By.CSS_SELECTOR, '#refusal'))
         self.assertNotIn('không có số', d.find_element(By.TAG_NAME, 'main').text)
+        self.assertIn('0912 345 678', d.find_element(By.TAG_NAME, 'main').text)
         self.driver.get(self.app + '#/')
         d.find_element(By.XPATH, '//a[contains(@class, "rec")][contains(., "Ngày ghi sai")]').click()
         self.visible('#refusal')

@@ -33,6 +33,27 @@ json::Object ValidIdea() {
   return o;
 }
 
+TEST(FormsTest, DecimalsAreReadAsVietnameseWritesThem) {
+  auto read = [](const std::string& typed) {
+    Var v;
+    Status s = Typed(Idea(), "expected_output", typed, &v);
+    return s.ok() ? v.convert<double>() : -1.0;
+  };
+  EXPECT_DOUBLE_EQ(read("2.000"), 2000);        // a thousands dot, as on paper
+  EXPECT_DOUBLE_EQ(read("1.500.000"), 1500000);
+  EXPECT_DOUBLE_EQ(read("1.500,5"), 1500.5);
+  EXPECT_DOUBLE_EQ(read("2,5"), 2.5);
+  EXPECT_DOUBLE_EQ(read("1,500.5"), 1500.5);    // the other convention, when both marks appear
+  EXPECT_DOUBLE_EQ(read("12.5"), 12.5);         // not three digits after it: a decimal point
+  EXPECT_DOUBLE_EQ(read("0.125"), 0.125);
+  EXPECT_DOUBLE_EQ(read("2 000"), 2000);
+  EXPECT_DOUBLE_EQ(read("nhiều"), -1.0);
+  EXPECT_DOUBLE_EQ(read("1.5.0,0,0"), -1.0);
+  Var v;
+  ASSERT_TRUE(Typed(Visit(), "latitude", "21.4512", &v).ok());
+  EXPECT_DOUBLE_EQ(v.convert<double>(), 21.4512);
+}
+
 TEST(FormsTest, CatalogHasTheThreeFormsWithContractKeys) {
   for (const char* k : {"subject_name", "subject_kind", "product_name", "product_group", "description"})
     EXPECT_NE(Idea().Field(k), nullptr) << k;

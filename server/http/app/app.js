@@ -4,8 +4,10 @@
 // - a change per record waits in the outbox until it is frozen into a change
 //   set with its own id; the set is kept until the server answers it, and sent
 //   again under the same id after a cut, so the server applies it once;
-// - the server checks every change (the rules live in the C++ core there);
-//   a refusal is shown on its record, which waits for the officer's fix;
+// - what the officer types is read and checked on the phone by the C++ core
+//   compiled to WebAssembly (app_core.js: the rules `ocop` uses, with the
+//   definitions the server published), and the server checks every change
+//   again; a refusal is shown on its record, which waits for the officer's fix;
 // - photos are resized on the phone and uploaded resumably (offset after
 //   offset), pulls bring the officer's scope page by page.
 // The forms come from the server's definitions (GET /v1/forms) and are drawn
@@ -66,24 +68,26 @@
     if (typeof v === 'object') return '{' + Object.keys(v).sort().map((k) => JSON.stringify(k) + ':' + canon(v[k])).join(',') + '}';
     return JSON.stringify(v);
   }
-  // What an officer typed, as a value: dates dd/mm/yyyy, numbers with "."
-  // between thousands and "," before decimals, yes/no, choices by value. Only
-  // reading; the server checks every value and says what is wrong.
-  function typed(f, text) {
-    const s = (text || '').trim();
-    if (s === '') return null;
-    if (f.type === 'date') {
-      const m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(s);
-      return m ? `${m[3]}-${m[2].padStart(2, '0')}-${m[1].padStart(2, '0')}` : s;
-    }
-    if (f.type === 'integer' || f.type === 'number') {
-      const plain = s.replace(/\s/g, '').replace(/\.(?=\d{3}(\D|$))/g, '').replace(',', '.');
-      const n = Number(plain);
-      return Number.isFinite(n) && plain !== '' ? n : s;
-    }
-    if (f.type === 'bool') return s === 'yes' ? true : s === 'no' ? false : s;
-    if (f.type === 'multichoice') return s.split(',').filter(Boolean);
-    return s;
+  // ---- the rules: the C++ core, compiled to WebAssembly ----
+  // Loaded once (the service worker keeps both files); the definitions the
+  // server published are put in force in it as on a device.
+  let core = null;
+  async function loadCore() {
+    const bytes = await (await fetch('/app/app_core.wasm')).arrayBuffer();
+    core = await OcopCore({wasmBinary: bytes});
+    await installDefinitions();
+  }
+  async function installDefinitions() {
+    const published = await read('kv', 'definitions');
+    if (!core || !published) return;
+    const r = JSON.parse(core.ccall('ocop_install', 'string', ['string'], [JSON.stringify(published)]));
+    if (r.error) toast(t('Mẫu phiếu của máy chủ chưa dùng được trên máy này: ', 'The server\'s forms cannot be used on this phone yet: ') + r.error.message_vi, true);
+  }
+  // The record after the officer's typing, read and checked as `ocop` reads
+  // and checks it: {fields} or {errors: [{field, message_vi, message_en}]}.
+  function checkRecord(form, before, typedValues, values) {
+    return JSON.parse(core.ccall('ocop_check', 'string', ['string'],
+      [JSON.stringify({form, before, typed: typedValues, values})]));
   }
 
   // ---- clock and ids ----
@@ -163,6 +167,8 @@
   async function fetchDefinitions() {
     const defs = await call('GET', '/v1/forms');
     await put('kv', defs, 'forms');
+    await put('kv', await call('GET', '/v1/definitions'), 'definitions');
+    await installDefinitions();
     const scope = await call('GET', '/v1/scope');
     await put('kv', scope.units || [], 'units');
     if (scope.receipt_suffix) await put('kv', scope.receipt_suffix, 'receipt_suffix');
@@ -575,8 +581,9 @@
         said.textContent = t('Đang lấy vị trí…', 'Finding the position…');
         navigator.geolocation.getCurrentPosition((p) => {
           const set = (k, v) => { if (editor.inputs[k]) editor.inputs[k].value = String(v); };
-          set('latitude', p.coords.latitude);
-          set('longitude', p.coords.longitude);
+          // Six decimals always: "21.451" would read as a thousands dot.
+          set('latitude', p.coords.latitude.toFixed(6));
+          set('longitude', p.coords.longitude.toFixed(6));
           set('accuracy_m', Math.round(p.coords.accuracy));
           said.textContent = `${p.coords.latitude.toFixed(6)}, ${p.coords.longitude.toFixed(6)} (±${Math.round(p.coords.accuracy)} m)`;
         }, (err) => { said.textContent = t('Không lấy được vị trí: ', 'No position: ') + err.message; },
@@ -603,21 +610,25 @@
     }
     const save = async () => {
       editor.clearErrors();
-      const values = editor.values();
-      const after = Object.assign({}, fields);
-      let missing = 0;
-      for (const f of schema.fields.filter((x) => !x.system && !x.computed)) {
-        if (f.type === 'list') { after[f.key] = values[f.key]; continue; }
-        const v = typed(f, values[f.key]);
-        if (v === null) delete after[f.key]; else after[f.key] = v;
-        // The schema's own "required" mark, so nothing half-filled is queued;
-        // every other rule is the server's.
-        if (f.required && v === null) { editor.showError(f.key, t('Bắt buộc', 'Required')); missing++; }
+      if (!core) {
+        toast(t('Chưa tải được bộ kiểm tra phiếu: hãy mở lại ứng dụng một lần khi có mạng.',
+          'The form checks are not loaded: open the app once more with a network.'), true);
+        return;
       }
-      if (missing) { toast(t('Còn ô bắt buộc chưa điền', 'Required fields are empty'), true); return; }
-      if (photos.length) after.photos = photos;
-      if (!existing && schema.version > 1) after.form_version = schema.version;
-      if (!existing && schema.initial_status && !after.status) after.status = schema.initial_status;
+      // Every value as typed, read and checked by the core; nothing wrong is
+      // queued, and each wrong field says why beside itself.
+      const set = {};
+      if (photos.length) set.photos = photos;
+      if (!existing && schema.initial_status && !fields.status) set.status = schema.initial_status;
+      const checked = checkRecord(formName, existing ? existing.fields : null, editor.values(), set);
+      if (checked.errors) {
+        const say = (e) => (O.lang === 'en' ? e.message_en : e.message_vi);
+        const unplaced = checked.errors.filter((e) => !e.field || !editor.inputs[e.field]);
+        for (const e of checked.errors) if (e.field && editor.inputs[e.field]) editor.showError(e.field, say(e));
+        toast(unplaced.length ? say(unplaced[0]) : t('Có ô chưa đúng: xem ghi chú đỏ bên dưới ô', 'Some fields are wrong: see the notes in red'), true);
+        return;
+      }
+      const after = checked.fields;
       const unit = existing ? existing.unit : unitPick ? unitPick.value : session.unit;
       await record(existing, formName, unit, after, newPhotos);
       toast(t('Đã lưu trên máy', 'Saved on this phone'));
@@ -863,6 +874,11 @@
     db = await openDb();
     session = await read('kv', 'session');
     await loadDefinitions();
+    try {
+      await loadCore();
+    } catch (e) {
+      core = null;  // said when the officer saves: nothing unchecked is queued
+    }
     route();
     probe();
   })().catch((e) => mount(h('h1', {}, t('Có lỗi', 'Something went wrong')), h('p', {}, String(e && e.message || e))));

@@ -4,9 +4,9 @@
 // next opening. The API (/v1/...) always goes to the network: the page keeps
 // records and definitions itself, in IndexedDB.
 'use strict';
-const KEPT = 'ocop-app-1';
+const KEPT = 'ocop-app-2';
 const FILES = ['/app/', '/app/app.js', '/app/app.css', '/app/ocop.js', '/app/ocop.css', '/app/manifest.webmanifest',
-  '/app/icon-192.png', '/app/icon-512.png'];
+  '/app/icon-192.png', '/app/icon-512.png', '/app/app_core.js', '/app/app_core.wasm'];
 
 self.addEventListener('install', (e) => {
   e.waitUntil(caches.open(KEPT).then((c) => c.addAll(FILES)).then(() => self.skipWaiting()));

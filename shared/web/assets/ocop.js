@@ -185,6 +185,9 @@ const O = (() => {
     if (f.type === 'bool') return v ? 'yes' : 'no';
     if (f.type === 'multichoice') return Array.isArray(v) ? v.join(',') : String(v);
     if (f.type === 'integer') return String(v);
+    // A decimal comma, as the core reads typed numbers: "2.125" would be two
+    // thousand one hundred and twenty-five.
+    if (f.type === 'number') return String(v).replace('.', ',');
     return String(v);
   }
   // A displayed value: choices by label, dates dd/mm/yyyy, numbers grouped.
