@@ -51,8 +51,8 @@ if [[ ! -f "$POCO_LIB/libPocoJSON.a" || ! -f "$POCO_LIB/libPocoFoundation.a" ]];
            UTIL ZIP SEVENZIP APACHECONNECTOR CPPPARSER ENCODINGS_COMPILER PAGECOMPILER PAGECOMPILER_FILE2PAGE POCODOC \
            TESTS ACTIVERECORD ACTIVERECORD_COMPILER PROMETHEUS; do off+=("-DENABLE_$c=OFF"); done
   emcmake cmake -S "$POCO_SRC" -B "$CACHE/poco-wasm" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF \
-    -DENABLE_JSON=ON -DCMAKE_CXX_FLAGS="-fexceptions" -DCMAKE_C_FLAGS="-fexceptions" "${off[@]}" > "$CACHE/poco-cmake.log"
-  cmake --build "$CACHE/poco-wasm" -j "$JOBS" --target Foundation JSON > "$CACHE/poco-build.log"
+    -DENABLE_JSON=ON -DCMAKE_CXX_FLAGS="-fexceptions" -DCMAKE_C_FLAGS="-fexceptions" "${off[@]}" > "$CACHE/poco-cmake.log" 2>&1
+  cmake --build "$CACHE/poco-wasm" -j "$JOBS" --target Foundation JSON > "$CACHE/poco-build.log" 2>&1
 fi
 UTF8PROC_SRC="$CACHE/utf8proc-2.8.0"
 [[ -d "$UTF8PROC_SRC" ]] || tar -xzf "$CACHE/src/$UTF8PROC" -C "$CACHE"
@@ -69,9 +69,9 @@ find "$ROOT/schemas/forms" "$ROOT/schemas/criteria" "$ROOT/schemas/scoring" "$RO
 cmake -DOUT="$OBJ/schemas_embedded.cpp" -DROOT="$ROOT/schemas" -DLIST="$OBJ/schemas.txt" -DNS=ocop::embedded \
   -P "$ROOT/cmake/embed.cmake"
 SOURCES=()
-for f in status text dates ids clock units json forms localisation receipt workflow messages evaluation media sheet \
+for f in status text dates ids clock units json forms form_display localisation receipt workflow messages evaluation media sheet \
          definitions; do SOURCES+=("$ROOT/shared/$f.cpp"); done
-SOURCES+=("$ROOT/client/ui/typed_fields.cpp" "$ROOT/client/app_core/app_core.cpp" "$OBJ/schemas_embedded.cpp")
+SOURCES+=("$ROOT/client/typed_fields.cpp" "$ROOT/client/app_core/app_core.cpp" "$OBJ/schemas_embedded.cpp")
 FLAGS=(-std=c++17 -Oz -fexceptions -DUTF8PROC_STATIC -I"$ROOT" -isystem "$UTF8PROC_SRC"
        -isystem "$POCO_SRC/Foundation/include" -isystem "$POCO_SRC/JSON/include")
 # Compiled whole each time (about 20 s): the build runs this only when a

@@ -23,6 +23,7 @@ forbid "shared/*.h shared/*.cpp shared/web/*.h shared/web/*.cpp" "sync/|client/|
 forbid "sync/*.h sync/*.cpp" "client/|server/" "sync/ includes a layer above it"
 forbid "client/*.h client/*.cpp" "client/cli/|client/ui/|server/" "the client core includes a face or the server"
 forbid "client/ui/*.h client/ui/*.cpp" "client/cli/" "the screens include the command line"
+forbid "client/app_core/*.cpp" "client/cli/|client/ui/|server/|sync/" "the phone app's rules include more than the form rules"
 forbid "server/*.h server/*.cpp server/*/*.h server/*/*.cpp" "client/" "the server includes the client"
 forbid "server/store/*.h server/store/*.cpp" "server/[a-z_]+\.h|server/http/" "server/store/ includes the services or the HTTP edge"
 forbid "$(ls server/*.h server/*.cpp | grep -v server_app)" "server/http/" "a service includes the HTTP edge"

@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-#include "client/ui/typed_fields.h"
+#include "client/typed_fields.h"
 #include "shared/definitions.h"
 #include "shared/forms.h"
 #include "shared/json.h"

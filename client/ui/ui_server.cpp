@@ -26,7 +26,7 @@
 #include "client/officer_actions.h"
 #include "client/report.h"
 #include "client/sync_client.h"
-#include "client/ui/typed_fields.h"
+#include "client/typed_fields.h"
 #include "shared/dates.h"
 #include "shared/localisation.h"
 #include "shared/text.h"

@@ -22,6 +22,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import support  # noqa: E402
 from test_officer_ui import png  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 
 TODAY = (datetime.datetime.utcnow() + datetime.timedelta(hours=7)).strftime('%d/%m/%Y')
 
@@ -431,7 +432,7 @@ class PhoneAppTest(support.BrowserTest):
         self.shot('app-08-refused')
         self.no_sideways_scroll()
         self.click('#discard')
-        self.wait(lambda d: d.switch_to.alert).accept()
+        self.wait(EC.alert_is_present()).accept()
         self.text_in('.toast', 'Đã bỏ thay đổi bị từ chối')
         self.wait(lambda d: not d.find_elements(By.CSS_SELECTOR, '#refusal'))
         self.assertNotIn('không có số', d.find_element(By.TAG_NAME, 'main').text)
@@ -440,7 +441,7 @@ class PhoneAppTest(support.BrowserTest):
         d.find_element(By.XPATH, '//a[contains(@class, "rec")][contains(., "Ngày ghi sai")]').click()
         self.visible('#refusal')
         self.click('#discard')
-        self.wait(lambda d: d.switch_to.alert).accept()
+        self.wait(EC.alert_is_present()).accept()
         self.wait(lambda d: self.records_shown() == 2)
         self.wait(lambda d: d.find_element(By.CSS_SELECTOR, '#banner').text == '')
 

@@ -1,5 +1,5 @@
-// Values as the officer's screens send them, converted and checked by the
-// same ParseInput the command line uses, every problem at once: each field
+// Values as the officer's screens and the phone app send them, converted and
+// checked by the same ParseInput the command line uses, every problem at once: each field
 // refused and each required field left empty is named, so the page can mark
 // them all beside their fields instead of one per save.
 #pragma once

@@ -1,4 +1,4 @@
-#include "client/ui/typed_fields.h"
+#include "client/typed_fields.h"
 
 #include "shared/messages.h"
 
