@@ -160,11 +160,7 @@ class PhoneAppTest(support.BrowserTest):
     def test_records_offline_survive_a_reload_and_sync_exactly_once(self):
         d = self.driver
         # Online once: the app, the log-in, the definitions.
-        d.get(self.app)
-        self.type('#user', 'lan')
-        self.type('#password', 'matkhau-lan')
-        self.click('#login')
-        self.visible('#sync')
+        self.log_in()
         self.assertTrue(d.execute_async_script(
             'const done = arguments[0]; navigator.serviceWorker.ready.then(r => done(!!r.active), () => done(false));'))
         d.refresh()  # now under the service worker
@@ -272,6 +268,13 @@ class PhoneAppTest(support.BrowserTest):
             self.assertEqual(db.execute('SELECT count(*), min(version), max(version) FROM records').fetchone(), (21, 1, 1))
             self.assertEqual(db.execute('SELECT count(*), count(DISTINCT record_id) FROM changes').fetchone(), (21, 21))
 
+    def log_in(self):
+        self.driver.get(self.app)
+        self.type('#user', 'lan')
+        self.type('#password', 'matkhau-lan')
+        self.click('#login')
+        self.visible('#sync')
+
     def restart_phone(self, profile):
         """The phone switched off and on: the browser quits and starts again
         with the same storage."""
@@ -319,11 +322,7 @@ class PhoneAppTest(support.BrowserTest):
         profile = os.path.join(self.tmp, 'profile')
         self.restart_phone(profile)
         d = self.driver
-        d.get(self.app)
-        self.type('#user', 'lan')
-        self.type('#password', 'matkhau-lan')
-        self.click('#login')
-        self.visible('#sync')
+        self.log_in()
         d.execute_async_script('const done = arguments[0]; navigator.serviceWorker.ready.then(() => done(true));')
 
         # Offline before any sync: the phone holds no receipt numbers yet, so a
