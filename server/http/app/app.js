@@ -411,7 +411,13 @@
           reason.focus();
           return;
         }
-        const warning = await decide(r, d, reason.value.trim());
+        let warning;
+        try {
+          warning = await decide(r, d, reason.value.trim());
+        } catch (e) {
+          err.textContent = e.message;
+          return;
+        }
         toast(statusName(status) + ' → ' + statusName(d.to) + (warning ? '. ' + warning : ''), !!warning);
         recordScreen(r.id);
       }}, L(d.label));
@@ -426,12 +432,17 @@
   // reason and the table's stamps; a submitted idea takes the next receipt
   // number of the blocks this phone holds, or gets one after the next sync.
   async function decide(r, d, reason) {
-    const after = Object.assign({}, r.fields, {status: d.to});
-    if (d.reason_field && reason) after[d.reason_field] = reason;
+    const changes = {status: d.to};
+    if (d.reason_field && reason) changes[d.reason_field] = reason;
     for (const st of d.stamps || []) {
-      if (st.keep && after[st.field] !== undefined) continue;
-      after[st.field] = st.value === 'today' ? today() : session.user;
+      if (st.keep && r.fields[st.field] !== undefined) continue;
+      changes[st.field] = st.value === 'today' ? today() : session.user;
     }
+    // Each value the decision writes is checked by the core like a typed one
+    // (a reason too long, say): nothing wrong is queued.
+    const checked = core ? checkRecord(r.form, r.fields, {}, changes) : {fields: Object.assign({}, r.fields, changes)};
+    if (checked.errors) throw new Error(O.lang === 'en' ? checked.errors[0].message_en : checked.errors[0].message_vi);
+    const after = checked.fields;
     let warning = '';
     if (r.form === 'idea' && d.to === 'submitted' && !after.receipt_no) {
       const number = await takeReceipt();
