@@ -388,7 +388,7 @@ class PageHandler final : public ApiHandler {
       resp.send();
       return Status::Ok();
     }
-    if (web::SendAsset(resp, {&web::CommonAssets(), &files_}, asset_, csp_)) return Status::Ok();
+    if (web::SendAsset(resp, {&web::CommonAssets(), &files_}, asset_, csp_, accepts_gzip_)) return Status::Ok();
     return Status::NotFound("no file " + asset_ + " under " + root_);
   }
 

@@ -1,5 +1,6 @@
 #include "shared/web/pages.h"
 
+#include <Poco/DeflatingStream.h>
 #include <Poco/Net/HTMLForm.h>
 #include <Poco/Net/HTTPCookie.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
@@ -12,7 +13,9 @@
 #include <ostream>
 
 #include <map>
+#include <mutex>
 #include <set>
+#include <sstream>
 
 #include "shared/evaluation.h"
 #include "shared/forms.h"
@@ -61,12 +64,37 @@ void AddSecurityHeaders(Poco::Net::HTTPServerResponse& resp) {
   resp.set("Cache-Control", "no-store");
 }
 
+namespace {
+// An embedded file gzip-compressed, once per process: embedded files live as
+// long as the process, so their address is the key.
+const std::string& Gzipped(const embedded::File& f) {
+  static std::mutex mu;
+  static std::map<const embedded::File*, std::string> packed;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = packed.find(&f);
+  if (it != packed.end()) return it->second;
+  std::ostringstream out;
+  {
+    Poco::DeflatingOutputStream deflate(out, Poco::DeflatingStreamBuf::STREAM_GZIP, 9);
+    deflate.write(f.content.data(), static_cast<std::streamsize>(f.content.size()));
+    deflate.close();
+  }
+  return packed.emplace(&f, out.str()).first->second;
+}
+}  // namespace
+
 bool SendAsset(Poco::Net::HTTPServerResponse& resp, const std::vector<const std::vector<embedded::File>*>& sets,
-               const std::string& path, const std::string& csp) {
+               const std::string& path, const std::string& csp, bool gzip) {
   for (const auto* set : sets)
     for (const auto& f : *set)
       if (f.path == path) {
-        SendText(resp, 200, ContentType(path), f.content, "", csp);
+        const std::string type = ContentType(path);
+        const bool packs = gzip && f.content.size() > 1024 && type.rfind("image/", 0) != 0;
+        if (packs) {
+          resp.set("Content-Encoding", "gzip");
+          resp.set("Vary", "Accept-Encoding");
+        }
+        SendText(resp, 200, type, packs ? Gzipped(f) : f.content, "", csp);
         return true;
       }
   return false;

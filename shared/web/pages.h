@@ -30,9 +30,10 @@ void AddSecurityHeaders(Poco::Net::HTTPServerResponse& resp);
 std::string ContentSecurityPolicy(bool webassembly);
 
 // Sends an embedded file, or false when `path` names none of `sets`; `csp`
-// replaces the default policy.
+// replaces the default policy; `gzip` (the browser takes it) sends text
+// compressed (the phone app's WebAssembly travels at a third of its size).
 bool SendAsset(Poco::Net::HTTPServerResponse& resp, const std::vector<const std::vector<embedded::File>*>& sets,
-               const std::string& path, const std::string& csp = "");
+               const std::string& path, const std::string& csp = "", bool gzip = false);
 void SendJson(Poco::Net::HTTPServerResponse& resp, int http_status, const std::string& body);
 // {"error": {"code", "message", "field"?}} with the status's HTTP code.
 void SendError(Poco::Net::HTTPServerResponse& resp, const Status& status, const std::string& field = "");

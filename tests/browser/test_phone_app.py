@@ -173,8 +173,17 @@ class PhoneAppTest(support.BrowserTest):
         self.assertEqual({i['sizes'] for i in manifest['icons']}, {'192x192', '512x512'})
         with urllib.request.urlopen(self.server.url + '/app/', timeout=10) as r:
             csp = r.headers['Content-Security-Policy']
-        self.assertIn("script-src 'self'", csp)
+        self.assertIn("script-src 'self' 'wasm-unsafe-eval';", csp)
         self.assertNotIn('unsafe-inline', csp)
+        # The rules' WebAssembly travels compressed to a browser that takes gzip.
+        whole = urllib.request.urlopen(self.server.url + '/app/app_core.wasm', timeout=10).read()
+        packed = urllib.request.Request(self.server.url + '/app/app_core.wasm', headers={'Accept-Encoding': 'gzip'})
+        with urllib.request.urlopen(packed, timeout=10) as r:
+            self.assertEqual(r.headers['Content-Encoding'], 'gzip')
+            body = r.read()
+        self.assertEqual(zlib.decompress(body, 47), whole)
+        self.assertTrue(whole.startswith(b'\0asm'))
+        self.assertLess(len(body), len(whole) // 2, (len(body), len(whole)))
 
         # No network from here: reload, record 20 ideas and a visit.
         self.link.mode = 'offline'
