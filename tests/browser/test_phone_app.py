@@ -145,7 +145,9 @@ class PhoneAppTest(support.BrowserTest):
     def records_shown(self):
         return len(self.driver.find_elements(By.CSS_SELECTOR, '#records a.rec'))
 
-    def new_idea(self, n):
+    def new_idea(self, n, more=None):
+        self.visible('#sync')
+        shown = self.records_shown()
         self.click('#new-idea')
         self.type('#f-subject_name', f'HTX số {n}')
         self.choose('#f-subject_kind', 'cooperative')
@@ -153,9 +155,11 @@ class PhoneAppTest(support.BrowserTest):
         self.choose('#f-product_group', '1') if self.driver.find_element(By.CSS_SELECTOR, '#f-product_group').tag_name == 'select' \
             else self.type('#f-product_group', '1')
         self.type('#f-description', 'Ghi tại thôn, không có mạng')
+        if more:
+            more()
         self.click('#save')
         self.visible('#sync')
-        self.wait(lambda d: self.records_shown() == n)
+        self.wait(lambda d: self.records_shown() == shown + 1)
 
     def test_records_offline_survive_a_reload_and_sync_exactly_once(self):
         d = self.driver
@@ -276,6 +280,34 @@ class PhoneAppTest(support.BrowserTest):
         with sqlite3.connect(os.path.join(self.server.data, 'ocopd.db')) as db:
             self.assertEqual(db.execute('SELECT count(*), min(version), max(version) FROM records').fetchone(), (21, 1, 1))
             self.assertEqual(db.execute('SELECT count(*), count(DISTINCT record_id) FROM changes').fetchone(), (21, 21))
+
+        # A form version published on the server comes to the phone at its next
+        # sync and is put in force in the rules on the phone: a field the built-in
+        # form lacks is accepted there (the core refuses unknown fields).
+        self.publish_idea_with_vietgap()
+        self.click('#sync')
+        self.text_in('.toast', 'đã nhận mẫu phiếu mới từ máy chủ')
+        self.visible('#sync')
+        self.new_idea(21, lambda: self.choose('#f-vietgap', 'yes'))
+        self.click('#sync')
+        self.wait(lambda d: d.find_element(By.CSS_SELECTOR, '#banner').text == '')
+        with sqlite3.connect(os.path.join(self.server.data, 'ocopd.db')) as db:
+            fields = [json.loads(f) for (f,) in db.execute('SELECT fields FROM records')]
+        fresh = next(f for f in fields if f.get('product_name') == 'Sản phẩm thử 21 của Đôn Nhân')
+        self.assertEqual((fresh['vietgap'], fresh['form_version']), (True, 2))
+
+    def publish_idea_with_vietgap(self):
+        with open(os.path.join(os.path.dirname(__file__), '..', '..', 'schemas', 'forms', 'idea.v1.json'), encoding='utf-8') as f:
+            v2 = f.read().replace('"version": 1', '"version": 2', 1).replace(
+                '"fields": [', '"fields": [\n    {"key": "vietgap", "type": "bool", '
+                '"label": {"vi": "Đạt chứng nhận VietGAP", "en": "VietGAP certified"}},', 1)
+        self.server.add_user('quantri', 'admin', '26', 'matkhau-quantri')
+        login = urllib.request.Request(self.server.url + '/v1/login', method='POST', headers={'Content-Type': 'application/json'},
+                                       data=json.dumps({'user': 'quantri', 'password': 'matkhau-quantri'}).encode())
+        token = json.loads(urllib.request.urlopen(login, timeout=10).read())['token']
+        publish = urllib.request.Request(self.server.url + '/v1/definitions/publish?apply=1', method='POST', data=v2.encode(),
+                                         headers={'Authorization': 'Bearer ' + token, 'Content-Type': 'application/json'})
+        self.assertTrue(json.loads(urllib.request.urlopen(publish, timeout=10).read())['published'])
 
     def log_in(self):
         self.driver.get(self.app)

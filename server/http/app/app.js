@@ -115,7 +115,8 @@
   let statuses = {};   // status -> {vi, en}
   let units = [];      // the officer's scope: [{code, name, level, ...}]
   // Calls the API with the session's token. Throws an Error with .code and
-  // .status; .offline when no answer came at all.
+  // .status; .offline when no answer came at all. `extra.answer` receives the
+  // answer's headers.
   async function call(method, path, body, extra) {
     const headers = Object.assign({'Accept': 'application/json'}, (extra && extra.headers) || {});
     if (session) headers['Authorization'] = 'Bearer ' + session.token;
@@ -136,6 +137,7 @@
       err.offline = true;
       throw err;
     }
+    if (extra && extra.answer) extra.answer.headers = resp.headers;
     const text = await resp.text().catch(() => '');
     let data = null;
     try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
@@ -163,16 +165,27 @@
     }
     units = (await read('kv', 'units')) || [];
   }
-  // The definitions and the scope, kept for the days without network.
-  async function fetchDefinitions() {
+  // The definitions and the scope, kept for the days without network. The
+  // published definitions (for the rules' core) come again only when a pull
+  // names another version than the one kept (X-Ocop-Definitions, "" while
+  // nothing is published), or at log-in (`version` undefined).
+  // Says whether definitions newer than those kept came.
+  async function fetchDefinitions(version) {
     const defs = await call('GET', '/v1/forms');
     await put('kv', defs, 'forms');
-    await put('kv', await call('GET', '/v1/definitions'), 'definitions');
-    await installDefinitions();
+    const kept = await read('kv', 'definitions');
+    let fresh = false;
+    if (version === undefined || !kept || kept.version !== version) {
+      const published = await call('GET', '/v1/definitions');
+      await put('kv', published, 'definitions');
+      await installDefinitions();
+      fresh = !!kept && published.version !== kept.version;
+    }
     const scope = await call('GET', '/v1/scope');
     await put('kv', scope.units || [], 'units');
     if (scope.receipt_suffix) await put('kv', scope.receipt_suffix, 'receipt_suffix');
     await loadDefinitions();
+    return fresh;
   }
 
   // ---- what the header and banner say ----
@@ -391,7 +404,7 @@
   // The decisions this account may take on the record, from the server's
   // table: a disabled one says why (a returned idea waits its days). The
   // server checks each again when the change arrives.
-  function decisionsCard(r, schema) {
+  function decisionsCard(r) {
     const status = r.fields.status || '';
     const open = decisions.filter((d) => d.form === r.form && d.role === session.role && d.from.includes(status));
     if (!open.length || O.newerThanHeld(forms, r)) return null;
@@ -544,7 +557,7 @@
         }}, t('Bỏ thay đổi bị từ chối', 'Drop the refused change'))) : null,
       r.conflict ? h('p', {class: 'refusal'}, t('Có xung đột: quản trị viên sẽ xử lý trên bảng điều hành.',
         'In conflict: an administrator resolves it in the console.')) : null,
-      decisionsCard(r, schema),
+      decisionsCard(r),
       h('div', {class: 'card'}, O.recordView(schema, r.fields)),
       await thumbs(r),
       h('div', {class: 'bar'},
@@ -710,7 +723,8 @@
       const report = await sync();
       toast(t(`Đã đồng bộ: gửi ${report.sent}, nhận ${report.received}, ảnh ${report.photos}`,
         `Synced: ${report.sent} sent, ${report.received} received, ${report.photos} photos`) +
-        (report.refused ? t(`; ${report.refused} phiếu bị từ chối`, `; ${report.refused} refused`) : ''), report.refused > 0);
+        (report.refused ? t(`; ${report.refused} phiếu bị từ chối`, `; ${report.refused} refused`) : '') +
+        (report.forms ? t('; đã nhận mẫu phiếu mới từ máy chủ', '; new forms from the server') : ''), report.refused > 0);
     } catch (e) {
       if (e.status === 401) { session = null; await put('kv', null, 'session'); loginScreen(t('Phiên đăng nhập đã hết: hãy đăng nhập lại (phiếu trên máy vẫn còn).', 'The session ended: log in again (the records stay on the phone).')); return; }
       toast((e.offline ? t('Mất kết nối: phiếu vẫn trên máy và sẽ được gửi tiếp lần sau. ', 'The link dropped: the records stay on the phone and go next time. ') : '') + O.msg(e.message), true);
@@ -722,14 +736,14 @@
   }
 
   async function sync() {
-    const report = {sent: 0, received: 0, photos: 0, refused: 0};
+    const report = {sent: 0, received: 0, photos: 0, refused: 0, forms: false};
     await push(report);
     await uploadPhotos(report);
-    await pull(report);
+    const definitions = await pull(report);
     // Ideas numbered from the block this pull brought go up at once.
     if (await numberWaitingIdeas()) await push(report);
     await put('kv', new Date().toISOString(), 'last_sync');
-    try { await fetchDefinitions(); } catch (e) { if (!e.offline) throw e; }
+    try { report.forms = await fetchDefinitions(definitions); } catch (e) { if (!e.offline) throw e; }
     return report;
   }
 
@@ -831,14 +845,18 @@
   // The officer's scope from the cursor on, page by page. A record with a
   // change of this phone still waiting keeps the phone's fields (the server
   // merges them when they arrive).
+  // Returns the version of the server's published definitions.
   async function pull(report) {
     let since = Number((await read('kv', 'cursor')) || 0);
     // An officer's phone asks for a block of receipt numbers when it holds few.
     const ask = session.role === 'officer' && await receiptsLeft() < 20;
+    let definitions;
     for (let page = 0; page < 1000; page++) {
       const body = {since, limit: 500, max_bytes: 1 << 20};
       if (ask && page === 0) Object.assign(body, {reserve_receipts: 50, receipt_year: Number(today().slice(0, 4))});
-      const p = await call('POST', '/v1/pull', body);
+      const answer = {};
+      const p = await call('POST', '/v1/pull', body, {answer});
+      if (page === 0) definitions = answer.headers.get('X-Ocop-Definitions') || '';
       await inTx(['records', 'outbox', 'kv'], async (s) => {
         for (const r of p.records || []) {
           if (r.deleted) { await done(s.records.delete(r.id)); continue; }
@@ -859,8 +877,9 @@
       });
       report.received += (p.records || []).length;
       since = p.cursor;
-      if (!p.more) return;
+      if (!p.more) break;
     }
+    return definitions;
   }
 
   // ---- start ----
