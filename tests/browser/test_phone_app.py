@@ -355,8 +355,9 @@ class PhoneAppTest(support.BrowserTest):
                  '  hlc: String(Date.now()).padStart(15, "0") + "-00000", held: false}); };'
                  'x.oncomplete = () => done(true);', day, findings)
 
-    def open_record(self, product):
-        self.driver.find_element(By.XPATH, f'//a[contains(@class, "rec")][contains(., "{product}")]').click()
+    def open_record(self, title):
+        """Opens a record from the list, once the list shows it."""
+        self.wait(EC.element_to_be_clickable((By.XPATH, f'//a[contains(@class, "rec")][contains(., "{title}")]'))).click()
         self.visible('#status')
 
     def test_decisions_offline_numbers_from_the_servers_blocks_and_a_restart(self):
@@ -478,7 +479,7 @@ class PhoneAppTest(support.BrowserTest):
         self.assertNotIn('không có số', d.find_element(By.TAG_NAME, 'main').text)
         self.assertIn('0912 345 678', d.find_element(By.TAG_NAME, 'main').text)
         self.driver.get(self.app + '#/')
-        d.find_element(By.XPATH, '//a[contains(@class, "rec")][contains(., "Ngày ghi sai")]').click()
+        self.open_record('Ngày ghi sai')
         self.visible('#refusal')
         self.click('#discard')
         self.wait(EC.alert_is_present()).accept()
